@@ -1,0 +1,28 @@
+//! Freeport's decision core.
+//!
+//! Every decision the platform makes is a pure function of (request, policy pack in force, state
+//! snapshot, time given as a parameter). This crate holds those functions and the domain types they
+//! speak. It does no I/O, has no async, and reads no clock, random source or environment: the test
+//! `tests/purity.rs` enforces that.
+
+#![forbid(unsafe_code)]
+
+pub mod calendar;
+pub mod country;
+pub mod currency;
+pub mod decide;
+pub mod decision;
+pub mod declaration;
+pub mod error;
+pub mod explain;
+pub mod hs;
+pub mod identity;
+pub mod money;
+pub mod pack;
+pub mod snapshot;
+pub mod tax;
+pub mod unit;
+pub mod value_added;
+
+pub use decide::{decide, decide_under};
+pub use error::{FieldError, FieldErrorKind, FieldResult};

@@ -1,0 +1,236 @@
+//! Money and rates, exact to the fen.
+//!
+//! Amounts are `rust_decimal::Decimal`, never floats. Every rounding step is a named function tied to
+//! the provision that prescribes it, so a reader can check the arithmetic against POLICY.md R8.4.
+
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, Sub};
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Serialize, Serializer};
+
+use crate::error::{FieldError, FieldErrorKind, FieldResult};
+
+/// An amount in yuan (CNY) that is exact to the fen: at most two decimal places.
+///
+/// The only ways in are `round_fen` (which applies the R8.4 rule), `from_fen`, and `parse`, which
+/// refuses more than two decimals rather than rounding silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Cny(Decimal);
+
+impl Cny {
+    pub const ZERO: Cny = Cny(Decimal::ZERO);
+
+    /// R8.4: customs values and each tax amount are rounded half-up to the fen
+    /// ("完税价格采用四舍五入法计算至分"). Half-up here means away from zero at the midpoint, which is
+    /// the same for the non-negative amounts customs deals in.
+    pub fn round_fen(amount: Decimal) -> Cny {
+        Cny(amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero).normalize_to(2))
+    }
+
+    pub fn from_fen(fen: i64) -> Cny {
+        Cny(Decimal::new(fen, 2))
+    }
+
+    /// Parses a decimal string of yuan with at most two decimals. `field` names the input field.
+    pub fn parse(field: &str, text: &str) -> FieldResult<Cny> {
+        let value = parse_decimal(field, text)?;
+        if value.scale() > 2 && value.normalize().scale() > 2 {
+            return Err(FieldError::new(
+                field,
+                FieldErrorKind::Malformed,
+                format!("{text:?} has more than two decimal places; amounts in CNY are exact to the fen"),
+            ));
+        }
+        Ok(Cny(value.normalize_to(2)))
+    }
+
+    pub fn amount(self) -> Decimal {
+        self.0
+    }
+
+    /// Whole fen, the storage form (`i64`). Exact because the scale is at most two.
+    pub fn fen(self) -> i64 {
+        let scaled = self.0 * Decimal::ONE_HUNDRED;
+        i64::try_from(scaled).expect("a CNY amount within i64 fen: amounts above 92 quadrillion yuan are not customs values")
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0.is_sign_negative() && !self.0.is_zero()
+    }
+
+    pub fn max(self, other: Cny) -> Cny {
+        if self >= other { self } else { other }
+    }
+
+    pub fn min(self, other: Cny) -> Cny {
+        if self <= other { self } else { other }
+    }
+}
+
+trait NormalizeTo {
+    fn normalize_to(self, scale: u32) -> Decimal;
+}
+
+impl NormalizeTo for Decimal {
+    /// Fixes the scale at exactly `scale` so that `12.3` prints as `12.30`: amounts on the wire and in
+    /// the audit record always show fen.
+    fn normalize_to(self, scale: u32) -> Decimal {
+        let mut d = self.normalize();
+        if d.scale() < scale {
+            d.rescale(scale);
+        }
+        d
+    }
+}
+
+impl Add for Cny {
+    type Output = Cny;
+    fn add(self, rhs: Cny) -> Cny {
+        Cny(self.0 + rhs.0)
+    }
+}
+
+impl Sub for Cny {
+    type Output = Cny;
+    fn sub(self, rhs: Cny) -> Cny {
+        Cny(self.0 - rhs.0)
+    }
+}
+
+impl Sum for Cny {
+    fn sum<I: Iterator<Item = Cny>>(iter: I) -> Cny {
+        iter.fold(Cny::ZERO, Add::add)
+    }
+}
+
+impl fmt::Display for Cny {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for Cny {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// A proportion such as a tax rate: `0.13` is 13 %. Never negative; at most 1000 % (general tariff
+/// rates exceed 100 %: cigarettes bear 180 %). The consumption-tax parser further demands c < 100 %,
+/// since the gross-up divides by (1 − c).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Rate(Decimal);
+
+impl Rate {
+    pub const ZERO: Rate = Rate(Decimal::ZERO);
+
+    /// A rate from a percentage as written in schedules: `12` is 12 %.
+    pub fn from_percent(field: &str, text: &str) -> FieldResult<Rate> {
+        let pct = parse_decimal(field, text.trim().trim_end_matches('%'))?;
+        if pct.is_sign_negative() || pct > Decimal::ONE_THOUSAND {
+            return Err(FieldError::new(
+                field,
+                FieldErrorKind::OutOfRange,
+                format!("rate {text}% must be between 0 and 1000"),
+            ));
+        }
+        Ok(Rate(pct / Decimal::ONE_HUNDRED))
+    }
+
+    pub fn fraction(self) -> Decimal {
+        self.0
+    }
+
+    pub fn percent(self) -> Decimal {
+        (self.0 * Decimal::ONE_HUNDRED).normalize()
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.percent())
+    }
+}
+
+impl Serialize for Rate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Parses a plain decimal (no exponent, no thousands separators), naming `field` on failure.
+pub fn parse_decimal(field: &str, text: &str) -> FieldResult<Decimal> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(FieldError::new(field, FieldErrorKind::Missing, "a decimal number is required"));
+    }
+    let well_formed = t.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || b == b'.' || (i == 0 && b == b'-'))
+        && t.bytes().filter(|b| *b == b'.').count() <= 1;
+    if !well_formed {
+        return Err(FieldError::new(
+            field,
+            FieldErrorKind::Malformed,
+            format!("{t:?} is not a plain decimal number such as \"1234.50\""),
+        ));
+    }
+    t.parse::<Decimal>().map_err(|e| {
+        FieldError::new(field, FieldErrorKind::Malformed, format!("{t:?} is not a decimal number: {e}"))
+    })
+}
+
+/// Parses a decimal that must not be negative (quantities, values).
+pub fn parse_non_negative(field: &str, text: &str) -> FieldResult<Decimal> {
+    let d = parse_decimal(field, text)?;
+    if d.is_sign_negative() && !d.is_zero() {
+        return Err(FieldError::new(field, FieldErrorKind::OutOfRange, format!("{t} must not be negative", t = text.trim())));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn rounds_half_up_to_the_fen() {
+        assert_eq!(Cny::round_fen(dec!(1222222.2222)).to_string(), "1222222.22");
+        assert_eq!(Cny::round_fen(dec!(1588888.8886)).to_string(), "1588888.89");
+        assert_eq!(Cny::round_fen(dec!(0.005)).to_string(), "0.01");
+        assert_eq!(Cny::round_fen(dec!(0.0049999)).to_string(), "0.00");
+        assert_eq!(Cny::round_fen(dec!(12.3)).to_string(), "12.30");
+        assert_eq!(Cny::round_fen(dec!(7)).to_string(), "7.00");
+    }
+
+    #[test]
+    fn parse_refuses_sub_fen_amounts_and_garbage() {
+        assert_eq!(Cny::parse("v", "12.5").map(|c| c.fen()), Ok(1250));
+        assert_eq!(Cny::parse("v", "12.500").map(|c| c.fen()), Ok(1250));
+        assert_eq!(Cny::parse("v", "12.505").map_err(|e| e.kind), Err(FieldErrorKind::Malformed));
+        assert_eq!(Cny::parse("v", "1e5").map_err(|e| e.kind), Err(FieldErrorKind::Malformed));
+        assert_eq!(Cny::parse("v", "").map_err(|e| e.kind), Err(FieldErrorKind::Missing));
+        assert_eq!(Cny::parse("v", "1,000").map_err(|e| e.field), Err("v".to_owned()));
+    }
+
+    #[test]
+    fn rates_come_from_percentages() {
+        let r = Rate::from_percent("vat", "13").map(Rate::fraction);
+        assert_eq!(r, Ok(dec!(0.13)));
+        assert_eq!(Rate::from_percent("t", "6.5%").map(|r| r.to_string()), Ok("6.5%".to_owned()));
+        assert!(Rate::from_percent("t", "180").is_ok());
+        assert!(Rate::from_percent("t", "1000.01").is_err());
+        assert!(Rate::from_percent("t", "-1").is_err());
+    }
+
+    #[test]
+    fn fen_round_trip() {
+        assert_eq!(Cny::from_fen(123456).to_string(), "1234.56");
+        assert_eq!(Cny::from_fen(-5).fen(), -5);
+    }
+}

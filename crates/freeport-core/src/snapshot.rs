@@ -1,0 +1,60 @@
+//! The state a decision reads: who the parties are and what is on record about them.
+//!
+//! The shell loads a snapshot from the store (or a quote request carries one); the core never
+//! fetches anything itself.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use time::Date;
+
+use crate::calendar::DayRange;
+use crate::currency::Currency;
+use crate::identity::CreditCode;
+
+/// A zero-tariff waiver in force (R1.5), for goods whose code starts with `kind_prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverLock {
+    pub kind_prefix: String,
+    pub range: DayRange,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnterpriseStanding {
+    /// On the provincial list of zero-tariff beneficiary entities (R1.4).
+    pub beneficiary: bool,
+    /// Filed as an encouraged-industry enterprise (R2.6).
+    pub encouraged_industry_filed: bool,
+    /// Share of revenue from encouraged industries (only the pre-closure pilot tests it, R2.12).
+    pub encouraged_revenue_share: Option<Decimal>,
+    pub waiver_locks: Vec<WaiverLock>,
+}
+
+/// Exchange rates by the day they were set and currency: CNY per unit of foreign currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExchangeRates {
+    rates: HashMap<(Date, Currency), Decimal>,
+}
+
+impl ExchangeRates {
+    pub fn insert(&mut self, day: Date, currency: Currency, cny_per_unit: Decimal) {
+        self.rates.insert((day, currency), cny_per_unit);
+    }
+
+    pub fn get(&self, day: Date, currency: Currency) -> Option<Decimal> {
+        self.rates.get(&(day, currency)).copied()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub enterprises: HashMap<CreditCode, EnterpriseStanding>,
+    pub exchange_rates: ExchangeRates,
+}
+
+impl Snapshot {
+    /// An enterprise with nothing on record stands as a non-beneficiary, unfiled enterprise.
+    pub fn standing(&self, enterprise: &CreditCode) -> Option<&EnterpriseStanding> {
+        self.enterprises.get(enterprise)
+    }
+}
