@@ -12,7 +12,7 @@ use crate::hs::HsCode;
 use crate::money::Cny;
 use crate::pack::*;
 use crate::snapshot::{EnterpriseStanding, Snapshot};
-use crate::tax::{Exemptions, TaxAmounts, TaxBasis, compute, full_taxes};
+use crate::tax::{Exemptions, TaxAmounts, TaxBasis, payable_and_normal};
 use crate::unit::Quantity;
 use crate::value_added::{CountingRules, chain_rate};
 
@@ -58,7 +58,11 @@ struct Decider<'p, 'd> {
     cny_per_unit: rust_decimal::Decimal,
     rate_date: Option<time::Date>,
     reasons: Vec<Reason<'p>>,
-    lines: Vec<LineDecision<'p>>,
+    lines: Vec<LineDecision>,
+    /// Every line's explanation steps, one after the other; a line holds its range.
+    steps: Vec<Step<'p>>,
+    /// A reused buffer for the line being decided, so lines do not each allocate.
+    scratch: Vec<Step<'p>>,
     postings: Vec<Posting>,
     effects: Vec<Effect<'p>>,
     explanation: Vec<Step<'p>>,
@@ -94,19 +98,39 @@ impl<'p, 'd> Decider<'p, 'd> {
             rate_date,
             reasons: Vec::new(),
             lines: Vec::with_capacity(decl.lines.len()),
-            postings: Vec::new(),
+            steps: Vec::with_capacity(decl.lines.len() * 5),
+            scratch: Vec::with_capacity(8),
+            postings: Vec::with_capacity(decl.lines.len()),
             effects: Vec::new(),
             explanation,
         })
     }
 
-    fn step(&self, rule: &str, detail: Detail<'p>) -> Step<'p> {
+    fn scratch(&mut self) -> Vec<Step<'p>> {
+        let mut steps = std::mem::take(&mut self.scratch);
+        steps.clear();
+        steps
+    }
+
+    /// Moves a line's steps into the decision's arena and returns their range.
+    fn keep(&mut self, mut steps: Vec<Step<'p>>) -> StepRange {
+        let start = self.steps.len();
+        self.steps.append(&mut steps);
+        self.scratch = steps;
+        StepRange::new(start, self.steps.len())
+    }
+
+    fn step(&self, rule: &RuleId, detail: Detail<'p>) -> Step<'p> {
         Step { rule: self.v.rule(rule), detail }
     }
 
     fn customs_value(&self, line: &Line, steps: &mut Vec<Step<'p>>) -> Cny {
+        if self.rate_date.is_none() {
+            // Declared in CNY: no conversion, only the R8.4 rounding.
+            return Cny::round_fen(line.value);
+        }
         let cv = Cny::round_fen(line.value * self.cny_per_unit);
-        if self.rate_date.is_some() {
+        {
             steps.push(self.step(
                 &self.v.tax.rounding_rule,
                 Detail::CustomsValue { value: line.value, currency: self.decl.currency, exchange_rate: self.cny_per_unit, rate_date: self.rate_date, customs_value: cv },
@@ -136,34 +160,50 @@ impl<'p, 'd> Decider<'p, 'd> {
     ) -> Result<TaxBasis<'p, 'q>, FieldError> {
         let tl = self.tariff_line(code, || field("hs_code"))?;
         let (duty_rate, duty_column) = tl.import_duty(origin, &self.v.zero_tariff.general_rate_origins);
-        let consumption_tax = match (tl.consumption_tax_items.as_slice(), ct_choice) {
+        let consumption_tax = match (tl.consumption_tax.as_slice(), ct_choice) {
             ([], None) => None,
             ([], Some(c)) => {
                 return Err(FieldError::new(field("consumption_tax_item"), FieldErrorKind::Inconsistent, format!("tariff line {} bears no consumption tax, but item {c} was given", tl.line)));
             }
-            ([only], None) => Some(only.as_str()),
-            (items, Some(c)) if items.iter().any(|i| i == c) => Some(c),
-            (items, _) => {
+            ([only], None) => Some(only),
+            (items, Some(c)) if items.iter().any(|i| i.id == c) => items.iter().find(|i| i.id == c),
+            (_, _) => {
                 return Err(FieldError::new(
                     field("consumption_tax_item"),
                     FieldErrorKind::Missing,
-                    format!("tariff line {} bears consumption-tax item {}; state which applies", tl.line, items.join(" or ")),
+                    format!("tariff line {} bears consumption-tax item {}; state which applies", tl.line, tl.consumption_tax_items.join(" or ")),
                 ));
             }
-        }
-        .map(|id| self.v.consumption_tax.get(id).expect("the pack parser checks every item a tariff line names"));
+        };
         Ok(TaxBasis { customs_value, quantities, duty_rate, duty_column, specific_duty: tl.specific_duty.as_ref(), consumption_tax, vat_rate: tl.vat_rate })
     }
 
-    fn restrictive(&self, code: &HsCode, origin: Country) -> Option<&'p RestrictiveEntry> {
-        self.v.restrictive.matches(code).find(|r| r.origin.is_none_or(|o| o == origin))
+    /// Everything the pack's lists say about goods of `code` from `origin`, in one prefix scan.
+    fn hits(&self, code: &HsCode, origin: Country) -> Hits<'p> {
+        let mut h = Hits::default();
+        for hit in self.v.goods_index.matches(code) {
+            match hit {
+                GoodsHit::Control(c) => {
+                    for d in &c.directions {
+                        let slot = match (d, c.measure) {
+                            (Direction::Import, ControlMeasure::Prohibited) => &mut h.prohibited_import,
+                            (Direction::Import, ControlMeasure::Restricted) => &mut h.restricted_import,
+                            (Direction::Export, ControlMeasure::Prohibited) => &mut h.prohibited_export,
+                            (Direction::Export, ControlMeasure::Restricted) => &mut h.restricted_export,
+                        };
+                        *slot = slot.or(Some(c));
+                    }
+                }
+                GoodsHit::Restrictive(r) if r.origin.is_none_or(|o| o == origin) => h.restrictive = h.restrictive.or(Some(r)),
+                GoodsHit::Restrictive(_) => {}
+                GoodsHit::PositiveList(list) => h.positive_list = h.positive_list.or(Some(list)),
+                GoodsHit::TaxableCatalogue(d) => h.taxable_catalogue = h.taxable_catalogue.or(Some(d)),
+            }
+        }
+        h
     }
 
-    fn control(&self, code: &HsCode, direction: Direction, measure: ControlMeasure) -> Option<&'p GoodsControl> {
-        self.v.controls.matches(code).find(|c| c.measure == measure && c.directions.contains(&direction))
-    }
-
-    fn refuse(&mut self, i: usize, line: &Line, code: ReasonCode, explanation: Step<'p>) -> LineDecision<'p> {
+    fn refuse(&mut self, i: usize, line: &Line, code: ReasonCode, explanation: Step<'p>) -> LineDecision {
         self.reasons.push(Reason { code, line: Some(i), explanation });
         LineDecision {
             line: i,
@@ -175,7 +215,7 @@ impl<'p, 'd> Decider<'p, 'd> {
             export_duty: Cny::ZERO,
             exempted: TaxAmounts::default(),
             value_added: None,
-            explanation: Vec::new(),
+            explanation: StepRange::EMPTY,
         }
     }
 
@@ -192,16 +232,17 @@ impl<'p, 'd> Decider<'p, 'd> {
         Ok(())
     }
 
-    fn first_line_import(&mut self, i: usize, line: &Line) -> Result<LineDecision<'p>, FieldError> {
+    fn first_line_import(&mut self, i: usize, line: &Line) -> Result<LineDecision, FieldError> {
         let v = self.v;
         let code = &line.hs_code;
-        if let Some(c) = self.control(code, Direction::Import, ControlMeasure::Prohibited) {
+        let hits = self.hits(code, line.origin);
+        if let Some(c) = hits.prohibited_import {
             let step = self.step(&v.zero_tariff.scope_rule, Detail::ListEntry { finding: "import prohibited", entry: &c.description });
             return Ok(self.refuse(i, line, ReasonCode::ProhibitedImport, step));
         }
-        let mut steps = Vec::new();
+        let mut steps = self.scratch();
         let mut relaxed = false;
-        if let Some(c) = self.control(code, Direction::Import, ControlMeasure::Restricted) {
+        if let Some(c) = hits.restricted_import {
             if c.relaxed_under_exception && line.exception_measure && self.declarant.beneficiary {
                 relaxed = true;
                 steps.push(self.step(&v.second_line.relaxed_licence_rule, Detail::ListEntry { finding: "licence waived under the exception measures; end use in Hainan only, no circulation", entry: &c.licence }));
@@ -213,14 +254,13 @@ impl<'p, 'd> Decider<'p, 'd> {
         let cv = self.customs_value(line, &mut steps);
         let field = |f: &str| line_field(i, f);
         let basis = self.basis(code, line.origin, cv, &line.quantities, line.consumption_tax_item.as_deref(), &field)?;
-        let normal = full_taxes(v, &basis).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?;
-        let restrictive = self.restrictive(code, line.origin);
+        let restrictive = hits.restrictive;
         let z = &v.zero_tariff;
         let (treatment, exemptions) = if !self.declarant.beneficiary {
             steps.push(self.step(&z.rule, Detail::Finding("declarant is not a zero-tariff beneficiary entity: import taxes at the normal rates")));
             (Treatment::Taxed, Exemptions::NONE)
         } else {
-            match scope_verdict(&z.scope, code) {
+            match scope_verdict(&z.scope, &hits) {
                 ScopeVerdict::OutOfScope(entry) => {
                     steps.push(match entry {
                         Some(description) => self.step(&z.scope_rule, Detail::ListEntry { finding: "in the import-taxed catalogue", entry: description }),
@@ -261,7 +301,7 @@ impl<'p, 'd> Decider<'p, 'd> {
         if let Some(r) = restrictive {
             steps.push(self.step(&v.island.restrictive_rule, Detail::ListEntry { finding: "restrictive category: import taxes fall due when the goods circulate", entry: &r.description }));
         }
-        let taxes = compute(v, &basis, exemptions, &mut steps).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?;
+        let (taxes, normal) = payable_and_normal(v, &basis, exemptions, &mut steps).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?;
         if matches!(treatment, Treatment::ZeroTariff | Treatment::TariffExemptVatPaid) {
             let declarant = self.decl.declarant.clone();
             self.post(&declarant, Movement::FirstLineEntry, i, line, cv, false, restrictive.map(|r| r.category))?;
@@ -282,24 +322,25 @@ impl<'p, 'd> Decider<'p, 'd> {
             export_duty: Cny::ZERO,
             exempted: normal.minus(&taxes),
             value_added: None,
-            explanation: steps,
+            explanation: self.keep(steps),
         })
     }
 
-    fn first_line_export(&mut self, i: usize, line: &Line) -> Result<LineDecision<'p>, FieldError> {
+    fn first_line_export(&mut self, i: usize, line: &Line) -> Result<LineDecision, FieldError> {
         let v = self.v;
         let code = &line.hs_code;
-        if let Some(c) = self.control(code, Direction::Export, ControlMeasure::Prohibited) {
+        let hits = self.hits(code, line.origin);
+        if let Some(c) = hits.prohibited_export {
             let step = self.step(&v.tax.export_duty_rule, Detail::ListEntry { finding: "export prohibited", entry: &c.description });
             return Ok(self.refuse(i, line, ReasonCode::ProhibitedExport, step));
         }
-        if let Some(c) = self.control(code, Direction::Export, ControlMeasure::Restricted) {
+        if let Some(c) = hits.restricted_export {
             if line.licence.is_none() {
                 let step = self.step(&v.tax.export_duty_rule, Detail::ListEntry { finding: "restricted export: licence required", entry: &c.licence });
                 return Ok(self.refuse(i, line, ReasonCode::LicenceRequired, step));
             }
         }
-        let mut steps = Vec::new();
+        let mut steps = self.scratch();
         let cv = self.customs_value(line, &mut steps);
         let tl = self.tariff_line(code, || line_field(i, "hs_code"))?;
         let export_duty = match tl.export_duty_rate {
@@ -327,7 +368,7 @@ impl<'p, 'd> Decider<'p, 'd> {
             export_duty,
             exempted: TaxAmounts::default(),
             value_added: None,
-            explanation: steps,
+            explanation: self.keep(steps),
         })
     }
 
@@ -340,22 +381,24 @@ impl<'p, 'd> Decider<'p, 'd> {
         if line.imported_materials.is_empty() {
             let field = |f: &str| line_field(i, f);
             let basis = self.basis(&line.hs_code, line.origin, cv, &line.quantities, line.consumption_tax_item.as_deref(), &field)?;
-            normal.add(&full_taxes(v, &basis).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?);
-            taxes.add(&compute(v, &basis, exemptions, steps).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?);
+            let (t, n) = payable_and_normal(v, &basis, exemptions, steps).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?;
+            taxes.add(&t);
+            normal.add(&n);
         }
         for (m, material) in line.imported_materials.iter().enumerate() {
             let field = |f: &str| line_field(i, &format!("imported_materials[{m}].{f}"));
             let basis = self.basis(&material.hs_code, material.origin, material.customs_value, &material.quantities, material.consumption_tax_item.as_deref(), &field)?;
-            normal.add(&full_taxes(v, &basis).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?);
-            taxes.add(&compute(v, &basis, exemptions, steps).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?);
+            let (t, n) = payable_and_normal(v, &basis, exemptions, steps).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?;
+            taxes.add(&t);
+            normal.add(&n);
         }
         Ok((taxes, normal))
     }
 
-    fn second_line_exit(&mut self, i: usize, line: &Line) -> Result<LineDecision<'p>, FieldError> {
+    fn second_line_exit(&mut self, i: usize, line: &Line) -> Result<LineDecision, FieldError> {
         let v = self.v;
         let s = &v.second_line;
-        let mut steps = Vec::new();
+        let mut steps = self.scratch();
         let cv = self.customs_value(line, &mut steps);
         let mut decided = LineDecision {
             line: i,
@@ -367,7 +410,7 @@ impl<'p, 'd> Decider<'p, 'd> {
             export_duty: Cny::ZERO,
             exempted: TaxAmounts::default(),
             value_added: None,
-            explanation: Vec::new(),
+            explanation: StepRange::EMPTY,
         };
         match line.goods_status {
             GoodsStatus::Domestic | GoodsStatus::DutyPaid => {
@@ -411,7 +454,7 @@ impl<'p, 'd> Decider<'p, 'd> {
                 }
             }
         }
-        decided.explanation = steps;
+        decided.explanation = self.keep(steps);
         Ok(decided)
     }
 
@@ -437,10 +480,10 @@ impl<'p, 'd> Decider<'p, 'd> {
         let accumulate = va.chain_rule.is_some() && !claim.upstream.is_empty();
         let decisive = if accumulate { &result.chain } else { result.stages.last().expect("the declarant's own stage is always present") };
         let rate = decisive.rate.unwrap_or_default();
-        let rule = if accumulate { va.chain_rule.as_deref().unwrap_or(&va.formula_rule) } else { &va.formula_rule };
+        let rule = if accumulate { va.chain_rule.as_ref().unwrap_or(&va.formula_rule) } else { &va.formula_rule };
         steps.push(self.step(rule, Detail::ValueAdded { rate, threshold: va.threshold, qualifies: decisive.qualifies }));
         if va.hainan_produced_rule.is_some() && claim.domestic.iter().any(|p| p.hainan_produced) {
-            steps.push(self.step(va.hainan_produced_rule.as_deref().unwrap_or(&va.rule), Detail::Finding("certified Hainan-produced purchases deducted from domestic materials")));
+            steps.push(self.step(va.hainan_produced_rule.as_ref().unwrap_or(&va.rule), Detail::Finding("certified Hainan-produced purchases deducted from domestic materials")));
         }
         if decisive.qualifies {
             steps.push(self.step(&va.rule, Detail::Finding("value added reaches the threshold: tariff exempt; import VAT and consumption tax due")));
@@ -449,9 +492,9 @@ impl<'p, 'd> Decider<'p, 'd> {
         Ok(Some((result, qualifies)))
     }
 
-    fn second_line_entry(&mut self, i: usize, line: &Line) -> Result<LineDecision<'p>, FieldError> {
+    fn second_line_entry(&mut self, i: usize, line: &Line) -> Result<LineDecision, FieldError> {
         let s = &self.v.second_line;
-        let mut steps = Vec::new();
+        let mut steps = self.scratch();
         let cv = self.customs_value(line, &mut steps);
         let treatment = match self.decl.entry_purpose {
             EntryPurpose::DomesticCirculation => {
@@ -477,18 +520,18 @@ impl<'p, 'd> Decider<'p, 'd> {
             export_duty: Cny::ZERO,
             exempted: TaxAmounts::default(),
             value_added: None,
-            explanation: steps,
+            explanation: self.keep(steps),
         })
     }
 
-    fn island_transfer(&mut self, i: usize, line: &Line) -> Result<LineDecision<'p>, FieldError> {
+    fn island_transfer(&mut self, i: usize, line: &Line) -> Result<LineDecision, FieldError> {
         let v = self.v;
         let isl = &v.island;
         let Some(counterparty) = self.decl.counterparty.clone() else {
             let step = self.step(&isl.free_circulation_rule, Detail::Finding("a transfer names the receiving party"));
             return Ok(self.refuse(i, line, ReasonCode::CounterpartyRequired, step));
         };
-        let mut steps = Vec::new();
+        let mut steps = self.scratch();
         let cv = self.customs_value(line, &mut steps);
         let mut decided = LineDecision {
             line: i,
@@ -500,7 +543,7 @@ impl<'p, 'd> Decider<'p, 'd> {
             export_duty: Cny::ZERO,
             exempted: TaxAmounts::default(),
             value_added: None,
-            explanation: Vec::new(),
+            explanation: StepRange::EMPTY,
         };
         match line.goods_status {
             GoodsStatus::RelaxedLicence => {
@@ -515,7 +558,7 @@ impl<'p, 'd> Decider<'p, 'd> {
                 decided.treatment = Treatment::Bonded;
             }
             GoodsStatus::ZeroTariff => {
-                let restrictive = self.restrictive(&line.hs_code, line.origin).or_else(|| line.imported_materials.iter().find_map(|m| self.restrictive(&m.hs_code, m.origin)));
+                let restrictive = self.hits(&line.hs_code, line.origin).restrictive.or_else(|| line.imported_materials.iter().find_map(|m| self.hits(&m.hs_code, m.origin).restrictive));
                 let recipient = match &counterparty {
                     Counterparty::Enterprise(c) => Some(c),
                     Counterparty::Individual => None,
@@ -545,7 +588,7 @@ impl<'p, 'd> Decider<'p, 'd> {
                 }
             }
         }
-        decided.explanation = steps;
+        decided.explanation = self.keep(steps);
         Ok(decided)
     }
 
@@ -598,12 +641,25 @@ impl<'p, 'd> Decider<'p, 'd> {
             outcome,
             reasons: self.reasons,
             lines: self.lines,
+            steps: self.steps,
             totals,
             postings: self.postings,
             effects: self.effects,
             explanation: self.explanation,
         }
     }
+}
+
+/// What the pack's lists say about one line's goods.
+#[derive(Default)]
+struct Hits<'p> {
+    prohibited_import: Option<&'p GoodsControl>,
+    restricted_import: Option<&'p GoodsControl>,
+    prohibited_export: Option<&'p GoodsControl>,
+    restricted_export: Option<&'p GoodsControl>,
+    restrictive: Option<&'p RestrictiveEntry>,
+    positive_list: Option<&'p str>,
+    taxable_catalogue: Option<&'p str>,
 }
 
 enum ScopeVerdict<'p> {
@@ -613,13 +669,13 @@ enum ScopeVerdict<'p> {
     OutOfScope(Option<&'p str>),
 }
 
-fn scope_verdict<'p>(scope: &'p ZeroTariffScope, code: &HsCode) -> ScopeVerdict<'p> {
+fn scope_verdict<'p>(scope: &ZeroTariffScope, hits: &Hits<'p>) -> ScopeVerdict<'p> {
     match scope {
-        ZeroTariffScope::PositiveLists(lists) => match lists.matches(code).next() {
+        ZeroTariffScope::PositiveLists(_) => match hits.positive_list {
             Some(list) => ScopeVerdict::InScope(Some(list)),
             None => ScopeVerdict::OutOfScope(None),
         },
-        ZeroTariffScope::NegativeList(catalogue) => match catalogue.matches(code).next() {
+        ZeroTariffScope::NegativeList(_) => match hits.taxable_catalogue {
             Some(description) => ScopeVerdict::OutOfScope(Some(description)),
             None => ScopeVerdict::InScope(None),
         },

@@ -82,8 +82,23 @@ pub enum Treatment {
     Refused,
 }
 
+/// Where a line's explanation steps sit in its decision's step list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StepRange {
+    start: u32,
+    end: u32,
+}
+
+impl StepRange {
+    pub const EMPTY: StepRange = StepRange { start: 0, end: 0 };
+
+    pub(crate) fn new(start: usize, end: usize) -> StepRange {
+        StepRange { start: start as u32, end: end as u32 }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
-pub struct LineDecision<'p> {
+pub struct LineDecision {
     pub line: usize,
     pub hs_code: HsCode,
     pub treatment: Treatment,
@@ -97,7 +112,9 @@ pub struct LineDecision<'p> {
     pub exempted: TaxAmounts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_added: Option<ChainResult>,
-    pub explanation: Vec<Step<'p>>,
+    /// The line's steps within `Decision::steps`; serialized in place as `explanation`.
+    #[serde(skip)]
+    pub explanation: StepRange,
 }
 
 /// Totals of a consignment. `assessed` is exactly the sum of the lines; `payable` is what is
@@ -150,20 +167,73 @@ pub enum Effect<'p> {
     LedgerEntryDue { enterprise: CreditCode, by: Date, explanation: Step<'p> },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Decision<'p> {
     pub schema_version: u32,
     pub declaration_id: String,
     pub flow: Flow,
     pub declared_on: Date,
-    #[serde(rename = "pack_version", serialize_with = "version_id")]
     pub pack: &'p PackVersion,
     pub outcome: Outcome,
     pub reasons: Vec<Reason<'p>>,
-    pub lines: Vec<LineDecision<'p>>,
+    pub lines: Vec<LineDecision>,
+    /// The lines' explanation steps, in line order; see `line_explanation`.
+    pub steps: Vec<Step<'p>>,
     pub totals: Totals,
     pub postings: Vec<Posting>,
     pub effects: Vec<Effect<'p>>,
     /// Declaration-level explanation: regime in force, exchange-rate date, minimum-tax waivers.
     pub explanation: Vec<Step<'p>>,
+}
+
+impl<'p> Decision<'p> {
+    /// A line's explanation: the rule, source and formula behind each of its amounts.
+    pub fn line_explanation(&self, line: &LineDecision) -> &[Step<'p>] {
+        self.steps.get(line.explanation.start as usize..line.explanation.end as usize).unwrap_or(&[])
+    }
+}
+
+#[derive(Serialize)]
+struct LineView<'a, 'p> {
+    #[serde(flatten)]
+    line: &'a LineDecision,
+    explanation: &'a [Step<'p>],
+}
+
+/// The decision record's wire shape: each line carries its own `explanation`.
+#[derive(Serialize)]
+struct DecisionView<'a, 'p> {
+    schema_version: u32,
+    declaration_id: &'a str,
+    flow: Flow,
+    declared_on: Date,
+    #[serde(serialize_with = "version_id")]
+    pack_version: &'a &'p PackVersion,
+    outcome: Outcome,
+    reasons: &'a [Reason<'p>],
+    lines: Vec<LineView<'a, 'p>>,
+    totals: &'a Totals,
+    postings: &'a [Posting],
+    effects: &'a [Effect<'p>],
+    explanation: &'a [Step<'p>],
+}
+
+impl Serialize for Decision<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        DecisionView {
+            schema_version: self.schema_version,
+            declaration_id: &self.declaration_id,
+            flow: self.flow,
+            declared_on: self.declared_on,
+            pack_version: &self.pack,
+            outcome: self.outcome,
+            reasons: &self.reasons,
+            lines: self.lines.iter().map(|line| LineView { line, explanation: self.line_explanation(line) }).collect(),
+            totals: &self.totals,
+            postings: &self.postings,
+            effects: &self.effects,
+            explanation: &self.explanation,
+        }
+        .serialize(s)
+    }
 }

@@ -88,6 +88,24 @@ impl HsCode {
         (self.len >= 8).then(|| &self.as_str()[..8])
     }
 
+    /// The packed key (`fasthash::digits_key`) of the first `len` digits, computed from the bytes
+    /// without building a string: the hot path of every list lookup.
+    pub fn prefix_key(&self, len: usize) -> Option<u64> {
+        if len == 0 || len > self.len as usize {
+            return None;
+        }
+        let value = self.digits[..len].iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+        Some((value << 4) | len as u64)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn starts_with(&self, prefix: &str) -> bool {
         self.as_str().starts_with(prefix)
     }

@@ -107,8 +107,17 @@ pub fn check_character(first17: &str) -> Option<char> {
 /// Layout, by position: 1 the registration authority (9 is market regulation, i.e. businesses),
 /// 2 the entity type within that authority, 3–8 the GB/T 2260 administrative division code of
 /// the registering office, 9–17 the GB 11714 organisation code, 18 the check character.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CreditCode(String);
+///
+/// Stored inline as its 18 ASCII bytes, so the code is `Copy`: decisions and postings carry it by
+/// value without allocating.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CreditCode([u8; 18]);
+
+impl fmt::Debug for CreditCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CreditCode({})", self.as_str())
+    }
+}
 
 impl CreditCode {
     const FIELD: &'static str = "credit_code";
@@ -173,34 +182,37 @@ impl CreditCode {
                 format!("check character is '{actual}' but '{expected}' was computed"),
             ));
         }
-        Ok(Self(code))
+        let mut bytes = [0u8; 18];
+        bytes.copy_from_slice(code.as_bytes());
+        Ok(Self(bytes))
     }
 
     /// The canonical 18-character code, upper case.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // The parser stores only ASCII, which is always valid UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or("")
     }
 
     /// Position 1: the registration authority, e.g. `'9'` for market regulation (businesses).
     pub fn registration_authority(&self) -> char {
         // The parser guarantees 18 ASCII characters, so these byte positions exist.
-        char::from(self.0.as_bytes()[0])
+        char::from(self.0[0])
     }
 
     /// Position 2: the entity type within the registration authority's scheme, e.g. `'1'` for
     /// an enterprise registered by market regulation.
     pub fn entity_type(&self) -> char {
-        char::from(self.0.as_bytes()[1])
+        char::from(self.0[1])
     }
 
     /// Positions 3–8: the GB/T 2260 administrative division code of the registering office.
     pub fn division_code(&self) -> &str {
-        &self.0[2..8]
+        &self.as_str()[2..8]
     }
 
     /// Positions 9–17: the GB 11714 organisation code.
     pub fn organisation_code(&self) -> &str {
-        &self.0[8..17]
+        &self.as_str()[8..17]
     }
 
     /// Whether the organisation was registered in Hainan province: its division code starts
@@ -214,13 +226,13 @@ parse_via_str!(CreditCode);
 
 impl fmt::Display for CreditCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl Serialize for CreditCode {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 

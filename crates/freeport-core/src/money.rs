@@ -26,7 +26,12 @@ impl Cny {
     /// ("完税价格采用四舍五入法计算至分"). Half-up here means away from zero at the midpoint, which is
     /// the same for the non-negative amounts customs deals in.
     pub fn round_fen(amount: Decimal) -> Cny {
-        Cny(amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero).normalize_to(2))
+        let mut d = if amount.scale() <= 2 { amount } else { amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero) };
+        // Rounding leaves at most two decimals; fix exactly two so amounts always show fen.
+        if d.scale() != 2 {
+            d.rescale(2);
+        }
+        Cny(d)
     }
 
     pub fn from_fen(fen: i64) -> Cny {

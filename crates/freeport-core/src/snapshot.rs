@@ -3,13 +3,13 @@
 //! The shell loads a snapshot from the store (or a quote request carries one); the core never
 //! fetches anything itself.
 
-use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 use time::Date;
 
 use crate::calendar::DayRange;
 use crate::currency::Currency;
+use crate::fasthash::FxHashMap;
 use crate::identity::CreditCode;
 
 /// A zero-tariff waiver in force (R1.5), for goods whose code starts with `kind_prefix`.
@@ -33,7 +33,7 @@ pub struct EnterpriseStanding {
 /// Exchange rates by the day they were set and currency: CNY per unit of foreign currency.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExchangeRates {
-    rates: HashMap<(Date, Currency), Decimal>,
+    rates: FxHashMap<(Date, Currency), Decimal>,
 }
 
 impl ExchangeRates {
@@ -48,7 +48,9 @@ impl ExchangeRates {
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    pub enterprises: HashMap<CreditCode, EnterpriseStanding>,
+    /// Keyed by credit code with the fast hasher: the codes are checked identifiers, not attacker-chosen
+    /// hash keys, and the lookup runs for every declaration.
+    pub enterprises: FxHashMap<CreditCode, EnterpriseStanding>,
     pub exchange_rates: ExchangeRates,
 }
 

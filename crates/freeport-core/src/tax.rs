@@ -111,9 +111,20 @@ pub fn compute<'p>(pack: &'p PackVersion, basis: &TaxBasis<'p, '_>, exempt: Exem
     Ok(TaxAmounts { tariff, consumption_tax, vat })
 }
 
-/// The taxes a basis would bear with nothing exempt, without explanation: what an exemption saves.
-pub fn full_taxes(pack: &PackVersion, basis: &TaxBasis<'_, '_>) -> Result<TaxAmounts, MissingQuantity> {
-    compute(pack, basis, Exemptions::NONE, &mut Vec::new())
+/// The taxes payable under `exempt` and the normal taxes (nothing exempt), so that the saving is
+/// their difference. Computes once where it can: with nothing exempt the two coincide, and with
+/// everything exempt the explained computation is the normal one, shown as what was exempted.
+pub fn payable_and_normal<'p>(pack: &'p PackVersion, basis: &TaxBasis<'p, '_>, exempt: Exemptions, steps: &mut Vec<Step<'p>>) -> Result<(TaxAmounts, TaxAmounts), MissingQuantity> {
+    if exempt == Exemptions::NONE {
+        let normal = compute(pack, basis, Exemptions::NONE, steps)?;
+        return Ok((normal, normal));
+    }
+    if exempt == Exemptions::ALL {
+        let normal = compute(pack, basis, Exemptions::NONE, steps)?;
+        return Ok((TaxAmounts::default(), normal));
+    }
+    let normal = compute(pack, basis, Exemptions::NONE, &mut Vec::new())?;
+    Ok((compute(pack, basis, exempt, steps)?, normal))
 }
 
 /// R8.2: ad valorem `(CV + T) / (1 − c) × c`; specific `Q × s`; compound

@@ -86,3 +86,66 @@ pub fn chain_rate(upstream: &[ChainStage], sale_price: Cny, imported: &[Cny], do
     let chain = stage_rate(sale_price, &all_imported, &all_domestic, rules);
     ChainResult { stages, chain }
 }
+
+/// The calculator's answer (`freeport value-added`): the rate that decides, whether it qualifies,
+/// and the tariff the exemption saves on the imported materials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assessment {
+    pub pack_version: String,
+    pub rule: String,
+    pub source: String,
+    /// True when the chain view decided (upstream stages given and the pack accumulates).
+    pub accumulated: bool,
+    pub rate: Option<Decimal>,
+    pub rate_percent_display: Option<Decimal>,
+    pub threshold: Decimal,
+    pub qualifies: bool,
+    /// R8.1 on each imported material's customs value, each rounded to the fen, summed.
+    pub tariff_saved: Cny,
+    pub detail: ChainResult,
+}
+
+/// An imported material as the calculator prices it.
+#[derive(Debug, Clone, Copy)]
+pub struct PricedMaterial {
+    pub hs_code: crate::hs::HsCode,
+    pub origin: crate::country::Country,
+    pub customs_value: Cny,
+}
+
+/// Runs the value-added rule of `version` over the inputs. `Err` names the material index whose
+/// tariff line the pack does not carry.
+pub fn assess(
+    version: &crate::pack::PackVersion,
+    sale_price: Cny,
+    imported: &[PricedMaterial],
+    domestic: &[DomesticPurchase],
+    upstream: &[ChainStage],
+) -> Result<Assessment, usize> {
+    let va = &version.value_added;
+    let rules = CountingRules { threshold: va.threshold, deduct_hainan_produced: va.hainan_produced_rule.is_some() };
+    let values: Vec<Cny> = imported.iter().map(|m| m.customs_value).collect();
+    let detail = chain_rate(upstream, sale_price, &values, domestic, rules);
+    let accumulated = va.chain_rule.is_some() && !upstream.is_empty();
+    let decisive = if accumulated { detail.chain.clone() } else { detail.stages.last().cloned().unwrap_or_else(|| detail.chain.clone()) };
+    let mut tariff_saved = Cny::ZERO;
+    for (i, m) in imported.iter().enumerate() {
+        let line = version.schedule.line_for(&m.hs_code).ok_or(i)?;
+        let (rate, _) = line.import_duty(m.origin, &version.zero_tariff.general_rate_origins);
+        tariff_saved = tariff_saved + Cny::round_fen(m.customs_value.amount() * rate.fraction());
+    }
+    let rule_id = if accumulated { va.chain_rule.as_ref().unwrap_or(&va.formula_rule) } else { &va.formula_rule };
+    let rule = version.rule(rule_id);
+    Ok(Assessment {
+        pack_version: version.id.clone(),
+        rule: rule.id.clone(),
+        source: rule.source.clone(),
+        accumulated,
+        rate: decisive.rate,
+        rate_percent_display: decisive.rate_percent_display(),
+        threshold: va.threshold,
+        qualifies: decisive.qualifies,
+        tariff_saved: if decisive.qualifies { tariff_saved } else { Cny::ZERO },
+        detail,
+    })
+}

@@ -1,1 +1,91 @@
-fn main() {}
+//! The `freeport` command line. A thin shell: it reads files and standard input, calls the core,
+//! and prints JSON. Exit codes: 0 success, 1 failure of the tool or its data, 2 bad input.
+
+#![forbid(unsafe_code)]
+
+mod bench;
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "freeport", version, about = "Customs supervision for two-line free zones: decisions, policy packs, quotes")]
+struct Cli {
+    /// The policy pack folder (holding zone.toml). Default: ./policy/hainan, else the bundled pack.
+    #[arg(long, global = true, env = "FREEPORT_PACK")]
+    pack: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decide a declaration read as JSON (a file, or standard input) and print the decision as JSON.
+    Quote {
+        /// JSON file; `-` or absent reads standard input.
+        file: Option<PathBuf>,
+    },
+    /// Processing value-added rate, whether it qualifies, and the tariff saved (JSON in, JSON out).
+    ValueAdded {
+        file: Option<PathBuf>,
+    },
+    /// Policy-pack tools.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Measure decide() throughput on generated declarations.
+    Bench {
+        #[arg(long, default_value_t = 100_000)]
+        declarations: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Timed passes over the set; the fastest is reported.
+        #[arg(long, default_value_t = 3)]
+        passes: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Parse and cross-check every version of the pack; list what needs an officer's confirmation.
+    Validate {
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed from version A to version B (folder names, e.g. 2025-11-01 2025-12-18).
+    Diff { a: String, b: String },
+    /// Check a full tariff schedule in the documented CSV format and write it, normalised, to OUT.
+    ImportSchedule {
+        csv: PathBuf,
+        /// Where to write the normalised schedule (e.g. policy/hainan/2026-01-01/tariff-schedule.csv).
+        #[arg(long)]
+        out: PathBuf,
+        /// The version whose consumption-tax items the schedule may name.
+        #[arg(long)]
+        version: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let pack_dir = cli.pack.clone().unwrap_or_else(commands::default_pack_dir);
+    let result = match cli.command {
+        Command::Quote { file } => commands::quote(&pack_dir, file.as_deref()),
+        Command::ValueAdded { file } => commands::value_added(&pack_dir, file.as_deref()),
+        Command::Policy { command: PolicyCommand::Validate { json } } => commands::validate(&pack_dir, json),
+        Command::Policy { command: PolicyCommand::Diff { a, b } } => commands::diff(&pack_dir, &a, &b),
+        Command::Policy { command: PolicyCommand::ImportSchedule { csv, out, version } } => commands::import_schedule(&pack_dir, &csv, &out, version.as_deref()),
+        Command::Bench { declarations, seed, passes } => bench::run(&pack_dir, declarations, seed, passes),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("freeport: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -20,13 +20,13 @@ pub fn flatten(v: &PackVersion) -> BTreeMap<String, String> {
         m.insert(k, val);
     };
     put("title".into(), v.title.clone());
-    for r in v.rules.values() {
+    for r in &v.rules {
         put(format!("rule {}", r.id), format!("{} [{:?}] — {}", r.title, r.confidence, r.source));
     }
     for p in &v.unverified_parameters {
         put(format!("unverified {p}"), "flagged".into());
     }
-    for l in v.schedule.lines.values() {
+    for l in v.schedule.sorted() {
         let specific = l.specific_duty.as_ref().map(|s| format!(" specific {} CNY/{}", s.amount_cny, s.per)).unwrap_or_default();
         put(
             format!("tariff {}", l.line),

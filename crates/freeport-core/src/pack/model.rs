@@ -1,6 +1,6 @@
 //! The policy pack as typed data: what the parser produces and the decision functions read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -9,6 +9,8 @@ use time::Date;
 use super::prefix::PrefixMap;
 use crate::calendar::HolidayCalendar;
 use crate::country::Country;
+use crate::fasthash::{FxHashMap, digits_key};
+
 use crate::hs::{HsCode, Nomenclature};
 use crate::money::{Cny, Rate};
 use crate::unit::{PerQuantity, Unit};
@@ -38,6 +40,11 @@ pub struct Rule {
     pub source: String,
     pub confidence: Confidence,
 }
+
+/// A rule as a section names it: an index into its version's rule table, resolved when the pack
+/// is parsed, so that naming a rule in a decision costs no lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RuleId(pub(crate) u16);
 
 /// A zone's pack: every version, keyed by the day it takes effect.
 #[derive(Debug, Clone)]
@@ -69,7 +76,8 @@ pub struct PackVersion {
     pub directory: String,
     pub effective_from: Date,
     pub title: String,
-    pub rules: BTreeMap<String, Rule>,
+    /// Every rule of the version, sorted by id; `RuleId`s index into it.
+    pub rules: Vec<Rule>,
     /// Parameters the pack flags as unverified, as `section.parameter`, beyond rules of confidence L/U.
     pub unverified_parameters: Vec<String>,
     pub schedule: TariffSchedule,
@@ -77,6 +85,9 @@ pub struct PackVersion {
     pub zero_tariff: ZeroTariffRules,
     pub controls: PrefixMap<GoodsControl>,
     pub restrictive: PrefixMap<RestrictiveEntry>,
+    /// Controls, restrictive categories and the zero-tariff scope in one map, so that deciding a
+    /// line scans the code's prefixes once (built from the three lists by the parser).
+    pub goods_index: PrefixMap<GoodsHit>,
     pub tax: TaxRules,
     pub value_added: ValueAddedRules,
     pub second_line: SecondLineRules,
@@ -89,23 +100,62 @@ pub struct PackVersion {
 }
 
 impl PackVersion {
-    pub fn rule(&self, id: &str) -> &Rule {
-        // The parser checks every rule a section names exists, so a miss is a programming error.
-        self.rules.get(id).unwrap_or_else(|| panic!("rule {id} referenced by code but absent from pack {}", self.id))
+    pub fn rule(&self, id: &RuleId) -> &Rule {
+        // Ids are only made by the parser from this version's own table.
+        &self.rules[usize::from(id.0)]
+    }
+
+    pub fn rule_named(&self, name: &str) -> Option<&Rule> {
+        self.rules.binary_search_by(|r| r.id.as_str().cmp(name)).ok().map(|i| &self.rules[i])
     }
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct TariffSchedule {
-    pub lines: HashMap<String, TariffLine>,
+    /// Keyed by the packed digits of the line (`fasthash::digits_key`).
+    lines: FxHashMap<u64, TariffLine>,
 }
 
 impl TariffSchedule {
+    /// Mutable access to every line, for resolving references after parsing.
+    pub(crate) fn lines_mut(&mut self) -> impl Iterator<Item = &mut TariffLine> {
+        self.lines.values_mut()
+    }
+
+    /// Adds a line; `false` if the schedule already has it.
+    pub fn insert(&mut self, line: TariffLine) -> bool {
+        let Some(key) = digits_key(&line.line) else { return false };
+        if self.lines.contains_key(&key) {
+            return false;
+        }
+        self.lines.insert(key, line);
+        true
+    }
+
+    pub fn contains(&self, line: &str) -> bool {
+        digits_key(line).is_some_and(|k| self.lines.contains_key(&k))
+    }
+
     /// The most precise line for a code: the 10-digit commodity code if the schedule has it, else
     /// the 8-digit tariff line.
     pub fn line_for(&self, code: &HsCode) -> Option<&TariffLine> {
-        let s = code.as_str();
-        (s.len() == 10).then(|| self.lines.get(s)).flatten().or_else(|| code.tariff_line().and_then(|t| self.lines.get(t)))
+        let ten = if code.len() == 10 { code.prefix_key(10).and_then(|k| self.lines.get(&k)) } else { None };
+        ten.or_else(|| code.prefix_key(8).and_then(|k| self.lines.get(&k)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Every line, sorted by tariff line.
+    pub fn sorted(&self) -> Vec<&TariffLine> {
+        let mut all: Vec<&TariffLine> = self.lines.values().collect();
+        all.sort_by(|a, b| a.line.cmp(&b.line));
+        all
     }
 }
 
@@ -128,6 +178,10 @@ pub struct TariffLine {
     pub export_duty_rate: Option<Rate>,
     pub vat_rate: Rate,
     pub consumption_tax_items: Vec<String>,
+    /// The items named in `consumption_tax_items`, resolved from the version's table when the pack
+    /// is parsed (same order), so deciding needs no lookup.
+    #[serde(skip)]
+    pub consumption_tax: Vec<ConsumptionTaxItem>,
     pub source: String,
     pub confidence: Confidence,
 }
@@ -183,15 +237,26 @@ pub enum ZeroTariffScope {
 
 #[derive(Debug, Clone)]
 pub struct ZeroTariffRules {
-    pub rule: String,
-    pub scope_rule: String,
+    pub rule: RuleId,
+    pub scope_rule: RuleId,
     pub scope: ZeroTariffScope,
     pub beneficiary_types: Vec<String>,
-    pub waiver_rule: String,
+    pub waiver_rule: RuleId,
     pub waiver_lock_months: u32,
     /// "Same kind of goods" for the waiver lock, as a number of HS digits (4 = heading).
     pub waiver_same_kind_digits: usize,
     pub general_rate_origins: Vec<Country>,
+}
+
+/// One entry of the goods index.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GoodsHit {
+    Control(GoodsControl),
+    Restrictive(RestrictiveEntry),
+    /// On a positive list (pre-closure); the list's name.
+    PositiveList(String),
+    /// In the import-taxed catalogue (post-closure); the row's description.
+    TaxableCatalogue(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -239,17 +304,17 @@ pub struct RestrictiveEntry {
 
 #[derive(Debug, Clone)]
 pub struct TaxRules {
-    pub tariff_rule: String,
-    pub consumption_tax_rule: String,
-    pub vat_rule: String,
-    pub rounding_rule: String,
-    pub exchange_rate_rule: String,
-    pub minimum_tax_rule: String,
+    pub tariff_rule: RuleId,
+    pub consumption_tax_rule: RuleId,
+    pub vat_rule: RuleId,
+    pub rounding_rule: RuleId,
+    pub exchange_rate_rule: RuleId,
+    pub minimum_tax_rule: RuleId,
     /// A tax amount at or below this, per consignment and per tax, is not collected (R8.6).
     pub minimum_tax: Cny,
     /// Open question 9: whether a tariff waived under the minimum rule stays in the VAT base.
     pub waived_tariff_in_vat_base: bool,
-    pub export_duty_rule: String,
+    pub export_duty_rule: RuleId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -263,11 +328,11 @@ pub enum ValueAddedTaxBase {
 
 #[derive(Debug, Clone)]
 pub struct ValueAddedRules {
-    pub rule: String,
-    pub formula_rule: String,
+    pub rule: RuleId,
+    pub formula_rule: RuleId,
     pub threshold: Decimal,
-    pub hainan_produced_rule: Option<String>,
-    pub chain_rule: Option<String>,
+    pub hainan_produced_rule: Option<RuleId>,
+    pub chain_rule: Option<RuleId>,
     /// Pre-closure Yangpu pilot: encouraged-industry revenue must exceed this share.
     pub encouraged_revenue_share_min: Option<Decimal>,
     pub tax_base: ValueAddedTaxBase,
@@ -275,21 +340,21 @@ pub struct ValueAddedRules {
 
 #[derive(Debug, Clone)]
 pub struct SecondLineRules {
-    pub controlled_rule: String,
-    pub exit_tax_rule: String,
-    pub entry_rule: String,
-    pub relaxed_licence_rule: String,
+    pub controlled_rule: RuleId,
+    pub exit_tax_rule: RuleId,
+    pub entry_rule: RuleId,
+    pub relaxed_licence_rule: RuleId,
     /// R2.3 (one source, L): domestic VAT paid in Hainan is not charged again as import VAT.
     pub domestic_vat_offsets_import_vat: bool,
-    pub centralised_rule: String,
+    pub centralised_rule: RuleId,
     pub centralised_due_day: u8,
 }
 
 #[derive(Debug, Clone)]
 pub struct IslandRules {
-    pub free_circulation_rule: String,
-    pub leaving_circle_rule: String,
-    pub restrictive_rule: String,
+    pub free_circulation_rule: RuleId,
+    pub leaving_circle_rule: RuleId,
+    pub restrictive_rule: RuleId,
     /// Post-closure: beneficiaries pass zero-tariff goods among themselves untaxed. Pre-closure the
     /// goods were for the importer's own use only.
     pub free_transfer_between_beneficiaries: bool,
@@ -297,7 +362,7 @@ pub struct IslandRules {
 
 #[derive(Debug, Clone)]
 pub struct DirectReleaseRules {
-    pub rule: String,
+    pub rule: RuleId,
     pub ledger_entry_days: u16,
 }
 
@@ -315,27 +380,27 @@ pub struct DutyFreeCategory {
 
 #[derive(Debug, Clone)]
 pub struct DutyFreeRules {
-    pub rule: String,
-    pub quota_rule: String,
+    pub rule: RuleId,
+    pub quota_rule: RuleId,
     pub annual_quota: Cny,
-    pub age_rule: String,
+    pub age_rule: RuleId,
     pub minimum_age: u8,
-    pub limits_rule: String,
+    pub limits_rule: RuleId,
     pub categories: BTreeMap<String, DutyFreeCategory>,
-    pub pickup_rule: String,
+    pub pickup_rule: RuleId,
     /// Buy-and-take only below this unit price (exclusive).
     pub buy_and_take_below: Cny,
     /// Guarantee-and-take from this unit price (inclusive).
     pub guarantee_from: Cny,
     pub departure_within_days: u16,
     pub ban_years: u8,
-    pub resident_rule: Option<String>,
+    pub resident_rule: Option<RuleId>,
     pub resident_annual_quota: Option<Cny>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ArticlesTaxRules {
-    pub rule: String,
+    pub rule: RuleId,
     /// Rates by class 1, 2, 3.
     pub rates: [Rate; 3],
     pub postal_exemption: Cny,
@@ -343,7 +408,7 @@ pub struct ArticlesTaxRules {
 
 #[derive(Debug, Clone)]
 pub struct CreditRules {
-    pub rule: String,
+    pub rule: RuleId,
     /// Advanced certified enterprises: average inspection rate below this share of the regular
     /// average (a target over a reference set, not a hard invariant; TV-19).
     pub advanced_ratio_max: Decimal,

@@ -267,20 +267,24 @@ fn build_version(
         return Err(PackError::new(&file, format!("effective_from {} differs from the folder name", raw.effective_from)));
     }
     let rules = build_rules(&file, &raw.sources, &raw.rules)?;
-    let need = |id: &str| -> Result<String, PackError> {
-        if rules.contains_key(id) { Ok(id.to_owned()) } else { Err(PackError::new(&file, format!("rule {id} is referenced but not defined in [rules]"))) }
+    let need = |id: &str| -> Result<RuleId, PackError> {
+        match rules.binary_search_by(|r| r.id.as_str().cmp(id)) {
+            Ok(i) => Ok(RuleId(u16::try_from(i).map_err(|_| PackError::new(&file, "more than 65 535 rules"))?)),
+            Err(_) => Err(PackError::new(&file, format!("rule {id} is referenced but not defined in [rules]"))),
+        }
     };
     let need_opt = |id: &Option<String>| id.as_deref().map(need).transpose();
 
     let (f, text) = data_file(sources, directory, &raw.files.consumption_tax)?;
     let consumption_tax = parse_consumption_tax(&f, text)?;
     let (f, text) = data_file(sources, directory, &raw.files.tariff_schedule)?;
-    let schedule = super::schedule::parse_schedule(&f, text, nomenclature)?;
-    for line in schedule.lines.values() {
+    let mut schedule = super::schedule::parse_schedule(&f, text, nomenclature)?;
+    for line in schedule.lines_mut() {
         for item in &line.consumption_tax_items {
-            if !consumption_tax.contains_key(item) {
-                return Err(PackError::new(&f, format!("tariff line {} names consumption-tax item {item}, which {} does not define", line.line, raw.files.consumption_tax)));
-            }
+            let resolved = consumption_tax.get(item).ok_or_else(|| {
+                PackError::new(&f, format!("tariff line {} names consumption-tax item {item}, which {} does not define", line.line, raw.files.consumption_tax))
+            })?;
+            line.consumption_tax.push(resolved.clone());
         }
     }
     let (f, text) = data_file(sources, directory, &raw.files.holidays)?;
@@ -412,6 +416,25 @@ fn build_version(
         advanced_ratio_max: percent(&file, "credit.advanced_ratio_max_percent", &c.advanced_ratio_max_percent)?,
         dishonest_rate_min: percent(&file, "credit.dishonest_rate_min_percent", &c.dishonest_rate_min_percent)?,
     };
+    let mut goods_index = PrefixMap::default();
+    for (prefix, c) in controls.iter() {
+        goods_index.insert(prefix, GoodsHit::Control(c.clone()));
+    }
+    for (prefix, r) in restrictive.iter() {
+        goods_index.insert(prefix, GoodsHit::Restrictive(r.clone()));
+    }
+    match &zero_tariff.scope {
+        ZeroTariffScope::PositiveLists(lists) => {
+            for (prefix, list) in lists.iter() {
+                goods_index.insert(prefix, GoodsHit::PositiveList(list.clone()));
+            }
+        }
+        ZeroTariffScope::NegativeList(catalogue) => {
+            for (prefix, description) in catalogue.iter() {
+                goods_index.insert(prefix, GoodsHit::TaxableCatalogue(description.clone()));
+            }
+        }
+    }
     Ok(PackVersion {
         id: format!("{}/{}", zone.zone, directory),
         directory: directory.to_owned(),
@@ -424,6 +447,7 @@ fn build_version(
         zero_tariff,
         controls,
         restrictive,
+        goods_index,
         tax,
         value_added,
         second_line,
@@ -436,8 +460,9 @@ fn build_version(
     })
 }
 
-fn build_rules(file: &str, sources: &BTreeMap<String, RawSource>, rules: &BTreeMap<String, RawRule>) -> Result<BTreeMap<String, Rule>, PackError> {
-    let mut out = BTreeMap::new();
+/// The rule table, sorted by id (the `BTreeMap` iterates in order).
+fn build_rules(file: &str, sources: &BTreeMap<String, RawSource>, rules: &BTreeMap<String, RawRule>) -> Result<Vec<Rule>, PackError> {
+    let mut out = Vec::with_capacity(rules.len());
     for (id, r) in rules {
         if r.sources.is_empty() {
             return Err(PackError::new(file, format!("rule {id} names no legal source")));
@@ -455,7 +480,7 @@ fn build_rules(file: &str, sources: &BTreeMap<String, RawSource>, rules: &BTreeM
             source = format!("{article} — {source}");
         }
         let confidence = parse_confidence(r.confidence.as_str()).ok_or_else(|| PackError::new(file, format!("rule {id}: confidence {:?} is not H, M, L or U", r.confidence)))?;
-        out.insert(id.clone(), Rule { id: id.clone(), title: r.title.clone(), source, confidence });
+        out.push(Rule { id: id.clone(), title: r.title.clone(), source, confidence });
     }
     Ok(out)
 }
@@ -654,9 +679,4 @@ fn parse_duty_free_categories(file: &str, text: &str) -> Result<BTreeMap<String,
         }
     }
     Ok(out)
-}
-
-/// Helper for `HashMap` capacity hints in the schedule parser.
-pub(crate) fn capacity_hint(text: &str) -> usize {
-    text.lines().count()
 }

@@ -32,10 +32,11 @@ pub fn report(pack: &PolicyPack) -> Vec<VersionReport> {
 fn version_report(pack: &PolicyPack, v: &PackVersion) -> VersionReport {
     let mut unverified: Vec<String> = v
         .rules
-        .values()
+        .iter()
         .filter(|r| r.confidence.is_unverified())
         .map(|r| format!("rule {} ({:?}): {}", r.id, r.confidence, r.title))
         .collect();
+    unverified.sort();
     unverified.extend(v.unverified_parameters.iter().map(|p| format!("parameter {p}")));
     let mut warnings = Vec::new();
     let year = v.effective_from.year();
@@ -57,7 +58,7 @@ fn version_report(pack: &PolicyPack, v: &PackVersion) -> VersionReport {
         effective_from: v.effective_from.to_string(),
         title: v.title.clone(),
         rules: v.rules.len(),
-        tariff_lines: v.schedule.lines.len(),
+        tariff_lines: v.schedule.len(),
         consumption_tax_items: v.consumption_tax.len(),
         zero_tariff_scope: scope.to_owned(),
         zero_tariff_scope_entries: entries,
@@ -66,7 +67,7 @@ fn version_report(pack: &PolicyPack, v: &PackVersion) -> VersionReport {
         duty_free_categories: v.duty_free.categories.len(),
         holidays: v.holidays.len(),
         unverified,
-        tariff_lines_unverified: v.schedule.lines.values().filter(|l| l.confidence.is_unverified()).count(),
+        tariff_lines_unverified: v.schedule.sorted().iter().filter(|l| l.confidence.is_unverified()).count(),
         warnings,
     }
 }

@@ -6,12 +6,10 @@
 //! specific_duty_cny,specific_duty_unit,export_duty_rate,vat_rate,consumption_tax_items,source,
 //! confidence`. Rates are percentages; `consumption_tax_items` are ids separated by `|`.
 
-use std::collections::HashMap;
-
 use super::PackError;
 use super::csvtable::{CsvTable, Row};
 use super::model::{Confidence, TariffLine, TariffSchedule};
-use super::parse::{capacity_hint, parse_confidence, row_rate, row_specific};
+use super::parse::{parse_confidence, row_rate, row_specific};
 use crate::hs::Nomenclature;
 use crate::unit::Unit;
 
@@ -66,6 +64,7 @@ fn parse_row(row: &Row<'_>, nomenclature: &Nomenclature) -> Result<TariffLine, P
         export_duty_rate: row_rate(row, "export_duty_rate")?,
         vat_rate,
         consumption_tax_items: row.get("consumption_tax_items").split('|').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        consumption_tax: Vec::new(),
         source: row.require("source")?.to_owned(),
         confidence,
     })
@@ -74,15 +73,15 @@ fn parse_row(row: &Row<'_>, nomenclature: &Nomenclature) -> Result<TariffLine, P
 /// Strict parse, stopping at the first bad row: what a pack load does.
 pub fn parse_schedule(file: &str, text: &str, nomenclature: &Nomenclature) -> Result<TariffSchedule, PackError> {
     let table = CsvTable::parse(file, text, &COLUMNS)?;
-    let mut lines = HashMap::with_capacity(capacity_hint(text));
+    let mut schedule = TariffSchedule::default();
     for row in table.rows() {
         let parsed = parse_row(&row, nomenclature)?;
-        if lines.contains_key(&parsed.line) {
-            return Err(row.error(format!("duplicate tariff_line {}", parsed.line)));
+        let line = parsed.line.clone();
+        if !schedule.insert(parsed) {
+            return Err(row.error(format!("duplicate tariff_line {line}")));
         }
-        lines.insert(parsed.line.clone(), parsed);
     }
-    Ok(TariffSchedule { lines })
+    Ok(schedule)
 }
 
 /// What an import run found: the good lines, and every bad row (not only the first), so that an
@@ -104,14 +103,14 @@ pub fn import_schedule(file: &str, text: &str, nomenclature: &Nomenclature, know
             if let Some(missing) = line.consumption_tax_items.iter().find(|i| !known_ct_items(i)) {
                 return Err(row.error(format!("consumption-tax item {missing} is not defined in the pack")));
             }
-            if report.schedule.lines.contains_key(&line.line) {
+            if report.schedule.contains(&line.line) {
                 return Err(row.error(format!("duplicate tariff_line {}", line.line)));
             }
             Ok(line)
         });
         match outcome {
             Ok(line) => {
-                report.schedule.lines.insert(line.line.clone(), line);
+                report.schedule.insert(line);
             }
             Err(e) if report.errors.len() < max_errors => report.errors.push(e),
             Err(_) => {}
@@ -125,8 +124,7 @@ pub fn import_schedule(file: &str, text: &str, nomenclature: &Nomenclature, know
 pub fn write_schedule_csv(schedule: &TariffSchedule) -> String {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
     let _ = w.write_record(COLUMNS);
-    let mut lines: Vec<&TariffLine> = schedule.lines.values().collect();
-    lines.sort_by(|a, b| a.line.cmp(&b.line));
+    let lines = schedule.sorted();
     let pct = |r: Option<crate::money::Rate>| r.map(|r| r.percent().to_string()).unwrap_or_default();
     for l in lines {
         let (amount, unit) = l.specific_duty.as_ref().map(|s| (s.amount_cny.to_string(), s.per.to_string())).unwrap_or_default();

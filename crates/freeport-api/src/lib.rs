@@ -1,0 +1,12 @@
+//! Wire types: what the JSON of a quote request looks like, and its conversion into core types.
+//!
+//! Only this crate knows the wire shape. Every value is parsed once here into a domain type; an
+//! input that does not parse becomes a `FieldError` naming its JSON path
+//! (`declaration.lines[2].hs_code`). Decimals travel as strings, never as JSON numbers.
+
+#![forbid(unsafe_code)]
+
+pub mod quote;
+pub mod value_added;
+
+pub use quote::{QuoteRequest, parse_quote_request};

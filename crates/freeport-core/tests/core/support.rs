@@ -1,0 +1,84 @@
+//! Builders for declarations and snapshots over the bundled Hainan pack.
+
+use std::sync::OnceLock;
+
+use freeport_core::country::Country;
+use freeport_core::currency::Currency;
+use freeport_core::declaration::*;
+use freeport_core::hs::HsCode;
+use freeport_core::identity::{CreditCode, check_character};
+use freeport_core::pack::PolicyPack;
+use freeport_core::snapshot::{EnterpriseStanding, Snapshot};
+use freeport_core::unit::{Quantity, Unit};
+use rust_decimal::Decimal;
+use time::Date;
+
+pub fn pack() -> &'static PolicyPack {
+    static PACK: OnceLock<PolicyPack> = OnceLock::new();
+    PACK.get_or_init(|| freeport_policy_fs::load_pack(&freeport_policy_fs::bundled_pack_dir()).expect("the bundled Hainan pack loads"))
+}
+
+pub fn code(s: &str) -> HsCode {
+    HsCode::parse("hs_code", s, &pack().nomenclature).expect("test code is valid")
+}
+
+/// A valid Hainan credit code built from a serial number (the check character is computed).
+pub fn enterprise(n: u32) -> CreditCode {
+    let first17 = format!("91460000MA5T{n:05}");
+    let check = check_character(&first17).expect("alphabet");
+    CreditCode::parse(&format!("{first17}{check}")).expect("constructed code is valid")
+}
+
+pub fn dec(s: &str) -> Decimal {
+    s.parse().expect("test decimal")
+}
+
+pub fn country(s: &str) -> Country {
+    Country::parse(s).expect("test country")
+}
+
+pub fn qty(value: &str, unit: Unit) -> Quantity {
+    Quantity { value: dec(value), unit }
+}
+
+pub fn line(hs: &str, origin: &str, value: &str, quantities: Vec<Quantity>, status: GoodsStatus) -> Line {
+    Line {
+        hs_code: code(hs),
+        description: String::new(),
+        origin: country(origin),
+        quantities,
+        value: dec(value),
+        goods_status: status,
+        licence: None,
+        consumption_tax_item: None,
+        imported_materials: Vec::new(),
+        value_added: None,
+        exception_measure: false,
+    }
+}
+
+pub fn declaration(flow: Flow, on: Date, declarant: CreditCode, lines: Vec<Line>) -> Declaration {
+    Declaration {
+        id: "TEST-1".to_owned(),
+        flow,
+        declared_on: on,
+        declarant,
+        counterparty: None,
+        currency: Currency::CNY,
+        payment_option: PaymentOption::ZeroTariff,
+        entry_purpose: EntryPurpose::DomesticCirculation,
+        direct_release: false,
+        domestic_vat_paid: false,
+        lines,
+    }
+}
+
+/// A snapshot in which `beneficiaries` are zero-tariff beneficiaries and filed encouraged-industry
+/// enterprises.
+pub fn snapshot(beneficiaries: &[CreditCode]) -> Snapshot {
+    let mut s = Snapshot::default();
+    for b in beneficiaries {
+        s.enterprises.insert(*b, EnterpriseStanding { beneficiary: true, encouraged_industry_filed: true, ..EnterpriseStanding::default() });
+    }
+    s
+}
