@@ -210,56 +210,97 @@ pub fn parse_quote_request(json: &str) -> FieldResult<QuoteRequest> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let kind = if inner.is_syntax() || inner.is_eof() { FieldErrorKind::Malformed } else if inner.to_string().starts_with("missing field") { FieldErrorKind::Missing } else { FieldErrorKind::Malformed };
+        let kind = if inner.is_syntax() || inner.is_eof() {
+            FieldErrorKind::Malformed
+        } else if inner.to_string().starts_with("missing field") {
+            FieldErrorKind::Missing
+        } else {
+            FieldErrorKind::Malformed
+        };
         let field = if path == "." { String::new() } else { path };
         FieldError::new(field, kind, inner.to_string())
     })
 }
 
 fn date(field: &str, text: &str) -> FieldResult<Date> {
-    Date::parse(text.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|e| FieldError::new(field, FieldErrorKind::Malformed, format!("{text:?} is not a date YYYY-MM-DD: {e}")))
+    Date::parse(
+        text.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|e| {
+        FieldError::new(
+            field,
+            FieldErrorKind::Malformed,
+            format!("{text:?} is not a date YYYY-MM-DD: {e}"),
+        )
+    })
 }
 
 fn bounded<T>(field: &str, items: &[T], max: usize) -> FieldResult<()> {
     if items.len() > max {
-        return Err(FieldError::new(field, FieldErrorKind::OutOfRange, format!("{} items exceed the limit of {max}", items.len())));
+        return Err(FieldError::new(
+            field,
+            FieldErrorKind::OutOfRange,
+            format!("{} items exceed the limit of {max}", items.len()),
+        ));
     }
     Ok(())
 }
 
 fn text(field: &str, s: &str) -> FieldResult<String> {
     if s.len() > MAX_TEXT {
-        return Err(FieldError::new(field, FieldErrorKind::OutOfRange, format!("longer than {MAX_TEXT} bytes")));
+        return Err(FieldError::new(
+            field,
+            FieldErrorKind::OutOfRange,
+            format!("longer than {MAX_TEXT} bytes"),
+        ));
     }
     Ok(s.to_owned())
 }
 
 fn country(field: &str, s: &str) -> FieldResult<Country> {
-    Country::parse(s).map_err(|e| FieldError { field: field.to_owned(), ..e })
+    Country::parse(s).map_err(|e| FieldError {
+        field: field.to_owned(),
+        ..e
+    })
 }
 
 fn credit_code(field: &str, s: &str) -> FieldResult<CreditCode> {
-    CreditCode::parse(s).map_err(|e| FieldError { field: field.to_owned(), ..e })
+    CreditCode::parse(s).map_err(|e| FieldError {
+        field: field.to_owned(),
+        ..e
+    })
 }
 
 fn parse_quantities(field: &str, q: &[QuantityDto]) -> FieldResult<Vec<Quantity>> {
     bounded(field, q, 8)?;
-    q.iter().enumerate().map(|(i, q)| Quantity::parse(&format!("{field}[{i}]"), &q.value, &q.unit)).collect()
+    q.iter()
+        .enumerate()
+        .map(|(i, q)| Quantity::parse(&format!("{field}[{i}]"), &q.value, &q.unit))
+        .collect()
 }
 
 fn domestic(field: &str, d: &[DomesticPurchaseDto]) -> FieldResult<Vec<DomesticPurchase>> {
     bounded(field, d, MAX_ITEMS)?;
     d.iter()
         .enumerate()
-        .map(|(i, p)| Ok(DomesticPurchase { value: non_negative_cny(&format!("{field}[{i}].value"), &p.value)?, hainan_produced: p.hainan_produced }))
+        .map(|(i, p)| {
+            Ok(DomesticPurchase {
+                value: non_negative_cny(&format!("{field}[{i}].value"), &p.value)?,
+                hainan_produced: p.hainan_produced,
+            })
+        })
         .collect()
 }
 
 fn non_negative_cny(field: &str, s: &str) -> FieldResult<Cny> {
     let c = Cny::parse(field, s)?;
     if c.is_negative() {
-        return Err(FieldError::new(field, FieldErrorKind::OutOfRange, format!("{s} must not be negative")));
+        return Err(FieldError::new(
+            field,
+            FieldErrorKind::OutOfRange,
+            format!("{s} must not be negative"),
+        ));
     }
     Ok(c)
 }
@@ -267,7 +308,10 @@ fn non_negative_cny(field: &str, s: &str) -> FieldResult<Cny> {
 impl QuoteRequest {
     /// Converts the request into the core's declaration and snapshot, checking every field.
     pub fn into_domain(self, nomenclature: &Nomenclature) -> FieldResult<(Declaration, Snapshot)> {
-        Ok((self.declaration.into_domain(nomenclature)?, self.snapshot.into_domain()?))
+        Ok((
+            self.declaration.into_domain(nomenclature)?,
+            self.snapshot.into_domain()?,
+        ))
     }
 }
 
@@ -275,17 +319,30 @@ impl DeclarationDto {
     pub fn into_domain(self, nomenclature: &Nomenclature) -> FieldResult<Declaration> {
         let d = "declaration";
         if self.id.trim().is_empty() {
-            return Err(FieldError::new(format!("{d}.id"), FieldErrorKind::Missing, "a declaration id is required"));
+            return Err(FieldError::new(
+                format!("{d}.id"),
+                FieldErrorKind::Missing,
+                "a declaration id is required",
+            ));
         }
         if self.lines.is_empty() {
-            return Err(FieldError::new(format!("{d}.lines"), FieldErrorKind::Missing, "a declaration has at least one line"));
+            return Err(FieldError::new(
+                format!("{d}.lines"),
+                FieldErrorKind::Missing,
+                "a declaration has at least one line",
+            ));
         }
         bounded(&format!("{d}.lines"), &self.lines, MAX_LINES)?;
-        let currency = Currency::parse(&self.currency).map_err(|e| FieldError { field: format!("{d}.currency"), ..e })?;
+        let currency = Currency::parse(&self.currency).map_err(|e| FieldError {
+            field: format!("{d}.currency"),
+            ..e
+        })?;
         let counterparty = match self.counterparty {
             None => None,
             Some(CounterpartyDto::Individual) => Some(Counterparty::Individual),
-            Some(CounterpartyDto::Enterprise { credit_code: c }) => Some(Counterparty::Enterprise(credit_code(&format!("{d}.counterparty.credit_code"), &c)?)),
+            Some(CounterpartyDto::Enterprise { credit_code: c }) => Some(Counterparty::Enterprise(
+                credit_code(&format!("{d}.counterparty.credit_code"), &c)?,
+            )),
         };
         let mut lines = Vec::with_capacity(self.lines.len());
         for (i, l) in self.lines.into_iter().enumerate() {
@@ -326,16 +383,27 @@ impl LineDto {
         let hs_code = HsCode::parse(&format!("{f}.hs_code"), &self.hs_code, nomenclature)?;
         let quantities = parse_quantities(&format!("{f}.quantities"), &self.quantities)?;
         if quantities.is_empty() {
-            return Err(FieldError::new(format!("{f}.quantities"), FieldErrorKind::Missing, "at least one quantity is required"));
+            return Err(FieldError::new(
+                format!("{f}.quantities"),
+                FieldErrorKind::Missing,
+                "at least one quantity is required",
+            ));
         }
-        bounded(&format!("{f}.imported_materials"), &self.imported_materials, MAX_ITEMS)?;
+        bounded(
+            &format!("{f}.imported_materials"),
+            &self.imported_materials,
+            MAX_ITEMS,
+        )?;
         let mut imported_materials = Vec::with_capacity(self.imported_materials.len());
         for (m, mat) in self.imported_materials.into_iter().enumerate() {
             let mf = format!("{f}.imported_materials[{m}]");
             imported_materials.push(Material {
                 hs_code: HsCode::parse(&format!("{mf}.hs_code"), &mat.hs_code, nomenclature)?,
                 origin: country(&format!("{mf}.origin"), &mat.origin)?,
-                customs_value: non_negative_cny(&format!("{mf}.customs_value"), &mat.customs_value)?,
+                customs_value: non_negative_cny(
+                    &format!("{mf}.customs_value"),
+                    &mat.customs_value,
+                )?,
                 quantities: parse_quantities(&format!("{mf}.quantities"), &mat.quantities)?,
                 consumption_tax_item: mat.consumption_tax_item,
             });
@@ -351,9 +419,17 @@ impl LineDto {
                     bounded(&format!("{sf}.imported"), &stage.imported, MAX_ITEMS)?;
                     upstream.push(ChainStage {
                         enterprise: credit_code(&format!("{sf}.enterprise"), &stage.enterprise)?,
-                        imported: stage.imported.iter().enumerate().map(|(k, v)| non_negative_cny(&format!("{sf}.imported[{k}]"), v)).collect::<FieldResult<_>>()?,
+                        imported: stage
+                            .imported
+                            .iter()
+                            .enumerate()
+                            .map(|(k, v)| non_negative_cny(&format!("{sf}.imported[{k}]"), v))
+                            .collect::<FieldResult<_>>()?,
                         domestic: domestic(&format!("{sf}.domestic"), &stage.domestic)?,
-                        sale_price: non_negative_cny(&format!("{sf}.sale_price"), &stage.sale_price)?,
+                        sale_price: non_negative_cny(
+                            &format!("{sf}.sale_price"),
+                            &stage.sale_price,
+                        )?,
                     });
                 }
                 Some(ValueAddedClaim {
@@ -393,28 +469,58 @@ impl SnapshotDto {
         for (i, e) in self.enterprises.into_iter().enumerate() {
             let f = format!("snapshot.enterprises[{i}]");
             let code = credit_code(&format!("{f}.credit_code"), &e.credit_code)?;
-            let share = e.encouraged_revenue_share.as_deref().map(|s| parse_non_negative(&format!("{f}.encouraged_revenue_share"), s)).transpose()?;
+            let share = e
+                .encouraged_revenue_share
+                .as_deref()
+                .map(|s| parse_non_negative(&format!("{f}.encouraged_revenue_share"), s))
+                .transpose()?;
             let mut waiver_locks = Vec::new();
             for (k, w) in e.waiver_locks.iter().enumerate() {
                 let wf = format!("{f}.waiver_locks[{k}]");
                 if w.kind_prefix.is_empty() || !w.kind_prefix.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(FieldError::new(format!("{wf}.kind_prefix"), FieldErrorKind::Malformed, "an HS prefix of digits is required"));
+                    return Err(FieldError::new(
+                        format!("{wf}.kind_prefix"),
+                        FieldErrorKind::Malformed,
+                        "an HS prefix of digits is required",
+                    ));
                 }
-                let range = DayRange { first: date(&format!("{wf}.first"), &w.first)?, last: date(&format!("{wf}.last"), &w.last)? };
-                waiver_locks.push(WaiverLock { kind_prefix: w.kind_prefix.clone(), range });
+                let range = DayRange {
+                    first: date(&format!("{wf}.first"), &w.first)?,
+                    last: date(&format!("{wf}.last"), &w.last)?,
+                };
+                waiver_locks.push(WaiverLock {
+                    kind_prefix: w.kind_prefix.clone(),
+                    range,
+                });
             }
-            let standing = EnterpriseStanding { beneficiary: e.beneficiary, encouraged_industry_filed: e.encouraged_industry_filed, encouraged_revenue_share: share, waiver_locks };
+            let standing = EnterpriseStanding {
+                beneficiary: e.beneficiary,
+                encouraged_industry_filed: e.encouraged_industry_filed,
+                encouraged_revenue_share: share,
+                waiver_locks,
+            };
             if snapshot.enterprises.insert(code, standing).is_some() {
-                return Err(FieldError::new(format!("{f}.credit_code"), FieldErrorKind::Inconsistent, "enterprise listed twice"));
+                return Err(FieldError::new(
+                    format!("{f}.credit_code"),
+                    FieldErrorKind::Inconsistent,
+                    "enterprise listed twice",
+                ));
             }
         }
         let mut rates = ExchangeRates::default();
         for (i, r) in self.exchange_rates.iter().enumerate() {
             let f = format!("snapshot.exchange_rates[{i}]");
-            let currency = Currency::parse(&r.currency).map_err(|e| FieldError { field: format!("{f}.currency"), ..e })?;
+            let currency = Currency::parse(&r.currency).map_err(|e| FieldError {
+                field: format!("{f}.currency"),
+                ..e
+            })?;
             let rate = parse_decimal(&format!("{f}.cny_per_unit"), &r.cny_per_unit)?;
             if rate <= rust_decimal::Decimal::ZERO {
-                return Err(FieldError::new(format!("{f}.cny_per_unit"), FieldErrorKind::OutOfRange, "a rate is positive"));
+                return Err(FieldError::new(
+                    format!("{f}.cny_per_unit"),
+                    FieldErrorKind::OutOfRange,
+                    "a rate is positive",
+                ));
             }
             rates.insert(date(&format!("{f}.date"), &r.date)?, currency, rate);
         }

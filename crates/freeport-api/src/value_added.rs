@@ -55,29 +55,58 @@ pub fn parse_value_added_request(json: &str) -> FieldResult<ValueAddedRequest> {
     let de = &mut serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        FieldError::new(if path == "." { String::new() } else { path }, FieldErrorKind::Malformed, e.into_inner().to_string())
+        FieldError::new(
+            if path == "." { String::new() } else { path },
+            FieldErrorKind::Malformed,
+            e.into_inner().to_string(),
+        )
     })
 }
 
 fn cny(field: &str, s: &str) -> FieldResult<Cny> {
     let c = Cny::parse(field, s)?;
     if c.is_negative() {
-        return Err(FieldError::new(field, FieldErrorKind::OutOfRange, format!("{s} must not be negative")));
+        return Err(FieldError::new(
+            field,
+            FieldErrorKind::OutOfRange,
+            format!("{s} must not be negative"),
+        ));
     }
     Ok(c)
 }
 
 fn purchases(field: &str, d: &[DomesticPurchaseDto]) -> FieldResult<Vec<DomesticPurchase>> {
-    d.iter().enumerate().map(|(i, p)| Ok(DomesticPurchase { value: cny(&format!("{field}[{i}].value"), &p.value)?, hainan_produced: p.hainan_produced })).collect()
+    d.iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Ok(DomesticPurchase {
+                value: cny(&format!("{field}[{i}].value"), &p.value)?,
+                hainan_produced: p.hainan_produced,
+            })
+        })
+        .collect()
 }
 
 impl ValueAddedRequest {
     pub fn into_domain(self, nomenclature: &Nomenclature) -> FieldResult<ValueAddedInputs> {
         if self.imported.is_empty() {
-            return Err(FieldError::new("imported", FieldErrorKind::Missing, "goods under the value-added rule contain imported materials"));
+            return Err(FieldError::new(
+                "imported",
+                FieldErrorKind::Missing,
+                "goods under the value-added rule contain imported materials",
+            ));
         }
-        let declared_on = Date::parse(self.declared_on.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|e| FieldError::new("declared_on", FieldErrorKind::Malformed, format!("{:?} is not a date YYYY-MM-DD: {e}", self.declared_on)))?;
+        let declared_on = Date::parse(
+            self.declared_on.trim(),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|e| {
+            FieldError::new(
+                "declared_on",
+                FieldErrorKind::Malformed,
+                format!("{:?} is not a date YYYY-MM-DD: {e}", self.declared_on),
+            )
+        })?;
         let imported = self
             .imported
             .iter()
@@ -85,8 +114,17 @@ impl ValueAddedRequest {
             .map(|(i, m)| {
                 Ok(ImportedMaterial {
                     description: m.description.clone(),
-                    hs_code: HsCode::parse(&format!("imported[{i}].hs_code"), &m.hs_code, nomenclature)?,
-                    origin: freeport_core::country::Country::parse(&m.origin).map_err(|e| FieldError { field: format!("imported[{i}].origin"), ..e })?,
+                    hs_code: HsCode::parse(
+                        &format!("imported[{i}].hs_code"),
+                        &m.hs_code,
+                        nomenclature,
+                    )?,
+                    origin: freeport_core::country::Country::parse(&m.origin).map_err(|e| {
+                        FieldError {
+                            field: format!("imported[{i}].origin"),
+                            ..e
+                        }
+                    })?,
                     customs_value: cny(&format!("imported[{i}].customs_value"), &m.customs_value)?,
                 })
             })
@@ -98,13 +136,28 @@ impl ValueAddedRequest {
             .map(|(s, st)| {
                 let f = format!("upstream[{s}]");
                 Ok(ChainStage {
-                    enterprise: freeport_core::identity::CreditCode::parse(&st.enterprise).map_err(|e| FieldError { field: format!("{f}.enterprise"), ..e })?,
-                    imported: st.imported.iter().enumerate().map(|(k, v)| cny(&format!("{f}.imported[{k}]"), v)).collect::<FieldResult<_>>()?,
+                    enterprise: freeport_core::identity::CreditCode::parse(&st.enterprise)
+                        .map_err(|e| FieldError {
+                            field: format!("{f}.enterprise"),
+                            ..e
+                        })?,
+                    imported: st
+                        .imported
+                        .iter()
+                        .enumerate()
+                        .map(|(k, v)| cny(&format!("{f}.imported[{k}]"), v))
+                        .collect::<FieldResult<_>>()?,
                     domestic: purchases(&format!("{f}.domestic"), &st.domestic)?,
                     sale_price: cny(&format!("{f}.sale_price"), &st.sale_price)?,
                 })
             })
             .collect::<FieldResult<_>>()?;
-        Ok(ValueAddedInputs { declared_on, sale_price: cny("sale_price", &self.sale_price)?, imported, domestic: purchases("domestic", &self.domestic)?, upstream })
+        Ok(ValueAddedInputs {
+            declared_on,
+            sale_price: cny("sale_price", &self.sale_price)?,
+            imported,
+            domestic: purchases("domestic", &self.domestic)?,
+            upstream,
+        })
     }
 }

@@ -15,7 +15,9 @@ pub struct HolidayCalendar {
 
 impl HolidayCalendar {
     pub fn new(days: impl IntoIterator<Item = Date>) -> Self {
-        Self { days: days.into_iter().collect() }
+        Self {
+            days: days.into_iter().collect(),
+        }
     }
 
     pub fn is_holiday(&self, day: Date) -> bool {
@@ -39,7 +41,9 @@ impl HolidayCalendar {
 /// The `n`-th (1-based) Wednesday of a month.
 fn nth_wednesday(year: i32, month: Month, n: u8) -> Option<Date> {
     let first = Date::from_calendar_date(year, month, 1).ok()?;
-    let offset = (7 + Weekday::Wednesday.number_days_from_monday() - first.weekday().number_days_from_monday()) % 7;
+    let offset = (7 + Weekday::Wednesday.number_days_from_monday()
+        - first.weekday().number_days_from_monday())
+        % 7;
     first.checked_add(Duration::days(i64::from(offset) + 7 * (i64::from(n) - 1)))
 }
 
@@ -90,7 +94,9 @@ impl DayRange {
 /// counted from the day after full payment. Paid 2026-03-10, 12 months: 2026-03-11 to 2027-03-10.
 pub fn waiver_lock(paid_on: Date, months: u32) -> DayRange {
     let first = paid_on.next_day().expect("dates before year 9999");
-    let last = add_months(first, months).previous_day().expect("dates after year -9999");
+    let last = add_months(first, months)
+        .previous_day()
+        .expect("dates after year -9999");
     DayRange { first, last }
 }
 
@@ -112,7 +118,10 @@ pub enum ConsolidationError {
 /// R2.5: batch exits are consolidated into a declaration due on the given day of the month after
 /// the exits (the 25th in Hainan); one declaration may not span two calendar years. When batches
 /// come from several months the earliest month's deadline binds, so no batch is declared late.
-pub fn consolidated_declaration_due(exits: &[Date], due_day: u8) -> Result<Date, ConsolidationError> {
+pub fn consolidated_declaration_due(
+    exits: &[Date],
+    due_day: u8,
+) -> Result<Date, ConsolidationError> {
     let first = exits.iter().min().ok_or(ConsolidationError::Empty)?;
     let last = exits.iter().max().ok_or(ConsolidationError::Empty)?;
     if first.year() != last.year() {
@@ -120,7 +129,9 @@ pub fn consolidated_declaration_due(exits: &[Date], due_day: u8) -> Result<Date,
     }
     let month_start = first.replace_day(1).expect("day 1 exists");
     let next = add_months(month_start, 1);
-    Ok(next.replace_day(due_day.min(time::util::days_in_month(next.month(), next.year()))).expect("clamped day exists"))
+    Ok(next
+        .replace_day(due_day.min(time::util::days_in_month(next.month(), next.year())))
+        .expect("clamped day exists"))
 }
 
 /// R3.4: the day on which cumulative days in a calendar year first exceed `limit`, counting each
@@ -154,47 +165,84 @@ mod tests {
 
     #[test]
     fn tv17_october_2025_uses_the_rate_of_17_september() {
-        assert_eq!(customs_rate_date(date!(2025 - 10 - 09), &HolidayCalendar::default()), date!(2025 - 09 - 17));
+        assert_eq!(
+            customs_rate_date(date!(2025 - 10 - 09), &HolidayCalendar::default()),
+            date!(2025 - 09 - 17)
+        );
     }
 
     #[test]
     fn a_holiday_third_wednesday_moves_to_the_fourth() {
         // Spring Festival 2026: 18 February is a holiday, so March declarations use 25 February.
         let holidays = HolidayCalendar::new([date!(2026 - 02 - 18)]);
-        assert_eq!(customs_rate_date(date!(2026 - 03 - 02), &holidays), date!(2026 - 02 - 25));
-        assert_eq!(customs_rate_date(date!(2026 - 01 - 15), &holidays), date!(2025 - 12 - 17));
+        assert_eq!(
+            customs_rate_date(date!(2026 - 03 - 02), &holidays),
+            date!(2026 - 02 - 25)
+        );
+        assert_eq!(
+            customs_rate_date(date!(2026 - 01 - 15), &holidays),
+            date!(2025 - 12 - 17)
+        );
     }
 
     #[test]
     fn tv14_waiver_lock_runs_from_the_day_after_payment() {
         let lock = waiver_lock(date!(2026 - 03 - 10), 12);
-        assert_eq!(lock, DayRange { first: date!(2026 - 03 - 11), last: date!(2027 - 03 - 10) });
+        assert_eq!(
+            lock,
+            DayRange {
+                first: date!(2026 - 03 - 11),
+                last: date!(2027 - 03 - 10)
+            }
+        );
         assert!(!lock.contains(date!(2027 - 03 - 11)));
     }
 
     #[test]
     fn tv15_ledger_entry_due_fourteen_days_after_release() {
-        assert_eq!(deadline_after(date!(2026 - 01 - 01), 14), date!(2026 - 01 - 15));
+        assert_eq!(
+            deadline_after(date!(2026 - 01 - 01), 14),
+            date!(2026 - 01 - 15)
+        );
     }
 
     #[test]
     fn tv16_march_batches_are_due_on_25_april_and_cannot_join_january() {
-        let march = [date!(2026 - 03 - 03), date!(2026 - 03 - 12), date!(2026 - 03 - 27)];
-        assert_eq!(consolidated_declaration_due(&march, 25), Ok(date!(2026 - 04 - 25)));
+        let march = [
+            date!(2026 - 03 - 03),
+            date!(2026 - 03 - 12),
+            date!(2026 - 03 - 27),
+        ];
+        assert_eq!(
+            consolidated_declaration_due(&march, 25),
+            Ok(date!(2026 - 04 - 25))
+        );
         assert_eq!(
             consolidated_declaration_due(&[date!(2026 - 12 - 20), date!(2027 - 01 - 05)], 25),
             Err(ConsolidationError::SpansTwoYears(2026, 2027))
         );
-        assert_eq!(consolidated_declaration_due(&[date!(2026 - 12 - 20)], 25), Ok(date!(2027 - 01 - 25)));
+        assert_eq!(
+            consolidated_declaration_due(&[date!(2026 - 12 - 20)], 25),
+            Ok(date!(2027 - 01 - 25))
+        );
     }
 
     #[test]
     fn tv20_coach_exceeds_120_days_on_day_121() {
         let stays = [
-            DayRange { first: date!(2026 - 01 - 01), last: date!(2026 - 04 - 10) }, // 100 days
-            DayRange { first: date!(2026 - 10 - 01), last: date!(2026 - 10 - 25) }, // 25 days
+            DayRange {
+                first: date!(2026 - 01 - 01),
+                last: date!(2026 - 04 - 10),
+            }, // 100 days
+            DayRange {
+                first: date!(2026 - 10 - 01),
+                last: date!(2026 - 10 - 25),
+            }, // 25 days
         ];
-        assert_eq!(day_limit_exceeded_on(&stays, 2026, 120), Some(date!(2026 - 10 - 21)));
+        assert_eq!(
+            day_limit_exceeded_on(&stays, 2026, 120),
+            Some(date!(2026 - 10 - 21))
+        );
         assert_eq!(day_limit_exceeded_on(&stays[..1], 2026, 120), None);
     }
 

@@ -16,26 +16,41 @@ use crate::tax::{Exemptions, TaxAmounts, TaxBasis, payable_and_normal};
 use crate::unit::Quantity;
 use crate::value_added::{CountingRules, chain_rate};
 
-static UNKNOWN_ENTERPRISE: EnterpriseStanding =
-    EnterpriseStanding { beneficiary: false, encouraged_industry_filed: false, encouraged_revenue_share: None, waiver_locks: Vec::new() };
+static UNKNOWN_ENTERPRISE: EnterpriseStanding = EnterpriseStanding {
+    beneficiary: false,
+    encouraged_industry_filed: false,
+    encouraged_revenue_share: None,
+    waiver_locks: Vec::new(),
+};
 
 /// Decides a declaration under the pack version in force on its declaration date.
 ///
 /// Returns `Err` only for input the pack cannot judge (a tariff line it does not carry, a missing
 /// exchange rate or quantity): a refusal on the merits is an `Ok` decision with reasons.
-pub fn decide<'p>(declaration: &Declaration, pack: &'p PolicyPack, snapshot: &Snapshot) -> Result<Decision<'p>, FieldError> {
+pub fn decide<'p>(
+    declaration: &Declaration,
+    pack: &'p PolicyPack,
+    snapshot: &Snapshot,
+) -> Result<Decision<'p>, FieldError> {
     let version = pack.version_on(declaration.declared_on).ok_or_else(|| {
         FieldError::new(
             "declared_on",
             FieldErrorKind::OutOfRange,
-            format!("{} is before the first version of the {} pack", declaration.declared_on, pack.zone),
+            format!(
+                "{} is before the first version of the {} pack",
+                declaration.declared_on, pack.zone
+            ),
         )
     })?;
     decide_under(declaration, version, snapshot)
 }
 
 /// Decides under a given version: for what-if replays of history under a proposed pack.
-pub fn decide_under<'p>(declaration: &Declaration, version: &'p PackVersion, snapshot: &Snapshot) -> Result<Decision<'p>, FieldError> {
+pub fn decide_under<'p>(
+    declaration: &Declaration,
+    version: &'p PackVersion,
+    snapshot: &Snapshot,
+) -> Result<Decision<'p>, FieldError> {
     let mut d = Decider::new(declaration, version, snapshot)?;
     for (i, line) in declaration.lines.iter().enumerate() {
         let decided = match declaration.flow {
@@ -73,7 +88,11 @@ fn line_field(i: usize, field: &str) -> String {
 }
 
 impl<'p, 'd> Decider<'p, 'd> {
-    fn new(decl: &'d Declaration, v: &'p PackVersion, snapshot: &'d Snapshot) -> Result<Self, FieldError> {
+    fn new(
+        decl: &'d Declaration,
+        v: &'p PackVersion,
+        snapshot: &'d Snapshot,
+    ) -> Result<Self, FieldError> {
         let mut explanation = Vec::new();
         let (cny_per_unit, rate_date) = if decl.currency == Currency::CNY {
             (rust_decimal::Decimal::ONE, None)
@@ -86,14 +105,23 @@ impl<'p, 'd> Decider<'p, 'd> {
                     format!("no exchange rate for {} set on {day}, the rate day for a declaration of {} (R8.5)", decl.currency, decl.declared_on),
                 )
             })?;
-            explanation.push(Step { rule: v.rule(&v.tax.exchange_rate_rule), detail: Detail::ExchangeRate { currency: decl.currency, rate_date: day, cny_per_unit: rate } });
+            explanation.push(Step {
+                rule: v.rule(&v.tax.exchange_rate_rule),
+                detail: Detail::ExchangeRate {
+                    currency: decl.currency,
+                    rate_date: day,
+                    cny_per_unit: rate,
+                },
+            });
             (rate, Some(day))
         };
         Ok(Decider {
             v,
             decl,
             snapshot,
-            declarant: snapshot.standing(&decl.declarant).unwrap_or(&UNKNOWN_ENTERPRISE),
+            declarant: snapshot
+                .standing(&decl.declarant)
+                .unwrap_or(&UNKNOWN_ENTERPRISE),
             cny_per_unit,
             rate_date,
             reasons: Vec::new(),
@@ -121,7 +149,10 @@ impl<'p, 'd> Decider<'p, 'd> {
     }
 
     fn step(&self, rule: &RuleId, detail: Detail<'p>) -> Step<'p> {
-        Step { rule: self.v.rule(rule), detail }
+        Step {
+            rule: self.v.rule(rule),
+            detail,
+        }
     }
 
     fn customs_value(&self, line: &Line, steps: &mut Vec<Step<'p>>) -> Cny {
@@ -133,18 +164,39 @@ impl<'p, 'd> Decider<'p, 'd> {
         {
             steps.push(self.step(
                 &self.v.tax.rounding_rule,
-                Detail::CustomsValue { value: line.value, currency: self.decl.currency, exchange_rate: self.cny_per_unit, rate_date: self.rate_date, customs_value: cv },
+                Detail::CustomsValue {
+                    value: line.value,
+                    currency: self.decl.currency,
+                    exchange_rate: self.cny_per_unit,
+                    rate_date: self.rate_date,
+                    customs_value: cv,
+                },
             ));
         }
         cv
     }
 
-    fn tariff_line(&self, code: &HsCode, field: impl FnOnce() -> String) -> Result<&'p TariffLine, FieldError> {
+    fn tariff_line(
+        &self,
+        code: &HsCode,
+        field: impl FnOnce() -> String,
+    ) -> Result<&'p TariffLine, FieldError> {
         if code.tariff_line().is_none() {
-            return Err(FieldError::new(field(), FieldErrorKind::Malformed, format!("{code} is a subheading; taxes need the 8-digit tariff line")));
+            return Err(FieldError::new(
+                field(),
+                FieldErrorKind::Malformed,
+                format!("{code} is a subheading; taxes need the 8-digit tariff line"),
+            ));
         }
         self.v.schedule.line_for(code).ok_or_else(|| {
-            FieldError::new(field(), FieldErrorKind::Unknown, format!("tariff line {code} is not in the schedule of pack {}", self.v.id))
+            FieldError::new(
+                field(),
+                FieldErrorKind::Unknown,
+                format!(
+                    "tariff line {code} is not in the schedule of pack {}",
+                    self.v.id
+                ),
+            )
         })
     }
 
@@ -159,11 +211,19 @@ impl<'p, 'd> Decider<'p, 'd> {
         field: &dyn Fn(&str) -> String,
     ) -> Result<TaxBasis<'p, 'q>, FieldError> {
         let tl = self.tariff_line(code, || field("hs_code"))?;
-        let (duty_rate, duty_column) = tl.import_duty(origin, &self.v.zero_tariff.general_rate_origins);
+        let (duty_rate, duty_column) =
+            tl.import_duty(origin, &self.v.zero_tariff.general_rate_origins);
         let consumption_tax = match (tl.consumption_tax.as_slice(), ct_choice) {
             ([], None) => None,
             ([], Some(c)) => {
-                return Err(FieldError::new(field("consumption_tax_item"), FieldErrorKind::Inconsistent, format!("tariff line {} bears no consumption tax, but item {c} was given", tl.line)));
+                return Err(FieldError::new(
+                    field("consumption_tax_item"),
+                    FieldErrorKind::Inconsistent,
+                    format!(
+                        "tariff line {} bears no consumption tax, but item {c} was given",
+                        tl.line
+                    ),
+                ));
             }
             ([only], None) => Some(only),
             (items, Some(c)) if items.iter().any(|i| i.id == c) => items.iter().find(|i| i.id == c),
@@ -171,11 +231,23 @@ impl<'p, 'd> Decider<'p, 'd> {
                 return Err(FieldError::new(
                     field("consumption_tax_item"),
                     FieldErrorKind::Missing,
-                    format!("tariff line {} bears consumption-tax item {}; state which applies", tl.line, tl.consumption_tax_items.join(" or ")),
+                    format!(
+                        "tariff line {} bears consumption-tax item {}; state which applies",
+                        tl.line,
+                        tl.consumption_tax_items.join(" or ")
+                    ),
                 ));
             }
         };
-        Ok(TaxBasis { customs_value, quantities, duty_rate, duty_column, specific_duty: tl.specific_duty.as_ref(), consumption_tax, vat_rate: tl.vat_rate })
+        Ok(TaxBasis {
+            customs_value,
+            quantities,
+            duty_rate,
+            duty_column,
+            specific_duty: tl.specific_duty.as_ref(),
+            consumption_tax,
+            vat_rate: tl.vat_rate,
+        })
     }
 
     /// Everything the pack's lists say about goods of `code` from `origin`, in one prefix scan.
@@ -186,25 +258,47 @@ impl<'p, 'd> Decider<'p, 'd> {
                 GoodsHit::Control(c) => {
                     for d in &c.directions {
                         let slot = match (d, c.measure) {
-                            (Direction::Import, ControlMeasure::Prohibited) => &mut h.prohibited_import,
-                            (Direction::Import, ControlMeasure::Restricted) => &mut h.restricted_import,
-                            (Direction::Export, ControlMeasure::Prohibited) => &mut h.prohibited_export,
-                            (Direction::Export, ControlMeasure::Restricted) => &mut h.restricted_export,
+                            (Direction::Import, ControlMeasure::Prohibited) => {
+                                &mut h.prohibited_import
+                            }
+                            (Direction::Import, ControlMeasure::Restricted) => {
+                                &mut h.restricted_import
+                            }
+                            (Direction::Export, ControlMeasure::Prohibited) => {
+                                &mut h.prohibited_export
+                            }
+                            (Direction::Export, ControlMeasure::Restricted) => {
+                                &mut h.restricted_export
+                            }
                         };
                         *slot = slot.or(Some(c));
                     }
                 }
-                GoodsHit::Restrictive(r) if r.origin.is_none_or(|o| o == origin) => h.restrictive = h.restrictive.or(Some(r)),
+                GoodsHit::Restrictive(r) if r.origin.is_none_or(|o| o == origin) => {
+                    h.restrictive = h.restrictive.or(Some(r))
+                }
                 GoodsHit::Restrictive(_) => {}
                 GoodsHit::PositiveList(list) => h.positive_list = h.positive_list.or(Some(list)),
-                GoodsHit::TaxableCatalogue(d) => h.taxable_catalogue = h.taxable_catalogue.or(Some(d)),
+                GoodsHit::TaxableCatalogue(d) => {
+                    h.taxable_catalogue = h.taxable_catalogue.or(Some(d))
+                }
             }
         }
         h
     }
 
-    fn refuse(&mut self, i: usize, line: &Line, code: ReasonCode, explanation: Step<'p>) -> LineDecision {
-        self.reasons.push(Reason { code, line: Some(i), explanation });
+    fn refuse(
+        &mut self,
+        i: usize,
+        line: &Line,
+        code: ReasonCode,
+        explanation: Step<'p>,
+    ) -> LineDecision {
+        self.reasons.push(Reason {
+            code,
+            line: Some(i),
+            explanation,
+        });
         LineDecision {
             line: i,
             hs_code: line.hs_code,
@@ -220,15 +314,37 @@ impl<'p, 'd> Decider<'p, 'd> {
     }
 
     fn first_quantity(line: &Line, i: usize) -> Result<Quantity, FieldError> {
-        line.quantities.first().copied().ok_or_else(|| FieldError::new(line_field(i, "quantities"), FieldErrorKind::Missing, "at least one quantity is required"))
+        line.quantities.first().copied().ok_or_else(|| {
+            FieldError::new(
+                line_field(i, "quantities"),
+                FieldErrorKind::Missing,
+                "at least one quantity is required",
+            )
+        })
     }
 
-    fn post(&mut self, enterprise: &crate::identity::CreditCode, movement: Movement, i: usize, line: &Line, value: Cny, sign_out: bool, restrictive: Option<RestrictiveCategory>) -> Result<(), FieldError> {
+    fn post(
+        &mut self,
+        enterprise: &crate::identity::CreditCode,
+        movement: Movement,
+        i: usize,
+        line: &Line,
+        value: Cny,
+        restrictive: Option<RestrictiveCategory>,
+    ) -> Result<(), FieldError> {
         let mut quantity = Self::first_quantity(line, i)?;
-        if sign_out {
+        if !movement.is_inflow() {
             quantity.value = -quantity.value;
         }
-        self.postings.push(Posting { enterprise: enterprise.clone(), movement, line: i, hs_code: line.hs_code, quantity, value, restrictive_category: restrictive });
+        self.postings.push(Posting {
+            enterprise: *enterprise,
+            movement,
+            line: i,
+            hs_code: line.hs_code,
+            quantity,
+            value,
+            restrictive_category: restrictive,
+        });
         Ok(())
     }
 
@@ -237,7 +353,13 @@ impl<'p, 'd> Decider<'p, 'd> {
         let code = &line.hs_code;
         let hits = self.hits(code, line.origin);
         if let Some(c) = hits.prohibited_import {
-            let step = self.step(&v.zero_tariff.scope_rule, Detail::ListEntry { finding: "import prohibited", entry: &c.description });
+            let step = self.step(
+                &v.zero_tariff.scope_rule,
+                Detail::ListEntry {
+                    finding: "import prohibited",
+                    entry: &c.description,
+                },
+            );
             return Ok(self.refuse(i, line, ReasonCode::ProhibitedImport, step));
         }
         let mut steps = self.scratch();
@@ -247,13 +369,26 @@ impl<'p, 'd> Decider<'p, 'd> {
                 relaxed = true;
                 steps.push(self.step(&v.second_line.relaxed_licence_rule, Detail::ListEntry { finding: "licence waived under the exception measures; end use in Hainan only, no circulation", entry: &c.licence }));
             } else if line.licence.is_none() {
-                let step = self.step(&v.zero_tariff.scope_rule, Detail::ListEntry { finding: "restricted import: licence required", entry: &c.licence });
+                let step = self.step(
+                    &v.zero_tariff.scope_rule,
+                    Detail::ListEntry {
+                        finding: "restricted import: licence required",
+                        entry: &c.licence,
+                    },
+                );
                 return Ok(self.refuse(i, line, ReasonCode::LicenceRequired, step));
             }
         }
         let cv = self.customs_value(line, &mut steps);
         let field = |f: &str| line_field(i, f);
-        let basis = self.basis(code, line.origin, cv, &line.quantities, line.consumption_tax_item.as_deref(), &field)?;
+        let basis = self.basis(
+            code,
+            line.origin,
+            cv,
+            &line.quantities,
+            line.consumption_tax_item.as_deref(),
+            &field,
+        )?;
         let restrictive = hits.restrictive;
         let z = &v.zero_tariff;
         let (treatment, exemptions) = if !self.declarant.beneficiary {
@@ -263,13 +398,24 @@ impl<'p, 'd> Decider<'p, 'd> {
             match scope_verdict(&z.scope, &hits) {
                 ScopeVerdict::OutOfScope(entry) => {
                     steps.push(match entry {
-                        Some(description) => self.step(&z.scope_rule, Detail::ListEntry { finding: "in the import-taxed catalogue", entry: description }),
-                        None => self.step(&z.scope_rule, Detail::Finding("not on any zero-tariff list in force")),
+                        Some(description) => self.step(
+                            &z.scope_rule,
+                            Detail::ListEntry {
+                                finding: "in the import-taxed catalogue",
+                                entry: description,
+                            },
+                        ),
+                        None => self.step(
+                            &z.scope_rule,
+                            Detail::Finding("not on any zero-tariff list in force"),
+                        ),
                     });
                     (Treatment::Taxed, Exemptions::NONE)
                 }
                 ScopeVerdict::InScope(list) => {
-                    let locked = self.declarant.waiver_locks.iter().any(|l| code.starts_with(&l.kind_prefix) && l.range.contains(self.decl.declared_on));
+                    let locked = self.declarant.waiver_locks.iter().any(|l| {
+                        code.starts_with(&l.kind_prefix) && l.range.contains(self.decl.declared_on)
+                    });
                     if locked {
                         steps.push(self.step(&z.waiver_rule, Detail::Finding("zero tariff for this kind of goods was waived by full payment within the lock period")));
                         (Treatment::Taxed, Exemptions::NONE)
@@ -288,9 +434,15 @@ impl<'p, 'd> Decider<'p, 'd> {
                             }
                             PaymentOption::PayAllTaxes => {
                                 let digits = z.waiver_same_kind_digits.min(code.as_str().len());
-                                let range = waiver_lock(self.decl.declared_on, z.waiver_lock_months);
+                                let range =
+                                    waiver_lock(self.decl.declared_on, z.waiver_lock_months);
                                 let explanation = self.step(&z.waiver_rule, Detail::Finding("all import taxes paid by choice: zero tariff for the same kind of goods is waived for the lock period"));
-                                self.effects.push(Effect::WaiverLock { enterprise: self.decl.declarant.clone(), kind_prefix: code.as_str()[..digits].to_owned(), range, explanation });
+                                self.effects.push(Effect::WaiverLock {
+                                    enterprise: self.decl.declarant,
+                                    kind_prefix: code.as_str()[..digits].to_owned(),
+                                    range,
+                                    explanation,
+                                });
                                 (Treatment::Taxed, Exemptions::NONE)
                             }
                         }
@@ -299,16 +451,49 @@ impl<'p, 'd> Decider<'p, 'd> {
             }
         };
         if let Some(r) = restrictive {
-            steps.push(self.step(&v.island.restrictive_rule, Detail::ListEntry { finding: "restrictive category: import taxes fall due when the goods circulate", entry: &r.description }));
+            steps.push(self.step(
+                &v.island.restrictive_rule,
+                Detail::ListEntry {
+                    finding: "restrictive category: import taxes fall due when the goods circulate",
+                    entry: &r.description,
+                },
+            ));
         }
-        let (taxes, normal) = payable_and_normal(v, &basis, exemptions, &mut steps).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?;
-        if matches!(treatment, Treatment::ZeroTariff | Treatment::TariffExemptVatPaid) {
-            let declarant = self.decl.declarant.clone();
-            self.post(&declarant, Movement::FirstLineEntry, i, line, cv, false, restrictive.map(|r| r.category))?;
-            if self.decl.direct_release && !self.effects.iter().any(|e| matches!(e, Effect::LedgerEntryDue { .. })) {
+        let (taxes, normal) =
+            payable_and_normal(v, &basis, exemptions, &mut steps).map_err(|e| {
+                FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string())
+            })?;
+        if matches!(
+            treatment,
+            Treatment::ZeroTariff | Treatment::TariffExemptVatPaid
+        ) {
+            let declarant = self.decl.declarant;
+            self.post(
+                &declarant,
+                Movement::FirstLineEntry,
+                i,
+                line,
+                cv,
+                restrictive.map(|r| r.category),
+            )?;
+            if self.decl.direct_release
+                && !self
+                    .effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::LedgerEntryDue { .. }))
+            {
                 let by = deadline_after(self.decl.declared_on, v.direct_release.ledger_entry_days);
-                let explanation = self.step(&v.direct_release.rule, Detail::Finding("directly released goods: enter them in the account book before any use"));
-                self.effects.push(Effect::LedgerEntryDue { enterprise: declarant, by, explanation });
+                let explanation = self.step(
+                    &v.direct_release.rule,
+                    Detail::Finding(
+                        "directly released goods: enter them in the account book before any use",
+                    ),
+                );
+                self.effects.push(Effect::LedgerEntryDue {
+                    enterprise: declarant,
+                    by,
+                    explanation,
+                });
             }
         }
         let _ = relaxed;
@@ -331,14 +516,26 @@ impl<'p, 'd> Decider<'p, 'd> {
         let code = &line.hs_code;
         let hits = self.hits(code, line.origin);
         if let Some(c) = hits.prohibited_export {
-            let step = self.step(&v.tax.export_duty_rule, Detail::ListEntry { finding: "export prohibited", entry: &c.description });
+            let step = self.step(
+                &v.tax.export_duty_rule,
+                Detail::ListEntry {
+                    finding: "export prohibited",
+                    entry: &c.description,
+                },
+            );
             return Ok(self.refuse(i, line, ReasonCode::ProhibitedExport, step));
         }
-        if let Some(c) = hits.restricted_export {
-            if line.licence.is_none() {
-                let step = self.step(&v.tax.export_duty_rule, Detail::ListEntry { finding: "restricted export: licence required", entry: &c.licence });
-                return Ok(self.refuse(i, line, ReasonCode::LicenceRequired, step));
-            }
+        if let Some(c) = hits.restricted_export
+            && line.licence.is_none()
+        {
+            let step = self.step(
+                &v.tax.export_duty_rule,
+                Detail::ListEntry {
+                    finding: "restricted export: licence required",
+                    entry: &c.licence,
+                },
+            );
+            return Ok(self.refuse(i, line, ReasonCode::LicenceRequired, step));
         }
         let mut steps = self.scratch();
         let cv = self.customs_value(line, &mut steps);
@@ -346,17 +543,27 @@ impl<'p, 'd> Decider<'p, 'd> {
         let export_duty = match tl.export_duty_rate {
             Some(rate) => {
                 let amount = Cny::round_fen(cv.amount() * rate.fraction());
-                steps.push(self.step(&v.tax.export_duty_rule, Detail::ExportDuty { customs_value: cv, rate, amount }));
+                steps.push(self.step(
+                    &v.tax.export_duty_rule,
+                    Detail::ExportDuty {
+                        customs_value: cv,
+                        rate,
+                        amount,
+                    },
+                ));
                 amount
             }
             None => {
-                steps.push(self.step(&v.tax.export_duty_rule, Detail::Finding("no export duty on this tariff line")));
+                steps.push(self.step(
+                    &v.tax.export_duty_rule,
+                    Detail::Finding("no export duty on this tariff line"),
+                ));
                 Cny::ZERO
             }
         };
         if line.goods_status == GoodsStatus::ZeroTariff {
-            let declarant = self.decl.declarant.clone();
-            self.post(&declarant, Movement::FirstLineExit, i, line, cv, true, None)?;
+            let declarant = self.decl.declarant;
+            self.post(&declarant, Movement::FirstLineExit, i, line, cv, None)?;
         }
         Ok(LineDecision {
             line: i,
@@ -374,21 +581,46 @@ impl<'p, 'd> Decider<'p, 'd> {
 
     /// Import taxes on a line's imported content (R2.3): its listed materials, or the goods
     /// themselves when they are imported goods unprocessed.
-    fn tax_imported_content(&self, i: usize, line: &Line, cv: Cny, exemptions: Exemptions, steps: &mut Vec<Step<'p>>) -> Result<(TaxAmounts, TaxAmounts), FieldError> {
+    fn tax_imported_content(
+        &self,
+        i: usize,
+        line: &Line,
+        cv: Cny,
+        exemptions: Exemptions,
+        steps: &mut Vec<Step<'p>>,
+    ) -> Result<(TaxAmounts, TaxAmounts), FieldError> {
         let v = self.v;
         let mut taxes = TaxAmounts::default();
         let mut normal = TaxAmounts::default();
         if line.imported_materials.is_empty() {
             let field = |f: &str| line_field(i, f);
-            let basis = self.basis(&line.hs_code, line.origin, cv, &line.quantities, line.consumption_tax_item.as_deref(), &field)?;
-            let (t, n) = payable_and_normal(v, &basis, exemptions, steps).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?;
+            let basis = self.basis(
+                &line.hs_code,
+                line.origin,
+                cv,
+                &line.quantities,
+                line.consumption_tax_item.as_deref(),
+                &field,
+            )?;
+            let (t, n) = payable_and_normal(v, &basis, exemptions, steps).map_err(|e| {
+                FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string())
+            })?;
             taxes.add(&t);
             normal.add(&n);
         }
         for (m, material) in line.imported_materials.iter().enumerate() {
             let field = |f: &str| line_field(i, &format!("imported_materials[{m}].{f}"));
-            let basis = self.basis(&material.hs_code, material.origin, material.customs_value, &material.quantities, material.consumption_tax_item.as_deref(), &field)?;
-            let (t, n) = payable_and_normal(v, &basis, exemptions, steps).map_err(|e| FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string()))?;
+            let basis = self.basis(
+                &material.hs_code,
+                material.origin,
+                material.customs_value,
+                &material.quantities,
+                material.consumption_tax_item.as_deref(),
+                &field,
+            )?;
+            let (t, n) = payable_and_normal(v, &basis, exemptions, steps).map_err(|e| {
+                FieldError::new(field("quantities"), FieldErrorKind::Missing, e.to_string())
+            })?;
             taxes.add(&t);
             normal.add(&n);
         }
@@ -423,25 +655,34 @@ impl<'p, 'd> Decider<'p, 'd> {
             GoodsStatus::ZeroTariff | GoodsStatus::Bonded => {
                 let mut exemptions = Exemptions::NONE;
                 decided.treatment = Treatment::TaxedOnImportedMaterials;
-                if let Some(claim) = &line.value_added {
-                    if let Some(result) = self.value_added(i, line, claim, &mut steps)? {
-                        if result.1 {
-                            exemptions = Exemptions::TARIFF_ONLY;
-                            decided.treatment = Treatment::ValueAddedTariffExempt;
-                        }
-                        decided.value_added = Some(result.0);
+                if let Some(claim) = &line.value_added
+                    && let Some(result) = self.value_added(i, line, claim, &mut steps)?
+                {
+                    if result.1 {
+                        exemptions = Exemptions::TARIFF_ONLY;
+                        decided.treatment = Treatment::ValueAddedTariffExempt;
                     }
+                    decided.value_added = Some(result.0);
                 }
                 if s.domestic_vat_offsets_import_vat && self.decl.domestic_vat_paid {
                     exemptions.vat = true;
-                    steps.push(self.step(&s.exit_tax_rule, Detail::Finding("domestic VAT already paid in the zone: import VAT not charged again")));
+                    steps.push(self.step(
+                        &s.exit_tax_rule,
+                        Detail::Finding(
+                            "domestic VAT already paid in the zone: import VAT not charged again",
+                        ),
+                    ));
                 }
                 if decided.treatment == Treatment::TaxedOnImportedMaterials {
                     steps.push(self.step(&s.exit_tax_rule, Detail::Finding("zero-tariff or bonded goods entering the mainland: import taxes on the imported materials")));
                 }
-                let finished_goods_base = decided.treatment == Treatment::ValueAddedTariffExempt && v.value_added.tax_base == ValueAddedTaxBase::FinishedGoods;
+                let finished_goods_base = decided.treatment == Treatment::ValueAddedTariffExempt
+                    && v.value_added.tax_base == ValueAddedTaxBase::FinishedGoods;
                 let (taxes, normal) = if finished_goods_base {
-                    let as_goods = Line { imported_materials: Vec::new(), ..line.clone() };
+                    let as_goods = Line {
+                        imported_materials: Vec::new(),
+                        ..line.clone()
+                    };
                     self.tax_imported_content(i, &as_goods, cv, exemptions, &mut steps)?
                 } else {
                     self.tax_imported_content(i, line, cv, exemptions, &mut steps)?
@@ -449,8 +690,8 @@ impl<'p, 'd> Decider<'p, 'd> {
                 decided.taxes = taxes;
                 decided.exempted = normal.minus(&taxes);
                 if line.goods_status == GoodsStatus::ZeroTariff {
-                    let declarant = self.decl.declarant.clone();
-                    self.post(&declarant, Movement::SecondLineExit, i, line, cv, true, None)?;
+                    let declarant = self.decl.declarant;
+                    self.post(&declarant, Movement::SecondLineExit, i, line, cv, None)?;
                 }
             }
         }
@@ -459,31 +700,85 @@ impl<'p, 'd> Decider<'p, 'd> {
     }
 
     /// R2.6–R2.9: whether the claim qualifies; `None` when the declarant may not claim at all.
-    fn value_added(&self, i: usize, line: &Line, claim: &ValueAddedClaim, steps: &mut Vec<Step<'p>>) -> Result<Option<(crate::value_added::ChainResult, bool)>, FieldError> {
+    fn value_added(
+        &self,
+        i: usize,
+        line: &Line,
+        claim: &ValueAddedClaim,
+        steps: &mut Vec<Step<'p>>,
+    ) -> Result<Option<(crate::value_added::ChainResult, bool)>, FieldError> {
         let va = &self.v.value_added;
         if !self.declarant.encouraged_industry_filed {
             steps.push(self.step(&va.rule, Detail::Finding("declarant is not a filed encouraged-industry enterprise: no value-added exemption")));
             return Ok(None);
         }
-        if let Some(min) = va.encouraged_revenue_share_min {
-            if self.declarant.encouraged_revenue_share.is_none_or(|s| s <= min) {
-                steps.push(self.step(&va.rule, Detail::Finding("encouraged-industry revenue does not exceed the pilot's minimum share")));
-                return Ok(None);
-            }
+        if let Some(min) = va.encouraged_revenue_share_min
+            && self
+                .declarant
+                .encouraged_revenue_share
+                .is_none_or(|s| s <= min)
+        {
+            steps.push(self.step(
+                &va.rule,
+                Detail::Finding(
+                    "encouraged-industry revenue does not exceed the pilot's minimum share",
+                ),
+            ));
+            return Ok(None);
         }
         if line.imported_materials.is_empty() {
-            return Err(FieldError::new(line_field(i, "imported_materials"), FieldErrorKind::Missing, "a value-added claim lists the imported materials used"));
+            return Err(FieldError::new(
+                line_field(i, "imported_materials"),
+                FieldErrorKind::Missing,
+                "a value-added claim lists the imported materials used",
+            ));
         }
-        let imported: Vec<Cny> = line.imported_materials.iter().map(|m| m.customs_value).collect();
-        let rules = CountingRules { threshold: va.threshold, deduct_hainan_produced: va.hainan_produced_rule.is_some() };
-        let result = chain_rate(&claim.upstream, claim.sale_price, &imported, &claim.domestic, rules);
+        let imported: Vec<Cny> = line
+            .imported_materials
+            .iter()
+            .map(|m| m.customs_value)
+            .collect();
+        let rules = CountingRules {
+            threshold: va.threshold,
+            deduct_hainan_produced: va.hainan_produced_rule.is_some(),
+        };
+        let result = chain_rate(
+            &claim.upstream,
+            claim.sale_price,
+            &imported,
+            &claim.domestic,
+            rules,
+        );
         let accumulate = va.chain_rule.is_some() && !claim.upstream.is_empty();
-        let decisive = if accumulate { &result.chain } else { result.stages.last().expect("the declarant's own stage is always present") };
+        let decisive = if accumulate {
+            &result.chain
+        } else {
+            result
+                .stages
+                .last()
+                .expect("the declarant's own stage is always present")
+        };
         let rate = decisive.rate.unwrap_or_default();
-        let rule = if accumulate { va.chain_rule.as_ref().unwrap_or(&va.formula_rule) } else { &va.formula_rule };
-        steps.push(self.step(rule, Detail::ValueAdded { rate, threshold: va.threshold, qualifies: decisive.qualifies }));
+        let rule = if accumulate {
+            va.chain_rule.as_ref().unwrap_or(&va.formula_rule)
+        } else {
+            &va.formula_rule
+        };
+        steps.push(self.step(
+            rule,
+            Detail::ValueAdded {
+                rate,
+                threshold: va.threshold,
+                qualifies: decisive.qualifies,
+            },
+        ));
         if va.hainan_produced_rule.is_some() && claim.domestic.iter().any(|p| p.hainan_produced) {
-            steps.push(self.step(va.hainan_produced_rule.as_ref().unwrap_or(&va.rule), Detail::Finding("certified Hainan-produced purchases deducted from domestic materials")));
+            steps.push(self.step(
+                va.hainan_produced_rule.as_ref().unwrap_or(&va.rule),
+                Detail::Finding(
+                    "certified Hainan-produced purchases deducted from domestic materials",
+                ),
+            ));
         }
         if decisive.qualifies {
             steps.push(self.step(&va.rule, Detail::Finding("value added reaches the threshold: tariff exempt; import VAT and consumption tax due")));
@@ -498,7 +793,12 @@ impl<'p, 'd> Decider<'p, 'd> {
         let cv = self.customs_value(line, &mut steps);
         let treatment = match self.decl.entry_purpose {
             EntryPurpose::DomesticCirculation => {
-                steps.push(self.step(&s.entry_rule, Detail::Finding("goods from the mainland circulate domestically: no import formalities")));
+                steps.push(self.step(
+                    &s.entry_rule,
+                    Detail::Finding(
+                        "goods from the mainland circulate domestically: no import formalities",
+                    ),
+                ));
                 Treatment::NotControlled
             }
             EntryPurpose::SpecialSupervisionArea => {
@@ -528,7 +828,10 @@ impl<'p, 'd> Decider<'p, 'd> {
         let v = self.v;
         let isl = &v.island;
         let Some(counterparty) = self.decl.counterparty.clone() else {
-            let step = self.step(&isl.free_circulation_rule, Detail::Finding("a transfer names the receiving party"));
+            let step = self.step(
+                &isl.free_circulation_rule,
+                Detail::Finding("a transfer names the receiving party"),
+            );
             return Ok(self.refuse(i, line, ReasonCode::CounterpartyRequired, step));
         };
         let mut steps = self.scratch();
@@ -551,29 +854,53 @@ impl<'p, 'd> Decider<'p, 'd> {
                 return Ok(self.refuse(i, line, ReasonCode::CirculationNotAllowed, step));
             }
             GoodsStatus::Domestic | GoodsStatus::DutyPaid => {
-                steps.push(self.step(&isl.free_circulation_rule, Detail::Finding("goods outside the zero-tariff circle circulate freely")));
+                steps.push(self.step(
+                    &isl.free_circulation_rule,
+                    Detail::Finding("goods outside the zero-tariff circle circulate freely"),
+                ));
             }
             GoodsStatus::Bonded => {
-                steps.push(self.step(&isl.free_circulation_rule, Detail::Finding("bonded goods stay under bonded supervision")));
+                steps.push(self.step(
+                    &isl.free_circulation_rule,
+                    Detail::Finding("bonded goods stay under bonded supervision"),
+                ));
                 decided.treatment = Treatment::Bonded;
             }
             GoodsStatus::ZeroTariff => {
-                let restrictive = self.hits(&line.hs_code, line.origin).restrictive.or_else(|| line.imported_materials.iter().find_map(|m| self.hits(&m.hs_code, m.origin).restrictive));
+                let restrictive = self
+                    .hits(&line.hs_code, line.origin)
+                    .restrictive
+                    .or_else(|| {
+                        line.imported_materials
+                            .iter()
+                            .find_map(|m| self.hits(&m.hs_code, m.origin).restrictive)
+                    });
                 let recipient = match &counterparty {
                     Counterparty::Enterprise(c) => Some(c),
                     Counterparty::Individual => None,
                 };
-                let recipient_beneficiary = recipient.and_then(|c| self.snapshot.standing(c)).is_some_and(|s| s.beneficiary);
-                let declarant = self.decl.declarant.clone();
+                let recipient_beneficiary = recipient
+                    .and_then(|c| self.snapshot.standing(c))
+                    .is_some_and(|s| s.beneficiary);
+                let declarant = self.decl.declarant;
                 if let Some(r) = restrictive {
-                    steps.push(self.step(&isl.restrictive_rule, Detail::ListEntry { finding: "restrictive category: import taxes due on any circulation", entry: &r.description }));
+                    steps.push(self.step(
+                        &isl.restrictive_rule,
+                        Detail::ListEntry {
+                            finding: "restrictive category: import taxes due on any circulation",
+                            entry: &r.description,
+                        },
+                    ));
                     decided.restrictive_category = Some(r.category);
                 } else if recipient_beneficiary && isl.free_transfer_between_beneficiaries {
-                    steps.push(self.step(&isl.free_circulation_rule, Detail::Finding("between beneficiary entities: no import taxes")));
+                    steps.push(self.step(
+                        &isl.free_circulation_rule,
+                        Detail::Finding("between beneficiary entities: no import taxes"),
+                    ));
                     decided.treatment = Treatment::FreeCirculation;
-                    self.post(&declarant, Movement::TransferOut, i, line, cv, true, None)?;
+                    self.post(&declarant, Movement::TransferOut, i, line, cv, None)?;
                     if let Some(to) = recipient {
-                        self.post(to, Movement::TransferIn, i, line, cv, false, None)?;
+                        self.post(to, Movement::TransferIn, i, line, cv, None)?;
                     }
                 } else if recipient_beneficiary {
                     steps.push(self.step(&isl.leaving_circle_rule, Detail::Finding("zero-tariff goods were for the importer's own use: transfer pays the import taxes")));
@@ -582,9 +909,17 @@ impl<'p, 'd> Decider<'p, 'd> {
                 }
                 if decided.treatment == Treatment::NotControlled {
                     decided.treatment = Treatment::TaxedOnImportedMaterials;
-                    let (taxes, _) = self.tax_imported_content(i, line, cv, Exemptions::NONE, &mut steps)?;
+                    let (taxes, _) =
+                        self.tax_imported_content(i, line, cv, Exemptions::NONE, &mut steps)?;
                     decided.taxes = taxes;
-                    self.post(&declarant, Movement::TaxedRelease, i, line, cv, true, restrictive.map(|r| r.category))?;
+                    self.post(
+                        &declarant,
+                        Movement::TaxedRelease,
+                        i,
+                        line,
+                        cv,
+                        restrictive.map(|r| r.category),
+                    )?;
                 }
             }
         }
@@ -602,7 +937,11 @@ impl<'p, 'd> Decider<'p, 'd> {
         }
         let outcome = if !self.reasons.is_empty() {
             Outcome::Rejected
-        } else if self.lines.iter().all(|l| l.treatment == Treatment::NotControlled) {
+        } else if self
+            .lines
+            .iter()
+            .all(|l| l.treatment == Treatment::NotControlled)
+        {
             Outcome::NotRequired
         } else {
             Outcome::Accepted
@@ -615,7 +954,14 @@ impl<'p, 'd> Decider<'p, 'd> {
             let threshold = v.tax.minimum_tax;
             let waive = |name: &'static str, amount: Cny, steps: &mut Vec<Step<'p>>| -> Cny {
                 if amount > Cny::ZERO && amount <= threshold {
-                    steps.push(Step { rule: v.rule(&v.tax.minimum_tax_rule), detail: Detail::MinimumTax { tax: name, amount, threshold } });
+                    steps.push(Step {
+                        rule: v.rule(&v.tax.minimum_tax_rule),
+                        detail: Detail::MinimumTax {
+                            tax: name,
+                            amount,
+                            threshold,
+                        },
+                    });
                     amount
                 } else {
                     Cny::ZERO
@@ -627,7 +973,11 @@ impl<'p, 'd> Decider<'p, 'd> {
                 consumption_tax: waive("consumption tax", a.consumption_tax, &mut self.explanation),
                 vat: waive("import VAT", a.vat, &mut self.explanation),
             };
-            totals.waived_export_duty = waive("export duty", totals.assessed_export_duty, &mut self.explanation);
+            totals.waived_export_duty = waive(
+                "export duty",
+                totals.assessed_export_duty,
+                &mut self.explanation,
+            );
             totals.payable = a.minus(&totals.waived);
             totals.payable_export_duty = totals.assessed_export_duty - totals.waived_export_duty;
             totals.payable_total = totals.payable.total() + totals.payable_export_duty;

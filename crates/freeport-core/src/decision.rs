@@ -93,7 +93,10 @@ impl StepRange {
     pub const EMPTY: StepRange = StepRange { start: 0, end: 0 };
 
     pub(crate) fn new(start: usize, end: usize) -> StepRange {
-        StepRange { start: start as u32, end: end as u32 }
+        StepRange {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 }
 
@@ -144,6 +147,13 @@ pub enum Movement {
     TaxedRelease,
 }
 
+impl Movement {
+    /// Entries and transfers in add to the book; every other movement takes goods out of it.
+    pub fn is_inflow(self) -> bool {
+        matches!(self, Movement::FirstLineEntry | Movement::TransferIn)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Posting {
     pub enterprise: CreditCode,
@@ -161,10 +171,19 @@ pub struct Posting {
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect<'p> {
     /// R1.5: zero tariff for the same kind of goods is refused during `range`.
-    WaiverLock { enterprise: CreditCode, kind_prefix: String, range: DayRange, explanation: Step<'p> },
+    WaiverLock {
+        enterprise: CreditCode,
+        kind_prefix: String,
+        range: DayRange,
+        explanation: Step<'p>,
+    },
     /// R1.9: directly released goods must be entered in the account book by this day, and may not
     /// be used before.
-    LedgerEntryDue { enterprise: CreditCode, by: Date, explanation: Step<'p> },
+    LedgerEntryDue {
+        enterprise: CreditCode,
+        by: Date,
+        explanation: Step<'p>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -189,7 +208,9 @@ pub struct Decision<'p> {
 impl<'p> Decision<'p> {
     /// A line's explanation: the rule, source and formula behind each of its amounts.
     pub fn line_explanation(&self, line: &LineDecision) -> &[Step<'p>] {
-        self.steps.get(line.explanation.start as usize..line.explanation.end as usize).unwrap_or(&[])
+        self.steps
+            .get(line.explanation.start as usize..line.explanation.end as usize)
+            .unwrap_or(&[])
     }
 }
 
@@ -228,7 +249,14 @@ impl Serialize for Decision<'_> {
             pack_version: &self.pack,
             outcome: self.outcome,
             reasons: &self.reasons,
-            lines: self.lines.iter().map(|line| LineView { line, explanation: self.line_explanation(line) }).collect(),
+            lines: self
+                .lines
+                .iter()
+                .map(|line| LineView {
+                    line,
+                    explanation: self.line_explanation(line),
+                })
+                .collect(),
             totals: &self.totals,
             postings: &self.postings,
             effects: &self.effects,

@@ -28,7 +28,11 @@ pub struct QuotaSplit {
 pub fn split_quota(annual_quota: Cny, spent: Cny, basket: Cny) -> QuotaSplit {
     let remaining = (annual_quota - spent).max(Cny::ZERO);
     let within_quota = basket.min(remaining);
-    QuotaSplit { within_quota, over_quota: basket - within_quota, remaining_after: remaining - within_quota }
+    QuotaSplit {
+        within_quota,
+        over_quota: basket - within_quota,
+        remaining_after: remaining - within_quota,
+    }
 }
 
 /// One basket line for a departure: a category and a quantity in the category's limit unit
@@ -47,19 +51,33 @@ pub struct LimitBreach {
 }
 
 /// R4.4: every category whose per-departure limit the items exceed, in total over the departure.
-pub fn check_departure_limits(version: &PackVersion, items: &[BasketItem]) -> Result<Vec<LimitBreach>, String> {
+pub fn check_departure_limits(
+    version: &PackVersion,
+    items: &[BasketItem],
+) -> Result<Vec<LimitBreach>, String> {
     let mut totals: std::collections::BTreeMap<&str, Decimal> = std::collections::BTreeMap::new();
     for item in items {
         if !version.duty_free.categories.contains_key(&item.category) {
-            return Err(format!("{} is not a duty-free category in pack {}", item.category, version.id));
+            return Err(format!(
+                "{} is not a duty-free category in pack {}",
+                item.category, version.id
+            ));
         }
         *totals.entry(item.category.as_str()).or_default() += item.quantity;
     }
     Ok(totals
         .into_iter()
         .filter_map(|(category, requested)| {
-            let limit = version.duty_free.categories.get(category)?.per_departure_limit?;
-            (requested > limit).then(|| LimitBreach { category: category.to_owned(), limit, requested })
+            let limit = version
+                .duty_free
+                .categories
+                .get(category)?
+                .per_departure_limit?;
+            (requested > limit).then(|| LimitBreach {
+                category: category.to_owned(),
+                limit,
+                requested,
+            })
         })
         .collect())
 }
@@ -98,7 +116,11 @@ pub fn departure_deadline(version: &PackVersion, purchased_on: Date) -> Date {
 
 /// R8.9: the guarantee for guarantee-and-take equals the inbound-articles tax on the item.
 pub fn guarantee_amount(version: &PackVersion, category: &str, unit_price: Cny) -> Option<Cny> {
-    let class = version.duty_free.categories.get(category)?.articles_tax_class;
+    let class = version
+        .duty_free
+        .categories
+        .get(category)?
+        .articles_tax_class;
     let rate = version.articles_tax.rates[usize::from(class - 1)];
     Some(crate::tax::articles_tax(unit_price, rate))
 }
@@ -107,7 +129,11 @@ pub fn guarantee_amount(version: &PackVersion, category: &str, unit_price: Cny) 
 pub fn postal_articles_tax_due(version: &PackVersion, value: Cny, class: u8) -> Cny {
     let rate = version.articles_tax.rates[usize::from(class.clamp(1, 3) - 1)];
     let tax = crate::tax::articles_tax(value, rate);
-    if tax <= version.articles_tax.postal_exemption { Cny::ZERO } else { tax }
+    if tax <= version.articles_tax.postal_exemption {
+        Cny::ZERO
+    } else {
+        tax
+    }
 }
 
 /// R6.1 / TV-19: how observed inspection rates sit against the configured credit targets. The
@@ -119,7 +145,12 @@ pub struct CreditRateCheck {
     pub dishonest_floor_met: bool,
 }
 
-pub fn check_credit_rates(version: &PackVersion, advanced: Decimal, regular: Decimal, dishonest: Decimal) -> Option<CreditRateCheck> {
+pub fn check_credit_rates(
+    version: &PackVersion,
+    advanced: Decimal,
+    regular: Decimal,
+    dishonest: Decimal,
+) -> Option<CreditRateCheck> {
     if regular.is_zero() {
         return None;
     }

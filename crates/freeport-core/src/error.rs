@@ -35,7 +35,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, kind: FieldErrorKind, reason: impl Into<String>) -> Self {
-        Self { field: field.into(), kind, reason: reason.into() }
+        Self {
+            field: field.into(),
+            kind,
+            reason: reason.into(),
+        }
     }
 
     /// Places the error under an enclosing field: `hs_code` inside `lines[2]` becomes
@@ -62,7 +66,8 @@ mod tests {
 
     #[test]
     fn within_builds_a_field_path() {
-        let e = FieldError::new("hs_code", FieldErrorKind::Unknown, "not in HS 2022").within("lines[2]");
+        let e = FieldError::new("hs_code", FieldErrorKind::Unknown, "not in HS 2022")
+            .within("lines[2]");
         assert_eq!(e.field, "lines[2].hs_code");
         let e = FieldError::new("", FieldErrorKind::Missing, "required").within("currency");
         assert_eq!(e.field, "currency");

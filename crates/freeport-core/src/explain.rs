@@ -25,15 +25,59 @@ pub enum Detail<'p> {
     /// A treatment or finding stated in words fixed by the code (no numbers).
     Finding(&'static str),
     /// A finding that names a list entry of the pack.
-    ListEntry { finding: &'static str, entry: &'p str },
-    CustomsValue { value: Decimal, currency: Currency, exchange_rate: Decimal, rate_date: Option<Date>, customs_value: Cny },
-    Tariff { customs_value: Cny, rate: Rate, column: DutyColumn, specific: Option<(Decimal, &'p SpecificRate)>, amount: Cny },
-    ExportDuty { customs_value: Cny, rate: Rate, amount: Cny },
-    ConsumptionTax { item: &'p ConsumptionTaxItem, customs_value: Cny, tariff_in_base: Cny, quantity: Option<Decimal>, base: Option<Decimal>, amount: Cny },
-    Vat { customs_value: Cny, tariff_in_base: Cny, consumption_tax: Cny, rate: Rate, amount: Cny },
-    ExchangeRate { currency: Currency, rate_date: Date, cny_per_unit: Decimal },
-    MinimumTax { tax: &'static str, amount: Cny, threshold: Cny },
-    ValueAdded { rate: Decimal, threshold: Decimal, qualifies: bool },
+    ListEntry {
+        finding: &'static str,
+        entry: &'p str,
+    },
+    CustomsValue {
+        value: Decimal,
+        currency: Currency,
+        exchange_rate: Decimal,
+        rate_date: Option<Date>,
+        customs_value: Cny,
+    },
+    Tariff {
+        customs_value: Cny,
+        rate: Rate,
+        column: DutyColumn,
+        specific: Option<(Decimal, &'p SpecificRate)>,
+        amount: Cny,
+    },
+    ExportDuty {
+        customs_value: Cny,
+        rate: Rate,
+        amount: Cny,
+    },
+    ConsumptionTax {
+        item: &'p ConsumptionTaxItem,
+        customs_value: Cny,
+        tariff_in_base: Cny,
+        quantity: Option<Decimal>,
+        base: Option<Decimal>,
+        amount: Cny,
+    },
+    Vat {
+        customs_value: Cny,
+        tariff_in_base: Cny,
+        consumption_tax: Cny,
+        rate: Rate,
+        amount: Cny,
+    },
+    ExchangeRate {
+        currency: Currency,
+        rate_date: Date,
+        cny_per_unit: Decimal,
+    },
+    MinimumTax {
+        tax: &'static str,
+        amount: Cny,
+        threshold: Cny,
+    },
+    ValueAdded {
+        rate: Decimal,
+        threshold: Decimal,
+        qualifies: bool,
+    },
 }
 
 impl Serialize for Step<'_> {
@@ -58,24 +102,55 @@ impl Detail<'_> {
         match self {
             Detail::Finding(f) => (*f).to_owned(),
             Detail::ListEntry { finding, entry } => format!("{finding}: {entry}"),
-            Detail::CustomsValue { value, currency, exchange_rate, rate_date, customs_value } => match rate_date {
-                Some(day) => format!("CV = {value} {currency} × {exchange_rate} (rate of {day}) = {customs_value} CNY, rounded half-up to the fen"),
+            Detail::CustomsValue {
+                value,
+                currency,
+                exchange_rate,
+                rate_date,
+                customs_value,
+            } => match rate_date {
+                Some(day) => format!(
+                    "CV = {value} {currency} × {exchange_rate} (rate of {day}) = {customs_value} CNY, rounded half-up to the fen"
+                ),
                 None => format!("CV = {customs_value} CNY"),
             },
-            Detail::Tariff { customs_value, rate, column, specific, amount } => {
+            Detail::Tariff {
+                customs_value,
+                rate,
+                column,
+                specific,
+                amount,
+            } => {
                 let column = match column {
                     DutyColumn::Mfn => "MFN",
                     DutyColumn::Provisional => "provisional",
                     DutyColumn::General => "general",
                 };
                 match specific {
-                    Some((q, s)) => format!("T = CV × t + Q × s = {customs_value} × {rate} ({column}) + {q} × {} CNY/{} = {amount}", s.amount_cny, s.per),
+                    Some((q, s)) => format!(
+                        "T = CV × t + Q × s = {customs_value} × {rate} ({column}) + {q} × {} CNY/{} = {amount}",
+                        s.amount_cny, s.per
+                    ),
                     None => format!("T = CV × t = {customs_value} × {rate} ({column}) = {amount}"),
                 }
             }
-            Detail::ExportDuty { customs_value, rate, amount } => format!("export duty = value × rate = {customs_value} × {rate} = {amount}"),
-            Detail::ConsumptionTax { item, customs_value, tariff_in_base, quantity, base, amount } => {
-                let name = format!("consumption-tax item {} ({} / {})", item.id, item.item, item.sub_item);
+            Detail::ExportDuty {
+                customs_value,
+                rate,
+                amount,
+            } => format!("export duty = value × rate = {customs_value} × {rate} = {amount}"),
+            Detail::ConsumptionTax {
+                item,
+                customs_value,
+                tariff_in_base,
+                quantity,
+                base,
+                amount,
+            } => {
+                let name = format!(
+                    "consumption-tax item {} ({} / {})",
+                    item.id, item.item, item.sub_item
+                );
                 match (item.ad_valorem_rate, &item.specific, quantity, base) {
                     (Some(c), Some(sp), Some(q), Some(b)) => format!(
                         "{name}: base = (CV + T + Q × s) / (1 − c) = ({customs_value} + {tariff_in_base} + {q} × {}) / (1 − {c}) = {}; CT = base × c + Q × s = {amount}",
@@ -86,18 +161,45 @@ impl Detail<'_> {
                         "{name}: base = (CV + T) / (1 − c) = ({customs_value} + {tariff_in_base}) / (1 − {c}) = {}; CT = base × c = {amount}",
                         b.round_dp(6).normalize()
                     ),
-                    (None, Some(sp), Some(q), _) => format!("{name}: CT = Q × s = {q} × {} CNY/{} = {amount}", sp.amount_cny, sp.per),
+                    (None, Some(sp), Some(q), _) => format!(
+                        "{name}: CT = Q × s = {q} × {} CNY/{} = {amount}",
+                        sp.amount_cny, sp.per
+                    ),
                     _ => format!("{name}: CT = {amount}"),
                 }
             }
-            Detail::Vat { customs_value, tariff_in_base, consumption_tax, rate, amount } => {
-                format!("VAT = (CV + T + CT) × v = ({customs_value} + {tariff_in_base} + {consumption_tax}) × {rate} = {amount}")
+            Detail::Vat {
+                customs_value,
+                tariff_in_base,
+                consumption_tax,
+                rate,
+                amount,
+            } => {
+                format!(
+                    "VAT = (CV + T + CT) × v = ({customs_value} + {tariff_in_base} + {consumption_tax}) × {rate} = {amount}"
+                )
             }
-            Detail::ExchangeRate { currency, rate_date, cny_per_unit } => {
-                format!("{currency} converted at {cny_per_unit} CNY, the benchmark rate of {rate_date} (third Wednesday of the previous month, or the fourth when the third is a holiday)")
+            Detail::ExchangeRate {
+                currency,
+                rate_date,
+                cny_per_unit,
+            } => {
+                format!(
+                    "{currency} converted at {cny_per_unit} CNY, the benchmark rate of {rate_date} (third Wednesday of the previous month, or the fourth when the third is a holiday)"
+                )
             }
-            Detail::MinimumTax { tax, amount, threshold } => format!("{tax} of {amount} for the consignment is at or below {threshold}: not collected"),
-            Detail::ValueAdded { rate, threshold, qualifies } => format!(
+            Detail::MinimumTax {
+                tax,
+                amount,
+                threshold,
+            } => format!(
+                "{tax} of {amount} for the consignment is at or below {threshold}: not collected"
+            ),
+            Detail::ValueAdded {
+                rate,
+                threshold,
+                qualifies,
+            } => format!(
                 "processing value-added rate {} {} the {} threshold",
                 pct(*rate),
                 if *qualifies { "reaches" } else { "is below" },
@@ -114,6 +216,9 @@ impl Serialize for Detail<'_> {
 }
 
 /// Serializes a borrowed pack version as its id.
-pub(crate) fn version_id<S: Serializer>(v: &&crate::pack::PackVersion, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn version_id<S: Serializer>(
+    v: &&crate::pack::PackVersion,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.serialize_str(&v.id)
 }

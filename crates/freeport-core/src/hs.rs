@@ -26,7 +26,11 @@ impl HsCode {
             return Err(FieldError::new(
                 field,
                 FieldErrorKind::Unknown,
-                format!("{} is not a subheading of {}", code.subheading(), nomenclature.edition()),
+                format!(
+                    "{} is not a subheading of {}",
+                    code.subheading(),
+                    nomenclature.edition()
+                ),
             ));
         }
         Ok(code)
@@ -44,7 +48,11 @@ impl HsCode {
                     len += 1;
                 }
                 b'0'..=b'9' => {
-                    return Err(FieldError::new(field, FieldErrorKind::Malformed, "an HS code has at most 10 digits"));
+                    return Err(FieldError::new(
+                        field,
+                        FieldErrorKind::Malformed,
+                        "an HS code has at most 10 digits",
+                    ));
                 }
                 b'.' | b' ' => {}
                 _ => {
@@ -60,10 +68,15 @@ impl HsCode {
             return Err(FieldError::new(
                 field,
                 FieldErrorKind::Malformed,
-                format!("{text:?} has {len} digits; an HS code has 6, 8 (tariff line) or 10 (commodity code)"),
+                format!(
+                    "{text:?} has {len} digits; an HS code has 6, 8 (tariff line) or 10 (commodity code)"
+                ),
             ));
         }
-        Ok(HsCode { digits, len: len as u8 })
+        Ok(HsCode {
+            digits,
+            len: len as u8,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -94,7 +107,9 @@ impl HsCode {
         if len == 0 || len > self.len as usize {
             return None;
         }
-        let value = self.digits[..len].iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+        let value = self.digits[..len]
+            .iter()
+            .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
         Some((value << 4) | len as u64)
     }
 
@@ -152,20 +167,36 @@ impl Nomenclature {
         let mut entries = HashMap::new();
         for (i, record) in reader.records().enumerate() {
             let line = i as u64 + 2;
-            let r = record.map_err(|e| NomenclatureError { line, reason: e.to_string() })?;
-            let (section, code, description) = (r.get(0).unwrap_or(""), r.get(1).unwrap_or(""), r.get(2).unwrap_or(""));
+            let r = record.map_err(|e| NomenclatureError {
+                line,
+                reason: e.to_string(),
+            })?;
+            let (section, code, description) = (
+                r.get(0).unwrap_or(""),
+                r.get(1).unwrap_or(""),
+                r.get(2).unwrap_or(""),
+            );
             if section == "TOTAL" {
                 continue;
             }
             if !matches!(code.len(), 2 | 4 | 6) || !code.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(NomenclatureError { line, reason: format!("code {code:?} is not 2, 4 or 6 digits") });
+                return Err(NomenclatureError {
+                    line,
+                    reason: format!("code {code:?} is not 2, 4 or 6 digits"),
+                });
             }
             entries.insert(code.to_owned(), description.to_owned());
         }
         if entries.is_empty() {
-            return Err(NomenclatureError { line: 1, reason: "no codes".to_owned() });
+            return Err(NomenclatureError {
+                line: 1,
+                reason: "no codes".to_owned(),
+            });
         }
-        Ok(Nomenclature { edition: edition.to_owned(), entries })
+        Ok(Nomenclature {
+            edition: edition.to_owned(),
+            entries,
+        })
     }
 
     pub fn edition(&self) -> &str {
@@ -182,7 +213,10 @@ impl Nomenclature {
     pub fn knows_prefix(&self, prefix: &str) -> bool {
         match prefix.len() {
             2 | 4 | 6 => self.entries.contains_key(prefix),
-            3 | 5 => self.entries.keys().any(|k| k.len() == 6 && k.starts_with(prefix)),
+            3 | 5 => self
+                .entries
+                .keys()
+                .any(|k| k.len() == 6 && k.starts_with(prefix)),
             7..=10 => self.entries.contains_key(&prefix[..6]),
             _ => false,
         }
@@ -213,16 +247,31 @@ mod tests {
             let code = HsCode::parse("hs_code", text, &n).expect(text);
             assert_eq!(code.subheading(), "020230");
         }
-        assert_eq!(HsCode::parse("hs", "02023000", &n).map(|c| c.tariff_line().map(str::to_owned)), Ok(Some("02023000".to_owned())));
+        assert_eq!(
+            HsCode::parse("hs", "02023000", &n).map(|c| c.tariff_line().map(str::to_owned)),
+            Ok(Some("02023000".to_owned()))
+        );
     }
 
     #[test]
     fn rejects_unknown_and_malformed_codes() {
         let n = tiny();
-        assert_eq!(HsCode::parse("hs_code", "999999", &n).map_err(|e| e.kind), Err(FieldErrorKind::Unknown));
-        assert_eq!(HsCode::parse("hs_code", "0202309", &n).map_err(|e| e.kind), Err(FieldErrorKind::Malformed));
-        assert_eq!(HsCode::parse("hs_code", "02023A", &n).map_err(|e| e.kind), Err(FieldErrorKind::Malformed));
-        assert_eq!(HsCode::parse("hs_code", "02023000001", &n).map_err(|e| e.kind), Err(FieldErrorKind::Malformed));
+        assert_eq!(
+            HsCode::parse("hs_code", "999999", &n).map_err(|e| e.kind),
+            Err(FieldErrorKind::Unknown)
+        );
+        assert_eq!(
+            HsCode::parse("hs_code", "0202309", &n).map_err(|e| e.kind),
+            Err(FieldErrorKind::Malformed)
+        );
+        assert_eq!(
+            HsCode::parse("hs_code", "02023A", &n).map_err(|e| e.kind),
+            Err(FieldErrorKind::Malformed)
+        );
+        assert_eq!(
+            HsCode::parse("hs_code", "02023000001", &n).map_err(|e| e.kind),
+            Err(FieldErrorKind::Malformed)
+        );
     }
 
     #[test]

@@ -26,7 +26,11 @@ impl Cny {
     /// ("完税价格采用四舍五入法计算至分"). Half-up here means away from zero at the midpoint, which is
     /// the same for the non-negative amounts customs deals in.
     pub fn round_fen(amount: Decimal) -> Cny {
-        let mut d = if amount.scale() <= 2 { amount } else { amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero) };
+        let mut d = if amount.scale() <= 2 {
+            amount
+        } else {
+            amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        };
         // Rounding leaves at most two decimals; fix exactly two so amounts always show fen.
         if d.scale() != 2 {
             d.rescale(2);
@@ -45,7 +49,9 @@ impl Cny {
             return Err(FieldError::new(
                 field,
                 FieldErrorKind::Malformed,
-                format!("{text:?} has more than two decimal places; amounts in CNY are exact to the fen"),
+                format!(
+                    "{text:?} has more than two decimal places; amounts in CNY are exact to the fen"
+                ),
             ));
         }
         Ok(Cny(value.normalize_to(2)))
@@ -58,7 +64,9 @@ impl Cny {
     /// Whole fen, the storage form (`i64`). Exact because the scale is at most two.
     pub fn fen(self) -> i64 {
         let scaled = self.0 * Decimal::ONE_HUNDRED;
-        i64::try_from(scaled).expect("a CNY amount within i64 fen: amounts above 92 quadrillion yuan are not customs values")
+        i64::try_from(scaled).expect(
+            "a CNY amount within i64 fen: amounts above 92 quadrillion yuan are not customs values",
+        )
     }
 
     pub fn is_negative(self) -> bool {
@@ -111,14 +119,19 @@ impl Sum for Cny {
 }
 
 impl fmt::Display for Cny {
+    /// Always with two decimals (`0.00`, `12.30`): amounts on the wire and in records show fen.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        let mut d = self.0;
+        if d.scale() < 2 {
+            d.rescale(2);
+        }
+        write!(f, "{d}")
     }
 }
 
 impl Serialize for Cny {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
+        s.collect_str(self)
     }
 }
 
@@ -173,9 +186,16 @@ impl Serialize for Rate {
 pub fn parse_decimal(field: &str, text: &str) -> FieldResult<Decimal> {
     let t = text.trim();
     if t.is_empty() {
-        return Err(FieldError::new(field, FieldErrorKind::Missing, "a decimal number is required"));
+        return Err(FieldError::new(
+            field,
+            FieldErrorKind::Missing,
+            "a decimal number is required",
+        ));
     }
-    let well_formed = t.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || b == b'.' || (i == 0 && b == b'-'))
+    let well_formed = t
+        .bytes()
+        .enumerate()
+        .all(|(i, b)| b.is_ascii_digit() || b == b'.' || (i == 0 && b == b'-'))
         && t.bytes().filter(|b| *b == b'.').count() <= 1;
     if !well_formed {
         return Err(FieldError::new(
@@ -185,7 +205,11 @@ pub fn parse_decimal(field: &str, text: &str) -> FieldResult<Decimal> {
         ));
     }
     t.parse::<Decimal>().map_err(|e| {
-        FieldError::new(field, FieldErrorKind::Malformed, format!("{t:?} is not a decimal number: {e}"))
+        FieldError::new(
+            field,
+            FieldErrorKind::Malformed,
+            format!("{t:?} is not a decimal number: {e}"),
+        )
     })
 }
 
@@ -193,7 +217,11 @@ pub fn parse_decimal(field: &str, text: &str) -> FieldResult<Decimal> {
 pub fn parse_non_negative(field: &str, text: &str) -> FieldResult<Decimal> {
     let d = parse_decimal(field, text)?;
     if d.is_sign_negative() && !d.is_zero() {
-        return Err(FieldError::new(field, FieldErrorKind::OutOfRange, format!("{t} must not be negative", t = text.trim())));
+        return Err(FieldError::new(
+            field,
+            FieldErrorKind::OutOfRange,
+            format!("{t} must not be negative", t = text.trim()),
+        ));
     }
     Ok(d)
 }
@@ -217,20 +245,45 @@ mod tests {
     fn parse_refuses_sub_fen_amounts_and_garbage() {
         assert_eq!(Cny::parse("v", "12.5").map(|c| c.fen()), Ok(1250));
         assert_eq!(Cny::parse("v", "12.500").map(|c| c.fen()), Ok(1250));
-        assert_eq!(Cny::parse("v", "12.505").map_err(|e| e.kind), Err(FieldErrorKind::Malformed));
-        assert_eq!(Cny::parse("v", "1e5").map_err(|e| e.kind), Err(FieldErrorKind::Malformed));
-        assert_eq!(Cny::parse("v", "").map_err(|e| e.kind), Err(FieldErrorKind::Missing));
-        assert_eq!(Cny::parse("v", "1,000").map_err(|e| e.field), Err("v".to_owned()));
+        assert_eq!(
+            Cny::parse("v", "12.505").map_err(|e| e.kind),
+            Err(FieldErrorKind::Malformed)
+        );
+        assert_eq!(
+            Cny::parse("v", "1e5").map_err(|e| e.kind),
+            Err(FieldErrorKind::Malformed)
+        );
+        assert_eq!(
+            Cny::parse("v", "").map_err(|e| e.kind),
+            Err(FieldErrorKind::Missing)
+        );
+        assert_eq!(
+            Cny::parse("v", "1,000").map_err(|e| e.field),
+            Err("v".to_owned())
+        );
     }
 
     #[test]
     fn rates_come_from_percentages() {
         let r = Rate::from_percent("vat", "13").map(Rate::fraction);
         assert_eq!(r, Ok(dec!(0.13)));
-        assert_eq!(Rate::from_percent("t", "6.5%").map(|r| r.to_string()), Ok("6.5%".to_owned()));
+        assert_eq!(
+            Rate::from_percent("t", "6.5%").map(|r| r.to_string()),
+            Ok("6.5%".to_owned())
+        );
         assert!(Rate::from_percent("t", "180").is_ok());
         assert!(Rate::from_percent("t", "1000.01").is_err());
         assert!(Rate::from_percent("t", "-1").is_err());
+    }
+
+    #[test]
+    fn zero_and_whole_amounts_show_fen() {
+        assert_eq!(Cny::ZERO.to_string(), "0.00");
+        assert_eq!(Cny::default().to_string(), "0.00");
+        assert_eq!(
+            serde_json::to_string(&(Cny::ZERO + Cny::from_fen(500))).ok(),
+            Some("\"5.00\"".to_owned())
+        );
     }
 
     #[test]

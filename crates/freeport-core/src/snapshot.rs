@@ -3,7 +3,6 @@
 //! The shell loads a snapshot from the store (or a quote request carries one); the core never
 //! fetches anything itself.
 
-
 use rust_decimal::Decimal;
 use time::Date;
 

@@ -42,7 +42,11 @@ impl TaxAmounts {
     }
 
     pub fn minus(&self, other: &TaxAmounts) -> TaxAmounts {
-        TaxAmounts { tariff: self.tariff - other.tariff, consumption_tax: self.consumption_tax - other.consumption_tax, vat: self.vat - other.vat }
+        TaxAmounts {
+            tariff: self.tariff - other.tariff,
+            consumption_tax: self.consumption_tax - other.consumption_tax,
+            vat: self.vat - other.vat,
+        }
     }
 }
 
@@ -51,7 +55,11 @@ impl TaxAmounts {
 #[error("a quantity in {0} (or a unit convertible to it) is required for a specific rate")]
 pub struct MissingQuantity(pub PerQuantity);
 
-fn quantity_for(quantities: &[Quantity], rate: &SpecificRate, litres_per_tonne: Option<Decimal>) -> Result<Decimal, MissingQuantity> {
+fn quantity_for(
+    quantities: &[Quantity],
+    rate: &SpecificRate,
+    litres_per_tonne: Option<Decimal>,
+) -> Result<Decimal, MissingQuantity> {
     count_in(quantities, rate.per, litres_per_tonne).ok_or(MissingQuantity(rate.per))
 }
 
@@ -64,26 +72,53 @@ pub struct Exemptions {
 }
 
 impl Exemptions {
-    pub const NONE: Exemptions = Exemptions { tariff: false, consumption_tax: false, vat: false };
-    pub const ALL: Exemptions = Exemptions { tariff: true, consumption_tax: true, vat: true };
-    pub const TARIFF_ONLY: Exemptions = Exemptions { tariff: true, consumption_tax: false, vat: false };
+    pub const NONE: Exemptions = Exemptions {
+        tariff: false,
+        consumption_tax: false,
+        vat: false,
+    };
+    pub const ALL: Exemptions = Exemptions {
+        tariff: true,
+        consumption_tax: true,
+        vat: true,
+    };
+    pub const TARIFF_ONLY: Exemptions = Exemptions {
+        tariff: true,
+        consumption_tax: false,
+        vat: false,
+    };
 }
 
 /// Computes the payable taxes of one basis under `exempt`, pushing an explained step per tax.
 ///
 /// An exempt tariff is left out of the consumption-tax and VAT bases (they are built on the tariff
 /// actually levied); an exempt consumption tax likewise drops out of the VAT base.
-pub fn compute<'p>(pack: &'p PackVersion, basis: &TaxBasis<'p, '_>, exempt: Exemptions, steps: &mut Vec<Step<'p>>) -> Result<TaxAmounts, MissingQuantity> {
+pub fn compute<'p>(
+    pack: &'p PackVersion,
+    basis: &TaxBasis<'p, '_>,
+    exempt: Exemptions,
+    steps: &mut Vec<Step<'p>>,
+) -> Result<TaxAmounts, MissingQuantity> {
     let cv = basis.customs_value;
     let tariff = if exempt.tariff {
         Cny::ZERO
     } else {
-        let specific = basis.specific_duty.map(|s| quantity_for(basis.quantities, s, None).map(|q| (q, s))).transpose()?;
-        let raw = cv.amount() * basis.duty_rate.fraction() + specific.map_or(Decimal::ZERO, |(q, s)| q * s.amount_cny);
+        let specific = basis
+            .specific_duty
+            .map(|s| quantity_for(basis.quantities, s, None).map(|q| (q, s)))
+            .transpose()?;
+        let raw = cv.amount() * basis.duty_rate.fraction()
+            + specific.map_or(Decimal::ZERO, |(q, s)| q * s.amount_cny);
         let amount = Cny::round_fen(raw);
         steps.push(Step {
             rule: pack.rule(&pack.tax.tariff_rule),
-            detail: Detail::Tariff { customs_value: cv, rate: basis.duty_rate, column: basis.duty_column, specific, amount },
+            detail: Detail::Tariff {
+                customs_value: cv,
+                rate: basis.duty_rate,
+                column: basis.duty_column,
+                specific,
+                amount,
+            },
         });
         amount
     };
@@ -92,7 +127,14 @@ pub fn compute<'p>(pack: &'p PackVersion, basis: &TaxBasis<'p, '_>, exempt: Exem
             let (amount, quantity, base) = consumption_tax(item, cv, tariff, basis.quantities)?;
             steps.push(Step {
                 rule: pack.rule(&pack.tax.consumption_tax_rule),
-                detail: Detail::ConsumptionTax { item, customs_value: cv, tariff_in_base: tariff, quantity, base, amount },
+                detail: Detail::ConsumptionTax {
+                    item,
+                    customs_value: cv,
+                    tariff_in_base: tariff,
+                    quantity,
+                    base,
+                    amount,
+                },
             });
             amount
         }
@@ -101,20 +143,36 @@ pub fn compute<'p>(pack: &'p PackVersion, basis: &TaxBasis<'p, '_>, exempt: Exem
     let vat = if exempt.vat {
         Cny::ZERO
     } else {
-        let amount = Cny::round_fen((cv + tariff + consumption_tax).amount() * basis.vat_rate.fraction());
+        let amount =
+            Cny::round_fen((cv + tariff + consumption_tax).amount() * basis.vat_rate.fraction());
         steps.push(Step {
             rule: pack.rule(&pack.tax.vat_rule),
-            detail: Detail::Vat { customs_value: cv, tariff_in_base: tariff, consumption_tax, rate: basis.vat_rate, amount },
+            detail: Detail::Vat {
+                customs_value: cv,
+                tariff_in_base: tariff,
+                consumption_tax,
+                rate: basis.vat_rate,
+                amount,
+            },
         });
         amount
     };
-    Ok(TaxAmounts { tariff, consumption_tax, vat })
+    Ok(TaxAmounts {
+        tariff,
+        consumption_tax,
+        vat,
+    })
 }
 
 /// The taxes payable under `exempt` and the normal taxes (nothing exempt), so that the saving is
 /// their difference. Computes once where it can: with nothing exempt the two coincide, and with
 /// everything exempt the explained computation is the normal one, shown as what was exempted.
-pub fn payable_and_normal<'p>(pack: &'p PackVersion, basis: &TaxBasis<'p, '_>, exempt: Exemptions, steps: &mut Vec<Step<'p>>) -> Result<(TaxAmounts, TaxAmounts), MissingQuantity> {
+pub fn payable_and_normal<'p>(
+    pack: &'p PackVersion,
+    basis: &TaxBasis<'p, '_>,
+    exempt: Exemptions,
+    steps: &mut Vec<Step<'p>>,
+) -> Result<(TaxAmounts, TaxAmounts), MissingQuantity> {
     if exempt == Exemptions::NONE {
         let normal = compute(pack, basis, Exemptions::NONE, steps)?;
         return Ok((normal, normal));
@@ -129,15 +187,33 @@ pub fn payable_and_normal<'p>(pack: &'p PackVersion, basis: &TaxBasis<'p, '_>, e
 
 /// R8.2: ad valorem `(CV + T) / (1 − c) × c`; specific `Q × s`; compound
 /// `(CV + T + Q × s) / (1 − c) × c + Q × s`. Returns the amount, the quantity used and the base.
-pub fn consumption_tax(item: &ConsumptionTaxItem, cv: Cny, tariff: Cny, quantities: &[Quantity]) -> Result<(Cny, Option<Decimal>, Option<Decimal>), MissingQuantity> {
-    let specific = item.specific.as_ref().map(|s| quantity_for(quantities, s, item.litres_per_tonne).map(|q| (q, q * s.amount_cny))).transpose()?;
+pub fn consumption_tax(
+    item: &ConsumptionTaxItem,
+    cv: Cny,
+    tariff: Cny,
+    quantities: &[Quantity],
+) -> Result<(Cny, Option<Decimal>, Option<Decimal>), MissingQuantity> {
+    let specific = item
+        .specific
+        .as_ref()
+        .map(|s| quantity_for(quantities, s, item.litres_per_tonne).map(|q| (q, q * s.amount_cny)))
+        .transpose()?;
     let specific_amount = specific.map_or(Decimal::ZERO, |(_, a)| a);
     match item.ad_valorem_rate {
         Some(c) => {
-            let base = (cv.amount() + tariff.amount() + specific_amount) / (Decimal::ONE - c.fraction());
-            Ok((Cny::round_fen(base * c.fraction() + specific_amount), specific.map(|(q, _)| q), Some(base)))
+            let base =
+                (cv.amount() + tariff.amount() + specific_amount) / (Decimal::ONE - c.fraction());
+            Ok((
+                Cny::round_fen(base * c.fraction() + specific_amount),
+                specific.map(|(q, _)| q),
+                Some(base),
+            ))
         }
-        None => Ok((Cny::round_fen(specific_amount), specific.map(|(q, _)| q), None)),
+        None => Ok((
+            Cny::round_fen(specific_amount),
+            specific.map(|(q, _)| q),
+            None,
+        )),
     }
 }
 

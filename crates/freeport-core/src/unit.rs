@@ -59,14 +59,25 @@ impl Unit {
 
     pub fn parse(field: &str, text: &str) -> FieldResult<Unit> {
         let t = text.trim().to_ascii_lowercase();
-        Unit::ALL.iter().find(|(_, code)| *code == t).map(|(u, _)| *u).ok_or_else(|| {
-            let known: Vec<&str> = Unit::ALL.iter().map(|(_, c)| *c).collect();
-            FieldError::new(field, FieldErrorKind::Unknown, format!("unit {text:?} is not one of {}", known.join(", ")))
-        })
+        Unit::ALL
+            .iter()
+            .find(|(_, code)| *code == t)
+            .map(|(u, _)| *u)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Unit::ALL.iter().map(|(_, c)| *c).collect();
+                FieldError::new(
+                    field,
+                    FieldErrorKind::Unknown,
+                    format!("unit {text:?} is not one of {}", known.join(", ")),
+                )
+            })
     }
 
     pub fn code(self) -> &'static str {
-        Unit::ALL.iter().find(|(u, _)| *u == self).map_or("?", |(_, c)| c)
+        Unit::ALL
+            .iter()
+            .find(|(u, _)| *u == self)
+            .map_or("?", |(_, c)| c)
     }
 
     /// The dimension and this unit's size in the dimension's base unit (kg, l, m, m2; counts are
@@ -140,24 +151,42 @@ impl PerQuantity {
             Some((n, u)) => {
                 let amount = parse_non_negative(field, n)?;
                 if amount.is_zero() {
-                    return Err(FieldError::new(field, FieldErrorKind::OutOfRange, "the unit amount must be positive"));
+                    return Err(FieldError::new(
+                        field,
+                        FieldErrorKind::OutOfRange,
+                        "the unit amount must be positive",
+                    ));
                 }
-                Ok(PerQuantity { amount, unit: Unit::parse(field, u)? })
+                Ok(PerQuantity {
+                    amount,
+                    unit: Unit::parse(field, u)?,
+                })
             }
-            None => Ok(PerQuantity { amount: Decimal::ONE, unit: Unit::parse(field, t)? }),
+            None => Ok(PerQuantity {
+                amount: Decimal::ONE,
+                unit: Unit::parse(field, t)?,
+            }),
         }
     }
 }
 
 impl fmt::Display for PerQuantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.amount == Decimal::ONE { write!(f, "{}", self.unit) } else { write!(f, "{} {}", self.amount, self.unit) }
+        if self.amount == Decimal::ONE {
+            write!(f, "{}", self.unit)
+        } else {
+            write!(f, "{} {}", self.amount, self.unit)
+        }
     }
 }
 
 /// Finds how many `per` units a line's declared quantities hold. Same-dimension conversion first;
 /// then litres to tonnes where the law fixes a ratio (Consumption Tax Implementing Rules Art. 10).
-pub fn count_in(quantities: &[Quantity], per: PerQuantity, litres_per_tonne: Option<Decimal>) -> Option<Decimal> {
+pub fn count_in(
+    quantities: &[Quantity],
+    per: PerQuantity,
+    litres_per_tonne: Option<Decimal>,
+) -> Option<Decimal> {
     let direct = quantities.iter().find_map(|q| q.in_unit(per.unit));
     let via_ratio = || {
         let ratio = litres_per_tonne?;
@@ -187,11 +216,17 @@ mod tests {
 
     #[test]
     fn counts_per_quantity() {
-        let q = [Quantity { value: dec!(1500), unit: Unit::Millilitre }];
+        let q = [Quantity {
+            value: dec!(1500),
+            unit: Unit::Millilitre,
+        }];
         let per = PerQuantity::parse("u", "500 ml").expect("valid");
         assert_eq!(count_in(&q, per, None), Some(dec!(3)));
         // 988 l of beer is one tonne under the implementing rules.
-        let beer = [Quantity { value: dec!(1976), unit: Unit::Litre }];
+        let beer = [Quantity {
+            value: dec!(1976),
+            unit: Unit::Litre,
+        }];
         let per_t = PerQuantity::parse("u", "t").expect("valid");
         assert_eq!(count_in(&beer, per_t, Some(dec!(988))), Some(dec!(2)));
         assert_eq!(count_in(&beer, per_t, None), None);

@@ -37,17 +37,35 @@ impl StageResult {
 }
 
 /// The rate of one enterprise on its own inputs.
-pub fn stage_rate(sale_price: Cny, imported: &[Cny], domestic: &[DomesticPurchase], rules: CountingRules) -> StageResult {
+pub fn stage_rate(
+    sale_price: Cny,
+    imported: &[Cny],
+    domestic: &[DomesticPurchase],
+    rules: CountingRules,
+) -> StageResult {
     let imported: Cny = imported.iter().copied().sum();
-    let (counted, deducted): (Cny, Cny) = domestic.iter().fold((Cny::ZERO, Cny::ZERO), |(c, d), p| {
-        if p.hainan_produced && rules.deduct_hainan_produced { (c, d + p.value) } else { (c + p.value, d) }
-    });
+    let (counted, deducted): (Cny, Cny) =
+        domestic.iter().fold((Cny::ZERO, Cny::ZERO), |(c, d), p| {
+            if p.hainan_produced && rules.deduct_hainan_produced {
+                (c, d + p.value)
+            } else {
+                (c + p.value, d)
+            }
+        });
     let denominator = imported + counted;
     let numerator = sale_price - denominator;
     // Compare numerator ≥ threshold × denominator rather than dividing: exact at the boundary.
-    let qualifies = !denominator.amount().is_zero() && numerator.amount() >= rules.threshold * denominator.amount();
+    let qualifies = !denominator.amount().is_zero()
+        && numerator.amount() >= rules.threshold * denominator.amount();
     let rate = (!denominator.amount().is_zero()).then(|| numerator.amount() / denominator.amount());
-    StageResult { sale_price, imported, domestic: counted, hainan_produced_deducted: deducted, rate, qualifies }
+    StageResult {
+        sale_price,
+        imported,
+        domestic: counted,
+        hainan_produced_deducted: deducted,
+        rate,
+        qualifies,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,7 +79,13 @@ pub struct ChainResult {
 
 /// R2.9: value added accumulated along a chain of filed enterprises in the zone. Intermediate sales
 /// between members are internal to the chain and are not inputs of the chain view.
-pub fn chain_rate(upstream: &[ChainStage], sale_price: Cny, imported: &[Cny], domestic: &[DomesticPurchase], rules: CountingRules) -> ChainResult {
+pub fn chain_rate(
+    upstream: &[ChainStage],
+    sale_price: Cny,
+    imported: &[Cny],
+    domestic: &[DomesticPurchase],
+    rules: CountingRules,
+) -> ChainResult {
     let mut stages = Vec::with_capacity(upstream.len() + 1);
     let mut previous_sale: Option<Cny> = None;
     let mut all_imported: Vec<Cny> = Vec::new();
@@ -69,16 +93,27 @@ pub fn chain_rate(upstream: &[ChainStage], sale_price: Cny, imported: &[Cny], do
     for stage in upstream {
         let mut own_domestic = stage.domestic.clone();
         if let Some(p) = previous_sale {
-            own_domestic.push(DomesticPurchase { value: p, hainan_produced: false });
+            own_domestic.push(DomesticPurchase {
+                value: p,
+                hainan_produced: false,
+            });
         }
-        stages.push(stage_rate(stage.sale_price, &stage.imported, &own_domestic, rules));
+        stages.push(stage_rate(
+            stage.sale_price,
+            &stage.imported,
+            &own_domestic,
+            rules,
+        ));
         all_imported.extend_from_slice(&stage.imported);
         all_domestic.extend_from_slice(&stage.domestic);
         previous_sale = Some(stage.sale_price);
     }
     let mut own_domestic = domestic.to_vec();
     if let Some(p) = previous_sale {
-        own_domestic.push(DomesticPurchase { value: p, hainan_produced: false });
+        own_domestic.push(DomesticPurchase {
+            value: p,
+            hainan_produced: false,
+        });
     }
     stages.push(stage_rate(sale_price, imported, &own_domestic, rules));
     all_imported.extend_from_slice(imported);
@@ -123,18 +158,33 @@ pub fn assess(
     upstream: &[ChainStage],
 ) -> Result<Assessment, usize> {
     let va = &version.value_added;
-    let rules = CountingRules { threshold: va.threshold, deduct_hainan_produced: va.hainan_produced_rule.is_some() };
+    let rules = CountingRules {
+        threshold: va.threshold,
+        deduct_hainan_produced: va.hainan_produced_rule.is_some(),
+    };
     let values: Vec<Cny> = imported.iter().map(|m| m.customs_value).collect();
     let detail = chain_rate(upstream, sale_price, &values, domestic, rules);
     let accumulated = va.chain_rule.is_some() && !upstream.is_empty();
-    let decisive = if accumulated { detail.chain.clone() } else { detail.stages.last().cloned().unwrap_or_else(|| detail.chain.clone()) };
+    let decisive = if accumulated {
+        detail.chain.clone()
+    } else {
+        detail
+            .stages
+            .last()
+            .cloned()
+            .unwrap_or_else(|| detail.chain.clone())
+    };
     let mut tariff_saved = Cny::ZERO;
     for (i, m) in imported.iter().enumerate() {
         let line = version.schedule.line_for(&m.hs_code).ok_or(i)?;
         let (rate, _) = line.import_duty(m.origin, &version.zero_tariff.general_rate_origins);
         tariff_saved = tariff_saved + Cny::round_fen(m.customs_value.amount() * rate.fraction());
     }
-    let rule_id = if accumulated { va.chain_rule.as_ref().unwrap_or(&va.formula_rule) } else { &va.formula_rule };
+    let rule_id = if accumulated {
+        va.chain_rule.as_ref().unwrap_or(&va.formula_rule)
+    } else {
+        &va.formula_rule
+    };
     let rule = version.rule(rule_id);
     Ok(Assessment {
         pack_version: version.id.clone(),
@@ -145,7 +195,11 @@ pub fn assess(
         rate_percent_display: decisive.rate_percent_display(),
         threshold: va.threshold,
         qualifies: decisive.qualifies,
-        tariff_saved: if decisive.qualifies { tariff_saved } else { Cny::ZERO },
+        tariff_saved: if decisive.qualifies {
+            tariff_saved
+        } else {
+            Cny::ZERO
+        },
         detail,
     })
 }

@@ -44,21 +44,41 @@ fn quantities(line: &TariffLine, v: &PackVersion, rng: &mut SplitMix) -> Value {
         units.push(s.per.unit);
     }
     for item in &line.consumption_tax_items {
-        if let Some(sp) = v.consumption_tax.get(item).and_then(|c| c.specific.as_ref()) {
+        if let Some(sp) = v
+            .consumption_tax
+            .get(item)
+            .and_then(|c| c.specific.as_ref())
+        {
             units.push(sp.per.unit);
         }
     }
     units.dedup();
-    Value::Array(units.into_iter().map(|u| json!({ "value": format!("{}", 1 + rng.below(5000)), "unit": u.to_string() })).collect())
+    Value::Array(
+        units
+            .into_iter()
+            .map(|u| json!({ "value": format!("{}", 1 + rng.below(5000)), "unit": u.to_string() }))
+            .collect(),
+    )
 }
 
 /// One generated quote request as JSON text.
 fn declaration(i: usize, v: &PackVersion, lines: &[&TariffLine], rng: &mut SplitMix) -> String {
-    let flows = ["first_line_import", "first_line_import", "first_line_import", "second_line_exit", "island_transfer", "first_line_export"];
+    let flows = [
+        "first_line_import",
+        "first_line_import",
+        "first_line_import",
+        "second_line_exit",
+        "island_transfer",
+        "first_line_export",
+    ];
     let flow = flows[rng.below(flows.len() as u64) as usize];
     let declarant = credit_code(rng.below(1000));
     let n = 1 + rng.below(20) as usize;
-    let status = if flow == "first_line_import" { "duty_paid" } else { "zero_tariff" };
+    let status = if flow == "first_line_import" {
+        "duty_paid"
+    } else {
+        "zero_tariff"
+    };
     let goods: Vec<Value> = (0..n)
         .map(|_| {
             let tl = lines[rng.below(lines.len() as u64) as usize];
@@ -97,18 +117,28 @@ fn declaration(i: usize, v: &PackVersion, lines: &[&TariffLine], rng: &mut Split
 }
 
 pub(crate) fn run(pack_dir: &Path, count: usize, seed: u64, passes: usize) -> Result<ExitCode> {
-    let pack = freeport_policy_fs::load_pack(pack_dir).with_context(|| format!("loading {}", pack_dir.display()))?;
+    let pack = freeport_policy_fs::load_pack(pack_dir)
+        .with_context(|| format!("loading {}", pack_dir.display()))?;
     let day = time::macros::date!(2026 - 03 - 16);
-    let v = pack.version_on(day).context("no version in force on the bench date")?;
+    let v = pack
+        .version_on(day)
+        .context("no version in force on the bench date")?;
     let lines: Vec<&TariffLine> = v.schedule.sorted();
     let mut rng = SplitMix(seed);
-    let requests: Vec<String> = (0..count).map(|i| declaration(i, v, &lines, &mut rng)).collect();
+    let requests: Vec<String> = (0..count)
+        .map(|i| declaration(i, v, &lines, &mut rng))
+        .collect();
 
     let started = Instant::now();
     let mut parsed = Vec::with_capacity(count);
     for text in &requests {
-        let request = parse_quote_request(text).map_err(|e| anyhow::anyhow!("generated request invalid: {e}"))?;
-        parsed.push(request.into_domain(&pack.nomenclature).map_err(|e| anyhow::anyhow!("generated request invalid: {e}"))?);
+        let request = parse_quote_request(text)
+            .map_err(|e| anyhow::anyhow!("generated request invalid: {e}"))?;
+        parsed.push(
+            request
+                .into_domain(&pack.nomenclature)
+                .map_err(|e| anyhow::anyhow!("generated request invalid: {e}"))?,
+        );
     }
     let parse_s = started.elapsed().as_secs_f64();
 
@@ -121,7 +151,8 @@ pub(crate) fn run(pack_dir: &Path, count: usize, seed: u64, passes: usize) -> Re
         let started = Instant::now();
         let mut sum = 0i64;
         for (declaration, snapshot) in &parsed {
-            let decision = decide(declaration, &pack, snapshot).map_err(|e| anyhow::anyhow!("decide failed: {e}"))?;
+            let decision = decide(declaration, &pack, snapshot)
+                .map_err(|e| anyhow::anyhow!("decide failed: {e}"))?;
             sum = sum.wrapping_add(black_box(decision.totals.payable_total.fen()));
         }
         best = best.min(started.elapsed().as_secs_f64());

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use freeport_api::value_added::parse_value_added_request;
 use freeport_api::parse_quote_request;
+use freeport_api::value_added::parse_value_added_request;
 use freeport_core::error::FieldError;
 use freeport_core::pack::{PolicyPack, diff::diff as pack_diff, report::report, schedule};
 use freeport_core::value_added::{PricedMaterial, assess};
@@ -18,11 +18,16 @@ pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 
 pub(crate) fn default_pack_dir() -> PathBuf {
     let local = PathBuf::from("policy/hainan");
-    if local.join("zone.toml").is_file() { local } else { freeport_policy_fs::bundled_pack_dir() }
+    if local.join("zone.toml").is_file() {
+        local
+    } else {
+        freeport_policy_fs::bundled_pack_dir()
+    }
 }
 
 fn load(pack_dir: &Path) -> Result<PolicyPack> {
-    freeport_policy_fs::load_pack(pack_dir).with_context(|| format!("loading the policy pack at {}", pack_dir.display()))
+    freeport_policy_fs::load_pack(pack_dir)
+        .with_context(|| format!("loading the policy pack at {}", pack_dir.display()))
 }
 
 /// Input larger than this is refused before parsing (STYLE rule 12).
@@ -32,10 +37,17 @@ fn read_input(file: Option<&Path>) -> Result<String> {
     let mut text = String::new();
     match file {
         Some(p) if p != Path::new("-") => {
-            std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text).with_context(|| format!("reading {}", p.display()))?;
+            std::fs::File::open(p)
+                .with_context(|| format!("opening {}", p.display()))?
+                .take(MAX_INPUT_BYTES + 1)
+                .read_to_string(&mut text)
+                .with_context(|| format!("reading {}", p.display()))?;
         }
         _ => {
-            std::io::stdin().take(MAX_INPUT_BYTES + 1).read_to_string(&mut text).context("reading standard input")?;
+            std::io::stdin()
+                .take(MAX_INPUT_BYTES + 1)
+                .read_to_string(&mut text)
+                .context("reading standard input")?;
         }
     }
     if text.len() as u64 > MAX_INPUT_BYTES {
@@ -46,13 +58,19 @@ fn read_input(file: Option<&Path>) -> Result<String> {
 
 fn bad_input(e: &FieldError) -> ExitCode {
     let body = json!({ "error": { "code": "invalid_input", "field": e.field, "kind": e.kind, "reason": e.reason } });
-    println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&body).unwrap_or_default()
+    );
     eprintln!("freeport: invalid input: {e}");
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<ExitCode> {
-    println!("{}", serde_json::to_string_pretty(value).context("serialising the result")?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).context("serialising the result")?
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -69,7 +87,10 @@ pub(crate) fn quote(pack_dir: &Path, file: Option<&Path>) -> Result<ExitCode> {
     };
     match decide(&declaration, &pack, &snapshot) {
         Ok(decision) => print_json(&decision),
-        Err(e) => Ok(bad_input(&FieldError { field: format!("declaration.{}", e.field), ..e })),
+        Err(e) => Ok(bad_input(&FieldError {
+            field: format!("declaration.{}", e.field),
+            ..e
+        })),
     }
 }
 
@@ -85,12 +106,34 @@ pub(crate) fn value_added(pack_dir: &Path, file: Option<&Path>) -> Result<ExitCo
         Err(e) => return Ok(bad_input(&e)),
     };
     let Some(version) = pack.version_on(inputs.declared_on) else {
-        return Ok(bad_input(&FieldError::new("declared_on", FieldErrorKind::OutOfRange, "before the first version of the pack")));
+        return Ok(bad_input(&FieldError::new(
+            "declared_on",
+            FieldErrorKind::OutOfRange,
+            "before the first version of the pack",
+        )));
     };
-    let materials: Vec<PricedMaterial> = inputs.imported.iter().map(|m| PricedMaterial { hs_code: m.hs_code, origin: m.origin, customs_value: m.customs_value }).collect();
-    match assess(version, inputs.sale_price, &materials, &inputs.domestic, &inputs.upstream) {
+    let materials: Vec<PricedMaterial> = inputs
+        .imported
+        .iter()
+        .map(|m| PricedMaterial {
+            hs_code: m.hs_code,
+            origin: m.origin,
+            customs_value: m.customs_value,
+        })
+        .collect();
+    match assess(
+        version,
+        inputs.sale_price,
+        &materials,
+        &inputs.domestic,
+        &inputs.upstream,
+    ) {
         Ok(a) => print_json(&a),
-        Err(i) => Ok(bad_input(&FieldError::new(format!("imported[{i}].hs_code"), FieldErrorKind::Unknown, format!("tariff line not in the schedule of pack {}", version.id)))),
+        Err(i) => Ok(bad_input(&FieldError::new(
+            format!("imported[{i}].hs_code"),
+            FieldErrorKind::Unknown,
+            format!("tariff line not in the schedule of pack {}", version.id),
+        ))),
     }
 }
 
@@ -98,7 +141,10 @@ pub(crate) fn validate(pack_dir: &Path, as_json: bool) -> Result<ExitCode> {
     let pack = match freeport_policy_fs::load_pack(pack_dir) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("freeport: the pack at {} is invalid: {e}", pack_dir.display());
+            eprintln!(
+                "freeport: the pack at {} is invalid: {e}",
+                pack_dir.display()
+            );
             return Ok(ExitCode::from(1));
         }
     };
@@ -106,12 +152,30 @@ pub(crate) fn validate(pack_dir: &Path, as_json: bool) -> Result<ExitCode> {
     if as_json {
         return print_json(&reports);
     }
-    println!("pack {} ({}), nomenclature {} with {} subheadings", pack.zone, pack.zone_name, pack.nomenclature.edition(), pack.nomenclature.subheading_count());
+    println!(
+        "pack {} ({}), nomenclature {} with {} subheadings",
+        pack.zone,
+        pack.zone_name,
+        pack.nomenclature.edition(),
+        pack.nomenclature.subheading_count()
+    );
     for r in &reports {
-        println!("\n{} — in force from {}: {}", r.version, r.effective_from, r.title);
+        println!(
+            "\n{} — in force from {}: {}",
+            r.version, r.effective_from, r.title
+        );
         println!(
             "  {} rules, {} tariff lines ({} unverified), {} consumption-tax items, zero tariff by {} ({} entries), {} controls, {} restrictive entries, {} duty-free categories, {} holidays",
-            r.rules, r.tariff_lines, r.tariff_lines_unverified, r.consumption_tax_items, r.zero_tariff_scope, r.zero_tariff_scope_entries, r.controls, r.restrictive_entries, r.duty_free_categories, r.holidays
+            r.rules,
+            r.tariff_lines,
+            r.tariff_lines_unverified,
+            r.consumption_tax_items,
+            r.zero_tariff_scope,
+            r.zero_tariff_scope_entries,
+            r.controls,
+            r.restrictive_entries,
+            r.duty_free_categories,
+            r.holidays
         );
         for u in &r.unverified {
             println!("  unverified: {u}");
@@ -126,18 +190,37 @@ pub(crate) fn validate(pack_dir: &Path, as_json: bool) -> Result<ExitCode> {
 
 pub(crate) fn diff(pack_dir: &Path, a: &str, b: &str) -> Result<ExitCode> {
     let pack = load(pack_dir)?;
-    let find = |id: &str| pack.version(id).with_context(|| format!("no version {id} in the pack (versions: {})", pack.versions.iter().map(|v| v.directory.as_str()).collect::<Vec<_>>().join(", ")));
+    let find = |id: &str| {
+        pack.version(id).with_context(|| {
+            format!(
+                "no version {id} in the pack (versions: {})",
+                pack.versions
+                    .iter()
+                    .map(|v| v.directory.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+    };
     let changes = pack_diff(find(a)?, find(b)?);
     print_json(&json!({ "from": a, "to": b, "changes": changes }))
 }
 
-pub(crate) fn import_schedule(pack_dir: &Path, csv: &Path, out: &Path, version: Option<&str>) -> Result<ExitCode> {
+pub(crate) fn import_schedule(
+    pack_dir: &Path,
+    csv: &Path,
+    out: &Path,
+    version: Option<&str>,
+) -> Result<ExitCode> {
     let pack = load(pack_dir)?;
     let v = match version {
-        Some(id) => pack.version(id).with_context(|| format!("no version {id} in the pack"))?,
+        Some(id) => pack
+            .version(id)
+            .with_context(|| format!("no version {id} in the pack"))?,
         None => pack.versions.last().context("the pack has no versions")?,
     };
-    let text = std::fs::read_to_string(csv).with_context(|| format!("reading {}", csv.display()))?;
+    let text =
+        std::fs::read_to_string(csv).with_context(|| format!("reading {}", csv.display()))?;
     let known = |id: &str| v.consumption_tax.contains_key(id);
     let file = csv.display().to_string();
     let report = match schedule::import_schedule(&file, &text, &pack.nomenclature, &known, 200) {
@@ -151,10 +234,19 @@ pub(crate) fn import_schedule(pack_dir: &Path, csv: &Path, out: &Path, version: 
         for e in &report.errors {
             eprintln!("{e}");
         }
-        eprintln!("freeport: {} of {} rows are invalid; nothing written", report.errors.len(), report.rows_read);
+        eprintln!(
+            "freeport: {} of {} rows are invalid; nothing written",
+            report.errors.len(),
+            report.rows_read
+        );
         return Ok(ExitCode::from(EXIT_BAD_INPUT));
     }
-    std::fs::write(out, schedule::write_schedule_csv(&report.schedule)).with_context(|| format!("writing {}", out.display()))?;
-    println!("imported {} tariff lines into {}", report.schedule.len(), out.display());
+    std::fs::write(out, schedule::write_schedule_csv(&report.schedule))
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "imported {} tariff lines into {}",
+        report.schedule.len(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

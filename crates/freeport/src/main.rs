@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "freeport", version, about = "Customs supervision for two-line free zones: decisions, policy packs, quotes")]
+#[command(
+    name = "freeport",
+    version,
+    about = "Customs supervision for two-line free zones: decisions, policy packs, quotes"
+)]
 struct Cli {
     /// The policy pack folder (holding zone.toml). Default: ./policy/hainan, else the bundled pack.
     #[arg(long, global = true, env = "FREEPORT_PACK")]
@@ -29,9 +33,7 @@ enum Command {
         file: Option<PathBuf>,
     },
     /// Processing value-added rate, whether it qualifies, and the tariff saved (JSON in, JSON out).
-    ValueAdded {
-        file: Option<PathBuf>,
-    },
+    ValueAdded { file: Option<PathBuf> },
     /// Policy-pack tools.
     Policy {
         #[command(subcommand)]
@@ -76,10 +78,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Quote { file } => commands::quote(&pack_dir, file.as_deref()),
         Command::ValueAdded { file } => commands::value_added(&pack_dir, file.as_deref()),
-        Command::Policy { command: PolicyCommand::Validate { json } } => commands::validate(&pack_dir, json),
-        Command::Policy { command: PolicyCommand::Diff { a, b } } => commands::diff(&pack_dir, &a, &b),
-        Command::Policy { command: PolicyCommand::ImportSchedule { csv, out, version } } => commands::import_schedule(&pack_dir, &csv, &out, version.as_deref()),
-        Command::Bench { declarations, seed, passes } => bench::run(&pack_dir, declarations, seed, passes),
+        Command::Policy {
+            command: PolicyCommand::Validate { json },
+        } => commands::validate(&pack_dir, json),
+        Command::Policy {
+            command: PolicyCommand::Diff { a, b },
+        } => commands::diff(&pack_dir, &a, &b),
+        Command::Policy {
+            command: PolicyCommand::ImportSchedule { csv, out, version },
+        } => commands::import_schedule(&pack_dir, &csv, &out, version.as_deref()),
+        Command::Bench {
+            declarations,
+            seed,
+            passes,
+        } => bench::run(&pack_dir, declarations, seed, passes),
     };
     match result {
         Ok(code) => code,

@@ -16,7 +16,9 @@ pub(crate) struct Row<'a> {
 
 impl CsvTable {
     pub(crate) fn parse(file: &str, text: &str, required: &[&str]) -> Result<CsvTable, PackError> {
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
         let headers: Vec<String> = reader
             .headers()
             .map_err(|e| PackError::at(file, 1, e.to_string()))?
@@ -37,19 +39,31 @@ impl CsvTable {
             }
             rows.push((line, record));
         }
-        Ok(CsvTable { file: file.to_owned(), headers, rows })
+        Ok(CsvTable {
+            file: file.to_owned(),
+            headers,
+            rows,
+        })
     }
 
     pub(crate) fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.rows.iter().map(|(line, record)| Row { table: self, line: *line, record })
+        self.rows.iter().map(|(line, record)| Row {
+            table: self,
+            line: *line,
+            record,
+        })
     }
-
 }
 
 impl Row<'_> {
     /// The trimmed cell of a column, empty when the column is absent or the cell is empty.
     pub(crate) fn get(&self, column: &str) -> &str {
-        self.table.headers.iter().position(|h| h == column).and_then(|i| self.record.get(i)).unwrap_or("")
+        self.table
+            .headers
+            .iter()
+            .position(|h| h == column)
+            .and_then(|i| self.record.get(i))
+            .unwrap_or("")
     }
 
     pub(crate) fn opt(&self, column: &str) -> Option<&str> {
@@ -57,7 +71,8 @@ impl Row<'_> {
     }
 
     pub(crate) fn require(&self, column: &str) -> Result<&str, PackError> {
-        self.opt(column).ok_or_else(|| self.error(format!("column {column:?} is empty")))
+        self.opt(column)
+            .ok_or_else(|| self.error(format!("column {column:?} is empty")))
     }
 
     pub(crate) fn error(&self, reason: impl Into<String>) -> PackError {

@@ -39,10 +39,18 @@ pub struct PackError {
 
 impl PackError {
     pub fn new(file: &str, reason: impl Into<String>) -> Self {
-        Self { file: file.to_owned(), line: None, reason: reason.into() }
+        Self {
+            file: file.to_owned(),
+            line: None,
+            reason: reason.into(),
+        }
     }
 
     pub fn at(file: &str, line: u64, reason: impl Into<String>) -> Self {
-        Self { file: file.to_owned(), line: Some(line), reason: reason.into() }
+        Self {
+            file: file.to_owned(),
+            line: Some(line),
+            reason: reason.into(),
+        }
     }
 }

@@ -64,7 +64,9 @@ impl PolicyPack {
     }
 
     pub fn version(&self, id_or_date: &str) -> Option<&PackVersion> {
-        self.versions.iter().find(|v| v.id == id_or_date || v.directory == id_or_date)
+        self.versions
+            .iter()
+            .find(|v| v.id == id_or_date || v.directory == id_or_date)
     }
 }
 
@@ -106,7 +108,10 @@ impl PackVersion {
     }
 
     pub fn rule_named(&self, name: &str) -> Option<&Rule> {
-        self.rules.binary_search_by(|r| r.id.as_str().cmp(name)).ok().map(|i| &self.rules[i])
+        self.rules
+            .binary_search_by(|r| r.id.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.rules[i])
     }
 }
 
@@ -124,7 +129,9 @@ impl TariffSchedule {
 
     /// Adds a line; `false` if the schedule already has it.
     pub fn insert(&mut self, line: TariffLine) -> bool {
-        let Some(key) = digits_key(&line.line) else { return false };
+        let Some(key) = digits_key(&line.line) else {
+            return false;
+        };
         if self.lines.contains_key(&key) {
             return false;
         }
@@ -139,7 +146,11 @@ impl TariffSchedule {
     /// The most precise line for a code: the 10-digit commodity code if the schedule has it, else
     /// the 8-digit tariff line.
     pub fn line_for(&self, code: &HsCode) -> Option<&TariffLine> {
-        let ten = if code.len() == 10 { code.prefix_key(10).and_then(|k| self.lines.get(&k)) } else { None };
+        let ten = if code.len() == 10 {
+            code.prefix_key(10).and_then(|k| self.lines.get(&k))
+        } else {
+            None
+        };
         ten.or_else(|| code.prefix_key(8).and_then(|k| self.lines.get(&k)))
     }
 
@@ -199,11 +210,15 @@ impl TariffLine {
     /// The import duty rate for goods of `origin`: the general rate for origins the pack lists as
     /// outside MFN treatment, else the provisional rate where one is set, else MFN (Tariff Law
     /// Arts 11-13).
-    pub fn import_duty(&self, origin: Country, general_rate_origins: &[Country]) -> (Rate, DutyColumn) {
-        if general_rate_origins.contains(&origin) {
-            if let Some(g) = self.general_rate {
-                return (g, DutyColumn::General);
-            }
+    pub fn import_duty(
+        &self,
+        origin: Country,
+        general_rate_origins: &[Country],
+    ) -> (Rate, DutyColumn) {
+        if general_rate_origins.contains(&origin)
+            && let Some(g) = self.general_rate
+        {
+            return (g, DutyColumn::General);
         }
         match self.provisional_rate {
             Some(p) => (p, DutyColumn::Provisional),

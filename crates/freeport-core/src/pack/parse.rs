@@ -191,37 +191,75 @@ const MANIFEST: &str = "manifest.toml";
 
 /// Parses and cross-checks a whole pack.
 pub fn parse_pack(sources: &PackSources) -> Result<PolicyPack, PackError> {
-    let zone: ZoneToml = toml::from_str(&sources.zone_toml).map_err(|e| PackError::new("zone.toml", e.message()))?;
-    let nomenclature = Nomenclature::from_csv(&zone.nomenclature_edition, &sources.nomenclature_csv)
-        .map_err(|e| PackError::at(&zone.nomenclature, e.line, e.reason))?;
+    let zone: ZoneToml =
+        toml::from_str(&sources.zone_toml).map_err(|e| PackError::new("zone.toml", e.message()))?;
+    let nomenclature =
+        Nomenclature::from_csv(&zone.nomenclature_edition, &sources.nomenclature_csv)
+            .map_err(|e| PackError::at(&zone.nomenclature, e.line, e.reason))?;
     let mut versions = Vec::new();
     for directory in sources.versions.keys() {
         let mut merged = merged_manifest(sources, directory, 0)?;
         merged.remove("base");
         let file = format!("{directory}/{MANIFEST}");
-        let raw: RawManifest = merged.try_into().map_err(|e: toml::de::Error| PackError::new(&file, e.message()))?;
-        versions.push(build_version(&zone, &nomenclature, sources, directory, raw)?);
+        let raw: RawManifest = merged
+            .try_into()
+            .map_err(|e: toml::de::Error| PackError::new(&file, e.message()))?;
+        versions.push(build_version(
+            &zone,
+            &nomenclature,
+            sources,
+            directory,
+            raw,
+        )?);
     }
     if versions.is_empty() {
-        return Err(PackError::new("zone.toml", "the pack has no version folders"));
+        return Err(PackError::new(
+            "zone.toml",
+            "the pack has no version folders",
+        ));
     }
     versions.sort_by_key(|v| v.effective_from);
-    Ok(PolicyPack { zone: zone.zone, zone_name: zone.name, nomenclature, versions })
+    Ok(PolicyPack {
+        zone: zone.zone,
+        zone_name: zone.name,
+        nomenclature,
+        versions,
+    })
 }
 
 /// The manifest of `directory` with its base chain merged beneath it.
-fn merged_manifest(sources: &PackSources, directory: &str, depth: usize) -> Result<toml::Table, PackError> {
+fn merged_manifest(
+    sources: &PackSources,
+    directory: &str,
+    depth: usize,
+) -> Result<toml::Table, PackError> {
     let file = format!("{directory}/{MANIFEST}");
     if depth > 16 {
-        return Err(PackError::new(&file, "base chain is longer than 16 versions or has a cycle"));
+        return Err(PackError::new(
+            &file,
+            "base chain is longer than 16 versions or has a cycle",
+        ));
     }
-    let files = sources.versions.get(directory).ok_or_else(|| PackError::new(&file, "no such version folder"))?;
-    let text = files.get(MANIFEST).ok_or_else(|| PackError::new(&file, "missing"))?;
-    let own: toml::Table = toml::from_str(text).map_err(|e| PackError::new(&file, e.to_string()))?;
-    let Some(base) = own.get("base") else { return Ok(own) };
-    let base = base.as_str().ok_or_else(|| PackError::new(&file, "base must be a version folder name"))?;
+    let files = sources
+        .versions
+        .get(directory)
+        .ok_or_else(|| PackError::new(&file, "no such version folder"))?;
+    let text = files
+        .get(MANIFEST)
+        .ok_or_else(|| PackError::new(&file, "missing"))?;
+    let own: toml::Table =
+        toml::from_str(text).map_err(|e| PackError::new(&file, e.to_string()))?;
+    let Some(base) = own.get("base") else {
+        return Ok(own);
+    };
+    let base = base
+        .as_str()
+        .ok_or_else(|| PackError::new(&file, "base must be a version folder name"))?;
     if base >= directory {
-        return Err(PackError::new(&file, format!("base {base} must be an earlier version")));
+        return Err(PackError::new(
+            &file,
+            format!("base {base} must be an earlier version"),
+        ));
     }
     let mut merged = merged_manifest(sources, base, depth + 1)?;
     merged.remove("base");
@@ -237,10 +275,17 @@ fn merged_manifest(sources: &PackSources, directory: &str, depth: usize) -> Resu
 }
 
 /// A data file of `directory`, or of the nearest base that ships it.
-fn data_file<'a>(sources: &'a PackSources, directory: &str, name: &str) -> Result<(String, &'a str), PackError> {
+fn data_file<'a>(
+    sources: &'a PackSources,
+    directory: &str,
+    name: &str,
+) -> Result<(String, &'a str), PackError> {
     let mut current = directory.to_owned();
     for _ in 0..=16 {
-        let files = sources.versions.get(&current).ok_or_else(|| PackError::new(&current, "no such version folder"))?;
+        let files = sources
+            .versions
+            .get(&current)
+            .ok_or_else(|| PackError::new(&current, "no such version folder"))?;
         if let Some(text) = files.get(name) {
             return Ok((format!("{current}/{name}"), text));
         }
@@ -251,7 +296,10 @@ fn data_file<'a>(sources: &'a PackSources, directory: &str, name: &str) -> Resul
             None => break,
         }
     }
-    Err(PackError::new(&format!("{directory}/{name}"), "not found in this version or its bases"))
+    Err(PackError::new(
+        &format!("{directory}/{name}"),
+        "not found in this version or its bases",
+    ))
 }
 
 fn build_version(
@@ -264,13 +312,26 @@ fn build_version(
     let file = format!("{directory}/{MANIFEST}");
     let effective_from = parse_date(&file, &raw.effective_from)?;
     if raw.effective_from != directory {
-        return Err(PackError::new(&file, format!("effective_from {} differs from the folder name", raw.effective_from)));
+        return Err(PackError::new(
+            &file,
+            format!(
+                "effective_from {} differs from the folder name",
+                raw.effective_from
+            ),
+        ));
     }
     let rules = build_rules(&file, &raw.sources, &raw.rules)?;
     let need = |id: &str| -> Result<RuleId, PackError> {
         match rules.binary_search_by(|r| r.id.as_str().cmp(id)) {
-            Ok(i) => Ok(RuleId(u16::try_from(i).map_err(|_| PackError::new(&file, "more than 65 535 rules"))?)),
-            Err(_) => Err(PackError::new(&file, format!("rule {id} is referenced but not defined in [rules]"))),
+            Ok(i) => {
+                Ok(RuleId(u16::try_from(i).map_err(|_| {
+                    PackError::new(&file, "more than 65 535 rules")
+                })?))
+            }
+            Err(_) => Err(PackError::new(
+                &file,
+                format!("rule {id} is referenced but not defined in [rules]"),
+            )),
         }
     };
     let need_opt = |id: &Option<String>| id.as_deref().map(need).transpose();
@@ -304,21 +365,37 @@ fn build_version(
     let z = &raw.zero_tariff;
     let scope = match z.scope.as_str() {
         "positive_lists" => {
-            let name = raw.files.zero_tariff_lists.as_deref().ok_or_else(|| PackError::new(&file, "scope positive_lists needs files.zero_tariff_lists"))?;
+            let name = raw.files.zero_tariff_lists.as_deref().ok_or_else(|| {
+                PackError::new(&file, "scope positive_lists needs files.zero_tariff_lists")
+            })?;
             let (f, text) = data_file(sources, directory, name)?;
             ZeroTariffScope::PositiveLists(parse_prefix_list(&f, text, nomenclature, "list")?)
         }
         "negative_list" => {
-            let name = raw.files.taxable_catalogue.as_deref().ok_or_else(|| PackError::new(&file, "scope negative_list needs files.taxable_catalogue"))?;
+            let name = raw.files.taxable_catalogue.as_deref().ok_or_else(|| {
+                PackError::new(&file, "scope negative_list needs files.taxable_catalogue")
+            })?;
             let (f, text) = data_file(sources, directory, name)?;
             ZeroTariffScope::NegativeList(parse_prefix_list(&f, text, nomenclature, "description")?)
         }
-        other => return Err(PackError::new(&file, format!("zero_tariff.scope {other:?} is not positive_lists or negative_list"))),
+        other => {
+            return Err(PackError::new(
+                &file,
+                format!("zero_tariff.scope {other:?} is not positive_lists or negative_list"),
+            ));
+        }
     };
     let general_rate_origins = z
         .general_rate_origins
         .iter()
-        .map(|c| Country::parse(c).map_err(|e| PackError::new(&file, format!("zero_tariff.general_rate_origins: {}", e.reason))))
+        .map(|c| {
+            Country::parse(c).map_err(|e| {
+                PackError::new(
+                    &file,
+                    format!("zero_tariff.general_rate_origins: {}", e.reason),
+                )
+            })
+        })
         .collect::<Result<_, _>>()?;
     let zero_tariff = ZeroTariffRules {
         rule: need(&z.rule)?,
@@ -331,7 +408,10 @@ fn build_version(
         general_rate_origins,
     };
     if !matches!(zero_tariff.waiver_same_kind_digits, 2 | 4 | 6 | 8) {
-        return Err(PackError::new(&file, "zero_tariff.waiver_same_kind_digits must be 2, 4, 6 or 8"));
+        return Err(PackError::new(
+            &file,
+            "zero_tariff.waiver_same_kind_digits must be 2, 4, 6 or 8",
+        ));
     }
 
     let t = &raw.tax;
@@ -362,7 +442,14 @@ fn build_version(
         tax_base: match v.tax_base.as_str() {
             "imported_materials" => ValueAddedTaxBase::ImportedMaterials,
             "finished_goods" => ValueAddedTaxBase::FinishedGoods,
-            other => return Err(PackError::new(&file, format!("value_added.tax_base {other:?} is not imported_materials or finished_goods"))),
+            other => {
+                return Err(PackError::new(
+                    &file,
+                    format!(
+                        "value_added.tax_base {other:?} is not imported_materials or finished_goods"
+                    ),
+                ));
+            }
         },
     };
     let s = &raw.second_line;
@@ -382,7 +469,10 @@ fn build_version(
         restrictive_rule: need(&i.restrictive_rule)?,
         free_transfer_between_beneficiaries: i.free_transfer_between_beneficiaries,
     };
-    let direct_release = DirectReleaseRules { rule: need(&raw.direct_release.rule)?, ledger_entry_days: raw.direct_release.ledger_entry_days };
+    let direct_release = DirectReleaseRules {
+        rule: need(&raw.direct_release.rule)?,
+        ledger_entry_days: raw.direct_release.ledger_entry_days,
+    };
     let d = &raw.duty_free;
     let duty_free = DutyFreeRules {
         rule: need(&d.rule)?,
@@ -393,28 +483,60 @@ fn build_version(
         limits_rule: need(&d.limits_rule)?,
         categories,
         pickup_rule: need(&d.pickup_rule)?,
-        buy_and_take_below: cny(&file, "duty_free.buy_and_take_below_cny", &d.buy_and_take_below_cny)?,
+        buy_and_take_below: cny(
+            &file,
+            "duty_free.buy_and_take_below_cny",
+            &d.buy_and_take_below_cny,
+        )?,
         guarantee_from: cny(&file, "duty_free.guarantee_from_cny", &d.guarantee_from_cny)?,
         departure_within_days: d.departure_within_days,
         ban_years: d.ban_years,
         resident_rule: need_opt(&d.resident_rule)?,
-        resident_annual_quota: d.resident_annual_quota_cny.as_deref().map(|q| cny(&file, "duty_free.resident_annual_quota_cny", q)).transpose()?,
+        resident_annual_quota: d
+            .resident_annual_quota_cny
+            .as_deref()
+            .map(|q| cny(&file, "duty_free.resident_annual_quota_cny", q))
+            .transpose()?,
     };
     let a = &raw.articles_tax;
     let articles_tax = ArticlesTaxRules {
         rule: need(&a.rule)?,
         rates: [
-            rate(&file, "articles_tax.class_rates_percent[0]", &a.class_rates_percent[0])?,
-            rate(&file, "articles_tax.class_rates_percent[1]", &a.class_rates_percent[1])?,
-            rate(&file, "articles_tax.class_rates_percent[2]", &a.class_rates_percent[2])?,
+            rate(
+                &file,
+                "articles_tax.class_rates_percent[0]",
+                &a.class_rates_percent[0],
+            )?,
+            rate(
+                &file,
+                "articles_tax.class_rates_percent[1]",
+                &a.class_rates_percent[1],
+            )?,
+            rate(
+                &file,
+                "articles_tax.class_rates_percent[2]",
+                &a.class_rates_percent[2],
+            )?,
         ],
-        postal_exemption: cny(&file, "articles_tax.postal_exemption_cny", &a.postal_exemption_cny)?,
+        postal_exemption: cny(
+            &file,
+            "articles_tax.postal_exemption_cny",
+            &a.postal_exemption_cny,
+        )?,
     };
     let c = &raw.credit;
     let credit = CreditRules {
         rule: need(&c.rule)?,
-        advanced_ratio_max: percent(&file, "credit.advanced_ratio_max_percent", &c.advanced_ratio_max_percent)?,
-        dishonest_rate_min: percent(&file, "credit.dishonest_rate_min_percent", &c.dishonest_rate_min_percent)?,
+        advanced_ratio_max: percent(
+            &file,
+            "credit.advanced_ratio_max_percent",
+            &c.advanced_ratio_max_percent,
+        )?,
+        dishonest_rate_min: percent(
+            &file,
+            "credit.dishonest_rate_min_percent",
+            &c.dishonest_rate_min_percent,
+        )?,
     };
     let mut goods_index = PrefixMap::default();
     for (prefix, c) in controls.iter() {
@@ -461,15 +583,27 @@ fn build_version(
 }
 
 /// The rule table, sorted by id (the `BTreeMap` iterates in order).
-fn build_rules(file: &str, sources: &BTreeMap<String, RawSource>, rules: &BTreeMap<String, RawRule>) -> Result<Vec<Rule>, PackError> {
+fn build_rules(
+    file: &str,
+    sources: &BTreeMap<String, RawSource>,
+    rules: &BTreeMap<String, RawRule>,
+) -> Result<Vec<Rule>, PackError> {
     let mut out = Vec::with_capacity(rules.len());
     for (id, r) in rules {
         if r.sources.is_empty() {
-            return Err(PackError::new(file, format!("rule {id} names no legal source")));
+            return Err(PackError::new(
+                file,
+                format!("rule {id} names no legal source"),
+            ));
         }
         let mut cited = Vec::new();
         for key in &r.sources {
-            let s = sources.get(key).ok_or_else(|| PackError::new(file, format!("rule {id} cites source {key}, which [sources] does not define")))?;
+            let s = sources.get(key).ok_or_else(|| {
+                PackError::new(
+                    file,
+                    format!("rule {id} cites source {key}, which [sources] does not define"),
+                )
+            })?;
             cited.push(match &s.url {
                 Some(url) => format!("[{key}] {} <{url}>", s.citation),
                 None => format!("[{key}] {}", s.citation),
@@ -479,8 +613,21 @@ fn build_rules(file: &str, sources: &BTreeMap<String, RawSource>, rules: &BTreeM
         if let Some(article) = &r.article {
             source = format!("{article} — {source}");
         }
-        let confidence = parse_confidence(r.confidence.as_str()).ok_or_else(|| PackError::new(file, format!("rule {id}: confidence {:?} is not H, M, L or U", r.confidence)))?;
-        out.push(Rule { id: id.clone(), title: r.title.clone(), source, confidence });
+        let confidence = parse_confidence(r.confidence.as_str()).ok_or_else(|| {
+            PackError::new(
+                file,
+                format!(
+                    "rule {id}: confidence {:?} is not H, M, L or U",
+                    r.confidence
+                ),
+            )
+        })?;
+        out.push(Rule {
+            id: id.clone(),
+            title: r.title.clone(),
+            source,
+            confidence,
+        });
     }
     Ok(out)
 }
@@ -496,7 +643,11 @@ pub(crate) fn parse_confidence(text: &str) -> Option<Confidence> {
 }
 
 fn parse_date(file: &str, text: &str) -> Result<Date, PackError> {
-    Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).map_err(|e| PackError::new(file, format!("{text:?} is not a date YYYY-MM-DD: {e}")))
+    Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|e| PackError::new(file, format!("{text:?} is not a date YYYY-MM-DD: {e}")))
 }
 
 fn cny(file: &str, field: &str, text: &str) -> Result<Cny, PackError> {
@@ -508,14 +659,22 @@ fn rate(file: &str, field: &str, text: &str) -> Result<Rate, PackError> {
 }
 
 fn percent(file: &str, field: &str, text: &str) -> Result<Decimal, PackError> {
-    parse_decimal(field, text).map(|p| p / Decimal::ONE_HUNDRED).map_err(|e| PackError::new(file, e.to_string()))
+    parse_decimal(field, text)
+        .map(|p| p / Decimal::ONE_HUNDRED)
+        .map_err(|e| PackError::new(file, e.to_string()))
 }
 
 pub(crate) fn row_rate(row: &Row<'_>, column: &str) -> Result<Option<Rate>, PackError> {
-    row.opt(column).map(|t| Rate::from_percent(column, t).map_err(|e| row.error(e.to_string()))).transpose()
+    row.opt(column)
+        .map(|t| Rate::from_percent(column, t).map_err(|e| row.error(e.to_string())))
+        .transpose()
 }
 
-pub(crate) fn row_specific(row: &Row<'_>, amount_column: &str, unit_column: &str) -> Result<Option<SpecificRate>, PackError> {
+pub(crate) fn row_specific(
+    row: &Row<'_>,
+    amount_column: &str,
+    unit_column: &str,
+) -> Result<Option<SpecificRate>, PackError> {
     match (row.opt(amount_column), row.opt(unit_column)) {
         (None, None) => Ok(None),
         (Some(a), Some(u)) => Ok(Some(SpecificRate {
@@ -528,13 +687,31 @@ pub(crate) fn row_specific(row: &Row<'_>, amount_column: &str, unit_column: &str
 
 fn check_prefix(row: &Row<'_>, nomenclature: &Nomenclature, prefix: &str) -> Result<(), PackError> {
     if !prefix.bytes().all(|b| b.is_ascii_digit()) || !nomenclature.knows_prefix(prefix) {
-        return Err(row.error(format!("hs_prefix {prefix:?} is not a chapter, heading, subheading or national line of {}", nomenclature.edition())));
+        return Err(row.error(format!(
+            "hs_prefix {prefix:?} is not a chapter, heading, subheading or national line of {}",
+            nomenclature.edition()
+        )));
     }
     Ok(())
 }
 
-fn parse_consumption_tax(file: &str, text: &str) -> Result<BTreeMap<String, ConsumptionTaxItem>, PackError> {
-    let table = CsvTable::parse(file, text, &["id", "item", "sub_item", "ad_valorem_rate", "specific_rate_cny", "specific_unit", "legal_basis"])?;
+fn parse_consumption_tax(
+    file: &str,
+    text: &str,
+) -> Result<BTreeMap<String, ConsumptionTaxItem>, PackError> {
+    let table = CsvTable::parse(
+        file,
+        text,
+        &[
+            "id",
+            "item",
+            "sub_item",
+            "ad_valorem_rate",
+            "specific_rate_cny",
+            "specific_unit",
+            "legal_basis",
+        ],
+    )?;
     let mut items = BTreeMap::new();
     for row in table.rows() {
         let id = row.require("id")?.to_owned();
@@ -546,7 +723,10 @@ fn parse_consumption_tax(file: &str, text: &str) -> Result<BTreeMap<String, Cons
         if ad_valorem_rate.is_none() && specific.is_none() {
             return Err(row.error("an item needs an ad valorem rate, a specific rate, or both"));
         }
-        let litres_per_tonne = row.opt("litres_per_tonne").map(|t| parse_decimal("litres_per_tonne", t).map_err(|e| row.error(e.to_string()))).transpose()?;
+        let litres_per_tonne = row
+            .opt("litres_per_tonne")
+            .map(|t| parse_decimal("litres_per_tonne", t).map_err(|e| row.error(e.to_string())))
+            .transpose()?;
         let item = ConsumptionTaxItem {
             id: id.clone(),
             item: row.get("item").to_owned(),
@@ -572,8 +752,24 @@ fn parse_holidays(file: &str, text: &str) -> Result<HolidayCalendar, PackError> 
     Ok(HolidayCalendar::new(days))
 }
 
-fn parse_controls(file: &str, text: &str, nomenclature: &Nomenclature) -> Result<PrefixMap<GoodsControl>, PackError> {
-    let table = CsvTable::parse(file, text, &["hs_prefix", "direction", "measure", "licence", "relaxed_under_exception", "description", "source"])?;
+fn parse_controls(
+    file: &str,
+    text: &str,
+    nomenclature: &Nomenclature,
+) -> Result<PrefixMap<GoodsControl>, PackError> {
+    let table = CsvTable::parse(
+        file,
+        text,
+        &[
+            "hs_prefix",
+            "direction",
+            "measure",
+            "licence",
+            "relaxed_under_exception",
+            "description",
+            "source",
+        ],
+    )?;
     let mut map = PrefixMap::default();
     for row in table.rows() {
         let prefix = row.require("hs_prefix")?;
@@ -582,12 +778,16 @@ fn parse_controls(file: &str, text: &str, nomenclature: &Nomenclature) -> Result
             "import" => vec![Direction::Import],
             "export" => vec![Direction::Export],
             "both" => vec![Direction::Import, Direction::Export],
-            other => return Err(row.error(format!("direction {other:?} is not import, export or both"))),
+            other => {
+                return Err(row.error(format!("direction {other:?} is not import, export or both")));
+            }
         };
         let measure = match row.require("measure")? {
             "prohibited" => ControlMeasure::Prohibited,
             "restricted" => ControlMeasure::Restricted,
-            other => return Err(row.error(format!("measure {other:?} is not prohibited or restricted"))),
+            other => {
+                return Err(row.error(format!("measure {other:?} is not prohibited or restricted")));
+            }
         };
         let licence = row.get("licence").to_owned();
         if measure == ControlMeasure::Restricted && licence.is_empty() {
@@ -596,23 +796,38 @@ fn parse_controls(file: &str, text: &str, nomenclature: &Nomenclature) -> Result
         let relaxed_under_exception = match row.get("relaxed_under_exception") {
             "yes" => true,
             "" | "no" => false,
-            other => return Err(row.error(format!("relaxed_under_exception {other:?} is not yes or empty"))),
+            other => {
+                return Err(row.error(format!(
+                    "relaxed_under_exception {other:?} is not yes or empty"
+                )));
+            }
         };
-        map.insert(prefix, GoodsControl {
-            prefix: prefix.to_owned(),
-            directions,
-            measure,
-            licence,
-            relaxed_under_exception,
-            description: row.get("description").to_owned(),
-            source: row.require("source")?.to_owned(),
-        });
+        map.insert(
+            prefix,
+            GoodsControl {
+                prefix: prefix.to_owned(),
+                directions,
+                measure,
+                licence,
+                relaxed_under_exception,
+                description: row.get("description").to_owned(),
+                source: row.require("source")?.to_owned(),
+            },
+        );
     }
     Ok(map)
 }
 
-fn parse_restrictive(file: &str, text: &str, nomenclature: &Nomenclature) -> Result<PrefixMap<RestrictiveEntry>, PackError> {
-    let table = CsvTable::parse(file, text, &["hs_prefix", "category", "origin", "description", "source"])?;
+fn parse_restrictive(
+    file: &str,
+    text: &str,
+    nomenclature: &Nomenclature,
+) -> Result<PrefixMap<RestrictiveEntry>, PackError> {
+    let table = CsvTable::parse(
+        file,
+        text,
+        &["hs_prefix", "category", "origin", "description", "source"],
+    )?;
     let mut map = PrefixMap::default();
     for row in table.rows() {
         let prefix = row.require("hs_prefix")?;
@@ -622,22 +837,37 @@ fn parse_restrictive(file: &str, text: &str, nomenclature: &Nomenclature) -> Res
             "trade_remedy" => RestrictiveCategory::TradeRemedy,
             "suspended_concessions" => RestrictiveCategory::SuspendedConcessions,
             "retaliatory" => RestrictiveCategory::Retaliatory,
-            other => return Err(row.error(format!("category {other:?} is not one of the four restrictive categories"))),
+            other => {
+                return Err(row.error(format!(
+                    "category {other:?} is not one of the four restrictive categories"
+                )));
+            }
         };
-        let origin = row.opt("origin").map(|c| Country::parse(c).map_err(|e| row.error(e.to_string()))).transpose()?;
-        map.insert(prefix, RestrictiveEntry {
-            prefix: prefix.to_owned(),
-            category,
-            origin,
-            description: row.get("description").to_owned(),
-            source: row.require("source")?.to_owned(),
-        });
+        let origin = row
+            .opt("origin")
+            .map(|c| Country::parse(c).map_err(|e| row.error(e.to_string())))
+            .transpose()?;
+        map.insert(
+            prefix,
+            RestrictiveEntry {
+                prefix: prefix.to_owned(),
+                category,
+                origin,
+                description: row.get("description").to_owned(),
+                source: row.require("source")?.to_owned(),
+            },
+        );
     }
     Ok(map)
 }
 
 /// A list of HS prefixes whose value is taken from `value_column` (list name or description).
-fn parse_prefix_list(file: &str, text: &str, nomenclature: &Nomenclature, value_column: &str) -> Result<PrefixMap<String>, PackError> {
+fn parse_prefix_list(
+    file: &str,
+    text: &str,
+    nomenclature: &Nomenclature,
+    value_column: &str,
+) -> Result<PrefixMap<String>, PackError> {
     let table = CsvTable::parse(file, text, &["hs_prefix", value_column, "source"])?;
     let mut map = PrefixMap::default();
     for row in table.rows() {
@@ -649,13 +879,34 @@ fn parse_prefix_list(file: &str, text: &str, nomenclature: &Nomenclature, value_
     Ok(map)
 }
 
-fn parse_duty_free_categories(file: &str, text: &str) -> Result<BTreeMap<String, DutyFreeCategory>, PackError> {
-    let table = CsvTable::parse(file, text, &["id", "name", "per_departure_limit", "limit_unit", "buy_and_take", "articles_tax_class", "source"])?;
+fn parse_duty_free_categories(
+    file: &str,
+    text: &str,
+) -> Result<BTreeMap<String, DutyFreeCategory>, PackError> {
+    let table = CsvTable::parse(
+        file,
+        text,
+        &[
+            "id",
+            "name",
+            "per_departure_limit",
+            "limit_unit",
+            "buy_and_take",
+            "articles_tax_class",
+            "source",
+        ],
+    )?;
     let mut out = BTreeMap::new();
     for row in table.rows() {
         let id = row.require("id")?.to_owned();
-        let per_departure_limit = row.opt("per_departure_limit").map(|t| parse_decimal("per_departure_limit", t).map_err(|e| row.error(e.to_string()))).transpose()?;
-        let limit_unit = row.opt("limit_unit").map(|u| Unit::parse("limit_unit", u).map_err(|e| row.error(e.to_string()))).transpose()?;
+        let per_departure_limit = row
+            .opt("per_departure_limit")
+            .map(|t| parse_decimal("per_departure_limit", t).map_err(|e| row.error(e.to_string())))
+            .transpose()?;
+        let limit_unit = row
+            .opt("limit_unit")
+            .map(|u| Unit::parse("limit_unit", u).map_err(|e| row.error(e.to_string())))
+            .transpose()?;
         if per_departure_limit.is_some() != limit_unit.is_some() {
             return Err(row.error("per_departure_limit and limit_unit go together"));
         }
@@ -663,7 +914,9 @@ fn parse_duty_free_categories(file: &str, text: &str) -> Result<BTreeMap<String,
             "1" => 1,
             "2" => 2,
             "3" => 3,
-            other => return Err(row.error(format!("articles_tax_class {other:?} is not 1, 2 or 3"))),
+            other => {
+                return Err(row.error(format!("articles_tax_class {other:?} is not 1, 2 or 3")));
+            }
         };
         let category = DutyFreeCategory {
             id: id.clone(),

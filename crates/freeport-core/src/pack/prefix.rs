@@ -15,19 +15,28 @@ pub struct PrefixMap<T> {
 
 impl<T> Default for PrefixMap<T> {
     fn default() -> Self {
-        Self { by_prefix: FxHashMap::default(), lengths: Vec::new() }
+        Self {
+            by_prefix: FxHashMap::default(),
+            lengths: Vec::new(),
+        }
     }
 }
 
 impl<T> PrefixMap<T> {
     /// Inserts under a prefix of 1 to 10 digits; the pack parser checks the digits first.
     pub fn insert(&mut self, prefix: &str, value: T) {
-        let Some(key) = digits_key(prefix) else { return };
+        let Some(key) = digits_key(prefix) else {
+            return;
+        };
         if !self.lengths.contains(&prefix.len()) {
             self.lengths.push(prefix.len());
             self.lengths.sort_unstable();
         }
-        self.by_prefix.entry(key).or_insert_with(|| (prefix.to_owned(), Vec::new())).1.push(value);
+        self.by_prefix
+            .entry(key)
+            .or_insert_with(|| (prefix.to_owned(), Vec::new()))
+            .1
+            .push(value);
     }
 
     /// Every entry whose prefix the code starts with, shortest prefix first.
@@ -49,7 +58,11 @@ impl<T> PrefixMap<T> {
 
     /// Every (prefix, entry), sorted by prefix for stable listings.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
-        let mut all: Vec<(&str, &T)> = self.by_prefix.values().flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v))).collect();
+        let mut all: Vec<(&str, &T)> = self
+            .by_prefix
+            .values()
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v)))
+            .collect();
         all.sort_by(|a, b| a.0.cmp(b.0));
         all.into_iter()
     }

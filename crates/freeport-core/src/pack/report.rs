@@ -26,7 +26,10 @@ pub struct VersionReport {
 }
 
 pub fn report(pack: &PolicyPack) -> Vec<VersionReport> {
-    pack.versions.iter().map(|v| version_report(pack, v)).collect()
+    pack.versions
+        .iter()
+        .map(|v| version_report(pack, v))
+        .collect()
 }
 
 fn version_report(pack: &PolicyPack, v: &PackVersion) -> VersionReport {
@@ -37,17 +40,27 @@ fn version_report(pack: &PolicyPack, v: &PackVersion) -> VersionReport {
         .map(|r| format!("rule {} ({:?}): {}", r.id, r.confidence, r.title))
         .collect();
     unverified.sort();
-    unverified.extend(v.unverified_parameters.iter().map(|p| format!("parameter {p}")));
+    unverified.extend(
+        v.unverified_parameters
+            .iter()
+            .map(|p| format!("parameter {p}")),
+    );
     let mut warnings = Vec::new();
     let year = v.effective_from.year();
     if !v.holidays.covers_year(year) {
         warnings.push(format!("holidays.csv has no day in {year}, the year this version takes effect: exchange-rate dates may be wrong"));
     }
-    let next = pack.versions.iter().find(|n| n.effective_from > v.effective_from);
-    if let Some(next) = next {
-        if next.effective_from.year() > year + 1 {
-            warnings.push(format!("no newer version until {}; check that the tariff schedule's yearly changes are loaded", next.effective_from));
-        }
+    let next = pack
+        .versions
+        .iter()
+        .find(|n| n.effective_from > v.effective_from);
+    if let Some(next) = next
+        && next.effective_from.year() > year + 1
+    {
+        warnings.push(format!(
+            "no newer version until {}; check that the tariff schedule's yearly changes are loaded",
+            next.effective_from
+        ));
     }
     let (scope, entries) = match &v.zero_tariff.scope {
         ZeroTariffScope::PositiveLists(l) => ("positive_lists", l.len()),
@@ -67,7 +80,12 @@ fn version_report(pack: &PolicyPack, v: &PackVersion) -> VersionReport {
         duty_free_categories: v.duty_free.categories.len(),
         holidays: v.holidays.len(),
         unverified,
-        tariff_lines_unverified: v.schedule.sorted().iter().filter(|l| l.confidence.is_unverified()).count(),
+        tariff_lines_unverified: v
+            .schedule
+            .sorted()
+            .iter()
+            .filter(|l| l.confidence.is_unverified())
+            .count(),
         warnings,
     }
 }

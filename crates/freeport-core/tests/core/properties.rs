@@ -16,16 +16,30 @@ use time::macros::date;
 use super::support::*;
 
 fn schedule() -> Vec<&'static TariffLine> {
-    pack().version_on(date!(2026 - 03 - 02)).expect("version").schedule.sorted()
+    pack()
+        .version_on(date!(2026 - 03 - 02))
+        .expect("version")
+        .schedule
+        .sorted()
 }
 
 /// Quantities for every unit a tariff line's specific rates may need.
 fn quantities_for(tl: &TariffLine, amount: u32) -> Vec<Quantity> {
     let mut units = vec![tl.first_unit];
     units.extend(tl.specific_duty.as_ref().map(|s| s.per.unit));
-    units.extend(tl.consumption_tax.iter().filter_map(|c| c.specific.as_ref().map(|s| s.per.unit)));
+    units.extend(
+        tl.consumption_tax
+            .iter()
+            .filter_map(|c| c.specific.as_ref().map(|s| s.per.unit)),
+    );
     units.dedup();
-    units.into_iter().map(|unit| Quantity { value: Decimal::from(amount), unit }).collect()
+    units
+        .into_iter()
+        .map(|unit| Quantity {
+            value: Decimal::from(amount),
+            unit,
+        })
+        .collect()
 }
 
 fn goods_line(tl: &TariffLine, value_fen: i64, amount: u32, status: GoodsStatus) -> Line {
@@ -59,11 +73,22 @@ prop_compose! {
 }
 
 fn all_flows() -> Vec<Flow> {
-    vec![Flow::FirstLineImport, Flow::FirstLineExport, Flow::SecondLineExit, Flow::SecondLineEntry, Flow::IslandTransfer]
+    vec![
+        Flow::FirstLineImport,
+        Flow::FirstLineExport,
+        Flow::SecondLineExit,
+        Flow::SecondLineEntry,
+        Flow::IslandTransfer,
+    ]
 }
 
 fn some_days() -> Vec<Date> {
-    vec![date!(2025 - 06 - 01), date!(2025 - 12 - 17), date!(2025 - 12 - 18), date!(2026 - 03 - 02)]
+    vec![
+        date!(2025 - 06 - 01),
+        date!(2025 - 12 - 17),
+        date!(2025 - 12 - 18),
+        date!(2026 - 03 - 02),
+    ]
 }
 
 proptest! {
@@ -172,7 +197,21 @@ proptest! {
 #[test]
 fn a_specific_duty_uses_the_declared_quantity() {
     // Whole frozen chickens: 1.3 CNY per kg (specific), VAT 9 %.
-    let d = declaration(Flow::FirstLineImport, date!(2026 - 03 - 02), enterprise(5), vec![line("02071200", "BR", "10000", vec![Quantity { value: dec("2000"), unit: Unit::Kilogram }], GoodsStatus::DutyPaid)]);
+    let d = declaration(
+        Flow::FirstLineImport,
+        date!(2026 - 03 - 02),
+        enterprise(5),
+        vec![line(
+            "02071200",
+            "BR",
+            "10000",
+            vec![Quantity {
+                value: dec("2000"),
+                unit: Unit::Kilogram,
+            }],
+            GoodsStatus::DutyPaid,
+        )],
+    );
     let decision = decide(&d, pack(), &snapshot(&[])).expect("valid");
     assert_eq!(decision.lines[0].taxes.tariff, Cny::from_fen(260_000));
     assert_eq!(decision.lines[0].taxes.vat, Cny::from_fen(113_400));

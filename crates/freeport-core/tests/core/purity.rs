@@ -25,12 +25,16 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("getrandom", "randomness"),
     ("println!", "printing (I/O)"),
     ("eprintln!", "printing (I/O)"),
-    ("include_str!", "compiling data in (packs are data, loaded by the shell)"),
+    (
+        "include_str!",
+        "compiling data in (packs are data, loaded by the shell)",
+    ),
 ];
 
 /// The crates the core may depend on (DESIGN.md: std, serde, rust_decimal, time, thiserror; STYLE
 /// adds csv and toml for the pure pack parser).
-const ALLOWED_DEPENDENCIES: &[&str] = &["rust_decimal", "serde", "csv", "toml", "time", "thiserror"];
+const ALLOWED_DEPENDENCIES: &[&str] =
+    &["rust_decimal", "serde", "csv", "toml", "time", "thiserror"];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).expect("src readable") {
@@ -61,16 +65,27 @@ fn the_core_does_no_io_async_clock_or_randomness() {
             }
         }
     }
-    assert!(breaches.is_empty(), "the core must stay pure:\n{}", breaches.join("\n"));
+    assert!(
+        breaches.is_empty(),
+        "the core must stay pure:\n{}",
+        breaches.join("\n")
+    );
 }
 
 #[test]
 fn the_core_depends_only_on_the_allowed_crates() {
-    let manifest = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).expect("manifest");
+    let manifest = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .expect("manifest");
     let table: toml::Table = toml::from_str(&manifest).expect("manifest parses");
-    let deps = table.get("dependencies").and_then(toml::Value::as_table).expect("[dependencies]");
+    let deps = table
+        .get("dependencies")
+        .and_then(toml::Value::as_table)
+        .expect("[dependencies]");
     for name in deps.keys() {
-        assert!(ALLOWED_DEPENDENCIES.contains(&name.as_str()), "freeport-core may not depend on {name}");
+        assert!(
+            ALLOWED_DEPENDENCIES.contains(&name.as_str()),
+            "freeport-core may not depend on {name}"
+        );
     }
 }
 

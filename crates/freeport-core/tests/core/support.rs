@@ -13,35 +13,47 @@ use freeport_core::unit::{Quantity, Unit};
 use rust_decimal::Decimal;
 use time::Date;
 
-pub fn pack() -> &'static PolicyPack {
+pub(crate) fn pack() -> &'static PolicyPack {
     static PACK: OnceLock<PolicyPack> = OnceLock::new();
-    PACK.get_or_init(|| freeport_policy_fs::load_pack(&freeport_policy_fs::bundled_pack_dir()).expect("the bundled Hainan pack loads"))
+    PACK.get_or_init(|| {
+        freeport_policy_fs::load_pack(&freeport_policy_fs::bundled_pack_dir())
+            .expect("the bundled Hainan pack loads")
+    })
 }
 
-pub fn code(s: &str) -> HsCode {
+pub(crate) fn code(s: &str) -> HsCode {
     HsCode::parse("hs_code", s, &pack().nomenclature).expect("test code is valid")
 }
 
 /// A valid Hainan credit code built from a serial number (the check character is computed).
-pub fn enterprise(n: u32) -> CreditCode {
+pub(crate) fn enterprise(n: u32) -> CreditCode {
     let first17 = format!("91460000MA5T{n:05}");
     let check = check_character(&first17).expect("alphabet");
     CreditCode::parse(&format!("{first17}{check}")).expect("constructed code is valid")
 }
 
-pub fn dec(s: &str) -> Decimal {
+pub(crate) fn dec(s: &str) -> Decimal {
     s.parse().expect("test decimal")
 }
 
-pub fn country(s: &str) -> Country {
+pub(crate) fn country(s: &str) -> Country {
     Country::parse(s).expect("test country")
 }
 
-pub fn qty(value: &str, unit: Unit) -> Quantity {
-    Quantity { value: dec(value), unit }
+pub(crate) fn qty(value: &str, unit: Unit) -> Quantity {
+    Quantity {
+        value: dec(value),
+        unit,
+    }
 }
 
-pub fn line(hs: &str, origin: &str, value: &str, quantities: Vec<Quantity>, status: GoodsStatus) -> Line {
+pub(crate) fn line(
+    hs: &str,
+    origin: &str,
+    value: &str,
+    quantities: Vec<Quantity>,
+    status: GoodsStatus,
+) -> Line {
     Line {
         hs_code: code(hs),
         description: String::new(),
@@ -57,7 +69,12 @@ pub fn line(hs: &str, origin: &str, value: &str, quantities: Vec<Quantity>, stat
     }
 }
 
-pub fn declaration(flow: Flow, on: Date, declarant: CreditCode, lines: Vec<Line>) -> Declaration {
+pub(crate) fn declaration(
+    flow: Flow,
+    on: Date,
+    declarant: CreditCode,
+    lines: Vec<Line>,
+) -> Declaration {
     Declaration {
         id: "TEST-1".to_owned(),
         flow,
@@ -75,10 +92,17 @@ pub fn declaration(flow: Flow, on: Date, declarant: CreditCode, lines: Vec<Line>
 
 /// A snapshot in which `beneficiaries` are zero-tariff beneficiaries and filed encouraged-industry
 /// enterprises.
-pub fn snapshot(beneficiaries: &[CreditCode]) -> Snapshot {
+pub(crate) fn snapshot(beneficiaries: &[CreditCode]) -> Snapshot {
     let mut s = Snapshot::default();
     for b in beneficiaries {
-        s.enterprises.insert(*b, EnterpriseStanding { beneficiary: true, encouraged_industry_filed: true, ..EnterpriseStanding::default() });
+        s.enterprises.insert(
+            *b,
+            EnterpriseStanding {
+                beneficiary: true,
+                encouraged_industry_filed: true,
+                ..EnterpriseStanding::default()
+            },
+        );
     }
     s
 }

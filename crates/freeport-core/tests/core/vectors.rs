@@ -1,6 +1,8 @@
 //! Every test vector of POLICY.md, exact to the fen, as tables run through the core.
 
-use freeport_core::calendar::{DayRange, consolidated_declaration_due, customs_rate_date, day_limit_exceeded_on};
+use freeport_core::calendar::{
+    DayRange, consolidated_declaration_due, customs_rate_date, day_limit_exceeded_on,
+};
 use freeport_core::decide;
 use freeport_core::decision::{Effect, Outcome, Treatment};
 use freeport_core::declaration::*;
@@ -19,8 +21,14 @@ fn cny(s: &str) -> Cny {
 
 #[test]
 fn tv01_beef_jerky_value_added_saves_42720() {
-    let v = pack().version_on(date!(2026 - 01 - 10)).expect("version in force");
-    let beef = PricedMaterial { hs_code: code("02023000"), origin: country("AR"), customs_value: cny("356000") };
+    let v = pack()
+        .version_on(date!(2026 - 01 - 10))
+        .expect("version in force");
+    let beef = PricedMaterial {
+        hs_code: code("02023000"),
+        origin: country("AR"),
+        customs_value: cny("356000"),
+    };
     let a = assess(v, cny("500000"), &[beef], &[], &[]).expect("beef is in the schedule");
     assert_eq!(a.rate_percent_display, Some(dec("40.449")));
     assert!(a.qualifies);
@@ -29,10 +37,32 @@ fn tv01_beef_jerky_value_added_saves_42720() {
     // The same goods through decide(): a second-line exit with a value-added claim. Tariff exempt,
     // import VAT still due (R2.6).
     let firm = enterprise(1);
-    let mut jerky = line("16025090", "CN", "500000", vec![qty("1000", Unit::Kilogram)], GoodsStatus::ZeroTariff);
-    jerky.imported_materials = vec![Material { hs_code: code("02023000"), origin: country("AR"), customs_value: cny("356000"), quantities: vec![qty("20000", Unit::Kilogram)], consumption_tax_item: None }];
-    jerky.value_added = Some(ValueAddedClaim { sale_price: cny("500000"), domestic: vec![], upstream: vec![], confirmation_number: None });
-    let d = declaration(Flow::SecondLineExit, date!(2026 - 01 - 10), firm, vec![jerky]);
+    let mut jerky = line(
+        "16025090",
+        "CN",
+        "500000",
+        vec![qty("1000", Unit::Kilogram)],
+        GoodsStatus::ZeroTariff,
+    );
+    jerky.imported_materials = vec![Material {
+        hs_code: code("02023000"),
+        origin: country("AR"),
+        customs_value: cny("356000"),
+        quantities: vec![qty("20000", Unit::Kilogram)],
+        consumption_tax_item: None,
+    }];
+    jerky.value_added = Some(ValueAddedClaim {
+        sale_price: cny("500000"),
+        domestic: vec![],
+        upstream: vec![],
+        confirmation_number: None,
+    });
+    let d = declaration(
+        Flow::SecondLineExit,
+        date!(2026 - 01 - 10),
+        firm,
+        vec![jerky],
+    );
     let decision = decide(&d, pack(), &snapshot(&[firm])).expect("decides");
     let l = &decision.lines[0];
     assert_eq!(l.treatment, Treatment::ValueAddedTariffExempt);
@@ -44,8 +74,14 @@ fn tv01_beef_jerky_value_added_saves_42720() {
 
 #[test]
 fn tv02_threshold_is_inclusive_and_exact() {
-    let rules = CountingRules { threshold: dec("0.30"), deduct_hainan_produced: true };
-    let domestic = [DomesticPurchase { value: cny("300000"), hainan_produced: false }];
+    let rules = CountingRules {
+        threshold: dec("0.30"),
+        deduct_hainan_produced: true,
+    };
+    let domestic = [DomesticPurchase {
+        value: cny("300000"),
+        hainan_produced: false,
+    }];
     let at = stage_rate(cny("1300000"), &[cny("700000")], &domestic, rules);
     assert_eq!(at.rate, Some(dec("0.3")));
     assert!(at.qualifies);
@@ -56,13 +92,30 @@ fn tv02_threshold_is_inclusive_and_exact() {
 
 #[test]
 fn tv03_hainan_produced_materials_count_as_value_added_after_closure_only() {
-    let imported = PricedMaterial { hs_code: code("02023000"), origin: country("AR"), customs_value: cny("600000") };
-    let domestic = [DomesticPurchase { value: cny("250000"), hainan_produced: false }, DomesticPurchase { value: cny("150000"), hainan_produced: true }];
-    let after = pack().version_on(date!(2026 - 01 - 10)).expect("post-closure");
+    let imported = PricedMaterial {
+        hs_code: code("02023000"),
+        origin: country("AR"),
+        customs_value: cny("600000"),
+    };
+    let domestic = [
+        DomesticPurchase {
+            value: cny("250000"),
+            hainan_produced: false,
+        },
+        DomesticPurchase {
+            value: cny("150000"),
+            hainan_produced: true,
+        },
+    ];
+    let after = pack()
+        .version_on(date!(2026 - 01 - 10))
+        .expect("post-closure");
     let a = assess(after, cny("1250000"), &[imported], &domestic, &[]).expect("assesses");
     assert_eq!(a.rate_percent_display, Some(dec("47.059")));
     assert!(a.qualifies);
-    let before = pack().version_on(date!(2025 - 06 - 10)).expect("pre-closure");
+    let before = pack()
+        .version_on(date!(2025 - 06 - 10))
+        .expect("pre-closure");
     let b = assess(before, cny("1250000"), &[imported], &domestic, &[]).expect("assesses");
     assert_eq!(b.rate_percent_display, Some(dec("25.000")));
     assert!(!b.qualifies);
@@ -70,9 +123,26 @@ fn tv03_hainan_produced_materials_count_as_value_added_after_closure_only() {
 
 #[test]
 fn tv04_value_added_accumulates_along_a_chain() {
-    let rules = CountingRules { threshold: dec("0.30"), deduct_hainan_produced: true };
-    let a = ChainStage { enterprise: enterprise(1), imported: vec![cny("1000000")], domestic: vec![], sale_price: cny("1150000") };
-    let r = chain_rate(&[a], cny("1400000"), &[], &[DomesticPurchase { value: cny("50000"), hainan_produced: false }], rules);
+    let rules = CountingRules {
+        threshold: dec("0.30"),
+        deduct_hainan_produced: true,
+    };
+    let a = ChainStage {
+        enterprise: enterprise(1),
+        imported: vec![cny("1000000")],
+        domestic: vec![],
+        sale_price: cny("1150000"),
+    };
+    let r = chain_rate(
+        &[a],
+        cny("1400000"),
+        &[],
+        &[DomesticPurchase {
+            value: cny("50000"),
+            hainan_produced: false,
+        }],
+        rules,
+    );
     assert_eq!(r.stages[0].rate_percent_display(), Some(dec("15.000")));
     assert_eq!(r.stages[1].rate_percent_display(), Some(dec("16.667")));
     assert!(!r.stages[1].qualifies);
@@ -84,12 +154,29 @@ fn tv04_value_added_accumulates_along_a_chain() {
 #[test]
 fn tv05_tv06_ad_valorem_import_with_consumption_tax() {
     for (cv, tariff, ct, vat, total) in [
-        ("10000000", "1000000.00", "1222222.22", "1588888.89", "3811111.11"),
+        (
+            "10000000",
+            "1000000.00",
+            "1222222.22",
+            "1588888.89",
+            "3811111.11",
+        ),
         ("100000", "10000.00", "12222.22", "15888.89", "38111.11"),
     ] {
         let importer = enterprise(7);
-        let yacht = line("89033200", "IT", cv, vec![qty("1", Unit::Piece)], GoodsStatus::DutyPaid);
-        let d = declaration(Flow::FirstLineImport, date!(2026 - 03 - 02), importer, vec![yacht.clone()]);
+        let yacht = line(
+            "89033200",
+            "IT",
+            cv,
+            vec![qty("1", Unit::Piece)],
+            GoodsStatus::DutyPaid,
+        );
+        let d = declaration(
+            Flow::FirstLineImport,
+            date!(2026 - 03 - 02),
+            importer,
+            vec![yacht.clone()],
+        );
         // Not a beneficiary: taxed in full.
         let taxed = decide(&d, pack(), &snapshot(&[])).expect("decides");
         assert_eq!(taxed.lines[0].treatment, Treatment::Taxed);
@@ -107,12 +194,31 @@ fn tv05_tv06_ad_valorem_import_with_consumption_tax() {
 
 #[test]
 fn tv08_minimum_tax_per_consignment() {
-    for (cv, vat, payable) in [("200", "26.00", "0.00"), ("400", "52.00", "52.00"), ("384.62", "50.00", "0.00")] {
-        let laptop = line("84713000", "CN", cv, vec![qty("1", Unit::Piece)], GoodsStatus::DutyPaid);
-        let d = declaration(Flow::FirstLineImport, date!(2026 - 03 - 02), enterprise(9), vec![laptop]);
+    for (cv, vat, payable) in [
+        ("200", "26.00", "0.00"),
+        ("400", "52.00", "52.00"),
+        ("384.62", "50.00", "0.00"),
+    ] {
+        let laptop = line(
+            "84713000",
+            "CN",
+            cv,
+            vec![qty("1", Unit::Piece)],
+            GoodsStatus::DutyPaid,
+        );
+        let d = declaration(
+            Flow::FirstLineImport,
+            date!(2026 - 03 - 02),
+            enterprise(9),
+            vec![laptop],
+        );
         let decision = decide(&d, pack(), &snapshot(&[])).expect("decides");
         assert_eq!(decision.totals.assessed.vat, cny(vat), "VAT on {cv}");
-        assert_eq!(decision.totals.payable.vat, cny(payable), "collected on {cv}");
+        assert_eq!(
+            decision.totals.payable.vat,
+            cny(payable),
+            "collected on {cv}"
+        );
         assert_eq!(decision.totals.payable.tariff, Cny::ZERO);
     }
 }
@@ -120,25 +226,54 @@ fn tv08_minimum_tax_per_consignment() {
 #[test]
 fn tv09_articles_tax_and_the_postal_exemption() {
     let v = pack().version_on(date!(2026 - 03 - 02)).expect("version");
-    assert_eq!(freeport_core::tax::articles_tax(cny("1000"), v.articles_tax.rates[1]), cny("200.00"));
-    assert_eq!(duty_free::postal_articles_tax_due(v, cny("250"), 2), Cny::ZERO);
-    assert_eq!(duty_free::postal_articles_tax_due(v, cny("251"), 2), cny("50.20"));
+    assert_eq!(
+        freeport_core::tax::articles_tax(cny("1000"), v.articles_tax.rates[1]),
+        cny("200.00")
+    );
+    assert_eq!(
+        duty_free::postal_articles_tax_due(v, cny("250"), 2),
+        Cny::ZERO
+    );
+    assert_eq!(
+        duty_free::postal_articles_tax_due(v, cny("251"), 2),
+        cny("50.20")
+    );
 }
 
 #[test]
 fn tv10_quota_and_per_departure_limits() {
     let v = pack().version_on(date!(2026 - 06 - 01)).expect("version");
     let split = duty_free::split_quota(v.duty_free.annual_quota, cny("95000"), cny("8000"));
-    assert_eq!((split.within_quota, split.over_quota), (cny("5000"), cny("3000")));
+    assert_eq!(
+        (split.within_quota, split.over_quota),
+        (cny("5000"), cny("3000"))
+    );
     // 1 January 2027: nothing spent in the new year, the full quota again.
     let next_year = duty_free::split_quota(v.duty_free.annual_quota, Cny::ZERO, cny("8000"));
     assert_eq!(next_year.remaining_after, cny("92000"));
-    let item = |c: &str, q: &str| BasketItem { category: c.to_owned(), quantity: dec(q) };
-    let breaches = |items: &[BasketItem]| duty_free::check_departure_limits(v, items).expect("known categories");
-    assert!(breaches(&[item("cosmetics", "26"), item("cosmetics", "5")]).iter().any(|b| b.category == "cosmetics" && b.requested == dec("31")));
+    let item = |c: &str, q: &str| BasketItem {
+        category: c.to_owned(),
+        quantity: dec(q),
+    };
+    let breaches = |items: &[BasketItem]| {
+        duty_free::check_departure_limits(v, items).expect("known categories")
+    };
+    assert!(
+        breaches(&[item("cosmetics", "26"), item("cosmetics", "5")])
+            .iter()
+            .any(|b| b.category == "cosmetics" && b.requested == dec("31"))
+    );
     assert!(breaches(&[item("cosmetics", "30")]).is_empty());
     assert_eq!(breaches(&[item("mobile_phones", "5")]).len(), 1);
-    assert_eq!(breaches(&[item("alcohol", "750"), item("alcohol", "750"), item("alcohol", "200")])[0].requested, dec("1700"));
+    assert_eq!(
+        breaches(&[
+            item("alcohol", "750"),
+            item("alcohol", "750"),
+            item("alcohol", "200")
+        ])[0]
+            .requested,
+        dec("1700")
+    );
 }
 
 #[test]
@@ -149,14 +284,22 @@ fn tv11_pickup_thresholds_and_the_departure_deadline() {
     assert!(!modes("20000.00").contains(&PickupMode::BuyAndTake));
     assert!(!modes("49999.99").contains(&PickupMode::GuaranteeAndTake));
     assert!(modes("50000.00").contains(&PickupMode::GuaranteeAndTake));
-    assert!(!duty_free::pickup_modes(v, "mobile_phones", cny("5000")).contains(&PickupMode::BuyAndTake));
-    assert_eq!(duty_free::departure_deadline(v, date!(2026 - 01 - 01)), date!(2026 - 01 - 31));
+    assert!(
+        !duty_free::pickup_modes(v, "mobile_phones", cny("5000")).contains(&PickupMode::BuyAndTake)
+    );
+    assert_eq!(
+        duty_free::departure_deadline(v, date!(2026 - 01 - 01)),
+        date!(2026 - 01 - 31)
+    );
 }
 
 #[test]
 fn tv12_minimum_age_changes_on_1_november_2025() {
     let born = date!(2008 - 03 - 01);
-    for (day, eligible) in [(date!(2025 - 10 - 31), true), (date!(2025 - 11 - 01), false)] {
+    for (day, eligible) in [
+        (date!(2025 - 10 - 31), true),
+        (date!(2025 - 11 - 01), false),
+    ] {
         let v = pack().version_on(day).expect("version");
         assert_eq!(duty_free::age_eligible(v, born, day), eligible, "on {day}");
     }
@@ -165,80 +308,196 @@ fn tv12_minimum_age_changes_on_1_november_2025() {
 #[test]
 fn tv13_residents_quota_from_5_february_2026() {
     let v = pack().version_on(date!(2026 - 03 - 01)).expect("version");
-    let quota = v.duty_free.resident_annual_quota.expect("residents' quota in force");
+    let quota = v
+        .duty_free
+        .resident_annual_quota
+        .expect("residents' quota in force");
     assert_eq!(quota.amount() * dec("3"), dec("30000"));
-    assert_eq!(duty_free::split_quota(quota, cny("9800"), cny("300")).within_quota, cny("200"));
-    assert_eq!(pack().version_on(date!(2026 - 02 - 04)).expect("version").duty_free.resident_annual_quota, None);
+    assert_eq!(
+        duty_free::split_quota(quota, cny("9800"), cny("300")).within_quota,
+        cny("200")
+    );
+    assert_eq!(
+        pack()
+            .version_on(date!(2026 - 02 - 04))
+            .expect("version")
+            .duty_free
+            .resident_annual_quota,
+        None
+    );
 }
 
 #[test]
 fn tv14_full_payment_locks_zero_tariff_for_twelve_months() {
     let firm = enterprise(14);
-    let beef = || line("02023000", "AR", "100000", vec![qty("1000", Unit::Kilogram)], GoodsStatus::DutyPaid);
-    let mut paid = declaration(Flow::FirstLineImport, date!(2026 - 03 - 10), firm, vec![beef()]);
+    let beef = || {
+        line(
+            "02023000",
+            "AR",
+            "100000",
+            vec![qty("1000", Unit::Kilogram)],
+            GoodsStatus::DutyPaid,
+        )
+    };
+    let mut paid = declaration(
+        Flow::FirstLineImport,
+        date!(2026 - 03 - 10),
+        firm,
+        vec![beef()],
+    );
     paid.payment_option = PaymentOption::PayAllTaxes;
     let decision = decide(&paid, pack(), &snapshot(&[firm])).expect("decides");
-    let Some(Effect::WaiverLock { range, kind_prefix, .. }) = decision.effects.first() else { panic!("a waiver lock effect") };
-    assert_eq!(*range, DayRange { first: date!(2026 - 03 - 11), last: date!(2027 - 03 - 10) });
+    let Some(Effect::WaiverLock {
+        range, kind_prefix, ..
+    }) = decision.effects.first()
+    else {
+        panic!("a waiver lock effect")
+    };
+    assert_eq!(
+        *range,
+        DayRange {
+            first: date!(2026 - 03 - 11),
+            last: date!(2027 - 03 - 10)
+        }
+    );
     assert_eq!(kind_prefix, "0202");
 
     let mut s = snapshot(&[firm]);
-    s.enterprises.get_mut(&firm).expect("firm").waiver_locks.push(WaiverLock { kind_prefix: kind_prefix.clone(), range: *range });
-    for (day, treatment) in [(date!(2026 - 03 - 11), Treatment::Taxed), (date!(2027 - 03 - 10), Treatment::Taxed), (date!(2027 - 03 - 11), Treatment::ZeroTariff)] {
+    s.enterprises
+        .get_mut(&firm)
+        .expect("firm")
+        .waiver_locks
+        .push(WaiverLock {
+            kind_prefix: kind_prefix.clone(),
+            range: *range,
+        });
+    for (day, treatment) in [
+        (date!(2026 - 03 - 11), Treatment::Taxed),
+        (date!(2027 - 03 - 10), Treatment::Taxed),
+        (date!(2027 - 03 - 11), Treatment::ZeroTariff),
+    ] {
         let d = declaration(Flow::FirstLineImport, day, firm, vec![beef()]);
-        assert_eq!(decide(&d, pack(), &s).expect("decides").lines[0].treatment, treatment, "on {day}");
+        assert_eq!(
+            decide(&d, pack(), &s).expect("decides").lines[0].treatment,
+            treatment,
+            "on {day}"
+        );
     }
 }
 
 #[test]
 fn tv15_direct_release_ledger_entry_due_in_fourteen_days() {
     let firm = enterprise(15);
-    let mut d = declaration(Flow::FirstLineImport, date!(2026 - 01 - 01), firm, vec![line("84713000", "CN", "5000", vec![qty("2", Unit::Piece)], GoodsStatus::DutyPaid)]);
+    let mut d = declaration(
+        Flow::FirstLineImport,
+        date!(2026 - 01 - 01),
+        firm,
+        vec![line(
+            "84713000",
+            "CN",
+            "5000",
+            vec![qty("2", Unit::Piece)],
+            GoodsStatus::DutyPaid,
+        )],
+    );
     d.direct_release = true;
     let decision = decide(&d, pack(), &snapshot(&[firm])).expect("decides");
-    assert!(decision.effects.iter().any(|e| matches!(e, Effect::LedgerEntryDue { by, .. } if *by == date!(2026 - 01 - 15))));
+    assert!(
+        decision.effects.iter().any(
+            |e| matches!(e, Effect::LedgerEntryDue { by, .. } if *by == date!(2026 - 01 - 15))
+        )
+    );
 }
 
 #[test]
 fn tv16_consolidated_declaration_due_dates() {
     let v = pack().version_on(date!(2026 - 03 - 01)).expect("version");
     let due = v.second_line.centralised_due_day;
-    assert_eq!(consolidated_declaration_due(&[date!(2026 - 03 - 03), date!(2026 - 03 - 12), date!(2026 - 03 - 27)], due), Ok(date!(2026 - 04 - 25)));
-    assert!(consolidated_declaration_due(&[date!(2026 - 12 - 15), date!(2027 - 01 - 05)], due).is_err());
+    assert_eq!(
+        consolidated_declaration_due(
+            &[
+                date!(2026 - 03 - 03),
+                date!(2026 - 03 - 12),
+                date!(2026 - 03 - 27)
+            ],
+            due
+        ),
+        Ok(date!(2026 - 04 - 25))
+    );
+    assert!(
+        consolidated_declaration_due(&[date!(2026 - 12 - 15), date!(2027 - 01 - 05)], due).is_err()
+    );
 }
 
 #[test]
 fn tv17_exchange_rate_dates_with_the_packs_holidays() {
     let v = pack().version_on(date!(2026 - 03 - 01)).expect("version");
-    assert_eq!(customs_rate_date(date!(2025 - 10 - 20), &v.holidays), date!(2025 - 09 - 17));
+    assert_eq!(
+        customs_rate_date(date!(2025 - 10 - 20), &v.holidays),
+        date!(2025 - 09 - 17)
+    );
     // 18 February 2026 falls in the Spring Festival holiday: the fourth Wednesday applies.
-    assert_eq!(customs_rate_date(date!(2026 - 03 - 16), &v.holidays), date!(2026 - 02 - 25));
+    assert_eq!(
+        customs_rate_date(date!(2026 - 03 - 16), &v.holidays),
+        date!(2026 - 02 - 25)
+    );
 }
 
 #[test]
 fn tv19_credit_targets_are_reported_not_enforced() {
     let v = pack().version_on(date!(2026 - 03 - 01)).expect("version");
-    let check = duty_free::check_credit_rates(v, dec("0.0057"), dec("0.0244"), dec("0.8476")).expect("regular rate non-zero");
+    let check = duty_free::check_credit_rates(v, dec("0.0057"), dec("0.0244"), dec("0.8476"))
+        .expect("regular rate non-zero");
     assert_eq!(check.advanced_to_regular_ratio.round_dp(3), dec("0.234"));
-    assert!(!check.advanced_target_met, "0.57 / 2.44 = 23 % misses the 20 % target, as POLICY.md notes");
+    assert!(
+        !check.advanced_target_met,
+        "0.57 / 2.44 = 23 % misses the 20 % target, as POLICY.md notes"
+    );
     assert!(check.dishonest_floor_met);
 }
 
 #[test]
 fn tv20_operating_vehicle_exceeds_120_days_on_day_121() {
-    let stays = [DayRange { first: date!(2026 - 01 - 01), last: date!(2026 - 04 - 10) }, DayRange { first: date!(2026 - 10 - 01), last: date!(2026 - 10 - 25) }];
-    assert_eq!(day_limit_exceeded_on(&stays, 2026, 120), Some(date!(2026 - 10 - 21)));
+    let stays = [
+        DayRange {
+            first: date!(2026 - 01 - 01),
+            last: date!(2026 - 04 - 10),
+        },
+        DayRange {
+            first: date!(2026 - 10 - 01),
+            last: date!(2026 - 10 - 25),
+        },
+    ];
+    assert_eq!(
+        day_limit_exceeded_on(&stays, 2026, 120),
+        Some(date!(2026 - 10 - 21))
+    );
 }
 
 #[test]
 fn rejections_are_decisions_with_reasons_not_errors() {
-    let d = declaration(Flow::FirstLineImport, date!(2026 - 03 - 02), enterprise(3), vec![line("63090000", "JP", "1000", vec![qty("100", Unit::Kilogram)], GoodsStatus::DutyPaid)]);
+    let d = declaration(
+        Flow::FirstLineImport,
+        date!(2026 - 03 - 02),
+        enterprise(3),
+        vec![line(
+            "63090000",
+            "JP",
+            "1000",
+            vec![qty("100", Unit::Kilogram)],
+            GoodsStatus::DutyPaid,
+        )],
+    );
     let decision = decide(&d, pack(), &snapshot(&[])).expect("a refusal is a decision");
     assert_eq!(decision.outcome, Outcome::Rejected);
     assert!(decision.postings.is_empty());
     let json = serde_json::to_value(&decision).expect("serialises");
     assert_eq!(json["reasons"][0]["code"], "prohibited_import");
-    assert!(json["reasons"][0]["explanation"]["source"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(
+        json["reasons"][0]["explanation"]["source"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
     assert_eq!(json["pack_version"], "hainan/2026-02-05");
 }
 
@@ -246,21 +505,49 @@ fn rejections_are_decisions_with_reasons_not_errors() {
 fn every_amount_names_its_rule_and_source() {
     let firm = enterprise(21);
     // A beneficiary importing wine: the import-taxed catalogue (R1.2) is what taxes it.
-    let d = declaration(Flow::FirstLineImport, date!(2026 - 03 - 02), firm, vec![line("22042100", "FR", "20000", vec![qty("750", Unit::Litre)], GoodsStatus::DutyPaid)]);
+    let d = declaration(
+        Flow::FirstLineImport,
+        date!(2026 - 03 - 02),
+        firm,
+        vec![line(
+            "22042100",
+            "FR",
+            "20000",
+            vec![qty("750", Unit::Litre)],
+            GoodsStatus::DutyPaid,
+        )],
+    );
     let decision = decide(&d, pack(), &snapshot(&[firm])).expect("decides");
     let json = serde_json::to_value(&decision).expect("serialises");
-    let steps = json["lines"][0]["explanation"].as_array().expect("explanation");
+    let steps = json["lines"][0]["explanation"]
+        .as_array()
+        .expect("explanation");
     let rules: Vec<&str> = steps.iter().filter_map(|s| s["rule"].as_str()).collect();
     for rule in ["R1.2", "R8.1", "R8.2", "R8.3"] {
         assert!(rules.contains(&rule), "{rule} in {rules:?}");
     }
-    assert!(steps.iter().all(|s| s["source"].as_str().is_some_and(|x| x.contains('['))));
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["source"].as_str().is_some_and(|x| x.contains('[')))
+    );
 }
 
 #[test]
 fn island_transfers_between_beneficiaries_are_free_and_post_both_books() {
     let (a, b) = (enterprise(31), enterprise(32));
-    let mut d = declaration(Flow::IslandTransfer, date!(2026 - 03 - 02), a, vec![line("84713000", "CN", "5000", vec![qty("2", Unit::Piece)], GoodsStatus::ZeroTariff)]);
+    let mut d = declaration(
+        Flow::IslandTransfer,
+        date!(2026 - 03 - 02),
+        a,
+        vec![line(
+            "84713000",
+            "CN",
+            "5000",
+            vec![qty("2", Unit::Piece)],
+            GoodsStatus::ZeroTariff,
+        )],
+    );
     d.counterparty = Some(Counterparty::Enterprise(b));
     let free = decide(&d, pack(), &snapshot(&[a, b])).expect("decides");
     assert_eq!(free.lines[0].treatment, Treatment::FreeCirculation);
@@ -268,7 +555,10 @@ fn island_transfers_between_beneficiaries_are_free_and_post_both_books() {
     assert_eq!(net, dec("0"), "out of A equals into B");
     // To a non-beneficiary the import taxes fall due (R3.2); the goods leave A's book.
     let taxed = decide(&d, pack(), &snapshot(&[a])).expect("decides");
-    assert_eq!(taxed.lines[0].treatment, Treatment::TaxedOnImportedMaterials);
+    assert_eq!(
+        taxed.lines[0].treatment,
+        Treatment::TaxedOnImportedMaterials
+    );
     assert_eq!(taxed.totals.assessed.vat, cny("650.00"));
     assert_eq!(taxed.postings.len(), 1);
 }

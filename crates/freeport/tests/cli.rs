@@ -1,0 +1,324 @@
+//! The command line, run as a user runs it: the built binary, real files, standard input, exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn freeport(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_freeport"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+const GOOD: &str = r#"{"declaration":{"id":"T1","flow":"first_line_import","declared_on":"2026-03-02","declarant":"91460000MA5T00002J","currency":"CNY",
+  "lines":[{"hs_code":"84713000","origin":"CN","quantities":[{"value":"1","unit":"piece"}],"value":"400","goods_status":"duty_paid"}]}}"#;
+
+/// A bad input exits 2 and names the field; the cases are the issue's own list.
+#[test]
+fn bad_input_names_the_field_and_exits_2() {
+    let cases: &[(&str, String, &str, &str)] = &[
+        (
+            "malformed JSON",
+            r#"{"declaration": {"id": "T1", "#.to_owned(),
+            "",
+            "malformed",
+        ),
+        (
+            "unknown HS code",
+            GOOD.replace("84713000", "99887766"),
+            "declaration.lines[0].hs_code",
+            "unknown",
+        ),
+        (
+            "bad check character",
+            GOOD.replace("91460000MA5T00002J", "91460000MA5T00002K"),
+            "declaration.declarant",
+            "bad_check_character",
+        ),
+        (
+            "negative quantity",
+            GOOD.replace(r#""value":"1","unit""#, r#""value":"-1","unit""#),
+            "declaration.lines[0].quantities[0].value",
+            "out_of_range",
+        ),
+        (
+            "unknown currency",
+            GOOD.replace(r#""currency":"CNY""#, r#""currency":"XYZ""#),
+            "declaration.currency",
+            "unknown",
+        ),
+        (
+            "missing field",
+            GOOD.replace(r#""origin":"CN","#, ""),
+            "declaration.lines[0]",
+            "missing",
+        ),
+        (
+            "negative value",
+            GOOD.replace(r#""value":"400""#, r#""value":"-400""#),
+            "declaration.lines[0].value",
+            "out_of_range",
+        ),
+        (
+            "tariff line not in the schedule",
+            GOOD.replace("84713000", "84715000"),
+            "declaration.lines[0].hs_code",
+            "unknown",
+        ),
+    ];
+    for (what, input, field, kind) in cases {
+        let out = freeport(&["quote"], Some(input));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{what}: exit code; stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let body = json(&out);
+        assert_eq!(body["error"]["code"], "invalid_input", "{what}");
+        assert!(
+            body["error"]["field"]
+                .as_str()
+                .is_some_and(|f| f.starts_with(field)),
+            "{what}: field {} should start with {field}",
+            body["error"]["field"]
+        );
+        assert_eq!(
+            body["error"]["kind"], *kind,
+            "{what}: {}",
+            body["error"]["reason"]
+        );
+    }
+}
+
+#[test]
+fn quote_reads_stdin_and_files_and_prints_an_explained_decision() {
+    let out = freeport(&["quote"], Some(GOOD));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = json(&out);
+    assert_eq!(d["totals"]["payable"]["vat"], "52.00");
+    assert_eq!(d["pack_version"], "hainan/2026-02-05");
+
+    let out = freeport(&["quote", "examples/quote/yacht-tv05.json"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let d = json(&out);
+    assert_eq!(d["totals"]["payable_total"], "3811111.11");
+    let steps = d["lines"][0]["explanation"]
+        .as_array()
+        .expect("explanation");
+    assert!(steps.iter().any(|s| {
+        s["rule"] == "R8.2"
+            && s["finding"]
+                .as_str()
+                .is_some_and(|f| f.contains("1222222.22"))
+    }));
+}
+
+#[test]
+fn every_bundled_example_decides() {
+    for entry in std::fs::read_dir(root().join("examples/quote")).expect("examples") {
+        let path = entry.expect("entry").path();
+        let out = freeport(&["quote", path.to_str().expect("utf-8 path")], None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(json(&out)["outcome"], "accepted", "{}", path.display());
+    }
+}
+
+#[test]
+fn value_added_command_reproduces_tv01_and_tv04() {
+    let out = freeport(
+        &["value-added", "examples/value-added/beef-jerky-tv01.json"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = json(&out);
+    assert_eq!(a["rate_percent_display"], "40.449");
+    assert_eq!(a["qualifies"], true);
+    assert_eq!(a["tariff_saved"], "42720.00");
+
+    let out = freeport(
+        &["value-added", "examples/value-added/chain-tv04.json"],
+        None,
+    );
+    let a = json(&out);
+    assert_eq!(a["accumulated"], true);
+    assert_eq!(a["rate_percent_display"], "33.333");
+    assert_eq!(a["rule"], "R2.9");
+}
+
+#[test]
+fn policy_validate_and_diff() {
+    let out = freeport(&["policy", "validate"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("valid: 4 versions"), "{text}");
+    assert!(
+        text.contains("unverified: rule R8.4"),
+        "rules of confidence L/U are listed: {text}"
+    );
+
+    let out = freeport(&["policy", "diff", "2025-11-01", "2025-12-18"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let changes = json(&out)["changes"].as_array().expect("changes").clone();
+    let scope = changes
+        .iter()
+        .find(|c| c["what"] == "zero_tariff.scope")
+        .expect("the scope changed");
+    assert_eq!(
+        (scope["before"].as_str(), scope["after"].as_str()),
+        (Some("positive_lists"), Some("negative_list"))
+    );
+    assert!(changes.iter().any(|c| {
+        c["change"] == "added"
+            && c["what"]
+                .as_str()
+                .is_some_and(|w| w.starts_with("taxable_catalogue 2402"))
+    }));
+
+    let out = freeport(&["policy", "diff", "2025-11-01", "1999-01-01"], None);
+    assert_eq!(out.status.code(), Some(1), "an unknown version is an error");
+}
+
+#[test]
+fn a_broken_pack_fails_validation_with_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("freeport-pack-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&root().join("policy/hainan"), &dir);
+    let zone = std::fs::read_to_string(dir.join("zone.toml")).expect("zone");
+    let nomenclature = root().join("data/hs-2022/harmonized-system.csv");
+    std::fs::write(
+        dir.join("zone.toml"),
+        zone.replace(
+            "../../data/hs-2022/harmonized-system.csv",
+            nomenclature.to_str().expect("utf-8"),
+        ),
+    )
+    .expect("write");
+    let schedule = dir.join("2020-07-01/tariff-schedule.csv");
+    let text = std::fs::read_to_string(&schedule).expect("schedule");
+    std::fs::write(&schedule, text.replacen(",12,,70,", ",-12,,70,", 1)).expect("write");
+    let out = freeport(
+        &["--pack", dir.to_str().expect("utf-8"), "policy", "validate"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2020-07-01/tariff-schedule.csv:2"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn import_schedule_normalises_a_good_file_and_lists_every_bad_row() {
+    let dir = std::env::temp_dir().join(format!("freeport-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let good = dir.join("good.csv");
+    let header = "tariff_line,description,first_unit,second_unit,mfn_rate,provisional_rate,general_rate,specific_duty_cny,specific_duty_unit,export_duty_rate,vat_rate,consumption_tax_items,source,confidence\n";
+    std::fs::write(&good, format!("{header}84713000,Laptops,piece,kg,0,,70,,,,13,,Test schedule,H\n02023000,Frozen boneless beef,kg,,12,,70,,,,9,,Test schedule,H\n")).expect("write");
+    let out_file = dir.join("out.csv");
+    let out = freeport(
+        &[
+            "policy",
+            "import-schedule",
+            good.to_str().expect("utf-8"),
+            "--out",
+            out_file.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&out_file).expect("written");
+    assert!(
+        written
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("02023000")),
+        "sorted: {written}"
+    );
+
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, format!("{header}84713000,Laptops,piece,,zero,,,,,,13,,S,H\n99999999,Nothing,kg,,1,,,,,,13,,S,H\n02023000,Beef,kg,,12,,,,,,9,99.9,S,H\n")).expect("write");
+    let out = freeport(
+        &[
+            "policy",
+            "import-schedule",
+            bad.to_str().expect("utf-8"),
+            "--out",
+            dir.join("no.csv").to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for line in [":2:", ":3:", ":4:"] {
+        assert!(err.contains(line), "row {line} reported: {err}");
+    }
+    assert!(!dir.join("no.csv").exists(), "nothing written on error");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
