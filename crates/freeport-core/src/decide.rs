@@ -181,7 +181,7 @@ impl<'p, 'd> Decider<'p, 'd> {
         code: &HsCode,
         field: impl FnOnce() -> String,
     ) -> Result<&'p TariffLine, FieldError> {
-        if code.tariff_line().is_none() {
+        if code.len() < 8 {
             return Err(FieldError::new(
                 field(),
                 FieldErrorKind::Malformed,

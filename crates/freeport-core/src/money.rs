@@ -7,39 +7,59 @@ use std::fmt;
 use std::iter::Sum;
 use std::ops::{Add, Sub};
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use crate::error::{FieldError, FieldErrorKind, FieldResult};
 
-/// An amount in yuan (CNY) that is exact to the fen: at most two decimal places.
+/// An amount in yuan (CNY) that is exact to the fen, held as whole fen.
 ///
-/// The only ways in are `round_fen` (which applies the R8.4 rule), `from_fen`, and `parse`, which
-/// refuses more than two decimals rather than rounding silently.
+/// Whole fen in an `i64` is the storage form (STYLE rule 4) and makes sums exact integer additions;
+/// `Decimal` is used only where a rate multiplies an amount. The only ways in are `round_fen`
+/// (which applies the R8.4 rule), `from_fen`, and `parse`, which refuses more than two decimals
+/// rather than rounding silently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Cny(Decimal);
+pub struct Cny(i64);
+
+/// 10^n for n ≤ 28, the largest scale a `Decimal` has.
+const POW10: [i128; 29] = {
+    let mut t = [1i128; 29];
+    let mut i = 1;
+    while i < 29 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 impl Cny {
-    pub const ZERO: Cny = Cny(Decimal::ZERO);
+    pub const ZERO: Cny = Cny(0);
 
     /// R8.4: customs values and each tax amount are rounded half-up to the fen
-    /// ("完税价格采用四舍五入法计算至分"). Half-up here means away from zero at the midpoint, which is
-    /// the same for the non-negative amounts customs deals in.
+    /// ("完税价格采用四舍五入法计算至分"). At the midpoint the amount rounds away from zero, which is
+    /// half-up for the non-negative amounts customs deals in.
+    ///
+    /// Works on the decimal's integer mantissa: one division by a power of ten. Amounts beyond
+    /// ±92 quadrillion yuan cannot arise from validated input and saturate.
     pub fn round_fen(amount: Decimal) -> Cny {
-        let mut d = if amount.scale() <= 2 {
-            amount
+        let mantissa = amount.mantissa();
+        let scale = amount.scale() as usize;
+        let fen = if scale <= 2 {
+            mantissa * POW10[2 - scale]
         } else {
-            amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+            let p = POW10[scale - 2];
+            let (q, r) = (mantissa / p, mantissa % p);
+            if r.abs() * 2 >= p {
+                q + mantissa.signum()
+            } else {
+                q
+            }
         };
-        // Rounding leaves at most two decimals; fix exactly two so amounts always show fen.
-        if d.scale() != 2 {
-            d.rescale(2);
-        }
-        Cny(d)
+        Cny(i64::try_from(fen).unwrap_or(if fen < 0 { i64::MIN } else { i64::MAX }))
     }
 
-    pub fn from_fen(fen: i64) -> Cny {
-        Cny(Decimal::new(fen, 2))
+    pub const fn from_fen(fen: i64) -> Cny {
+        Cny(fen)
     }
 
     /// Parses a decimal string of yuan with at most two decimals. `field` names the input field.
@@ -54,61 +74,50 @@ impl Cny {
                 ),
             ));
         }
-        Ok(Cny(value.normalize_to(2)))
+        let fen = value * Decimal::ONE_HUNDRED;
+        i64::try_from(fen.trunc()).map(Cny).map_err(|_| {
+            FieldError::new(
+                field,
+                FieldErrorKind::OutOfRange,
+                format!("{text} is beyond the largest amount handled"),
+            )
+        })
     }
 
+    /// The amount as a decimal of yuan with scale 2, for multiplying by a rate.
     pub fn amount(self) -> Decimal {
+        Decimal::new(self.0, 2)
+    }
+
+    /// Whole fen, the storage form.
+    pub const fn fen(self) -> i64 {
         self.0
     }
 
-    /// Whole fen, the storage form (`i64`). Exact because the scale is at most two.
-    pub fn fen(self) -> i64 {
-        let scaled = self.0 * Decimal::ONE_HUNDRED;
-        i64::try_from(scaled).expect(
-            "a CNY amount within i64 fen: amounts above 92 quadrillion yuan are not customs values",
-        )
-    }
-
-    pub fn is_negative(self) -> bool {
-        self.0.is_sign_negative() && !self.0.is_zero()
+    pub const fn is_negative(self) -> bool {
+        self.0 < 0
     }
 
     pub fn max(self, other: Cny) -> Cny {
-        if self >= other { self } else { other }
+        Cny(self.0.max(other.0))
     }
 
     pub fn min(self, other: Cny) -> Cny {
-        if self <= other { self } else { other }
-    }
-}
-
-trait NormalizeTo {
-    fn normalize_to(self, scale: u32) -> Decimal;
-}
-
-impl NormalizeTo for Decimal {
-    /// Fixes the scale at exactly `scale` so that `12.3` prints as `12.30`: amounts on the wire and in
-    /// the audit record always show fen.
-    fn normalize_to(self, scale: u32) -> Decimal {
-        let mut d = self.normalize();
-        if d.scale() < scale {
-            d.rescale(scale);
-        }
-        d
+        Cny(self.0.min(other.0))
     }
 }
 
 impl Add for Cny {
     type Output = Cny;
     fn add(self, rhs: Cny) -> Cny {
-        Cny(self.0 + rhs.0)
+        Cny(self.0.saturating_add(rhs.0))
     }
 }
 
 impl Sub for Cny {
     type Output = Cny;
     fn sub(self, rhs: Cny) -> Cny {
-        Cny(self.0 - rhs.0)
+        Cny(self.0.saturating_sub(rhs.0))
     }
 }
 
@@ -121,11 +130,7 @@ impl Sum for Cny {
 impl fmt::Display for Cny {
     /// Always with two decimals (`0.00`, `12.30`): amounts on the wire and in records show fen.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = self.0;
-        if d.scale() < 2 {
-            d.rescale(2);
-        }
-        write!(f, "{d}")
+        write!(f, "{}", self.amount())
     }
 }
 
@@ -274,6 +279,27 @@ mod tests {
         assert!(Rate::from_percent("t", "180").is_ok());
         assert!(Rate::from_percent("t", "1000.01").is_err());
         assert!(Rate::from_percent("t", "-1").is_err());
+    }
+
+    #[test]
+    fn rounding_works_on_the_mantissa_at_any_scale() {
+        assert_eq!(
+            Cny::round_fen(dec!(-0.005)).fen(),
+            -1,
+            "away from zero at the midpoint"
+        );
+        assert_eq!(Cny::round_fen(dec!(-0.0049)).fen(), 0);
+        assert_eq!(
+            Cny::round_fen(dec!(12.3449999999999999999999999)).fen(),
+            1234
+        );
+        assert_eq!(Cny::round_fen(dec!(12.345)).fen(), 1235);
+        assert_eq!(Cny::round_fen(dec!(5)).fen(), 500);
+        assert_eq!(Cny::round_fen(dec!(0.1)).fen(), 10);
+        assert_eq!(
+            Cny::parse("v", "100000000000000000000").map_err(|e| e.kind),
+            Err(FieldErrorKind::OutOfRange)
+        );
     }
 
     #[test]
