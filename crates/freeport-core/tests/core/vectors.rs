@@ -562,3 +562,73 @@ fn island_transfers_between_beneficiaries_are_free_and_post_both_books() {
     assert_eq!(taxed.totals.assessed.vat, cny("650.00"));
     assert_eq!(taxed.postings.len(), 1);
 }
+
+/// Derived vectors for the consumption-tax forms POLICY.md's own vectors do not reach: compound
+/// (cigarettes), specific per tonne declared in litres (beer, 988 l = 1 t), and specific per litre
+/// with a provisional tariff (petrol). Each expected figure was computed by hand from R8.1–R8.4.
+#[test]
+fn consumption_tax_forms_table() {
+    struct Case {
+        what: &'static str,
+        hs: &'static str,
+        ct_item: &'static str,
+        value: &'static str,
+        quantities: Vec<freeport_core::unit::Quantity>,
+        tariff: &'static str,
+        ct: &'static str,
+        vat: &'static str,
+    }
+    let cases = [
+        Case {
+            what: "class A cigarettes, compound CT: (100000 + 25000 + 600) / 0.44 × 0.56 + 600",
+            hs: "24022000",
+            ct_item: "01.1",
+            value: "100000",
+            quantities: vec![qty("200000", Unit::Stick)],
+            tariff: "25000.00",
+            ct: "160454.55",
+            vat: "37109.09",
+        },
+        Case {
+            what: "class A beer, 19 760 l = 20 t at 250 CNY/t",
+            hs: "22030000",
+            ct_item: "02.3",
+            value: "50000",
+            quantities: vec![qty("19760", Unit::Litre)],
+            tariff: "0.00",
+            ct: "5000.00",
+            vat: "7150.00",
+        },
+        Case {
+            what: "petrol, provisional tariff 1 %, CT 1.52 CNY/l",
+            hs: "27101210",
+            ct_item: "06.1",
+            value: "1000000",
+            quantities: vec![qty("700000", Unit::Kilogram), qty("944000", Unit::Litre)],
+            tariff: "10000.00",
+            ct: "1434880.00",
+            vat: "317834.40",
+        },
+    ];
+    for c in cases {
+        let mut l = line(c.hs, "US", c.value, c.quantities, GoodsStatus::DutyPaid);
+        l.consumption_tax_item = Some(c.ct_item.to_owned());
+        // Tobacco and refined oil are restricted imports: the declaration presents its licence.
+        l.licence = Some("IMPORT-LICENCE-1".to_owned());
+        let d = declaration(
+            Flow::FirstLineImport,
+            date!(2026 - 03 - 02),
+            enterprise(40),
+            vec![l],
+        );
+        let decision = decide(&d, pack(), &snapshot(&[])).expect("decides");
+        assert_eq!(decision.outcome, Outcome::Accepted, "{}", c.what);
+        let t = &decision.lines[0].taxes;
+        assert_eq!(
+            (t.tariff, t.consumption_tax, t.vat),
+            (cny(c.tariff), cny(c.ct), cny(c.vat)),
+            "{}",
+            c.what
+        );
+    }
+}
