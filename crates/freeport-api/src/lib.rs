@@ -10,3 +10,8 @@ pub mod quote;
 pub mod value_added;
 
 pub use quote::{QuoteRequest, parse_quote_request};
+
+/// Decodes a request from JSON text; errors name the JSON path (`declaration.lines[0].value`).
+pub fn decode_json<T: serde::de::DeserializeOwned>(json: &str) -> freeport_core::FieldResult<T> {
+    quote::decode_json_with_paths(json)
+}

@@ -206,6 +206,11 @@ pub struct ExchangeRateDto {
 
 /// Reads a quote request from JSON text: a syntax or shape error names the JSON path it occurred at.
 pub fn parse_quote_request(json: &str) -> FieldResult<QuoteRequest> {
+    crate::decode_json(json)
+}
+
+/// Decodes any request type from JSON, naming the JSON path of the first problem.
+pub(crate) fn decode_json_with_paths<T: serde::de::DeserializeOwned>(json: &str) -> FieldResult<T> {
     let de = &mut serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -280,7 +285,10 @@ fn parse_quantities(field: &str, q: &[QuantityDto]) -> FieldResult<Vec<Quantity>
         .collect()
 }
 
-fn domestic(field: &str, d: &[DomesticPurchaseDto]) -> FieldResult<Vec<DomesticPurchase>> {
+pub(crate) fn domestic(
+    field: &str,
+    d: &[DomesticPurchaseDto],
+) -> FieldResult<Vec<DomesticPurchase>> {
     bounded(field, d, MAX_ITEMS)?;
     d.iter()
         .enumerate()
@@ -293,7 +301,7 @@ fn domestic(field: &str, d: &[DomesticPurchaseDto]) -> FieldResult<Vec<DomesticP
         .collect()
 }
 
-fn non_negative_cny(field: &str, s: &str) -> FieldResult<Cny> {
+pub(crate) fn non_negative_cny(field: &str, s: &str) -> FieldResult<Cny> {
     let c = Cny::parse(field, s)?;
     if c.is_negative() {
         return Err(FieldError::new(

@@ -8,7 +8,7 @@ use freeport_core::money::Cny;
 use serde::Deserialize;
 use time::Date;
 
-use crate::quote::{ChainStageDto, DomesticPurchaseDto};
+use crate::quote::{ChainStageDto, DomesticPurchaseDto, domestic, non_negative_cny};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,39 +52,7 @@ pub struct ValueAddedInputs {
 }
 
 pub fn parse_value_added_request(json: &str) -> FieldResult<ValueAddedRequest> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        FieldError::new(
-            if path == "." { String::new() } else { path },
-            FieldErrorKind::Malformed,
-            e.into_inner().to_string(),
-        )
-    })
-}
-
-fn cny(field: &str, s: &str) -> FieldResult<Cny> {
-    let c = Cny::parse(field, s)?;
-    if c.is_negative() {
-        return Err(FieldError::new(
-            field,
-            FieldErrorKind::OutOfRange,
-            format!("{s} must not be negative"),
-        ));
-    }
-    Ok(c)
-}
-
-fn purchases(field: &str, d: &[DomesticPurchaseDto]) -> FieldResult<Vec<DomesticPurchase>> {
-    d.iter()
-        .enumerate()
-        .map(|(i, p)| {
-            Ok(DomesticPurchase {
-                value: cny(&format!("{field}[{i}].value"), &p.value)?,
-                hainan_produced: p.hainan_produced,
-            })
-        })
-        .collect()
+    crate::decode_json(json)
 }
 
 impl ValueAddedRequest {
@@ -125,7 +93,10 @@ impl ValueAddedRequest {
                             ..e
                         }
                     })?,
-                    customs_value: cny(&format!("imported[{i}].customs_value"), &m.customs_value)?,
+                    customs_value: non_negative_cny(
+                        &format!("imported[{i}].customs_value"),
+                        &m.customs_value,
+                    )?,
                 })
             })
             .collect::<FieldResult<_>>()?;
@@ -145,18 +116,18 @@ impl ValueAddedRequest {
                         .imported
                         .iter()
                         .enumerate()
-                        .map(|(k, v)| cny(&format!("{f}.imported[{k}]"), v))
+                        .map(|(k, v)| non_negative_cny(&format!("{f}.imported[{k}]"), v))
                         .collect::<FieldResult<_>>()?,
-                    domestic: purchases(&format!("{f}.domestic"), &st.domestic)?,
-                    sale_price: cny(&format!("{f}.sale_price"), &st.sale_price)?,
+                    domestic: domestic(&format!("{f}.domestic"), &st.domestic)?,
+                    sale_price: non_negative_cny(&format!("{f}.sale_price"), &st.sale_price)?,
                 })
             })
             .collect::<FieldResult<_>>()?;
         Ok(ValueAddedInputs {
             declared_on,
-            sale_price: cny("sale_price", &self.sale_price)?,
+            sale_price: non_negative_cny("sale_price", &self.sale_price)?,
             imported,
-            domestic: purchases("domestic", &self.domestic)?,
+            domestic: domestic("domestic", &self.domestic)?,
             upstream,
         })
     }

@@ -363,10 +363,8 @@ impl<'p, 'd> Decider<'p, 'd> {
             return Ok(self.refuse(i, line, ReasonCode::ProhibitedImport, step));
         }
         let mut steps = self.scratch();
-        let mut relaxed = false;
         if let Some(c) = hits.restricted_import {
             if c.relaxed_under_exception && line.exception_measure && self.declarant.beneficiary {
-                relaxed = true;
                 steps.push(self.step(&v.second_line.relaxed_licence_rule, Detail::ListEntry { finding: "licence waived under the exception measures; end use in Hainan only, no circulation", entry: &c.licence }));
             } else if line.licence.is_none() {
                 let step = self.step(
@@ -496,7 +494,6 @@ impl<'p, 'd> Decider<'p, 'd> {
                 });
             }
         }
-        let _ = relaxed;
         Ok(LineDecision {
             line: i,
             hs_code: line.hs_code,
