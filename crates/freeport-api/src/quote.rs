@@ -36,6 +36,7 @@ pub enum FlowDto {
     SecondLineExit,
     SecondLineEntry,
     IslandTransfer,
+    Processing,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, Default)]
@@ -364,6 +365,7 @@ impl DeclarationDto {
                 FlowDto::SecondLineExit => Flow::SecondLineExit,
                 FlowDto::SecondLineEntry => Flow::SecondLineEntry,
                 FlowDto::IslandTransfer => Flow::IslandTransfer,
+                FlowDto::Processing => Flow::Processing,
             },
             declared_on: date(&format!("{d}.declared_on"), &self.declared_on)?,
             declarant: credit_code(&format!("{d}.declarant"), &self.declarant)?,

@@ -8,10 +8,12 @@ use crate::decision::*;
 use crate::declaration::*;
 use crate::error::{FieldError, FieldErrorKind};
 use crate::explain::{Detail, Step};
+use crate::fasthash::FxHashMap;
 use crate::hs::HsCode;
+use crate::identity::CreditCode;
 use crate::money::Cny;
 use crate::pack::*;
-use crate::snapshot::{EnterpriseStanding, Snapshot};
+use crate::snapshot::{BalanceKey, EnterpriseStanding, Snapshot};
 use crate::tax::{Exemptions, TaxAmounts, TaxBasis, payable_and_normal};
 use crate::unit::Quantity;
 use crate::value_added::{CountingRules, chain_rate};
@@ -59,6 +61,7 @@ pub fn decide_under<'p>(
             Flow::SecondLineExit => d.second_line_exit(i, line)?,
             Flow::SecondLineEntry => d.second_line_entry(i, line)?,
             Flow::IslandTransfer => d.island_transfer(i, line)?,
+            Flow::Processing => d.processing(i, line)?,
         };
         d.lines.push(decided);
     }
@@ -79,6 +82,9 @@ struct Decider<'p, 'd> {
     /// A reused buffer for the line being decided, so lines do not each allocate.
     scratch: Vec<Step<'p>>,
     postings: Vec<Posting>,
+    /// What the lines decided so far take out of each account-book balance (R3.3); kept only when
+    /// the snapshot enforces balances.
+    outflows: FxHashMap<BalanceKey, rust_decimal::Decimal>,
     effects: Vec<Effect<'p>>,
     explanation: Vec<Step<'p>>,
 }
@@ -129,6 +135,7 @@ impl<'p, 'd> Decider<'p, 'd> {
             steps: Vec::with_capacity(decl.lines.len() * 5),
             scratch: Vec::with_capacity(8),
             postings: Vec::with_capacity(decl.lines.len()),
+            outflows: FxHashMap::default(),
             effects: Vec::new(),
             explanation,
         })
@@ -323,16 +330,43 @@ impl<'p, 'd> Decider<'p, 'd> {
         })
     }
 
+    /// Posts line `i`'s goods: its code and first quantity.
     fn post(
         &mut self,
-        enterprise: &crate::identity::CreditCode,
+        enterprise: &CreditCode,
         movement: Movement,
         i: usize,
         line: &Line,
         value: Cny,
         restrictive: Option<RestrictiveCategory>,
     ) -> Result<(), FieldError> {
-        let mut quantity = Self::first_quantity(line, i)?;
+        let quantity = Self::first_quantity(line, i)?;
+        self.post_goods(
+            enterprise,
+            movement,
+            i,
+            line.hs_code,
+            quantity,
+            value,
+            restrictive,
+        );
+        Ok(())
+    }
+
+    /// Posts goods of `hs_code` named explicitly (a processing line's materials have their own
+    /// codes). `quantity` is the amount moved; its sign follows the movement's direction.
+    #[allow(clippy::too_many_arguments)]
+    fn post_goods(
+        &mut self,
+        enterprise: &CreditCode,
+        movement: Movement,
+        i: usize,
+        hs_code: HsCode,
+        mut quantity: Quantity,
+        value: Cny,
+        restrictive: Option<RestrictiveCategory>,
+    ) {
+        quantity.value = quantity.value.abs();
         if !movement.is_inflow() {
             quantity.value = -quantity.value;
         }
@@ -340,12 +374,74 @@ impl<'p, 'd> Decider<'p, 'd> {
             enterprise: *enterprise,
             movement,
             line: i,
-            hs_code: line.hs_code,
+            hs_code,
             quantity,
             value,
             restrictive_category: restrictive,
         });
-        Ok(())
+    }
+
+    /// R3.3: whether the declarant's account book holds what a line takes out of it, each entry of
+    /// `takes` being goods and the quantity out, counted together with what earlier lines of the
+    /// declaration took from the same balance. On success the outflows are recorded and explained
+    /// in `steps`; otherwise nothing is recorded and the refusal's step is returned. Always passes
+    /// when the snapshot does not enforce balances.
+    fn book_check(
+        &mut self,
+        takes: &[(HsCode, Quantity)],
+        steps: &mut Vec<Step<'p>>,
+    ) -> Option<Step<'p>> {
+        if !self.snapshot.enforce_balances {
+            return None;
+        }
+        let rule = self.v.account_book.rule;
+        let enterprise = self.decl.declarant;
+        let mut passed = Vec::with_capacity(takes.len());
+        for (k, &(hs_code, quantity)) in takes.iter().enumerate() {
+            let key = BalanceKey {
+                enterprise,
+                hs_code,
+                unit: quantity.unit,
+            };
+            let taken = quantity.value.abs();
+            // Earlier lines, then earlier entries of this line on the same balance.
+            let earlier = self.outflows.get(&key).copied().unwrap_or_default()
+                + takes[..k]
+                    .iter()
+                    .filter(|(c, q)| *c == hs_code && q.unit == quantity.unit)
+                    .map(|(_, q)| q.value.abs())
+                    .sum::<rust_decimal::Decimal>();
+            let balance = self.snapshot.balance(enterprise, hs_code, quantity.unit);
+            let detail = Detail::AccountBook {
+                hs_code,
+                unit: quantity.unit,
+                balance,
+                earlier,
+                taken,
+            };
+            if earlier + taken > balance {
+                return Some(self.step(&rule, detail));
+            }
+            passed.push((key, taken, detail));
+        }
+        for (key, taken, detail) in passed {
+            *self.outflows.entry(key).or_default() += taken;
+            steps.push(self.step(&rule, detail));
+        }
+        None
+    }
+
+    /// Refuses line `i` because the account book does not hold its goods (R3.3), handing the
+    /// line's step buffer back.
+    fn refuse_book(
+        &mut self,
+        steps: Vec<Step<'p>>,
+        i: usize,
+        line: &Line,
+        explanation: Step<'p>,
+    ) -> LineDecision {
+        self.scratch = steps;
+        self.refuse(i, line, ReasonCode::AccountBookInsufficient, explanation)
     }
 
     fn first_line_import(&mut self, i: usize, line: &Line) -> Result<LineDecision, FieldError> {
@@ -559,6 +655,10 @@ impl<'p, 'd> Decider<'p, 'd> {
             }
         };
         if line.goods_status == GoodsStatus::ZeroTariff {
+            let out = Self::first_quantity(line, i)?;
+            if let Some(step) = self.book_check(&[(line.hs_code, out)], &mut steps) {
+                return Ok(self.refuse_book(steps, i, line, step));
+            }
             let declarant = self.decl.declarant;
             self.post(&declarant, Movement::FirstLineExit, i, line, cv, None)?;
         }
@@ -687,6 +787,10 @@ impl<'p, 'd> Decider<'p, 'd> {
                 decided.taxes = taxes;
                 decided.exempted = normal.minus(&taxes);
                 if line.goods_status == GoodsStatus::ZeroTariff {
+                    let out = Self::first_quantity(line, i)?;
+                    if let Some(step) = self.book_check(&[(line.hs_code, out)], &mut steps) {
+                        return Ok(self.refuse_book(steps, i, line, step));
+                    }
                     let declarant = self.decl.declarant;
                     self.post(&declarant, Movement::SecondLineExit, i, line, cv, None)?;
                 }
@@ -895,6 +999,10 @@ impl<'p, 'd> Decider<'p, 'd> {
                         Detail::Finding("between beneficiary entities: no import taxes"),
                     ));
                     decided.treatment = Treatment::FreeCirculation;
+                    let out = Self::first_quantity(line, i)?;
+                    if let Some(step) = self.book_check(&[(line.hs_code, out)], &mut steps) {
+                        return Ok(self.refuse_book(steps, i, line, step));
+                    }
                     self.post(&declarant, Movement::TransferOut, i, line, cv, None)?;
                     if let Some(to) = recipient {
                         self.post(to, Movement::TransferIn, i, line, cv, None)?;
@@ -909,6 +1017,10 @@ impl<'p, 'd> Decider<'p, 'd> {
                     let (taxes, _) =
                         self.tax_imported_content(i, line, cv, Exemptions::NONE, &mut steps)?;
                     decided.taxes = taxes;
+                    let out = Self::first_quantity(line, i)?;
+                    if let Some(step) = self.book_check(&[(line.hs_code, out)], &mut steps) {
+                        return Ok(self.refuse_book(steps, i, line, step));
+                    }
                     self.post(
                         &declarant,
                         Movement::TaxedRelease,
@@ -922,6 +1034,73 @@ impl<'p, 'd> Decider<'p, 'd> {
         }
         decided.explanation = self.keep(steps);
         Ok(decided)
+    }
+
+    /// R3.3: a processing record. The materials consumed leave the declarant's account book and
+    /// the product made enters it; nothing crosses a line, so nothing is taxed.
+    fn processing(&mut self, i: usize, line: &Line) -> Result<LineDecision, FieldError> {
+        let rule = self.v.account_book.rule;
+        if line.imported_materials.is_empty() {
+            return Err(FieldError::new(
+                line_field(i, "imported_materials"),
+                FieldErrorKind::Missing,
+                "a processing record lists the zero-tariff materials consumed",
+            ));
+        }
+        let made = Self::first_quantity(line, i)?;
+        let mut consumed = Vec::with_capacity(line.imported_materials.len());
+        for (m, material) in line.imported_materials.iter().enumerate() {
+            let quantity = material.quantities.first().copied().ok_or_else(|| {
+                FieldError::new(
+                    line_field(i, &format!("imported_materials[{m}].quantities")),
+                    FieldErrorKind::Missing,
+                    "a consumed material states the quantity used",
+                )
+            })?;
+            consumed.push((material.hs_code, quantity));
+        }
+        let mut steps = self.scratch();
+        let cv = self.customs_value(line, &mut steps);
+        steps.push(self.step(
+            &rule,
+            Detail::Finding("processing inside the zone: the materials consumed leave the account book and the goods made enter it; no import taxes"),
+        ));
+        if let Some(step) = self.book_check(&consumed, &mut steps) {
+            return Ok(self.refuse_book(steps, i, line, step));
+        }
+        let declarant = self.decl.declarant;
+        for (material, &(hs_code, quantity)) in line.imported_materials.iter().zip(&consumed) {
+            self.post_goods(
+                &declarant,
+                Movement::ConsumedInProcessing,
+                i,
+                hs_code,
+                quantity,
+                material.customs_value,
+                None,
+            );
+        }
+        self.post_goods(
+            &declarant,
+            Movement::ProcessingOutput,
+            i,
+            line.hs_code,
+            made,
+            cv,
+            None,
+        );
+        Ok(LineDecision {
+            line: i,
+            hs_code: line.hs_code,
+            treatment: Treatment::Processed,
+            customs_value: cv,
+            restrictive_category: None,
+            taxes: TaxAmounts::default(),
+            export_duty: Cny::ZERO,
+            exempted: TaxAmounts::default(),
+            value_added: None,
+            explanation: self.keep(steps),
+        })
     }
 
     fn finish(mut self) -> Decision<'p> {

@@ -14,6 +14,7 @@ use crate::hs::HsCode;
 use crate::identity::CreditCode;
 use crate::money::Cny;
 use crate::pack::{PackVersion, RestrictiveCategory};
+use crate::snapshot::BalanceKey;
 use crate::tax::TaxAmounts;
 use crate::unit::Quantity;
 use crate::value_added::ChainResult;
@@ -44,6 +45,8 @@ pub enum ReasonCode {
     MainlandSaleNotAllowed,
     /// A counterparty is required for a transfer.
     CounterpartyRequired,
+    /// The account book does not hold the goods the line takes out of it (R3.3).
+    AccountBookInsufficient,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,6 +81,9 @@ pub enum Treatment {
     DeemedExported,
     /// Not under customs control on this line (R2.1).
     NotControlled,
+    /// A product made inside the zone from zero-tariff materials: the materials leave the account
+    /// book and the product enters it, untaxed (R3.3).
+    Processed,
     /// Refused: see the declaration's reasons.
     Refused,
 }
@@ -145,12 +151,20 @@ pub enum Movement {
     TransferIn,
     /// Leaves the zero-tariff circle with its import taxes paid.
     TaxedRelease,
+    /// Zero-tariff materials used up in processing inside the zone (R3.3).
+    ConsumedInProcessing,
+    /// Goods made inside the zone from zero-tariff materials, entering the book (R3.3).
+    ProcessingOutput,
 }
 
 impl Movement {
-    /// Entries and transfers in add to the book; every other movement takes goods out of it.
+    /// Entries, transfers in and processing output add to the book; every other movement takes
+    /// goods out of it.
     pub fn is_inflow(self) -> bool {
-        matches!(self, Movement::FirstLineEntry | Movement::TransferIn)
+        matches!(
+            self,
+            Movement::FirstLineEntry | Movement::TransferIn | Movement::ProcessingOutput
+        )
     }
 }
 
@@ -165,6 +179,17 @@ pub struct Posting {
     pub value: Cny,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restrictive_category: Option<RestrictiveCategory>,
+}
+
+impl Posting {
+    /// The account-book balance the posting moves: its signed `quantity` adds to it.
+    pub fn balance_key(&self) -> BalanceKey {
+        BalanceKey {
+            enterprise: self.enterprise,
+            hs_code: self.hs_code,
+            unit: self.quantity.unit,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

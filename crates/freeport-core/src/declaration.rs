@@ -25,6 +25,10 @@ pub enum Flow {
     SecondLineEntry,
     /// Between two parties inside the island.
     IslandTransfer,
+    /// Inside the island, no crossing: an enterprise records that it consumed zero-tariff materials
+    /// to make goods (R3.3, the account book's "processing/consumption" movement). Each line is a
+    /// product made; its `imported_materials` are the materials consumed.
+    Processing,
 }
 
 /// R1.5: what a beneficiary chooses to pay at a first-line import.

@@ -10,8 +10,10 @@ use serde::{Serialize, Serializer};
 use time::Date;
 
 use crate::currency::Currency;
+use crate::hs::HsCode;
 use crate::money::{Cny, Rate};
 use crate::pack::{ConsumptionTaxItem, DutyColumn, Rule, SpecificRate};
+use crate::unit::Unit;
 
 /// One explained finding.
 #[derive(Debug, Clone)]
@@ -77,6 +79,17 @@ pub enum Detail<'p> {
         rate: Decimal,
         threshold: Decimal,
         qualifies: bool,
+    },
+    /// R3.3: an outflow against the account-book balance of goods `hs_code` in `unit`.
+    AccountBook {
+        hs_code: HsCode,
+        unit: Unit,
+        /// The balance on record before the declaration.
+        balance: Decimal,
+        /// Taken out of the same balance by earlier lines (or materials) of the declaration.
+        earlier: Decimal,
+        /// Taken out by this posting.
+        taken: Decimal,
     },
 }
 
@@ -205,6 +218,34 @@ impl Detail<'_> {
                 if *qualifies { "reaches" } else { "is below" },
                 pct(*threshold)
             ),
+            Detail::AccountBook {
+                hs_code,
+                unit,
+                balance,
+                earlier,
+                taken,
+            } => {
+                let left = *balance - *earlier - *taken;
+                let earlier = if earlier.is_zero() {
+                    String::new()
+                } else {
+                    format!(
+                        " − {} {unit} taken out earlier in the declaration",
+                        earlier.normalize()
+                    )
+                };
+                format!(
+                    "account book of {hs_code}: {} {unit} on record{earlier} − {} {unit} taken out here = {} {unit}{}",
+                    balance.normalize(),
+                    taken.normalize(),
+                    left.normalize(),
+                    if left.is_sign_negative() && !left.is_zero() {
+                        ": more than the book holds"
+                    } else {
+                        ""
+                    }
+                )
+            }
         }
     }
 }

@@ -95,6 +95,7 @@ pub struct PackVersion {
     pub second_line: SecondLineRules,
     pub island: IslandRules,
     pub direct_release: DirectReleaseRules,
+    pub account_book: AccountBookRules,
     pub duty_free: DutyFreeRules,
     pub articles_tax: ArticlesTaxRules,
     pub credit: CreditRules,
@@ -379,6 +380,13 @@ pub struct IslandRules {
 pub struct DirectReleaseRules {
     pub rule: RuleId,
     pub ledger_entry_days: u16,
+}
+
+/// R3.3, "one enterprise, one account": zero-tariff goods leave an enterprise's account book only by a
+/// declared movement, and never more than it holds.
+#[derive(Debug, Clone)]
+pub struct AccountBookRules {
+    pub rule: RuleId,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

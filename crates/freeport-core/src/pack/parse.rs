@@ -132,6 +132,12 @@ struct RawDirectRelease {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawAccountBook {
+    rule: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawDutyFree {
     rule: String,
     quota_rule: String,
@@ -182,6 +188,7 @@ struct RawManifest {
     second_line: RawSecondLine,
     island: RawIsland,
     direct_release: RawDirectRelease,
+    account_book: RawAccountBook,
     duty_free: RawDutyFree,
     articles_tax: RawArticlesTax,
     credit: RawCredit,
@@ -473,6 +480,9 @@ fn build_version(
         rule: need(&raw.direct_release.rule)?,
         ledger_entry_days: raw.direct_release.ledger_entry_days,
     };
+    let account_book = AccountBookRules {
+        rule: need(&raw.account_book.rule)?,
+    };
     let d = &raw.duty_free;
     let duty_free = DutyFreeRules {
         rule: need(&d.rule)?,
@@ -575,6 +585,7 @@ fn build_version(
         second_line,
         island,
         direct_release,
+        account_book,
         duty_free,
         articles_tax,
         credit,

@@ -4,11 +4,13 @@ use std::sync::OnceLock;
 
 use freeport_core::country::Country;
 use freeport_core::currency::Currency;
+use freeport_core::decision::Posting;
 use freeport_core::declaration::*;
 use freeport_core::hs::HsCode;
 use freeport_core::identity::{CreditCode, check_character};
+use freeport_core::money::Cny;
 use freeport_core::pack::PolicyPack;
-use freeport_core::snapshot::{EnterpriseStanding, Snapshot};
+use freeport_core::snapshot::{BalanceKey, EnterpriseStanding, Snapshot};
 use freeport_core::unit::{Quantity, Unit};
 use rust_decimal::Decimal;
 use time::Date;
@@ -105,4 +107,40 @@ pub(crate) fn snapshot(beneficiaries: &[CreditCode]) -> Snapshot {
         );
     }
     s
+}
+
+/// Zero-tariff materials consumed by or contained in a line: `quantity` of goods `hs`, entered at
+/// `customs_value` CNY.
+pub(crate) fn material(
+    hs: &str,
+    origin: &str,
+    customs_value: &str,
+    quantity: Quantity,
+) -> Material {
+    Material {
+        hs_code: code(hs),
+        origin: country(origin),
+        customs_value: Cny::parse("test", customs_value).expect("test amount"),
+        quantities: vec![quantity],
+        consumption_tax_item: None,
+    }
+}
+
+/// Puts `quantity` of goods `hs` on record in `enterprise`'s account book.
+pub(crate) fn hold(s: &mut Snapshot, enterprise: CreditCode, hs: &str, quantity: Quantity) {
+    s.balances.insert(
+        BalanceKey {
+            enterprise,
+            hs_code: code(hs),
+            unit: quantity.unit,
+        },
+        quantity.value,
+    );
+}
+
+/// Books a decision's postings as the ledger would: each signed quantity adds to its balance.
+pub(crate) fn apply(s: &mut Snapshot, postings: &[Posting]) {
+    for p in postings {
+        *s.balances.entry(p.balance_key()).or_default() += p.quantity.value;
+    }
 }

@@ -1,10 +1,11 @@
 //! Every test vector of POLICY.md, exact to the fen, as tables run through the core.
 
+use freeport_core::FieldErrorKind;
 use freeport_core::calendar::{
     DayRange, consolidated_declaration_due, customs_rate_date, day_limit_exceeded_on,
 };
 use freeport_core::decide;
-use freeport_core::decision::{Effect, Outcome, Treatment};
+use freeport_core::decision::{Effect, Movement, Outcome, ReasonCode, Treatment};
 use freeport_core::declaration::*;
 use freeport_core::duty_free::{self, BasketItem, PickupMode};
 use freeport_core::money::Cny;
@@ -631,4 +632,241 @@ fn consumption_tax_forms_table() {
             c.what
         );
     }
+}
+
+/// Beef enters at zero tariff, is processed into jerky, and the jerky leaves for the mainland: the
+/// postings of each decision, booked as the ledger books them, move the account book (R3.3) from
+/// 1000 kg of beef to 400 kg of jerky to nothing. The book is enforced throughout.
+#[test]
+fn account_book_follows_entry_processing_and_exit() {
+    let firm = enterprise(41);
+    let on = date!(2026 - 03 - 02);
+    let (beef, jerky) = ("02023000", "16025090");
+    let mut book = snapshot(&[firm]);
+    book.enforce_balances = true;
+    let held =
+        |s: &freeport_core::snapshot::Snapshot, hs: &str| s.balance(firm, code(hs), Unit::Kilogram);
+
+    let entry = declaration(
+        Flow::FirstLineImport,
+        on,
+        firm,
+        vec![line(
+            beef,
+            "AR",
+            "356000",
+            vec![qty("1000", Unit::Kilogram)],
+            GoodsStatus::DutyPaid,
+        )],
+    );
+    let entered = decide(&entry, pack(), &book).expect("decides");
+    assert_eq!(entered.outcome, Outcome::Accepted);
+    assert_eq!(entered.lines[0].treatment, Treatment::ZeroTariff);
+    apply(&mut book, &entered.postings);
+    assert_eq!(held(&book, beef), dec("1000"));
+    assert_eq!(held(&book, jerky), dec("0"));
+
+    let mut made = line(
+        jerky,
+        "CN",
+        "500000",
+        vec![qty("400", Unit::Kilogram)],
+        GoodsStatus::ZeroTariff,
+    );
+    made.imported_materials = vec![material(beef, "AR", "356000", qty("1000", Unit::Kilogram))];
+    let record = declaration(Flow::Processing, on, firm, vec![made]);
+    let processed = decide(&record, pack(), &book).expect("decides");
+    assert_eq!(processed.outcome, Outcome::Accepted);
+    let l = &processed.lines[0];
+    assert_eq!(l.treatment, Treatment::Processed);
+    assert_eq!(l.taxes.total(), Cny::ZERO);
+    assert_eq!(processed.totals.payable_total, Cny::ZERO);
+    let movements: Vec<_> = processed
+        .postings
+        .iter()
+        .map(|p| (p.movement, p.hs_code.as_str(), p.quantity.value, p.value))
+        .collect();
+    assert_eq!(
+        movements,
+        [
+            (
+                Movement::ConsumedInProcessing,
+                beef,
+                dec("-1000"),
+                cny("356000")
+            ),
+            (Movement::ProcessingOutput, jerky, dec("400"), cny("500000")),
+        ]
+    );
+    let steps = processed.line_explanation(l);
+    assert!(!steps.is_empty());
+    assert!(steps.iter().all(|s| s.rule.id == "R3.3"), "{steps:?}");
+    apply(&mut book, &processed.postings);
+    assert_eq!(held(&book, beef), dec("0"));
+    assert_eq!(held(&book, jerky), dec("400"));
+
+    let mut sold = line(
+        jerky,
+        "CN",
+        "500000",
+        vec![qty("400", Unit::Kilogram)],
+        GoodsStatus::ZeroTariff,
+    );
+    sold.imported_materials = vec![material(beef, "AR", "356000", qty("1000", Unit::Kilogram))];
+    let exit = declaration(Flow::SecondLineExit, on, firm, vec![sold]);
+    let exited = decide(&exit, pack(), &book).expect("decides");
+    assert_eq!(exited.outcome, Outcome::Accepted);
+    assert_eq!(
+        exited.lines[0].treatment,
+        Treatment::TaxedOnImportedMaterials
+    );
+    assert_eq!(exited.postings.len(), 1);
+    assert_eq!(exited.postings[0].movement, Movement::SecondLineExit);
+    apply(&mut book, &exited.postings);
+    assert_eq!(held(&book, beef), dec("0"));
+    assert_eq!(held(&book, jerky), dec("0"));
+
+    for p in entered
+        .postings
+        .iter()
+        .chain(&processed.postings)
+        .chain(&exited.postings)
+    {
+        assert_eq!(p.enterprise, firm, "{p:?} is on the declarant's book");
+    }
+    let json = serde_json::to_value(&processed).expect("serialises");
+    assert_eq!(json["flow"], "processing");
+    assert_eq!(json["lines"][0]["treatment"], "processed");
+    assert_eq!(json["postings"][0]["movement"], "consumed_in_processing");
+    assert_eq!(json["postings"][1]["movement"], "processing_output");
+}
+
+/// An exit of jerky (its beef content is what the second line taxes).
+fn jerky_exit(firm: freeport_core::identity::CreditCode, kgs: &[&str]) -> Declaration {
+    let lines = kgs
+        .iter()
+        .map(|kg| {
+            let mut l = line(
+                "16025090",
+                "CN",
+                "100000",
+                vec![qty(kg, Unit::Kilogram)],
+                GoodsStatus::ZeroTariff,
+            );
+            l.imported_materials = vec![material(
+                "02023000",
+                "AR",
+                "70000",
+                qty("200", Unit::Kilogram),
+            )];
+            l
+        })
+        .collect();
+    declaration(Flow::SecondLineExit, date!(2026 - 03 - 02), firm, lines)
+}
+
+#[test]
+fn outflows_beyond_the_account_book_are_refused() {
+    let firm = enterprise(42);
+    let mut book = snapshot(&[firm]);
+    hold(&mut book, firm, "16025090", qty("400", Unit::Kilogram));
+    book.enforce_balances = true;
+
+    let over = decide(&jerky_exit(firm, &["500"]), pack(), &book).expect("a refusal is a decision");
+    assert_eq!(over.outcome, Outcome::Rejected);
+    assert_eq!(over.reasons.len(), 1);
+    assert_eq!(over.reasons[0].code, ReasonCode::AccountBookInsufficient);
+    assert_eq!(over.reasons[0].line, Some(0));
+    assert_eq!(over.reasons[0].explanation.rule.id, "R3.3");
+    assert_eq!(over.lines[0].treatment, Treatment::Refused);
+    assert!(over.postings.is_empty());
+    assert_eq!(over.totals.payable_total, Cny::ZERO);
+    let json = serde_json::to_value(&over).expect("serialises");
+    assert_eq!(json["reasons"][0]["code"], "account_book_insufficient");
+    let finding = json["reasons"][0]["explanation"]["finding"]
+        .as_str()
+        .expect("finding");
+    assert!(
+        finding.contains("400 kg") && finding.contains("500 kg"),
+        "{finding}"
+    );
+
+    // Exactly what the book holds may leave.
+    let all = decide(&jerky_exit(firm, &["400"]), pack(), &book).expect("decides");
+    assert_eq!(all.outcome, Outcome::Accepted);
+    assert_eq!(all.postings[0].quantity.value, dec("-400"));
+
+    // Two lines of the same goods count together: the second takes the book below zero.
+    let split = decide(&jerky_exit(firm, &["300", "300"]), pack(), &book).expect("decides");
+    assert_eq!(split.outcome, Outcome::Rejected);
+    assert_eq!(split.reasons.len(), 1);
+    assert_eq!(split.reasons[0].code, ReasonCode::AccountBookInsufficient);
+    assert_eq!(split.reasons[0].line, Some(1));
+    assert_eq!(
+        split.lines[0].treatment,
+        Treatment::TaxedOnImportedMaterials
+    );
+    assert_eq!(split.lines[1].treatment, Treatment::Refused);
+    assert!(split.postings.is_empty());
+
+    // Another unit is another balance: 400 kg on record is no tonne.
+    let mut tonnes = jerky_exit(firm, &["1"]);
+    tonnes.lines[0].quantities = vec![qty("0.3", Unit::Tonne)];
+    let other = decide(&tonnes, pack(), &book).expect("decides");
+    assert_eq!(other.reasons[0].code, ReasonCode::AccountBookInsufficient);
+
+    // A quote without a book is not checked.
+    book.enforce_balances = false;
+    let quoted = decide(&jerky_exit(firm, &["500"]), pack(), &book).expect("decides");
+    assert_eq!(quoted.outcome, Outcome::Accepted);
+    assert_eq!(quoted.postings.len(), 1);
+    assert_eq!(quoted.postings[0].quantity.value, dec("-500"));
+}
+
+#[test]
+fn processing_checks_every_material_against_the_book() {
+    let firm = enterprise(43);
+    let mut book = snapshot(&[firm]);
+    hold(&mut book, firm, "02023000", qty("1000", Unit::Kilogram));
+    book.enforce_balances = true;
+    let mut made = line(
+        "16025090",
+        "CN",
+        "500000",
+        vec![qty("400", Unit::Kilogram)],
+        GoodsStatus::ZeroTariff,
+    );
+    // Two materials of the same goods: 600 kg + 600 kg against 1000 kg.
+    made.imported_materials = vec![
+        material("02023000", "AR", "213600", qty("600", Unit::Kilogram)),
+        material("02023000", "AR", "213600", qty("600", Unit::Kilogram)),
+    ];
+    let d = declaration(Flow::Processing, date!(2026 - 03 - 02), firm, vec![made]);
+    let refused = decide(&d, pack(), &book).expect("decides");
+    assert_eq!(refused.outcome, Outcome::Rejected);
+    assert_eq!(refused.reasons[0].code, ReasonCode::AccountBookInsufficient);
+    assert!(refused.postings.is_empty());
+}
+
+#[test]
+fn processing_needs_its_materials_and_their_quantities() {
+    let firm = enterprise(44);
+    let made = line(
+        "16025090",
+        "CN",
+        "500000",
+        vec![qty("400", Unit::Kilogram)],
+        GoodsStatus::ZeroTariff,
+    );
+    let mut d = declaration(Flow::Processing, date!(2026 - 03 - 02), firm, vec![made]);
+    let e = decide(&d, pack(), &snapshot(&[firm])).expect_err("no materials");
+    assert_eq!(e.field, "lines[0].imported_materials");
+    assert_eq!(e.kind, FieldErrorKind::Missing);
+
+    let mut beef = material("02023000", "AR", "356000", qty("1000", Unit::Kilogram));
+    beef.quantities.clear();
+    d.lines[0].imported_materials = vec![beef];
+    let e = decide(&d, pack(), &snapshot(&[firm])).expect_err("no quantity");
+    assert_eq!(e.field, "lines[0].imported_materials[0].quantities");
+    assert_eq!(e.kind, FieldErrorKind::Missing);
 }

@@ -1,0 +1,223 @@
+//! Freeport's HTTP API: the only crate that knows HTTP.
+//!
+//! Handlers are thin: authenticate, check role and tenant, parse the body into domain types, build
+//! the snapshot from the store, call the pure core, commit the decision in one transaction, answer.
+//! Every state-changing request takes an `Idempotency-Key`.
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod error;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use freeport_core::pack::PolicyPack;
+use freeport_store::{IdempotencyRecord, Store, StoreError};
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, Code};
+
+/// Bounds (STYLE rule 12).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const MAX_PAGE: i64 = 1000;
+const MAX_KEY_LEN: usize = 200;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub pack: Arc<PolicyPack>,
+    /// Fault injection for tests: when set, the next committed write answers 503 as if the server
+    /// had crashed between commit and response (the commit stands).
+    pub crash_after_commit: Arc<AtomicBool>,
+}
+
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub fn router(state: AppState) -> Router {
+    routes::router(state)
+}
+
+/// Serves on `listener` until the future completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// The idempotency context of a state-changing request.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    user_id: String,
+    key: String,
+    request_sha256: String,
+}
+
+impl Idempotency {
+    pub fn record(&self, status: StatusCode, body: &Value) -> IdempotencyRecord {
+        IdempotencyRecord {
+            user_id: self.user_id.clone(),
+            key: self.key.clone(),
+            request_sha256: self.request_sha256.clone(),
+            status: status.as_u16(),
+            response: body.to_string(),
+        }
+    }
+}
+
+fn stored_response(status: u16, body: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, body.to_owned()).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().insert(
+        "idempotent-replayed",
+        axum::http::HeaderValue::from_static("true"),
+    );
+    response
+}
+
+/// Runs a state-changing request once per (caller, key): the same key and body replays the stored
+/// result; the same key with another body is `409 idempotency_key_reused`. `work` must commit the
+/// record it is given in the same transaction as its state change; refusals that change nothing
+/// are stored here, so a retry never changes the outcome.
+pub async fn idempotent<F, Fut>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    method_path: &str,
+    body: &Bytes,
+    work: F,
+) -> Response
+where
+    F: FnOnce(Idempotency) -> Fut,
+    Fut: std::future::Future<Output = Result<(StatusCode, Value), ApiError>>,
+{
+    let key = match headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+    {
+        Some(k)
+            if !k.is_empty()
+                && k.len() <= MAX_KEY_LEN
+                && k.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            k.to_owned()
+        }
+        Some(_) => {
+            return ApiError::new(
+                Code::InvalidInput,
+                format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"),
+            )
+            .into_response();
+        }
+        None => return ApiError::new(
+            Code::IdempotencyKeyRequired,
+            "state-changing requests take an Idempotency-Key header (a UUIDv7 is a good choice)",
+        )
+        .into_response(),
+    };
+    let mut hashed = method_path.as_bytes().to_vec();
+    hashed.push(0);
+    hashed.extend_from_slice(body);
+    let idem = Idempotency {
+        user_id: caller.user.id.clone(),
+        key,
+        request_sha256: freeport_store::sha256_hex(&hashed),
+    };
+    match replay(state, &idem).await {
+        Ok(Some(response)) => return response,
+        Ok(None) => {}
+        Err(e) => return e.into_response(),
+    }
+    match work(idem.clone()).await {
+        Ok((status, body)) => {
+            if state.crash_after_commit.swap(false, Ordering::SeqCst) {
+                return ApiError::new(Code::Internal, "simulated crash after commit")
+                    .into_response();
+            }
+            (status, axum::Json(body)).into_response()
+        }
+        Err(ApiError {
+            code: Code::Internal,
+            message,
+            details,
+        }) => ApiError {
+            code: Code::Internal,
+            message,
+            details,
+        }
+        .into_response(),
+        Err(e) if e.code == Code::Conflict && e.message.contains("idempotency key") => {
+            match replay(state, &idem).await {
+                Ok(Some(response)) => response,
+                _ => e.into_response(),
+            }
+        }
+        Err(e) => {
+            // A refusal changed nothing; remember it so the retry gets the same answer.
+            let record = idem.record(e.status(), &e.body());
+            match state.store.put_idempotent_result(&record, now_ms()).await {
+                Ok(()) => e.into_response(),
+                Err(StoreError::IdempotencyKeyTaken(_)) => match replay(state, &idem).await {
+                    Ok(Some(response)) => response,
+                    _ => e.into_response(),
+                },
+                Err(other) => ApiError::from(other).into_response(),
+            }
+        }
+    }
+}
+
+async fn replay(state: &AppState, idem: &Idempotency) -> Result<Option<Response>, ApiError> {
+    match state
+        .store
+        .idempotent_result(&idem.user_id, &idem.key)
+        .await?
+    {
+        Some(stored) if stored.request_sha256 == idem.request_sha256 => {
+            Ok(Some(stored_response(stored.status, &stored.response)))
+        }
+        Some(_) => Err(ApiError::new(
+            Code::IdempotencyKeyReused,
+            "this Idempotency-Key was used with a different request",
+        )),
+        None => Ok(None),
+    }
+}
+
+impl From<StoreError> for Box<ApiError> {
+    fn from(e: StoreError) -> Self {
+        Box::new(ApiError::from(e))
+    }
+}
+
+/// Starts a server on 127.0.0.1 with an ephemeral port; for tests and drills.
+pub async fn spawn(state: AppState) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let handle = tokio::spawn(async move {
+        let _ = serve(listener, state, std::future::pending()).await;
+    });
+    Ok((addr, handle))
+}

@@ -1,0 +1,1258 @@
+//! The routes of `/api/v1`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use freeport_api::quote::{DeclarationDto, SnapshotDto};
+use freeport_core::calendar::{DayRange, customs_rate_date};
+use freeport_core::currency::Currency;
+use freeport_core::decision::{Decision, Effect, Outcome};
+use freeport_core::declaration::{Counterparty, Declaration};
+use freeport_core::hs::HsCode;
+use freeport_core::identity::CreditCode;
+use freeport_core::snapshot::{BalanceKey, EnterpriseStanding, Snapshot, WaiverLock};
+use freeport_core::unit::Unit;
+use freeport_core::{FieldError, FieldErrorKind};
+use freeport_store::{
+    Enterprise, NewDeclaration, NewPosting, NewWaiverLock, PostingRow, Transition, User,
+};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::auth::{Caller, Role, SESSION_COOKIE, hash_password, new_token, verify_password};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, now_ms};
+
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/v1/sessions", post(login).delete(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/users", post(create_user))
+        .route("/api/v1/enterprises", get(list_enterprises))
+        .route(
+            "/api/v1/enterprises/{code}",
+            put(put_enterprise).get(get_enterprise),
+        )
+        .route("/api/v1/enterprises/{code}/account-book", get(account_book))
+        .route(
+            "/api/v1/enterprises/{code}/account-book.csv",
+            get(account_book_csv),
+        )
+        .route(
+            "/api/v1/enterprises/{code}/account-book/adjustments",
+            post(adjust_account_book),
+        )
+        .route(
+            "/api/v1/exchange-rates/{currency}/{day}",
+            put(put_exchange_rate),
+        )
+        .route("/api/v1/quote", post(quote))
+        .route("/api/v1/declarations", post(submit).get(list_declarations))
+        .route("/api/v1/declarations/{id}", get(get_declaration))
+        .route("/api/v1/declarations/{id}/amend", post(amend))
+        .route("/api/v1/declarations/{id}/cancel", post(cancel))
+        .route("/api/v1/declarations/{id}/status", post(change_status))
+        .route(
+            "/api/v1/declarations/{id}/inspection-result",
+            post(inspection_result),
+        )
+        .route("/api/v1/audit/verify", get(verify_audit))
+        .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let pack = state
+        .pack
+        .versions
+        .last()
+        .map(|v| v.id.clone())
+        .unwrap_or_default();
+    Ok(Json(json!({ "ok": true, "pack_latest_version": pack })))
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::new(Code::InvalidInput, "the body is not UTF-8"))?;
+    Ok(freeport_api::decode_json(text)?)
+}
+
+fn credit_code(field: &str, text: &str) -> ApiResult<CreditCode> {
+    Ok(CreditCode::parse(text).map_err(|e| FieldError {
+        field: field.to_owned(),
+        ..e
+    })?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Page {
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+fn limit(page: &Page) -> ApiResult<i64> {
+    match page.limit {
+        None => Ok(100),
+        Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
+        Some(l) => Err(FieldError::new(
+            "limit",
+            FieldErrorKind::OutOfRange,
+            format!("{l} is not between 1 and {MAX_PAGE}"),
+        )
+        .into()),
+    }
+}
+
+// ----- sessions and users ---------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+const TOKEN_TTL_MS: i64 = 12 * 3600 * 1000;
+
+/// Logging in creates a session; it is the one POST without an Idempotency-Key (a retry simply
+/// makes another session).
+async fn login(State(state): State<AppState>, body: Bytes) -> Response {
+    let result: ApiResult<Response> = async {
+        let login: Login = parse_body(&body)?;
+        let found = state.store.user_by_name(&login.username).await?;
+        // One answer for an unknown user and a wrong password: no user enumeration.
+        let Some((user, hash)) = found
+            .filter(|(_, hash)| verify_password(&login.password, hash))
+            .or(None)
+        else {
+            return Err(ApiError::new(
+                Code::Unauthenticated,
+                "unknown user or wrong password",
+            ));
+        };
+        let _ = hash;
+        let token = new_token()?;
+        let now = now_ms();
+        state
+            .store
+            .put_token(
+                &freeport_store::sha256_hex(token.as_bytes()),
+                &user.id,
+                now,
+                now + TOKEN_TTL_MS,
+            )
+            .await?;
+        let cookie = format!(
+            "{SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={}",
+            TOKEN_TTL_MS / 1000
+        );
+        let mut response = (
+            StatusCode::CREATED,
+            Json(json!({ "token": token, "expires_at_ms": now + TOKEN_TTL_MS, "user": user })),
+        )
+            .into_response();
+        if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        Ok(response)
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    state.store.revoke_token(&caller.token_sha256).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(caller: Caller) -> Json<Value> {
+    Json(json!({ "user": caller.user }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUserBody {
+    username: String,
+    password: String,
+    role: String,
+    #[serde(default)]
+    enterprise: Option<String>,
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = caller.require(&[Role::Administrator]) {
+        return e.into_response();
+    }
+    let st = state.clone();
+    let c = caller.clone();
+    let payload = body.clone();
+    idempotent(
+        &state,
+        &caller,
+        &headers,
+        "POST /api/v1/users",
+        &body,
+        |idem| async move {
+            let b: NewUserBody = parse_body(&payload)?;
+            if b.username.trim().is_empty() || b.username.len() > 100 {
+                return Err(FieldError::new(
+                    "username",
+                    FieldErrorKind::OutOfRange,
+                    "1 to 100 characters",
+                )
+                .into());
+            }
+            if b.password.chars().count() < 12 {
+                return Err(FieldError::new(
+                    "password",
+                    FieldErrorKind::OutOfRange,
+                    "at least 12 characters",
+                )
+                .into());
+            }
+            let role = Role::parse(&b.role)
+                .ok_or_else(|| FieldError::new("role", FieldErrorKind::Unknown, "not a role"))?;
+            let enterprise = match (role.is_tenant_bound(), b.enterprise) {
+                (true, Some(e)) => {
+                    let code = credit_code("enterprise", &e)?;
+                    if st.store.enterprise(code.as_str()).await?.is_none() {
+                        return Err(FieldError::new(
+                            "enterprise",
+                            FieldErrorKind::Unknown,
+                            "not in the registry",
+                        )
+                        .into());
+                    }
+                    Some(code.as_str().to_owned())
+                }
+                (true, None) => {
+                    return Err(FieldError::new(
+                        "enterprise",
+                        FieldErrorKind::Missing,
+                        "this role acts for one enterprise",
+                    )
+                    .into());
+                }
+                (false, Some(_)) => {
+                    return Err(FieldError::new(
+                        "enterprise",
+                        FieldErrorKind::Inconsistent,
+                        "this role is not bound to an enterprise",
+                    )
+                    .into());
+                }
+                (false, None) => None,
+            };
+            let user = User {
+                id: uuid::Uuid::now_v7().to_string(),
+                username: b.username.trim().to_owned(),
+                role: role.as_str().to_owned(),
+                enterprise,
+            };
+            let hash = hash_password(&b.password)?;
+            st.store
+                .create_user(&user, &hash, &c.user.id, now_ms())
+                .await?;
+            let _ = idem;
+            Ok((StatusCode::CREATED, json!({ "user": user })))
+        },
+    )
+    .await
+}
+
+// ----- enterprise registry --------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnterpriseBody {
+    name: String,
+    #[serde(default)]
+    beneficiary: bool,
+    #[serde(default)]
+    encouraged_industry_filed: bool,
+    #[serde(default)]
+    encouraged_revenue_share: Option<String>,
+    #[serde(default = "general")]
+    credit_class: String,
+}
+
+fn general() -> String {
+    "general".to_owned()
+}
+
+const CREDIT_CLASSES: [&str; 5] = [
+    "advanced_certified",
+    "certified",
+    "general",
+    "dishonest",
+    "seriously_dishonest",
+];
+
+async fn put_enterprise(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = caller.require(&[Role::Administrator, Role::CustomsOfficer]) {
+        return e.into_response();
+    }
+    let st = state.clone();
+    let actor = caller.user.id.clone();
+    let path = format!("PUT /api/v1/enterprises/{code}");
+    let payload = body.clone();
+    idempotent(
+        &state,
+        &caller,
+        &headers,
+        &path,
+        &body,
+        |_idem| async move {
+            let code = credit_code("credit_code", &code)?;
+            let b: EnterpriseBody = parse_body(&payload)?;
+            if b.name.trim().is_empty() || b.name.len() > 300 {
+                return Err(FieldError::new(
+                    "name",
+                    FieldErrorKind::OutOfRange,
+                    "1 to 300 characters",
+                )
+                .into());
+            }
+            if !CREDIT_CLASSES.contains(&b.credit_class.as_str()) {
+                return Err(FieldError::new(
+                    "credit_class",
+                    FieldErrorKind::Unknown,
+                    format!("one of {}", CREDIT_CLASSES.join(", ")),
+                )
+                .into());
+            }
+            if let Some(share) = &b.encouraged_revenue_share {
+                let d =
+                    freeport_core::money::parse_non_negative("encouraged_revenue_share", share)?;
+                if d > Decimal::ONE {
+                    return Err(FieldError::new(
+                        "encouraged_revenue_share",
+                        FieldErrorKind::OutOfRange,
+                        "a share between 0 and 1",
+                    )
+                    .into());
+                }
+            }
+            let e = Enterprise {
+                credit_code: code.as_str().to_owned(),
+                name: b.name.trim().to_owned(),
+                beneficiary: b.beneficiary,
+                encouraged_industry_filed: b.encouraged_industry_filed,
+                encouraged_revenue_share: b.encouraged_revenue_share,
+                credit_class: b.credit_class,
+            };
+            st.store.put_enterprise(&e, &actor, now_ms()).await?;
+            Ok((StatusCode::OK, json!({ "enterprise": e })))
+        },
+    )
+    .await
+}
+
+async fn get_enterprise(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.require_enterprise(&code)?;
+    let e = state
+        .store
+        .enterprise(&code)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))?;
+    Ok(Json(json!({ "enterprise": e })))
+}
+
+async fn list_enterprises(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<Value>> {
+    caller.require(&[Role::Administrator, Role::CustomsOfficer, Role::RiskAnalyst])?;
+    let items = state
+        .store
+        .list_enterprises(page.after.as_deref().unwrap_or(""), limit(&page)?)
+        .await?;
+    let next = items.last().map(|e| e.credit_code.clone());
+    Ok(Json(json!({ "items": items, "next_after": next })))
+}
+
+async fn put_exchange_rate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((currency, day)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = caller.require(&[Role::Administrator, Role::CustomsOfficer]) {
+        return e.into_response();
+    }
+    let st = state.clone();
+    let actor = caller.user.id.clone();
+    let path = format!("PUT /api/v1/exchange-rates/{currency}/{day}");
+    let payload = body.clone();
+    idempotent(&state, &caller, &headers, &path, &body, |_idem| async move {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct RateBody {
+            cny_per_unit: String,
+        }
+        let c = Currency::parse(&currency).map_err(|e| FieldError { field: "currency".to_owned(), ..e })?;
+        let d = time::Date::parse(&day, time::macros::format_description!("[year]-[month]-[day]")).map_err(|e| FieldError::new("day", FieldErrorKind::Malformed, e.to_string()))?;
+        let b: RateBody = parse_body(&payload)?;
+        let rate = freeport_core::money::parse_decimal("cny_per_unit", &b.cny_per_unit)?;
+        if rate <= Decimal::ZERO || rate.scale() > 4 {
+            return Err(FieldError::new("cny_per_unit", FieldErrorKind::OutOfRange, "a positive rate with at most 4 decimals (R8.5)").into());
+        }
+        st.store.put_exchange_rate(c.as_str(), &d.to_string(), &rate.to_string(), &actor, now_ms()).await?;
+        Ok((StatusCode::OK, json!({ "currency": c.as_str(), "day": d.to_string(), "cny_per_unit": rate.to_string() })))
+    })
+    .await
+}
+
+// ----- deciding -------------------------------------------------------------------------------
+
+/// The state a decision reads, from the store: the parties' standing, the declarant's account book,
+/// and the exchange rate of the rate day.
+async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<Snapshot> {
+    let mut snapshot = Snapshot {
+        enforce_balances: true,
+        ..Snapshot::default()
+    };
+    let mut parties = vec![d.declarant];
+    if let Some(Counterparty::Enterprise(c)) = &d.counterparty {
+        parties.push(*c);
+    }
+    for code in parties {
+        if let Some(e) = state.store.enterprise(code.as_str()).await? {
+            let mut locks = Vec::new();
+            for w in state.store.waiver_locks(code.as_str()).await? {
+                let parse = |s: &str| {
+                    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+                        .ok()
+                };
+                if let (Some(first), Some(last)) = (parse(&w.first_day), parse(&w.last_day)) {
+                    locks.push(WaiverLock {
+                        kind_prefix: w.kind_prefix,
+                        range: DayRange { first, last },
+                    });
+                }
+            }
+            let share = e
+                .encouraged_revenue_share
+                .as_deref()
+                .and_then(|s| s.parse::<Decimal>().ok());
+            snapshot.enterprises.insert(
+                code,
+                EnterpriseStanding {
+                    beneficiary: e.beneficiary,
+                    encouraged_industry_filed: e.encouraged_industry_filed,
+                    encouraged_revenue_share: share,
+                    waiver_locks: locks,
+                },
+            );
+        }
+    }
+    for b in state.store.balances(d.declarant.as_str()).await? {
+        let (Ok(hs_code), Ok(unit)) = (
+            HsCode::parse_shape("hs_code", &b.hs_code),
+            Unit::parse("unit", &b.unit),
+        ) else {
+            continue;
+        };
+        snapshot.balances.insert(
+            BalanceKey {
+                enterprise: d.declarant,
+                hs_code,
+                unit,
+            },
+            Decimal::new(b.quantity_milli, 3),
+        );
+    }
+    if d.currency != Currency::CNY {
+        if let Some(v) = state.pack.version_on(d.declared_on) {
+            let day = customs_rate_date(d.declared_on, &v.holidays);
+            if let Some(rate) = state
+                .store
+                .exchange_rate(d.currency.as_str(), &day.to_string())
+                .await?
+            {
+                if let Ok(r) = rate.parse::<Decimal>() {
+                    snapshot.exchange_rates.insert(day, d.currency, r);
+                }
+            }
+        }
+    }
+    Ok(snapshot)
+}
+
+fn decide<'p>(
+    state: &'p AppState,
+    d: &Declaration,
+    snapshot: &Snapshot,
+) -> ApiResult<Decision<'p>> {
+    freeport_core::decide(d, &state.pack, snapshot).map_err(|e| {
+        FieldError {
+            field: format!("declaration.{}", e.field),
+            ..e
+        }
+        .into()
+    })
+}
+
+fn movement_name(m: freeport_core::decision::Movement) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The decision's postings as store rows: quantities in thousandths, which must be whole.
+fn postings_of(decision: &Decision<'_>) -> ApiResult<Vec<NewPosting>> {
+    decision
+        .postings
+        .iter()
+        .map(|p| {
+            let milli = p.quantity.value * Decimal::ONE_THOUSAND;
+            if milli.fract() != Decimal::ZERO {
+                return Err(FieldError::new(
+                    format!("declaration.lines[{}].quantities[0].value", p.line),
+                    FieldErrorKind::OutOfRange,
+                    "account-book quantities have at most three decimals",
+                )
+                .into());
+            }
+            let quantity_milli = i64::try_from(milli).map_err(|_| {
+                ApiError::from(FieldError::new(
+                    format!("declaration.lines[{}].quantities[0].value", p.line),
+                    FieldErrorKind::OutOfRange,
+                    "too large",
+                ))
+            })?;
+            Ok(NewPosting {
+                enterprise: p.enterprise.as_str().to_owned(),
+                hs_code: p.hs_code.as_str().to_owned(),
+                unit: p.quantity.unit.code().to_owned(),
+                quantity_milli,
+                value_fen: p.value.fen(),
+                movement: movement_name(p.movement),
+                line: i64::try_from(p.line).ok(),
+                note: String::new(),
+            })
+        })
+        .collect()
+}
+
+fn reversals(rows: &[PostingRow]) -> Vec<NewPosting> {
+    rows.iter()
+        .map(|r| NewPosting {
+            enterprise: r.enterprise.clone(),
+            hs_code: r.hs_code.clone(),
+            unit: r.unit.clone(),
+            quantity_milli: -r.quantity_milli,
+            value_fen: -r.value_fen,
+            movement: "reversal".to_owned(),
+            line: r.line,
+            note: format!("reverses posting {}", r.id),
+        })
+        .collect()
+}
+
+fn status_after(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Accepted => "decided",
+        Outcome::Rejected => "rejected",
+        Outcome::NotRequired => "not_required",
+    }
+}
+
+async fn quote(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let _ = caller;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct QuoteBody {
+        declaration: DeclarationDto,
+        #[serde(default)]
+        snapshot: Option<SnapshotDto>,
+    }
+    let b: QuoteBody = parse_body(&body)?;
+    let d = b.declaration.into_domain(&state.pack.nomenclature)?;
+    // A quote decides against the store's snapshot unless the caller supplies one (what-if).
+    let snapshot = match b.snapshot {
+        Some(s) => s.into_domain()?,
+        None => snapshot_for(&state, &d).await?,
+    };
+    let decision = decide(&state, &d, &snapshot)?;
+    Ok(Json(json!({ "decision": decision })))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = caller.require(&[Role::EnterpriseUser]) {
+        return e.into_response();
+    }
+    let st = state.clone();
+    let c = caller.clone();
+    let payload = body.clone();
+    idempotent(
+        &state,
+        &caller,
+        &headers,
+        "POST /api/v1/declarations",
+        &body,
+        |idem| async move {
+            let dto: DeclarationDto = parse_body(&payload)?;
+            let d = dto.into_domain(&st.pack.nomenclature)?;
+            if c.user.enterprise.as_deref() != Some(d.declarant.as_str()) {
+                return Err(ApiError::new(
+                    Code::Forbidden,
+                    "an enterprise user declares for its own enterprise only",
+                ));
+            }
+            if st.store.enterprise(d.declarant.as_str()).await?.is_none() {
+                return Err(FieldError::new(
+                    "declaration.declarant",
+                    FieldErrorKind::Unknown,
+                    "not in the enterprise registry",
+                )
+                .into());
+            }
+            let snapshot = snapshot_for(&st, &d).await?;
+            let decision = decide(&st, &d, &snapshot)?;
+            let postings = postings_of(&decision)?;
+            let id = uuid::Uuid::now_v7().to_string();
+            let status = status_after(decision.outcome);
+            let decision_json = serde_json::to_value(&decision)
+                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
+            let response =
+                json!({ "id": id, "status": status, "revision": 1, "decision": decision_json });
+            let waiver_locks = decision
+                .effects
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::WaiverLock {
+                        enterprise,
+                        kind_prefix,
+                        range,
+                        ..
+                    } => Some(NewWaiverLock {
+                        enterprise: enterprise.as_str().to_owned(),
+                        kind_prefix: kind_prefix.clone(),
+                        first_day: range.first.to_string(),
+                        last_day: range.last.to_string(),
+                    }),
+                    Effect::LedgerEntryDue { .. } => None,
+                })
+                .collect();
+            let outcome = serde_json::to_value(decision.outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let record = NewDeclaration {
+                id: id.clone(),
+                enterprise: d.declarant.as_str().to_owned(),
+                reference: d.id.clone(),
+                flow: serde_json::to_value(d.flow)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                status: status.to_owned(),
+                declared_on: d.declared_on.to_string(),
+                pack_version: decision.pack.id.clone(),
+                outcome,
+                payable_total_fen: decision.totals.payable_total.fen(),
+                request_json: String::from_utf8_lossy(&payload).into_owned(),
+                decision_json: decision_json.to_string(),
+                postings,
+                waiver_locks,
+                actor: c.user.id.clone(),
+                event_topic: "declaration.decided".to_owned(),
+                event_payload:
+                    json!({ "id": id, "enterprise": d.declarant.as_str(), "status": status })
+                        .to_string(),
+                idempotency: Some(idem.record(StatusCode::CREATED, &response)),
+                now_ms: now_ms(),
+            };
+            st.store.commit_declaration(&record).await?;
+            Ok((StatusCode::CREATED, response))
+        },
+    )
+    .await
+}
+
+fn declaration_view(row: &freeport_store::DeclarationRow) -> Value {
+    json!({
+        "id": row.id,
+        "enterprise": row.enterprise,
+        "reference": row.reference,
+        "flow": row.flow,
+        "status": row.status,
+        "revision": row.revision,
+        "declared_on": row.declared_on,
+        "pack_version": row.pack_version,
+        "outcome": row.outcome,
+        "payable_total_fen": row.payable_total_fen,
+        "decision": serde_json::from_str::<Value>(&row.decision_json).unwrap_or(Value::Null),
+        "created_at_ms": row.created_at_ms,
+        "updated_at_ms": row.updated_at_ms,
+    })
+}
+
+async fn visible_declaration(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<freeport_store::DeclarationRow> {
+    let row = state
+        .store
+        .declaration(id)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))?;
+    caller.require_enterprise(&row.enterprise)?;
+    Ok(row)
+}
+
+async fn get_declaration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    let row = visible_declaration(&state, &caller, &id).await?;
+    let events = state.store.declaration_events(&id).await?;
+    let mut view = declaration_view(&row);
+    view["events"] = json!(events);
+    Ok(Json(view))
+}
+
+async fn list_declarations(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<Value>> {
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    let enterprise = if caller.role == Role::EnterpriseUser {
+        caller.user.enterprise.clone()
+    } else {
+        None
+    };
+    let rows = state
+        .store
+        .list_declarations(
+            enterprise.as_deref(),
+            page.after.as_deref().unwrap_or(""),
+            limit(&page)?,
+        )
+        .await?;
+    let next = rows.last().map(|r| r.id.clone());
+    Ok(Json(
+        json!({ "items": rows.iter().map(declaration_view).collect::<Vec<_>>(), "next_after": next }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    to: String,
+    #[serde(default)]
+    note: String,
+    revision: i64,
+}
+
+/// The officer's transitions: from → allowed targets.
+fn allowed_officer_transition(from: &str, to: &str) -> bool {
+    matches!(
+        (from, to),
+        ("decided", "released" | "under_inspection" | "held")
+            | ("under_inspection", "held")
+            | ("held", "released" | "closed")
+            | ("released", "closed")
+    )
+}
+
+async fn transition_response(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    from: Vec<String>,
+    to: &str,
+    revision: i64,
+    note: String,
+    replace: Option<(String, String, String, i64)>,
+    postings: Vec<NewPosting>,
+    idem: &crate::Idempotency,
+) -> ApiResult<(StatusCode, Value)> {
+    let row = state
+        .store
+        .declaration(id)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))?;
+    // The response is known before the commit: the new status at the next revision.
+    let mut view = declaration_view(&row);
+    view["status"] = json!(to);
+    view["revision"] = json!(revision + 1);
+    if let Some((_, decision_json, outcome, payable)) = &replace {
+        view["decision"] = serde_json::from_str(decision_json).unwrap_or(Value::Null);
+        view["outcome"] = json!(outcome);
+        view["payable_total_fen"] = json!(payable);
+    }
+    let t = Transition {
+        declaration_id: id.to_owned(),
+        from,
+        to: to.to_owned(),
+        expected_revision: revision,
+        actor: caller.user.id.clone(),
+        note,
+        replace,
+        postings,
+        event_topic: "declaration.status".to_owned(),
+        event_payload: json!({ "id": id, "enterprise": row.enterprise, "status": to }).to_string(),
+        idempotency: None,
+        now_ms: now_ms(),
+    };
+    let t = Transition {
+        idempotency: Some(idem.record(StatusCode::OK, &view)),
+        ..t
+    };
+    let updated = state.store.transition(&t).await?;
+    view["updated_at_ms"] = json!(updated.updated_at_ms);
+    Ok((StatusCode::OK, view))
+}
+
+async fn change_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = caller.require(&[Role::CustomsOfficer]) {
+        return e.into_response();
+    }
+    let (st, c) = (state.clone(), caller.clone());
+    let path = format!("POST /api/v1/declarations/{id}/status");
+    let payload = body.clone();
+    idempotent(&state, &caller, &headers, &path, &body, |idem| async move {
+        let b: StatusBody = parse_body(&payload)?;
+        let row = visible_declaration(&st, &c, &id).await?;
+        if !allowed_officer_transition(&row.status, &b.to) {
+            return Err(ApiError::new(
+                Code::InvalidTransition,
+                format!("a declaration {} cannot become {}", row.status, b.to),
+            ));
+        }
+        transition_response(
+            &st,
+            &c,
+            &id,
+            vec![row.status.clone()],
+            &b.to,
+            b.revision,
+            b.note,
+            None,
+            vec![],
+            &idem,
+        )
+        .await
+    })
+    .await
+}
+
+async fn inspection_result(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = caller.require(&[Role::CustomsOfficer]) {
+        return e.into_response();
+    }
+    let (st, c) = (state.clone(), caller.clone());
+    let path = format!("POST /api/v1/declarations/{id}/inspection-result");
+    let payload = body.clone();
+    idempotent(&state, &caller, &headers, &path, &body, |idem| async move {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Inspection {
+            result: String,
+            #[serde(default)]
+            note: String,
+            revision: i64,
+        }
+        let b: Inspection = parse_body(&payload)?;
+        let to = match b.result.as_str() {
+            "compliant" => "released",
+            "violation" => "held",
+            _ => {
+                return Err(FieldError::new(
+                    "result",
+                    FieldErrorKind::Unknown,
+                    "compliant or violation",
+                )
+                .into());
+            }
+        };
+        let row = visible_declaration(&st, &c, &id).await?;
+        if row.status != "under_inspection" {
+            return Err(ApiError::new(
+                Code::InvalidTransition,
+                format!("a declaration {} has no inspection to record", row.status),
+            ));
+        }
+        let note = format!("inspection {}: {}", b.result, b.note);
+        transition_response(
+            &st,
+            &c,
+            &id,
+            vec!["under_inspection".to_owned()],
+            to,
+            b.revision,
+            note,
+            None,
+            vec![],
+            &idem,
+        )
+        .await
+    })
+    .await
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = caller.require(&[Role::EnterpriseUser]) {
+        return e.into_response();
+    }
+    let (st, c) = (state.clone(), caller.clone());
+    let path = format!("POST /api/v1/declarations/{id}/cancel");
+    let payload = body.clone();
+    idempotent(&state, &caller, &headers, &path, &body, |idem| async move {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct CancelBody {
+            revision: i64,
+            #[serde(default)]
+            note: String,
+        }
+        let b: CancelBody = parse_body(&payload)?;
+        let row = visible_declaration(&st, &c, &id).await?;
+        if !matches!(row.status.as_str(), "decided" | "held") {
+            return Err(ApiError::new(
+                Code::InvalidTransition,
+                format!("a declaration {} cannot be cancelled", row.status),
+            ));
+        }
+        // Cancelling undoes the book: each posting is reversed in the same transaction.
+        let postings = reversals(&st.store.declaration_postings(&id).await?);
+        transition_response(
+            &st,
+            &c,
+            &id,
+            vec!["decided".to_owned(), "held".to_owned()],
+            "cancelled",
+            b.revision,
+            b.note,
+            None,
+            postings,
+            &idem,
+        )
+        .await
+    })
+    .await
+}
+
+async fn amend(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = caller.require(&[Role::EnterpriseUser]) {
+        return e.into_response();
+    }
+    let (st, c) = (state.clone(), caller.clone());
+    let path = format!("POST /api/v1/declarations/{id}/amend");
+    let payload = body.clone();
+    idempotent(&state, &caller, &headers, &path, &body, |idem| async move {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct AmendBody {
+            revision: i64,
+            declaration: DeclarationDto,
+        }
+        let b: AmendBody = parse_body(&payload)?;
+        let row = visible_declaration(&st, &c, &id).await?;
+        if row.status != "decided" {
+            return Err(ApiError::new(
+                Code::InvalidTransition,
+                format!("a declaration {} cannot be amended", row.status),
+            ));
+        }
+        let d = b.declaration.into_domain(&st.pack.nomenclature)?;
+        if d.declarant.as_str() != row.enterprise {
+            return Err(FieldError::new(
+                "declaration.declarant",
+                FieldErrorKind::Inconsistent,
+                "an amendment keeps the declarant",
+            )
+            .into());
+        }
+        // Decide against the book as it would be without this declaration's own postings.
+        let old = st.store.declaration_postings(&id).await?;
+        let mut snapshot = snapshot_for(&st, &d).await?;
+        for p in &old {
+            if let (Ok(hs_code), Ok(unit), Ok(code)) = (
+                HsCode::parse_shape("hs", &p.hs_code),
+                Unit::parse("unit", &p.unit),
+                CreditCode::parse(&p.enterprise),
+            ) {
+                if code == d.declarant {
+                    *snapshot
+                        .balances
+                        .entry(BalanceKey {
+                            enterprise: code,
+                            hs_code,
+                            unit,
+                        })
+                        .or_default() -= Decimal::new(p.quantity_milli, 3);
+                }
+            }
+        }
+        let decision = decide(&st, &d, &snapshot)?;
+        let mut postings = reversals(&old);
+        postings.extend(postings_of(&decision)?);
+        let decision_json = serde_json::to_value(&decision)
+            .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
+            .to_string();
+        let outcome = serde_json::to_value(decision.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let to = status_after(decision.outcome);
+        let replace = Some((
+            json!({ "declaration_json": String::from_utf8_lossy(&payload) }).to_string(),
+            decision_json,
+            outcome,
+            decision.totals.payable_total.fen(),
+        ));
+        transition_response(
+            &st,
+            &c,
+            &id,
+            vec!["decided".to_owned()],
+            to,
+            b.revision,
+            "amended".to_owned(),
+            replace,
+            postings,
+            &idem,
+        )
+        .await
+    })
+    .await
+}
+
+// ----- account books ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostingPage {
+    #[serde(default)]
+    after: Option<i64>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+fn quantity_text(milli: i64) -> String {
+    Decimal::new(milli, 3).normalize().to_string()
+}
+
+async fn account_book(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(page): Query<PostingPage>,
+) -> ApiResult<Json<Value>> {
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    caller.require_enterprise(&code)?;
+    let limit = limit(&Page {
+        after: None,
+        limit: page.limit,
+    })?;
+    let balances = state.store.balances(&code).await?;
+    let postings = state
+        .store
+        .postings(&code, page.after.unwrap_or(0), limit)
+        .await?;
+    let next = postings.last().map(|p| p.id);
+    Ok(Json(json!({
+        "enterprise": code,
+        "balances": balances.iter().map(|b| json!({ "hs_code": b.hs_code, "unit": b.unit, "quantity": quantity_text(b.quantity_milli) })).collect::<Vec<_>>(),
+        "postings": postings.iter().map(|p| json!({ "id": p.id, "hs_code": p.hs_code, "unit": p.unit, "quantity": quantity_text(p.quantity_milli), "value": freeport_core::money::Cny::from_fen(p.value_fen).to_string(), "movement": p.movement, "declaration_id": p.declaration_id, "line": p.line, "note": p.note, "at_ms": p.at_ms })).collect::<Vec<_>>(),
+        "next_after": next,
+    })))
+}
+
+async fn account_book_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Response> {
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    caller.require_enterprise(&code)?;
+    let mut out = String::from(
+        "posting_id,at_ms,hs_code,unit,quantity,value_cny,movement,declaration_id,line,note\n",
+    );
+    let mut after = 0;
+    // Bounded: 1000 pages of 1000 postings; beyond that, page through the JSON endpoint.
+    for _ in 0..1000 {
+        let page = state.store.postings(&code, after, MAX_PAGE).await?;
+        for p in &page {
+            let note = p.note.replace('"', "\"\"");
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},\"{note}\"\n",
+                p.id,
+                p.at_ms,
+                p.hs_code,
+                p.unit,
+                quantity_text(p.quantity_milli),
+                freeport_core::money::Cny::from_fen(p.value_fen),
+                p.movement,
+                p.declaration_id.as_deref().unwrap_or(""),
+                p.line.map(|l| l.to_string()).unwrap_or_default()
+            ));
+        }
+        match page.last() {
+            Some(p) if page.len() as i64 == MAX_PAGE => after = p.id,
+            _ => break,
+        }
+    }
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
+}
+
+async fn adjust_account_book(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = caller.require(&[Role::CustomsOfficer]) {
+        return e.into_response();
+    }
+    let (st, c) = (state.clone(), caller.clone());
+    let path = format!("POST /api/v1/enterprises/{code}/account-book/adjustments");
+    let payload = body.clone();
+    idempotent(&state, &caller, &headers, &path, &body, |idem| async move {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Item {
+            hs_code: String,
+            unit: String,
+            quantity: String,
+            #[serde(default)]
+            note: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Adjustment {
+            kind: String,
+            items: Vec<Item>,
+        }
+        let code = credit_code("enterprise", &code)?;
+        let b: Adjustment = parse_body(&payload)?;
+        if b.items.is_empty() || b.items.len() > 1000 {
+            return Err(FieldError::new("items", FieldErrorKind::OutOfRange, "1 to 1000 items").into());
+        }
+        let balances = st.store.balances(code.as_str()).await?;
+        let mut postings = Vec::new();
+        let mut report = Vec::new();
+        for (i, item) in b.items.iter().enumerate() {
+            let hs = HsCode::parse(&format!("items[{i}].hs_code"), &item.hs_code, &st.pack.nomenclature)?;
+            let unit = Unit::parse(&format!("items[{i}].unit"), &item.unit)?;
+            let qty = freeport_core::money::parse_non_negative(&format!("items[{i}].quantity"), &item.quantity)? * Decimal::ONE_THOUSAND;
+            if qty.fract() != Decimal::ZERO {
+                return Err(FieldError::new(format!("items[{i}].quantity"), FieldErrorKind::OutOfRange, "at most three decimals").into());
+            }
+            let qty = i64::try_from(qty).map_err(|_| ApiError::from(FieldError::new(format!("items[{i}].quantity"), FieldErrorKind::OutOfRange, "too large")))?;
+            let booked = balances.iter().find(|x| x.hs_code == hs.as_str() && x.unit == unit.code()).map_or(0, |x| x.quantity_milli);
+            let delta = match b.kind.as_str() {
+                // A stock-take posts counted minus booked; a write-off removes the stated quantity.
+                "stock_take" => qty - booked,
+                "write_off" => -qty,
+                _ => return Err(FieldError::new("kind", FieldErrorKind::Unknown, "stock_take or write_off").into()),
+            };
+            report.push(json!({ "hs_code": hs.as_str(), "unit": unit.code(), "booked": quantity_text(booked), "adjustment": quantity_text(delta) }));
+            if delta != 0 {
+                postings.push(NewPosting { enterprise: code.as_str().to_owned(), hs_code: hs.as_str().to_owned(), unit: unit.code().to_owned(), quantity_milli: delta, value_fen: 0, movement: b.kind.clone(), line: None, note: item.note.clone() });
+            }
+        }
+        let response = json!({ "kind": b.kind, "items": report });
+        st.store.adjust(&postings, &c.user.id, &format!("account_book.{}", b.kind), Some(&idem.record(StatusCode::OK, &response)), now_ms()).await?;
+        Ok((StatusCode::OK, response))
+    })
+    .await
+}
+
+// ----- audit -----------------------------------------------------------------------------------
+
+async fn verify_audit(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require(&[Role::Administrator])?;
+    let report = state.store.verify_audit().await?;
+    Ok(Json(json!(report)))
+}

@@ -1,0 +1,275 @@
+//! Freeport's persistence: SQLite (the embedded default) and PostgreSQL (production) from one code
+//! base, through sqlx's `Any` driver and SQL both dialects accept.
+//!
+//! One transaction per decision: the declaration with its decision, the account-book postings and
+//! balances, waiver locks, the audit entry, the outbox event and the idempotency record commit
+//! together or not at all. This is the only crate that contains SQL.
+
+#![forbid(unsafe_code)]
+
+mod audit;
+
+use std::sync::Arc;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use tokio::sync::Mutex;
+
+pub use audit::AuditReport;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// The paired assertion behind the core's balance check: a concurrent outflow got there first.
+    #[error(
+        "account book of {enterprise} holds less {hs_code} ({unit}) than the posting takes out"
+    )]
+    InsufficientBalance {
+        enterprise: String,
+        hs_code: String,
+        unit: String,
+    },
+    /// Another request with the same idempotency key committed first; its stored result stands.
+    #[error("idempotency key {0} is already used")]
+    IdempotencyKeyTaken(String),
+    /// A state change lost a race (the declaration changed since it was read) or a key was reused.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store. Cheap to clone: it shares one pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite allows one writer at a time, and a deferred transaction that upgrades to a write lock
+    /// can fail at once with SQLITE_BUSY instead of waiting. Writers queue here instead; PostgreSQL
+    /// needs no gate (its row locks and conditional updates serialise what must be serial).
+    write_gate: Option<Arc<Mutex<()>>>,
+    audit_key: Arc<Vec<u8>>,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Store {
+    /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://user@host/db`) with at most
+    /// `max_connections` connections. The audit key keys the audit chain's HMAC.
+    pub async fn connect(url: &str, max_connections: u32, audit_key: &[u8]) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let mut options = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(std::time::Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the writer; the busy timeout absorbs checkpoints;
+                    // foreign keys are off by default in SQLite.
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA foreign_keys = ON")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            });
+        }
+        let url = if backend == Backend::Sqlite && !url.contains("mode=") {
+            format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
+        } else {
+            url.to_owned()
+        };
+        let pool = options.connect(&url).await?;
+        Ok(Store {
+            pool,
+            backend,
+            write_gate: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            audit_key: Arc::new(audit_key.to_vec()),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies the backend's migrations (append-only files under `migrations/<backend>/`).
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_gate {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+pub mod records;
+pub use records::*;
+
+/// Appends an audit entry inside `tx`, chaining it to the head.
+pub(crate) async fn append_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key: &[u8],
+    at_ms: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    payload: &str,
+) -> Result<()> {
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut **tx)
+        .await?;
+    let seq: i64 = head.try_get("seq")?;
+    let prev: String = head.try_get("hash")?;
+    let hash = audit::entry_hash(key, &prev, seq, at_ms, actor, action, subject, payload);
+    sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, subject, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(seq)
+        .bind(at_ms)
+        .bind(actor)
+        .bind(action)
+        .bind(subject)
+        .bind(payload)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Recomputes the whole chain: any edited, inserted or deleted entry shows as a break.
+    pub async fn verify_audit(&self) -> Result<AuditReport> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
+        let rows = sqlx::query("SELECT seq, at_ms, actor, action, subject, payload, prev_hash, hash FROM audit_log ORDER BY seq").fetch_all(&self.pool).await?;
+        let mut prev = "genesis".to_owned();
+        let mut expected_seq = 1i64;
+        let mut count = 0i64;
+        let broken = |problem: String, entries: i64| {
+            Ok(AuditReport {
+                entries,
+                intact: false,
+                problem: Some(problem),
+            })
+        };
+        for row in &rows {
+            count += 1;
+            let seq: i64 = row.try_get("seq")?;
+            if seq != expected_seq {
+                return broken(
+                    format!("entry {expected_seq} is missing (found {seq} next)"),
+                    count,
+                );
+            }
+            let stored_prev: String = row.try_get("prev_hash")?;
+            if stored_prev != prev {
+                return broken(
+                    format!("entry {seq} does not follow entry {}", seq - 1),
+                    count,
+                );
+            }
+            let (at_ms, actor, action, subject, payload): (i64, String, String, String, String) = (
+                row.try_get("at_ms")?,
+                row.try_get("actor")?,
+                row.try_get("action")?,
+                row.try_get("subject")?,
+                row.try_get("payload")?,
+            );
+            let hash = audit::entry_hash(
+                &self.audit_key,
+                &prev,
+                seq,
+                at_ms,
+                &actor,
+                &action,
+                &subject,
+                &payload,
+            );
+            let stored: String = row.try_get("hash")?;
+            if stored != hash {
+                return broken(
+                    format!("entry {seq} was altered: its content does not match its hash"),
+                    count,
+                );
+            }
+            prev = hash;
+            expected_seq += 1;
+        }
+        if head_seq != count || head_hash != prev {
+            return broken(
+                format!(
+                    "the head records {head_seq} entries but the log holds {count}: entries were removed or added at the end"
+                ),
+                count,
+            );
+        }
+        Ok(AuditReport {
+            entries: count,
+            intact: true,
+            problem: None,
+        })
+    }
+}
+
+pub(crate) fn row_i64(row: &AnyRow, column: &str) -> Result<i64> {
+    Ok(row.try_get::<i64, _>(column)?)
+}
+
+pub(crate) fn row_string(row: &AnyRow, column: &str) -> Result<String> {
+    Ok(row.try_get::<String, _>(column)?)
+}
+
+pub(crate) fn row_opt_string(row: &AnyRow, column: &str) -> Result<Option<String>> {
+    Ok(row.try_get::<Option<String>, _>(column)?)
+}
+
+pub use audit::sha256_hex;

@@ -1,0 +1,441 @@
+//! The store's conformance story, run against SQLite on every build and against PostgreSQL
+//! whenever `FREEPORT_TEST_POSTGRES_URL` is set (CI sets it to the machine's PostgreSQL).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use freeport_store::*;
+use sqlx::Row;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, migrated store per test: a new SQLite file, or a new PostgreSQL database.
+async fn stores() -> Vec<(String, Store)> {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let mut out = Vec::new();
+    let dir = std::env::temp_dir().join(format!("freeport-store-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let sqlite = Store::connect(
+        &format!("sqlite://{}", dir.join("t.db").display()),
+        4,
+        b"test-key",
+    )
+    .await
+    .expect("sqlite");
+    sqlite.migrate().await.expect("migrate sqlite");
+    out.push(("sqlite".to_owned(), sqlite));
+    if let Ok(admin) = std::env::var("FREEPORT_TEST_POSTGRES_URL") {
+        let admin_store = Store::connect(&admin, 1, b"x")
+            .await
+            .expect("postgres admin connection");
+        let name = format!("freeport_story_{}_{n}", std::process::id());
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .execute(admin_store.pool())
+        .await
+        .expect("drop");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(admin_store.pool())
+            .await
+            .expect("create database");
+        admin_store.close().await;
+        let url = match admin.rfind('/') {
+            Some(i) => format!("{}/{name}", &admin[..i]),
+            None => panic!("FREEPORT_TEST_POSTGRES_URL must end in /DATABASE"),
+        };
+        let pg = Store::connect(&url, 4, b"test-key")
+            .await
+            .expect("postgres");
+        pg.migrate().await.expect("migrate postgres");
+        out.push(("postgres".to_owned(), pg));
+    } else {
+        eprintln!("note: FREEPORT_TEST_POSTGRES_URL is not set; the story runs on SQLite only");
+    }
+    out
+}
+
+fn enterprise(code: &str) -> Enterprise {
+    Enterprise {
+        credit_code: code.to_owned(),
+        name: format!("Firm {code}"),
+        beneficiary: true,
+        encouraged_industry_filed: false,
+        encouraged_revenue_share: None,
+        credit_class: "general".to_owned(),
+    }
+}
+
+fn posting(e: &str, hs: &str, qty_milli: i64, movement: &str) -> NewPosting {
+    NewPosting {
+        enterprise: e.to_owned(),
+        hs_code: hs.to_owned(),
+        unit: "kg".to_owned(),
+        quantity_milli: qty_milli,
+        value_fen: 100,
+        movement: movement.to_owned(),
+        line: Some(0),
+        note: String::new(),
+    }
+}
+
+fn declaration(id: &str, e: &str, postings: Vec<NewPosting>, key: Option<&str>) -> NewDeclaration {
+    NewDeclaration {
+        id: id.to_owned(),
+        enterprise: e.to_owned(),
+        reference: format!("REF-{id}"),
+        flow: "first_line_import".to_owned(),
+        status: "released".to_owned(),
+        declared_on: "2026-03-02".to_owned(),
+        pack_version: "hainan/2026-02-05".to_owned(),
+        outcome: "accepted".to_owned(),
+        payable_total_fen: 0,
+        request_json: "{}".to_owned(),
+        decision_json: format!("{{\"id\":\"{id}\"}}"),
+        postings,
+        waiver_locks: vec![],
+        actor: "user-1".to_owned(),
+        event_topic: "declaration.decided".to_owned(),
+        event_payload: format!("{{\"id\":\"{id}\"}}"),
+        idempotency: key.map(|k| IdempotencyRecord {
+            user_id: "user-1".to_owned(),
+            key: k.to_owned(),
+            request_sha256: "abc".to_owned(),
+            status: 201,
+            response: format!("{{\"id\":\"{id}\"}}"),
+        }),
+        now_ms: 1_000,
+    }
+}
+
+const A: &str = "91460000MA5T00001F";
+const B: &str = "91460000MA5T00004Q";
+
+#[tokio::test]
+async fn a_decision_commits_everything_or_nothing() {
+    for (backend, store) in stores().await {
+        store
+            .put_enterprise(&enterprise(A), "admin", 1)
+            .await
+            .expect("enterprise");
+        store
+            .commit_declaration(&declaration(
+                "d1",
+                A,
+                vec![posting(A, "02023000", 1_000_000, "first_line_entry")],
+                Some("k1"),
+            ))
+            .await
+            .expect("commit");
+        assert_eq!(
+            store.balances(A).await.expect("balances"),
+            vec![Balance {
+                hs_code: "02023000".into(),
+                unit: "kg".into(),
+                quantity_milli: 1_000_000
+            }],
+            "{backend}"
+        );
+
+        // An outflow beyond the book fails, and nothing of that declaration is left behind.
+        let too_much = declaration(
+            "d2",
+            A,
+            vec![posting(A, "02023000", -1_500_000, "second_line_exit")],
+            Some("k2"),
+        );
+        assert!(
+            matches!(
+                store.commit_declaration(&too_much).await,
+                Err(StoreError::InsufficientBalance { .. })
+            ),
+            "{backend}"
+        );
+        assert!(
+            store.declaration("d2").await.expect("read").is_none(),
+            "{backend}: no declaration row"
+        );
+        assert!(
+            store
+                .idempotent_result("user-1", "k2")
+                .await
+                .expect("read")
+                .is_none(),
+            "{backend}: no idempotency record"
+        );
+        assert_eq!(
+            store.balances(A).await.expect("balances")[0].quantity_milli,
+            1_000_000,
+            "{backend}"
+        );
+        let postings = store.postings(A, 0, 100).await.expect("postings");
+        assert_eq!(
+            postings.len(),
+            1,
+            "{backend}: the failed posting rolled back"
+        );
+
+        // An outflow within the book commits; the balance is the sum of the postings.
+        store
+            .commit_declaration(&declaration(
+                "d3",
+                A,
+                vec![posting(A, "02023000", -400_000, "second_line_exit")],
+                Some("k3"),
+            ))
+            .await
+            .expect("commit");
+        let sum: i64 = store
+            .postings(A, 0, 100)
+            .await
+            .expect("postings")
+            .iter()
+            .map(|p| p.quantity_milli)
+            .sum();
+        assert_eq!(
+            sum,
+            store.balances(A).await.expect("balances")[0].quantity_milli,
+            "{backend}"
+        );
+        assert_eq!(sum, 600_000, "{backend}");
+
+        // The outbox holds one event per committed decision.
+        assert_eq!(
+            store.unpublished_events(0, 10).await.expect("outbox").len(),
+            2,
+            "{backend}"
+        );
+        assert!(
+            store.verify_audit().await.expect("verify").intact,
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_commits_once() {
+    for (backend, store) in stores().await {
+        store
+            .put_enterprise(&enterprise(A), "admin", 1)
+            .await
+            .expect("enterprise");
+        store
+            .commit_declaration(&declaration("d1", A, vec![], Some("same")))
+            .await
+            .expect("first");
+        let again = store
+            .commit_declaration(&declaration("d9", A, vec![], Some("same")))
+            .await;
+        assert!(
+            matches!(again, Err(StoreError::IdempotencyKeyTaken(_))),
+            "{backend}"
+        );
+        assert!(
+            store.declaration("d9").await.expect("read").is_none(),
+            "{backend}"
+        );
+        let stored = store
+            .idempotent_result("user-1", "same")
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(
+            (stored.status, stored.response.as_str()),
+            (201, "{\"id\":\"d1\"}"),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn transitions_are_conditional_on_status_and_revision() {
+    for (backend, store) in stores().await {
+        store
+            .put_enterprise(&enterprise(A), "admin", 1)
+            .await
+            .expect("enterprise");
+        store
+            .commit_declaration(&declaration("d1", A, vec![], None))
+            .await
+            .expect("commit");
+        let t = |to: &str, from: &[&str], rev: i64| Transition {
+            declaration_id: "d1".into(),
+            from: from.iter().map(|s| (*s).to_owned()).collect(),
+            to: to.into(),
+            expected_revision: rev,
+            actor: "officer".into(),
+            note: String::new(),
+            replace: None,
+            postings: vec![],
+            event_topic: "declaration.status".into(),
+            event_payload: "{}".into(),
+            idempotency: None,
+            now_ms: 2_000,
+        };
+        let held = store
+            .transition(&t("held", &["released"], 1))
+            .await
+            .expect("hold");
+        assert_eq!(
+            (held.status.as_str(), held.revision),
+            ("held", 2),
+            "{backend}"
+        );
+        assert!(
+            matches!(
+                store.transition(&t("closed", &["released"], 2)).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{backend}: wrong status"
+        );
+        assert!(
+            matches!(
+                store.transition(&t("closed", &["held"], 1)).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{backend}: stale revision"
+        );
+        assert!(
+            matches!(
+                store
+                    .transition(&Transition {
+                        declaration_id: "nope".into(),
+                        ..t("held", &["released"], 1)
+                    })
+                    .await,
+                Err(StoreError::NotFound(_))
+            ),
+            "{backend}"
+        );
+        let events = store.declaration_events("d1").await.expect("events");
+        assert_eq!(
+            events.iter().map(|e| e.status.as_str()).collect::<Vec<_>>(),
+            vec!["released", "held"],
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_detects_edits_deletions_and_insertions() {
+    for (backend, store) in stores().await {
+        store
+            .put_enterprise(&enterprise(A), "admin", 1)
+            .await
+            .expect("a");
+        store
+            .put_enterprise(&enterprise(B), "admin", 2)
+            .await
+            .expect("b");
+        store
+            .commit_declaration(&declaration("d1", A, vec![], None))
+            .await
+            .expect("d1");
+        store
+            .commit_declaration(&declaration("d2", B, vec![], None))
+            .await
+            .expect("d2");
+        let report = store.verify_audit().await.expect("verify");
+        assert_eq!((report.entries, report.intact), (4, true), "{backend}");
+
+        let pool = store.pool();
+        // Edit: change who did something.
+        sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2")
+            .execute(pool)
+            .await
+            .expect("edit");
+        let r = store.verify_audit().await.expect("verify");
+        assert!(
+            !r.intact && r.problem.as_deref().is_some_and(|p| p.contains("entry 2")),
+            "{backend}: edit detected: {r:?}"
+        );
+        sqlx::query("UPDATE audit_log SET actor = 'admin' WHERE seq = 2")
+            .execute(pool)
+            .await
+            .expect("undo");
+        assert!(
+            store.verify_audit().await.expect("verify").intact,
+            "{backend}: restored"
+        );
+
+        // Delete the newest entry: the head gives it away.
+        let last = sqlx::query("SELECT seq, at_ms, actor, action, subject, payload, prev_hash, hash FROM audit_log WHERE seq = 4").fetch_one(pool).await.expect("row");
+        sqlx::query("DELETE FROM audit_log WHERE seq = 4")
+            .execute(pool)
+            .await
+            .expect("delete");
+        assert!(
+            !store.verify_audit().await.expect("verify").intact,
+            "{backend}: deletion at the end detected"
+        );
+        // Delete one in the middle.
+        sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+            .execute(pool)
+            .await
+            .expect("delete");
+        assert!(
+            !store.verify_audit().await.expect("verify").intact,
+            "{backend}: deletion in the middle detected"
+        );
+
+        // Insert a forged entry at the end with a plausible (but unkeyed) hash.
+        let prev: String = last.try_get("prev_hash").expect("prev");
+        sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, subject, payload, prev_hash, hash) VALUES (5, 9, 'forger', 'x', 'y', 'z', $1, $2)")
+            .bind(&prev)
+            .bind(sha256_hex(b"forged"))
+            .execute(pool)
+            .await
+            .expect("insert");
+        assert!(
+            !store.verify_audit().await.expect("verify").intact,
+            "{backend}: insertion detected"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_outflows_never_overdraw_a_book() {
+    for (backend, store) in stores().await {
+        store
+            .put_enterprise(&enterprise(A), "admin", 1)
+            .await
+            .expect("a");
+        store
+            .commit_declaration(&declaration(
+                "d0",
+                A,
+                vec![posting(A, "84713000", 10_000, "first_line_entry")],
+                None,
+            ))
+            .await
+            .expect("entry");
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                s.commit_declaration(&declaration(
+                    &format!("x{i}"),
+                    A,
+                    vec![posting(A, "84713000", -1_000, "second_line_exit")],
+                    None,
+                ))
+                .await
+                .is_ok()
+            }));
+        }
+        let mut committed = 0;
+        for t in tasks {
+            if t.await.expect("join") {
+                committed += 1;
+            }
+        }
+        assert_eq!(
+            committed, 10,
+            "{backend}: exactly the ten units the book held left it"
+        );
+        assert_eq!(
+            store.balances(A).await.expect("balances")[0].quantity_milli,
+            0,
+            "{backend}"
+        );
+    }
+}
