@@ -82,6 +82,13 @@ async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::new(Code::InvalidInput, "the body is not UTF-8"))?;
+    // PostgreSQL text cannot hold NUL, and no customs field needs one: refuse it at the edge.
+    if text.contains('\0') || text.contains("\\u0000") {
+        return Err(ApiError::new(
+            Code::InvalidInput,
+            "NUL characters are not accepted",
+        ));
+    }
     Ok(freeport_api::decode_json(text)?)
 }
 
@@ -375,6 +382,7 @@ async fn get_enterprise(
     caller: Caller,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Value>> {
+    let code = credit_code("credit_code", &code)?.as_str().to_owned();
     caller.require_enterprise(&code)?;
     let e = state
         .store
@@ -490,18 +498,17 @@ async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<Snapshot> 
             Decimal::new(b.quantity_milli, 3),
         );
     }
-    if d.currency != Currency::CNY {
-        if let Some(v) = state.pack.version_on(d.declared_on) {
-            let day = customs_rate_date(d.declared_on, &v.holidays);
-            if let Some(rate) = state
-                .store
-                .exchange_rate(d.currency.as_str(), &day.to_string())
-                .await?
-            {
-                if let Ok(r) = rate.parse::<Decimal>() {
-                    snapshot.exchange_rates.insert(day, d.currency, r);
-                }
-            }
+    if d.currency != Currency::CNY
+        && let Some(v) = state.pack.version_on(d.declared_on)
+    {
+        let day = customs_rate_date(d.declared_on, &v.holidays);
+        if let Some(rate) = state
+            .store
+            .exchange_rate(d.currency.as_str(), &day.to_string())
+            .await?
+            && let Ok(r) = rate.parse::<Decimal>()
+        {
+            snapshot.exchange_rates.insert(day, d.currency, r);
         }
     }
     Ok(snapshot)
@@ -564,19 +571,35 @@ fn postings_of(decision: &Decision<'_>) -> ApiResult<Vec<NewPosting>> {
         .collect()
 }
 
+/// Postings that undo a declaration's effect on the books: one per book entry, netting everything
+/// the declaration posted there (an amended declaration has posted, reversed and posted again).
+/// Entries that come back into a book go first, so no book passes through a negative balance.
 fn reversals(rows: &[PostingRow]) -> Vec<NewPosting> {
-    rows.iter()
-        .map(|r| NewPosting {
-            enterprise: r.enterprise.clone(),
-            hs_code: r.hs_code.clone(),
-            unit: r.unit.clone(),
-            quantity_milli: -r.quantity_milli,
-            value_fen: -r.value_fen,
+    let mut net: std::collections::BTreeMap<(String, String, String), (i64, i64)> =
+        std::collections::BTreeMap::new();
+    for r in rows {
+        let e = net
+            .entry((r.enterprise.clone(), r.hs_code.clone(), r.unit.clone()))
+            .or_default();
+        e.0 += r.quantity_milli;
+        e.1 += r.value_fen;
+    }
+    let mut out: Vec<NewPosting> = net
+        .into_iter()
+        .filter(|(_, (q, _))| *q != 0)
+        .map(|((enterprise, hs_code, unit), (q, v))| NewPosting {
+            enterprise,
+            hs_code,
+            unit,
+            quantity_milli: -q,
+            value_fen: -v,
             movement: "reversal".to_owned(),
-            line: r.line,
-            note: format!("reverses posting {}", r.id),
+            line: None,
+            note: "reverses the declaration's postings".to_owned(),
         })
-        .collect()
+        .collect();
+    out.sort_by_key(|p| std::cmp::Reverse(p.quantity_milli.signum()));
+    out
 }
 
 fn status_after(outcome: Outcome) -> &'static str {
@@ -732,6 +755,9 @@ async fn visible_declaration(
     caller: &Caller,
     id: &str,
 ) -> ApiResult<freeport_store::DeclarationRow> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(ApiError::new(Code::NotFound, "no such resource"));
+    }
     let row = state
         .store
         .declaration(id)
@@ -809,18 +835,31 @@ fn allowed_officer_transition(from: &str, to: &str) -> bool {
     )
 }
 
-async fn transition_response(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
+/// A requested status change, before it is applied.
+struct Change {
     from: Vec<String>,
-    to: &str,
+    to: String,
     revision: i64,
     note: String,
     replace: Option<(String, String, String, i64)>,
     postings: Vec<NewPosting>,
+}
+
+async fn transition_response(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    change: Change,
     idem: &crate::Idempotency,
 ) -> ApiResult<(StatusCode, Value)> {
+    let Change {
+        from,
+        to,
+        revision,
+        note,
+        replace,
+        postings,
+    } = change;
     let row = state
         .store
         .declaration(id)
@@ -838,7 +877,7 @@ async fn transition_response(
     let t = Transition {
         declaration_id: id.to_owned(),
         from,
-        to: to.to_owned(),
+        to: to.clone(),
         expected_revision: revision,
         actor: caller.user.id.clone(),
         note,
@@ -884,12 +923,14 @@ async fn change_status(
             &st,
             &c,
             &id,
-            vec![row.status.clone()],
-            &b.to,
-            b.revision,
-            b.note,
-            None,
-            vec![],
+            Change {
+                from: vec![row.status.clone()],
+                to: b.to.to_string(),
+                revision: b.revision,
+                note: b.note,
+                replace: None,
+                postings: vec![],
+            },
             &idem,
         )
         .await
@@ -944,12 +985,14 @@ async fn inspection_result(
             &st,
             &c,
             &id,
-            vec!["under_inspection".to_owned()],
-            to,
-            b.revision,
-            note,
-            None,
-            vec![],
+            Change {
+                from: vec!["under_inspection".to_owned()],
+                to: (to).to_string(),
+                revision: b.revision,
+                note,
+                replace: None,
+                postings: vec![],
+            },
             &idem,
         )
         .await
@@ -992,12 +1035,14 @@ async fn cancel(
             &st,
             &c,
             &id,
-            vec!["decided".to_owned(), "held".to_owned()],
-            "cancelled",
-            b.revision,
-            b.note,
-            None,
-            postings,
+            Change {
+                from: vec!["decided".to_owned(), "held".to_owned()],
+                to: ("cancelled").to_string(),
+                revision: b.revision,
+                note: b.note,
+                replace: None,
+                postings,
+            },
             &idem,
         )
         .await
@@ -1050,17 +1095,16 @@ async fn amend(
                 HsCode::parse_shape("hs", &p.hs_code),
                 Unit::parse("unit", &p.unit),
                 CreditCode::parse(&p.enterprise),
-            ) {
-                if code == d.declarant {
-                    *snapshot
-                        .balances
-                        .entry(BalanceKey {
-                            enterprise: code,
-                            hs_code,
-                            unit,
-                        })
-                        .or_default() -= Decimal::new(p.quantity_milli, 3);
-                }
+            ) && code == d.declarant
+            {
+                *snapshot
+                    .balances
+                    .entry(BalanceKey {
+                        enterprise: code,
+                        hs_code,
+                        unit,
+                    })
+                    .or_default() -= Decimal::new(p.quantity_milli, 3);
             }
         }
         let decision = decide(&st, &d, &snapshot)?;
@@ -1084,12 +1128,14 @@ async fn amend(
             &st,
             &c,
             &id,
-            vec!["decided".to_owned()],
-            to,
-            b.revision,
-            "amended".to_owned(),
-            replace,
-            postings,
+            Change {
+                from: vec!["decided".to_owned()],
+                to: (to).to_string(),
+                revision: b.revision,
+                note: "amended".to_owned(),
+                replace,
+                postings,
+            },
             &idem,
         )
         .await
@@ -1118,6 +1164,7 @@ async fn account_book(
     Path(code): Path<String>,
     Query(page): Query<PostingPage>,
 ) -> ApiResult<Json<Value>> {
+    let code = credit_code("credit_code", &code)?.as_str().to_owned();
     caller.require(&[
         Role::EnterpriseUser,
         Role::CustomsOfficer,
@@ -1148,6 +1195,7 @@ async fn account_book_csv(
     caller: Caller,
     Path(code): Path<String>,
 ) -> ApiResult<Response> {
+    let code = credit_code("credit_code", &code)?.as_str().to_owned();
     caller.require(&[
         Role::EnterpriseUser,
         Role::CustomsOfficer,

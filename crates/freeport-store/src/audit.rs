@@ -6,27 +6,29 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-pub(crate) fn entry_hash(
-    key: &[u8],
-    prev_hash: &str,
-    seq: i64,
-    at_ms: i64,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    payload: &str,
-) -> String {
+/// The content of one audit entry, as hashed.
+pub(crate) struct Entry<'a> {
+    pub(crate) seq: i64,
+    pub(crate) at_ms: i64,
+    pub(crate) actor: &'a str,
+    pub(crate) action: &'a str,
+    pub(crate) subject: &'a str,
+    pub(crate) payload: &'a str,
+}
+
+pub(crate) fn entry_hash(key: &[u8], prev_hash: &str, e: &Entry<'_>) -> String {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
     // Length-prefixed fields: no two different entries serialise to the same bytes.
+    let (seq, at) = (e.seq.to_be_bytes(), e.at_ms.to_be_bytes());
     for field in [
         prev_hash.as_bytes(),
-        &seq.to_be_bytes(),
-        &at_ms.to_be_bytes(),
-        actor.as_bytes(),
-        action.as_bytes(),
-        subject.as_bytes(),
-        payload.as_bytes(),
+        &seq,
+        &at,
+        e.actor.as_bytes(),
+        e.action.as_bytes(),
+        e.subject.as_bytes(),
+        e.payload.as_bytes(),
     ] {
         mac.update(&(field.len() as u64).to_be_bytes());
         mac.update(field);
@@ -64,16 +66,22 @@ mod tests {
 
     #[test]
     fn hashes_depend_on_every_field_and_the_key() {
-        let base = entry_hash(b"k", "p", 1, 2, "a", "b", "c", "d");
+        let e = |seq, actor, action, payload| Entry {
+            seq,
+            at_ms: 2,
+            actor,
+            action,
+            subject: "c",
+            payload,
+        };
+        let base = entry_hash(b"k", "p", &e(1, "a", "b", "d"));
         assert_eq!(base.len(), 64);
-        assert_ne!(base, entry_hash(b"k2", "p", 1, 2, "a", "b", "c", "d"));
-        assert_ne!(base, entry_hash(b"k", "p", 1, 2, "a", "b", "c", "e"));
-        assert_ne!(base, entry_hash(b"k", "p", 2, 2, "a", "b", "c", "d"));
+        assert_ne!(base, entry_hash(b"k2", "p", &e(1, "a", "b", "d")));
+        assert_ne!(base, entry_hash(b"k", "p", &e(1, "a", "b", "e")));
+        assert_ne!(base, entry_hash(b"k", "p", &e(2, "a", "b", "d")));
+        assert_ne!(base, entry_hash(b"k", "q", &e(1, "a", "b", "d")));
         // Moving a boundary between fields changes the hash (length prefixes).
-        assert_ne!(
-            entry_hash(b"k", "p", 1, 2, "ab", "", "c", "d"),
-            entry_hash(b"k", "p", 1, 2, "a", "b", "c", "d")
-        );
+        assert_ne!(entry_hash(b"k", "p", &e(1, "ab", "", "d")), base);
         assert_eq!(
             sha256_hex(b""),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -5,6 +5,8 @@
 
 mod bench;
 mod commands;
+mod config;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,12 +23,29 @@ struct Cli {
     /// The policy pack folder (holding zone.toml). Default: ./policy/hainan, else the bundled pack.
     #[arg(long, global = true, env = "FREEPORT_PACK")]
     pack: Option<PathBuf>,
+    /// Configuration file (TOML); see `freeport config example`.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the HTTP API (SQLite in ./freeport-data by default, or PostgreSQL by URL).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Audit-log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Decide a declaration read as JSON (a file, or standard input) and print the decision as JSON.
     Quote {
         /// JSON file; `-` or absent reads standard input.
@@ -49,6 +68,18 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         passes: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the audit chain; exit 1 if any entry was edited, inserted or deleted.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example configuration file.
+    Example,
 }
 
 #[derive(Subcommand)]
@@ -75,7 +106,19 @@ enum PolicyCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let pack_dir = cli.pack.clone().unwrap_or_else(commands::default_pack_dir);
+    let config = || config::load(cli.config.as_deref());
     let result = match cli.command {
+        Command::Serve => config().and_then(|c| serve::serve(&pack_dir, &c)),
+        Command::Migrate => config().and_then(|c| serve::migrate(&c)),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => config().and_then(|c| serve::audit_verify(&c)),
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
+            print!("{}", config::EXAMPLE);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Quote { file } => commands::quote(&pack_dir, file.as_deref()),
         Command::ValueAdded { file } => commands::value_added(&pack_dir, file.as_deref()),
         Command::Policy {

@@ -1,0 +1,1118 @@
+//! The HTTP API driven over a real loopback socket, against SQLite and — when
+//! `FREEPORT_TEST_POSTGRES_URL` is set, as in CI — PostgreSQL. No store is mocked.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use freeport_server::AppState;
+use freeport_store::{Store, User};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+const ADMIN_PASSWORD: &str = "correct-horse-battery-staple";
+
+struct App {
+    backend: String,
+    base: String,
+    http: reqwest::Client,
+    state: AppState,
+}
+
+fn pack() -> Arc<freeport_core::pack::PolicyPack> {
+    static PACK: std::sync::OnceLock<Arc<freeport_core::pack::PolicyPack>> =
+        std::sync::OnceLock::new();
+    PACK.get_or_init(|| {
+        Arc::new(
+            freeport_policy_fs::load_pack(&freeport_policy_fs::bundled_pack_dir()).expect("pack"),
+        )
+    })
+    .clone()
+}
+
+async fn start(backend: &str, store: Store) -> App {
+    store.migrate().await.expect("migrate");
+    let hash = freeport_server::auth::hash_password(ADMIN_PASSWORD).expect("hash");
+    store
+        .create_user(
+            &User {
+                id: "admin".into(),
+                username: "admin".into(),
+                role: "administrator".into(),
+                enterprise: None,
+            },
+            &hash,
+            "test",
+            1,
+        )
+        .await
+        .expect("admin");
+    let state = AppState {
+        store,
+        pack: pack(),
+        crash_after_commit: Arc::new(AtomicBool::new(false)),
+    };
+    let (addr, _handle) = freeport_server::spawn(state.clone()).await.expect("spawn");
+    App {
+        backend: backend.to_owned(),
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        state,
+    }
+}
+
+/// A fresh server per backend: SQLite always, PostgreSQL when configured.
+async fn apps() -> Vec<App> {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let mut out = Vec::new();
+    let dir = std::env::temp_dir().join(format!("freeport-api-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let sqlite = Store::connect(&format!("sqlite://{}", dir.join("t.db").display()), 4, b"k")
+        .await
+        .expect("sqlite");
+    out.push(start("sqlite", sqlite).await);
+    if let Ok(admin) = std::env::var("FREEPORT_TEST_POSTGRES_URL") {
+        let a = Store::connect(&admin, 1, b"k").await.expect("pg admin");
+        let name = format!("freeport_api_{}_{n}", std::process::id());
+        sqlx_exec(&a, &format!("DROP DATABASE IF EXISTS {name}")).await;
+        sqlx_exec(&a, &format!("CREATE DATABASE {name}")).await;
+        a.close().await;
+        let url = format!(
+            "{}/{name}",
+            &admin[..admin.rfind('/').expect("url ends in /db")]
+        );
+        out.push(start("postgres", Store::connect(&url, 8, b"k").await.expect("pg")).await);
+    }
+    out
+}
+
+async fn sqlx_exec(store: &Store, sql: &str) {
+    store.raw_execute(sql).await.expect("sql");
+}
+
+impl App {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_string());
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: String,
+    ) -> StatusCode {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await.expect("request").status()
+    }
+
+    async fn login(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/sessions",
+                None,
+                None,
+                Some(&json!({ "username": username, "password": password })),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{}: login {username}: {body}",
+            self.backend
+        );
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    async fn admin(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Registers an enterprise and a user acting for it; returns the user's token.
+    async fn enterprise(&self, admin: &str, code: &str, beneficiary: bool) -> String {
+        let (s, b) = self.call(Method::PUT, &format!("/api/v1/enterprises/{code}"), Some(admin), Some(&format!("put-{code}")), Some(&json!({ "name": format!("Firm {code}"), "beneficiary": beneficiary, "encouraged_industry_filed": true }))).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        self.user(
+            admin,
+            &format!("user-{code}"),
+            "enterprise_user",
+            Some(code),
+        )
+        .await
+    }
+
+    async fn user(&self, admin: &str, name: &str, role: &str, enterprise: Option<&str>) -> String {
+        let mut body =
+            json!({ "username": name, "password": "a-long-enough-password", "role": role });
+        if let Some(e) = enterprise {
+            body["enterprise"] = json!(e);
+        }
+        let (s, b) = self
+            .call(
+                Method::POST,
+                "/api/v1/users",
+                Some(admin),
+                Some(&format!("user-{name}")),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        self.login(name, "a-long-enough-password").await
+    }
+
+    async fn balances(&self, token: &str, code: &str) -> Vec<(String, String)> {
+        let (s, b) = self
+            .call(
+                Method::GET,
+                &format!("/api/v1/enterprises/{code}/account-book"),
+                Some(token),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let mut out: Vec<(String, String)> = b["balances"]
+            .as_array()
+            .expect("balances")
+            .iter()
+            .map(|x| {
+                (
+                    x["hs_code"].as_str().unwrap_or("").to_owned(),
+                    x["quantity"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        out.retain(|(_, q)| q != "0");
+        // The book balances: the sum of its postings equals its balances.
+        let postings = b["postings"].as_array().expect("postings");
+        for (hs, q) in &out {
+            let sum: rust_decimal::Decimal = postings
+                .iter()
+                .filter(|p| p["hs_code"] == hs.as_str())
+                .map(|p| {
+                    p["quantity"]
+                        .as_str()
+                        .unwrap_or("0")
+                        .parse::<rust_decimal::Decimal>()
+                        .expect("decimal")
+                })
+                .sum();
+            assert_eq!(
+                sum,
+                q.parse::<rust_decimal::Decimal>().expect("decimal"),
+                "{}: postings of {hs} sum to the balance",
+                self.backend
+            );
+        }
+        out
+    }
+}
+
+const A: &str = "91460000MA5T00001F";
+const B: &str = "91460000MA5T00004Q";
+const C: &str = "91460000MA5T00002J";
+
+fn line(hs: &str, origin: &str, kg: &str, value: &str, status: &str) -> Value {
+    json!({ "hs_code": hs, "origin": origin, "quantities": [{ "value": kg, "unit": "kg" }], "value": value, "goods_status": status })
+}
+
+fn declaration(reference: &str, flow: &str, declarant: &str, lines: Vec<Value>) -> Value {
+    json!({ "id": reference, "flow": flow, "declared_on": "2026-03-16", "declarant": declarant, "currency": "CNY", "lines": lines })
+}
+
+fn bal(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn zero_tariff_goods_from_entry_to_the_mainland_with_the_books_balanced() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let b = app.enterprise(&admin, B, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+
+        // 1. A imports 1000 kg of beef at zero tariff.
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("imp-1"),
+                Some(&declaration(
+                    "IMP-1",
+                    "first_line_import",
+                    A,
+                    vec![line("02023000", "AR", "1000", "356000", "duty_paid")],
+                )),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+        assert_eq!(
+            d["decision"]["lines"][0]["treatment"], "zero_tariff",
+            "{be}"
+        );
+        assert_eq!(
+            app.balances(&a, A).await,
+            bal(&[("02023000", "1000")]),
+            "{be}"
+        );
+
+        // The officer releases it through inspection.
+        let id = d["id"].as_str().expect("id").to_owned();
+        let (s, x) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/status"),
+                Some(&officer),
+                Some("st-1"),
+                Some(&json!({ "to": "under_inspection", "revision": 1 })),
+            )
+            .await;
+        assert_eq!(
+            (s, x["status"].as_str()),
+            (StatusCode::OK, Some("under_inspection")),
+            "{be}: {x}"
+        );
+        let (s, x) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/inspection-result"),
+                Some(&officer),
+                Some("st-2"),
+                Some(&json!({ "result": "compliant", "revision": 2 })),
+            )
+            .await;
+        assert_eq!(
+            (s, x["status"].as_str()),
+            (StatusCode::OK, Some("released")),
+            "{be}: {x}"
+        );
+        let (s, x) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/status"),
+                Some(&officer),
+                Some("st-3"),
+                Some(&json!({ "to": "closed", "revision": 3 })),
+            )
+            .await;
+        assert_eq!(
+            (s, x["status"].as_str()),
+            (StatusCode::OK, Some("closed")),
+            "{be}: {x}"
+        );
+
+        // 2. A moves 600 kg to B, another beneficiary: free, out of A's book and into B's.
+        let mut transfer = declaration(
+            "TR-1",
+            "island_transfer",
+            A,
+            vec![line("02023000", "AR", "600", "213600", "zero_tariff")],
+        );
+        transfer["counterparty"] = json!({ "kind": "enterprise", "credit_code": B });
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("tr-1"),
+                Some(&transfer),
+            )
+            .await;
+        assert_eq!(
+            (s, d["decision"]["lines"][0]["treatment"].as_str()),
+            (StatusCode::CREATED, Some("free_circulation")),
+            "{be}: {d}"
+        );
+        assert_eq!(
+            app.balances(&a, A).await,
+            bal(&[("02023000", "400")]),
+            "{be}"
+        );
+        assert_eq!(
+            app.balances(&b, B).await,
+            bal(&[("02023000", "600")]),
+            "{be}"
+        );
+
+        // 3. B processes the 600 kg into 240 kg of jerky.
+        let mut jerky = line("16025090", "CN", "240", "400000", "zero_tariff");
+        jerky["imported_materials"] = json!([{ "hs_code": "02023000", "origin": "AR", "customs_value": "213600.00", "quantities": [{ "value": "600", "unit": "kg" }] }]);
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&b),
+                Some("proc-1"),
+                Some(&declaration("PROC-1", "processing", B, vec![jerky])),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+        assert_eq!(
+            app.balances(&b, B).await,
+            bal(&[("16025090", "240")]),
+            "{be}"
+        );
+
+        // 4. B sells 100 kg to the mainland with the value-added exemption: tariff exempt, VAT due.
+        let mut exit = line("16025090", "CN", "100", "200000", "zero_tariff");
+        exit["imported_materials"] = json!([{ "hs_code": "02023000", "origin": "AR", "customs_value": "89000.00", "quantities": [{ "value": "250", "unit": "kg" }] }]);
+        exit["value_added"] = json!({ "sale_price": "200000.00" });
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&b),
+                Some("exit-va"),
+                Some(&declaration(
+                    "EXIT-VA",
+                    "second_line_exit",
+                    B,
+                    vec![exit.clone()],
+                )),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+        let l = &d["decision"]["lines"][0];
+        assert_eq!(
+            (
+                l["treatment"].as_str(),
+                l["taxes"]["tariff"].as_str(),
+                l["exempted"]["tariff"].as_str()
+            ),
+            (
+                Some("value_added_tariff_exempt"),
+                Some("0.00"),
+                Some("10680.00")
+            ),
+            "{be}: {l}"
+        );
+        assert_eq!(
+            app.balances(&b, B).await,
+            bal(&[("16025090", "140")]),
+            "{be}"
+        );
+
+        // 5. And the other 140 kg without the claim: taxed on the imported beef.
+        let mut exit = line("16025090", "CN", "140", "280000", "zero_tariff");
+        exit["imported_materials"] = json!([{ "hs_code": "02023000", "origin": "AR", "customs_value": "124600.00", "quantities": [{ "value": "350", "unit": "kg" }] }]);
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&b),
+                Some("exit-2"),
+                Some(&declaration("EXIT-2", "second_line_exit", B, vec![exit])),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+        assert_eq!(
+            d["decision"]["lines"][0]["taxes"]["tariff"], "14952.00",
+            "{be}: 124 600 × 12 %"
+        );
+        assert!(
+            app.balances(&b, B).await.is_empty(),
+            "{be}: B's book is empty"
+        );
+
+        // 6. A cannot send more beef to the mainland than its book holds: refused, nothing posted.
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("exit-3"),
+                Some(&declaration(
+                    "EXIT-3",
+                    "second_line_exit",
+                    A,
+                    vec![line("02023000", "AR", "500", "178000", "zero_tariff")],
+                )),
+            )
+            .await;
+        assert_eq!(
+            (s, d["status"].as_str()),
+            (StatusCode::CREATED, Some("rejected")),
+            "{be}: {d}"
+        );
+        assert_eq!(
+            d["decision"]["reasons"][0]["code"], "account_book_insufficient",
+            "{be}"
+        );
+        assert_eq!(
+            app.balances(&a, A).await,
+            bal(&[("02023000", "400")]),
+            "{be}"
+        );
+        // The 400 it holds leave, with taxes.
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("exit-4"),
+                Some(&declaration(
+                    "EXIT-4",
+                    "second_line_exit",
+                    A,
+                    vec![line("02023000", "AR", "400", "142400", "zero_tariff")],
+                )),
+            )
+            .await;
+        assert_eq!(
+            (s, d["status"].as_str()),
+            (StatusCode::CREATED, Some("decided")),
+            "{be}: {d}"
+        );
+        assert!(app.balances(&a, A).await.is_empty(), "{be}");
+
+        let (s, v) = app
+            .call(
+                Method::GET,
+                "/api/v1/audit/verify",
+                Some(&admin),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, v["intact"].as_bool()),
+            (StatusCode::OK, Some(true)),
+            "{be}: {v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_refuse_reuse_and_are_required() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let body = declaration(
+            "K-1",
+            "first_line_import",
+            A,
+            vec![line("84713000", "CN", "10", "5000", "duty_paid")],
+        );
+        let (s1, d1) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("k-1"),
+                Some(&body),
+            )
+            .await;
+        let (s2, d2) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("k-1"),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(
+            (s1, &d1),
+            (s2, &d2),
+            "{be}: the replay is the stored result"
+        );
+        let other = declaration(
+            "K-2",
+            "first_line_import",
+            A,
+            vec![line("84713000", "CN", "11", "5000", "duty_paid")],
+        );
+        let (s, e) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("k-1"),
+                Some(&other),
+            )
+            .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("idempotency_key_reused")),
+            "{be}"
+        );
+        let (s, e) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                None,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("idempotency_key_required")),
+            "{be}"
+        );
+        let (_, list) = app
+            .call(Method::GET, "/api/v1/declarations", Some(&a), None, None)
+            .await;
+        assert_eq!(
+            list["items"].as_array().map(Vec::len),
+            Some(1),
+            "{be}: one declaration, however often retried"
+        );
+        // A refused request is remembered too: the retry gets the same refusal.
+        let bad = declaration(
+            "K-3",
+            "first_line_import",
+            A,
+            vec![line("99999999", "CN", "1", "1", "duty_paid")],
+        );
+        let (s1, e1) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("k-bad"),
+                Some(&bad),
+            )
+            .await;
+        let (s2, e2) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("k-bad"),
+                Some(&bad),
+            )
+            .await;
+        assert_eq!((s1, &e1), (s2, &e2), "{be}");
+        assert_eq!(s1, StatusCode::UNPROCESSABLE_ENTITY, "{be}");
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_a_crash_between_commit_and_response_gets_the_original_result() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let body = declaration(
+            "CRASH-1",
+            "first_line_import",
+            A,
+            vec![line("02023000", "AR", "100", "35600", "duty_paid")],
+        );
+        app.state.crash_after_commit.store(true, Ordering::SeqCst);
+        let (s, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("crash-1"),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{be}: the client saw a failure"
+        );
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("crash-1"),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::CREATED,
+            "{be}: the retry returns the committed result: {d}"
+        );
+        let (_, list) = app
+            .call(Method::GET, "/api/v1/declarations", Some(&a), None, None)
+            .await;
+        assert_eq!(list["items"][0]["id"], d["id"], "{be}");
+        assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{be}");
+        assert_eq!(
+            app.balances(&a, A).await,
+            bal(&[("02023000", "100")]),
+            "{be}: posted once"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_input_never_causes_a_5xx_and_never_changes_state() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let before = app.state.store.verify_audit().await.expect("audit").entries;
+        let good = declaration(
+            "BAD",
+            "first_line_import",
+            A,
+            vec![line("84713000", "CN", "1", "100", "duty_paid")],
+        );
+        let mut bodies: Vec<String> = vec![
+            String::new(),
+            "{".into(),
+            "null".into(),
+            "[]".into(),
+            "\u{0}\u{1}".into(),
+            json!({ "unexpected": true }).to_string(),
+            "x".repeat(2 * 1024 * 1024),
+        ];
+        for (field, value) in [
+            ("hs_code", json!("12")),
+            ("hs_code", json!(84713000)),
+            ("origin", json!("ZZ")),
+            ("value", json!("-1")),
+            ("value", json!("1e400")),
+            ("value", json!("99999999999999999999999999999")),
+            ("quantities", json!([{ "value": "-5", "unit": "kg" }])),
+            ("quantities", json!([{ "value": "5", "unit": "furlong" }])),
+            ("quantities", json!([])),
+            ("goods_status", json!("stolen")),
+        ] {
+            let mut b = good.clone();
+            b["lines"][0][field] = value;
+            bodies.push(b.to_string());
+        }
+        for (field, value) in [
+            ("declarant", json!("91460000MA5T00001X")),
+            ("currency", json!("XYZ")),
+            ("declared_on", json!("2026-02-30")),
+            ("flow", json!("sideways")),
+            ("lines", json!([])),
+            ("declared_on", json!("1999-01-01")),
+        ] {
+            let mut b = good.clone();
+            b[field] = value;
+            bodies.push(b.to_string());
+        }
+        for (i, body) in bodies.into_iter().enumerate() {
+            let status = app
+                .raw(
+                    Method::POST,
+                    "/api/v1/declarations",
+                    Some(&a),
+                    Some(&format!("bad-{i}")),
+                    body,
+                )
+                .await;
+            assert!(status.is_client_error(), "{be}: body {i} gave {status}");
+        }
+        for path in [
+            "/api/v1/declarations/%00",
+            "/api/v1/declarations/../../etc",
+            "/api/v1/enterprises/not-a-code/account-book",
+            "/api/v1/nothing",
+            "/api/v1/declarations?limit=100000",
+            "/api/v1/declarations?limit=abc",
+        ] {
+            let status = app
+                .raw(Method::GET, path, Some(&a), None, String::new())
+                .await;
+            assert!(status.is_client_error(), "{be}: GET {path} gave {status}");
+        }
+        let status = app
+            .raw(
+                Method::POST,
+                "/api/v1/declarations",
+                Some("not-a-token"),
+                Some("k"),
+                good.to_string(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{be}");
+        let (_, list) = app
+            .call(Method::GET, "/api/v1/declarations", Some(&a), None, None)
+            .await;
+        assert_eq!(
+            list["items"].as_array().map(Vec::len),
+            Some(0),
+            "{be}: nothing was declared"
+        );
+        assert_eq!(
+            app.state.store.verify_audit().await.expect("audit").entries,
+            before,
+            "{be}: nothing was audited"
+        );
+        assert!(app.balances(&a, A).await.is_empty(), "{be}");
+    }
+}
+
+#[tokio::test]
+async fn cancelling_reverses_the_postings_and_amending_re_decides() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let (_, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("c-1"),
+                Some(&declaration(
+                    "C-1",
+                    "first_line_import",
+                    A,
+                    vec![line("02023000", "AR", "300", "100000", "duty_paid")],
+                )),
+            )
+            .await;
+        let id = d["id"].as_str().expect("id").to_owned();
+        let (s, x) = app.call(Method::POST, &format!("/api/v1/declarations/{id}/amend"), Some(&a), Some("c-2"), Some(&json!({ "revision": 1, "declaration": declaration("C-1", "first_line_import", A, vec![line("02023000", "AR", "250", "90000", "duty_paid")]) }))).await;
+        assert_eq!(
+            (s, x["revision"].as_i64()),
+            (StatusCode::OK, Some(2)),
+            "{be}: {x}"
+        );
+        assert_eq!(
+            app.balances(&a, A).await,
+            bal(&[("02023000", "250")]),
+            "{be}: amended quantity booked"
+        );
+        let (s, x) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/cancel"),
+                Some(&a),
+                Some("c-3"),
+                Some(&json!({ "revision": 1 })),
+            )
+            .await;
+        assert_eq!(
+            (s, x["code"].as_str()),
+            (StatusCode::CONFLICT, Some("conflict")),
+            "{be}: a stale revision is refused: {x}"
+        );
+        let (s, x) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/cancel"),
+                Some(&a),
+                Some("c-4"),
+                Some(&json!({ "revision": 2 })),
+            )
+            .await;
+        assert_eq!(
+            (s, x["status"].as_str()),
+            (StatusCode::OK, Some("cancelled")),
+            "{be}: {x}"
+        );
+        assert!(
+            app.balances(&a, A).await.is_empty(),
+            "{be}: the book is back to empty"
+        );
+        let (s, x) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/cancel"),
+                Some(&a),
+                Some("c-5"),
+                Some(&json!({ "revision": 3 })),
+            )
+            .await;
+        assert_eq!(
+            (s, x["code"].as_str()),
+            (StatusCode::CONFLICT, Some("invalid_transition")),
+            "{be}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn stock_take_reconciles_and_the_book_exports_to_csv() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        app.call(
+            Method::POST,
+            "/api/v1/declarations",
+            Some(&a),
+            Some("s-1"),
+            Some(&declaration(
+                "S-1",
+                "first_line_import",
+                A,
+                vec![line("02023000", "AR", "1000", "356000", "duty_paid")],
+            )),
+        )
+        .await;
+        let (s, r) = app.call(Method::POST, &format!("/api/v1/enterprises/{A}/account-book/adjustments"), Some(&officer), Some("st"), Some(&json!({ "kind": "stock_take", "items": [{ "hs_code": "02023000", "unit": "kg", "quantity": "985.5", "note": "counted 2026-03-20" }] }))).await;
+        assert_eq!(s, StatusCode::OK, "{be}: {r}");
+        assert_eq!(
+            (
+                r["items"][0]["booked"].as_str(),
+                r["items"][0]["adjustment"].as_str()
+            ),
+            (Some("1000"), Some("-14.5")),
+            "{be}"
+        );
+        assert_eq!(
+            app.balances(&a, A).await,
+            bal(&[("02023000", "985.5")]),
+            "{be}"
+        );
+        let resp = app
+            .http
+            .get(format!(
+                "{}/api/v1/enterprises/{A}/account-book.csv",
+                app.base
+            ))
+            .bearer_auth(&a)
+            .send()
+            .await
+            .expect("csv");
+        assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+        let csv = resp.text().await.expect("text");
+        assert_eq!(
+            csv.lines().count(),
+            3,
+            "{be}: header and two postings: {csv}"
+        );
+        assert!(csv.contains("stock_take") && csv.contains("-14.5"), "{be}");
+        // Enterprises may not adjust their own books.
+        let (s, _) = app.call(Method::POST, &format!("/api/v1/enterprises/{A}/account-book/adjustments"), Some(&a), Some("st2"), Some(&json!({ "kind": "write_off", "items": [{ "hs_code": "02023000", "unit": "kg", "quantity": "1" }] }))).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{be}");
+    }
+}
+
+/// Every endpoint with every role and a foreign tenant. The expectation comes from this table, not
+/// from the server: a change to who may do what must change both.
+#[tokio::test]
+async fn no_read_or_write_crosses_a_role_or_a_tenant() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let own = app.enterprise(&admin, A, true).await;
+        let foreign = app.enterprise(&admin, C, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
+        let operator = app
+            .user(&admin, "operator", "duty_free_operator", Some(C))
+            .await;
+        let (_, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&own),
+                Some("m-1"),
+                Some(&declaration(
+                    "M-1",
+                    "first_line_import",
+                    A,
+                    vec![line("02023000", "AR", "10", "3560", "duty_paid")],
+                )),
+            )
+            .await;
+        let id = d["id"].as_str().expect("id").to_owned();
+
+        // (who, token); "foreign" is an enterprise user of another enterprise.
+        let callers: Vec<(&str, Option<String>)> = vec![
+            ("anonymous", None),
+            ("own", Some(own.clone())),
+            ("foreign", Some(foreign.clone())),
+            ("operator", Some(operator)),
+            ("officer", Some(officer)),
+            ("analyst", Some(analyst)),
+            ("admin", Some(admin.clone())),
+        ];
+        let all = ["own", "foreign", "operator", "officer", "analyst", "admin"];
+        // (method, path, body, who may)
+        let endpoints: Vec<(Method, String, Option<Value>, Vec<&str>)> = vec![
+            (
+                Method::GET,
+                format!("/api/v1/declarations/{id}"),
+                None,
+                vec!["own", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/enterprises/{A}"),
+                None,
+                vec!["own", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/enterprises/{A}/account-book"),
+                None,
+                vec!["own", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/enterprises/{A}/account-book.csv"),
+                None,
+                vec!["own", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::GET,
+                "/api/v1/enterprises".to_owned(),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
+                Method::GET,
+                "/api/v1/audit/verify".to_owned(),
+                None,
+                vec!["admin"],
+            ),
+            (Method::GET, "/api/v1/me".to_owned(), None, all.to_vec()),
+            (
+                Method::PUT,
+                format!("/api/v1/enterprises/{A}"),
+                Some(json!({ "name": "Renamed", "beneficiary": true })),
+                vec!["officer", "admin"],
+            ),
+            (
+                Method::PUT,
+                "/api/v1/exchange-rates/USD/2026-02-25".to_owned(),
+                Some(json!({ "cny_per_unit": "7.1" })),
+                vec!["officer", "admin"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/users".to_owned(),
+                Some(
+                    json!({ "username": "new", "password": "a-long-enough-password", "role": "risk_analyst" }),
+                ),
+                vec!["admin"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/declarations".to_owned(),
+                Some(declaration(
+                    "M-2",
+                    "first_line_import",
+                    A,
+                    vec![line("84713000", "CN", "1", "100", "duty_paid")],
+                )),
+                vec!["own"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/declarations/{id}/status"),
+                Some(json!({ "to": "held", "revision": 1 })),
+                vec!["officer"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/declarations/{id}/cancel"),
+                Some(json!({ "revision": 1 })),
+                vec!["own"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/enterprises/{A}/account-book/adjustments"),
+                Some(
+                    json!({ "kind": "write_off", "items": [{ "hs_code": "02023000", "unit": "kg", "quantity": "1" }] }),
+                ),
+                vec!["officer"],
+            ),
+        ];
+        let mut checked = 0;
+        for (method, path, body, may) in &endpoints {
+            for (who, token) in &callers {
+                let key = format!("matrix-{checked}");
+                let (status, resp) = app
+                    .call(
+                        method.clone(),
+                        path,
+                        token.as_deref(),
+                        Some(&key),
+                        body.as_ref(),
+                    )
+                    .await;
+                checked += 1;
+                let allowed = may.contains(who);
+                if token.is_none() {
+                    assert_eq!(
+                        status,
+                        StatusCode::UNAUTHORIZED,
+                        "{be}: {who} {method} {path}"
+                    );
+                } else if allowed {
+                    assert!(
+                        !matches!(
+                            status,
+                            StatusCode::UNAUTHORIZED
+                                | StatusCode::FORBIDDEN
+                                | StatusCode::NOT_FOUND
+                        ),
+                        "{be}: {who} may {method} {path}, got {status} {resp}"
+                    );
+                } else {
+                    assert!(
+                        matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                        "{be}: {who} may not {method} {path}, got {status} {resp}"
+                    );
+                    // A denied write leaves nothing: the foreign tenant's data is unchanged below.
+                }
+            }
+        }
+        assert_eq!(checked, endpoints.len() * callers.len());
+        // Listing never shows another tenant's declarations.
+        let (_, list) = app
+            .call(
+                Method::GET,
+                "/api/v1/declarations",
+                Some(&foreign),
+                None,
+                None,
+            )
+            .await;
+        assert!(
+            list["items"]
+                .as_array()
+                .is_some_and(|items| items.iter().all(|d| d["enterprise"] == C)),
+            "{be}: {list}"
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! One `Config`, passed explicitly: defaults, then a TOML file, then `FREEPORT_*` variables.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Config {
+    /// Address the API listens on.
+    pub(crate) listen: String,
+    /// Where the embedded database and the generated audit key live.
+    pub(crate) data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; absent means SQLite in `data_dir`.
+    pub(crate) database_url: Option<String>,
+    pub(crate) max_connections: u32,
+    /// Key of the audit chain's HMAC; absent means a key generated once into `data_dir/audit.key`.
+    pub(crate) audit_key: Option<String>,
+    /// Password of the administrator created on first start; absent means a random one, printed once.
+    pub(crate) admin_password: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".to_owned(),
+            data_dir: PathBuf::from("freeport-data"),
+            database_url: None,
+            max_connections: 8,
+            audit_key: None,
+            admin_password: None,
+        }
+    }
+}
+
+pub(crate) const EXAMPLE: &str = r#"# Freeport configuration. Every key is optional; the values shown are the defaults.
+# Precedence: these defaults, then this file (--config FILE), then environment variables
+# FREEPORT_<KEY> (e.g. FREEPORT_LISTEN, FREEPORT_DATABASE_URL).
+
+# Address the HTTP API listens on.
+listen = "127.0.0.1:8080"
+
+# Folder for the embedded SQLite database and the generated audit key.
+data_dir = "freeport-data"
+
+# PostgreSQL for production, e.g. "postgres://freeport@db.internal/freeport".
+# Without it, Freeport uses SQLite at <data_dir>/freeport.db.
+# database_url = "postgres://postgres@127.0.0.1:5432/freeport"
+
+# Connections in the pool.
+max_connections = 8
+
+# Secret key of the audit log's HMAC chain. Without it, a key is generated once into
+# <data_dir>/audit.key: back that file up with the database, or `freeport audit verify` fails.
+# audit_key = "…"
+
+# Password of the administrator created on the first start (user "admin"). Without it, a random
+# password is printed once on standard error.
+# admin_password = "…"
+"#;
+
+pub(crate) fn load(file: Option<&Path>) -> Result<Config> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    if let Some(f) = file {
+        figment = figment.merge(Toml::file_exact(f));
+    }
+    let config: Config = figment
+        .merge(Env::prefixed("FREEPORT_").ignore(&["pack"]).split("__"))
+        .extract()
+        .context("reading the configuration")?;
+    if config.max_connections == 0 || config.max_connections > 1000 {
+        anyhow::bail!("max_connections must be between 1 and 1000");
+    }
+    Ok(config)
+}
+
+impl Config {
+    pub(crate) fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("freeport.db").display()))
+    }
+
+    /// The audit key from the configuration, or the one generated into the data folder.
+    pub(crate) fn audit_key(&self) -> Result<Vec<u8>> {
+        if let Some(k) = &self.audit_key {
+            return Ok(k.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("audit.key");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            return Ok(existing.trim().as_bytes().to_vec());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        std::fs::write(&path, &hex).with_context(|| format!("writing {}", path.display()))?;
+        Ok(hex.into_bytes())
+    }
+}

@@ -1,0 +1,134 @@
+//! `freeport serve`, `freeport migrate`, `freeport audit verify`: the commands that use the store.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result};
+use freeport_server::AppState;
+use freeport_store::{Store, User};
+
+use crate::config::Config;
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+async fn open(config: &Config) -> Result<Store> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    }
+    let store = Store::connect(
+        &config.database_url(),
+        config.max_connections,
+        &config.audit_key()?,
+    )
+    .await
+    .context("connecting to the database")?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+/// On first start: an administrator, with the configured password or a random one printed once.
+async fn ensure_admin(store: &Store, config: &Config) -> Result<()> {
+    if store.user_count().await? > 0 {
+        return Ok(());
+    }
+    let password = match &config.admin_password {
+        Some(p) => p.clone(),
+        None => {
+            let mut bytes = [0u8; 18];
+            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            let p: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            eprintln!(
+                "freeport: first start: created user \"admin\" with password {p} (shown once; set FREEPORT_ADMIN_PASSWORD to choose it)"
+            );
+            p
+        }
+    };
+    let hash =
+        freeport_server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+    let user = User {
+        id: "admin".to_owned(),
+        username: "admin".to_owned(),
+        role: "administrator".to_owned(),
+        enterprise: None,
+    };
+    store
+        .create_user(&user, &hash, "system", freeport_server::now_ms())
+        .await?;
+    Ok(())
+}
+
+pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
+    let pack = freeport_policy_fs::load_pack(pack_dir)
+        .with_context(|| format!("loading the policy pack at {}", pack_dir.display()))?;
+    runtime()?.block_on(async {
+        let store = open(config).await?;
+        ensure_admin(&store, config).await?;
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        eprintln!(
+            "freeport: serving on http://{} with {} and pack {} (versions {})",
+            listener.local_addr()?,
+            match store.backend() {
+                freeport_store::Backend::Sqlite => "SQLite",
+                freeport_store::Backend::Postgres => "PostgreSQL",
+            },
+            pack.zone,
+            pack.versions
+                .iter()
+                .map(|v| v.directory.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let state = AppState {
+            store,
+            pack: Arc::new(pack),
+            crash_after_commit: Arc::new(AtomicBool::new(false)),
+        };
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("freeport: shutting down");
+        };
+        freeport_server::serve(listener, state, shutdown)
+            .await
+            .context("serving")?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub(crate) fn migrate(config: &Config) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(config).await?;
+        store.close().await;
+        eprintln!(
+            "freeport: migrations applied to {}",
+            config
+                .database_url()
+                .split('@')
+                .next_back()
+                .unwrap_or_default()
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub(crate) fn audit_verify(config: &Config) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(config).await?;
+        let report = store.verify_audit().await?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        Ok(if report.intact {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
