@@ -313,6 +313,28 @@ async fn apply_posting(
     Ok(())
 }
 
+/// Postings in one canonical order of their balance rows (and, within a row, inflows first).
+/// Every transaction then locks balance rows in the same order, so two concurrent declarations
+/// touching the same rows can wait for each other but never deadlock.
+fn in_lock_order(postings: &[NewPosting]) -> Vec<&NewPosting> {
+    let mut ordered: Vec<&NewPosting> = postings.iter().collect();
+    ordered.sort_by(|a, b| {
+        (
+            &a.enterprise,
+            &a.hs_code,
+            &a.unit,
+            std::cmp::Reverse(a.quantity_milli),
+        )
+            .cmp(&(
+                &b.enterprise,
+                &b.hs_code,
+                &b.unit,
+                std::cmp::Reverse(b.quantity_milli),
+            ))
+    });
+    ordered
+}
+
 impl Store {
     // ----- enterprises -------------------------------------------------------------------------
 
@@ -545,7 +567,7 @@ impl Store {
             .bind(d.now_ms)
             .execute(&mut *tx)
             .await?;
-        for p in &d.postings {
+        for p in in_lock_order(&d.postings) {
             apply_posting(&mut tx, p, Some(&d.id), d.now_ms).await?;
         }
         for w in &d.waiver_locks {
@@ -685,7 +707,7 @@ impl Store {
                 t.declaration_id
             )));
         }
-        for p in &t.postings {
+        for p in in_lock_order(&t.postings) {
             apply_posting(&mut tx, p, Some(&t.declaration_id), t.now_ms).await?;
         }
         let seq_row = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM declaration_events WHERE declaration_id = $1").bind(&t.declaration_id).fetch_one(&mut *tx).await?;
@@ -766,7 +788,7 @@ impl Store {
         if let Some(record) = idempotency {
             save_idempotency(&mut tx, record, now_ms).await?;
         }
-        for p in postings {
+        for p in in_lock_order(postings) {
             apply_posting(&mut tx, p, None, now_ms).await?;
         }
         let payload = serde_json::json!(postings.iter().map(|p| serde_json::json!({"hs_code": p.hs_code, "unit": p.unit, "quantity_milli": p.quantity_milli, "movement": p.movement, "note": p.note})).collect::<Vec<_>>()).to_string();

@@ -439,3 +439,45 @@ async fn concurrent_outflows_never_overdraw_a_book() {
         );
     }
 }
+
+#[tokio::test]
+async fn concurrent_declarations_touching_the_same_rows_in_any_order_do_not_deadlock() {
+    for (backend, store) in stores().await {
+        store
+            .put_enterprise(&enterprise(A), "admin", 1)
+            .await
+            .expect("a");
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let s = store.clone();
+            // Half the declarations list beef first, half laptops first.
+            let (first, second) = if i % 2 == 0 {
+                ("02023000", "84713000")
+            } else {
+                ("84713000", "02023000")
+            };
+            tasks.push(tokio::spawn(async move {
+                s.commit_declaration(&declaration(
+                    &format!("o{i}"),
+                    A,
+                    vec![
+                        posting(A, first, 1_000, "first_line_entry"),
+                        posting(A, second, 1_000, "first_line_entry"),
+                    ],
+                    None,
+                ))
+                .await
+            }));
+        }
+        for t in tasks {
+            t.await
+                .expect("join")
+                .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        }
+        let balances = store.balances(A).await.expect("balances");
+        assert!(
+            balances.iter().all(|b| b.quantity_milli == 24_000),
+            "{backend}: {balances:?}"
+        );
+    }
+}

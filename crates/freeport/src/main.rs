@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_api;
 mod commands;
 mod config;
 mod serve;
@@ -53,6 +54,16 @@ enum Command {
     },
     /// Processing value-added rate, whether it qualifies, and the tariff saved (JSON in, JSON out).
     ValueAdded { file: Option<PathBuf> },
+    /// Declarations per second end to end (HTTP → decide → commit) beside the raw database.
+    BenchApi {
+        /// A PostgreSQL URL (…/DATABASE) to create the benchmark databases next to; SQLite if absent.
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long, default_value_t = 5000)]
+        declarations: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// Policy-pack tools.
     Policy {
         #[command(subcommand)]
@@ -130,6 +141,11 @@ fn main() -> ExitCode {
         Command::Policy {
             command: PolicyCommand::ImportSchedule { csv, out, version },
         } => commands::import_schedule(&pack_dir, &csv, &out, version.as_deref()),
+        Command::BenchApi {
+            postgres,
+            declarations,
+            concurrency,
+        } => bench_api::run(&pack_dir, postgres.as_deref(), declarations, concurrency),
         Command::Bench {
             declarations,
             seed,

@@ -322,3 +322,70 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `freeport audit verify` on a real database: intact, then edited, then with a row deleted, then
+/// with a forged row inserted.
+#[test]
+fn audit_verify_fails_on_a_tampered_database() {
+    let dir = std::env::temp_dir().join(format!("freeport-audit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_freeport"))
+            .args(args)
+            .current_dir(root())
+            .env("FREEPORT_DATA_DIR", &dir)
+            .env("FREEPORT_AUDIT_KEY", "cli-test-key")
+            .output()
+            .expect("runs")
+    };
+    assert_eq!(run(&["migrate"]).status.code(), Some(0));
+    let url = format!("sqlite://{}", dir.join("freeport.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let store = rt
+        .block_on(freeport_store::Store::connect(&url, 1, b"cli-test-key"))
+        .expect("connect");
+    for (i, name) in ["ana", "bo", "chen"].iter().enumerate() {
+        let user = freeport_store::User {
+            id: format!("u{i}"),
+            username: (*name).to_owned(),
+            role: "risk_analyst".to_owned(),
+            enterprise: None,
+        };
+        rt.block_on(store.create_user(&user, "not-a-real-hash", "test", 1))
+            .expect("user");
+    }
+    let verify = || {
+        let out = run(&["audit", "verify"]);
+        (out.status.code(), json(&out))
+    };
+    let (code, report) = verify();
+    assert_eq!(
+        (code, report["intact"].as_bool(), report["entries"].as_i64()),
+        (Some(0), Some(true), Some(3)),
+        "{report}"
+    );
+
+    for (tamper, undo) in [
+        ("UPDATE audit_log SET payload = '{}' WHERE seq = 2", None),
+        ("DELETE FROM audit_log WHERE seq = 3", None),
+        (
+            "INSERT INTO audit_log (seq, at_ms, actor, action, subject, payload, prev_hash, hash) VALUES (9, 1, 'x', 'y', 'z', '{}', 'p', 'h')",
+            Some("DELETE FROM audit_log WHERE seq = 9"),
+        ),
+    ] {
+        rt.block_on(store.raw_execute(tamper)).expect("tamper");
+        let (code, report) = verify();
+        assert_eq!(
+            (code, report["intact"].as_bool()),
+            (Some(1), Some(false)),
+            "after {tamper}: {report}"
+        );
+        if let Some(undo) = undo {
+            rt.block_on(store.raw_execute(undo)).expect("undo");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

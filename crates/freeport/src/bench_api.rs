@@ -1,0 +1,276 @@
+//! `freeport bench-api`: declarations per second end to end (HTTP → decide → commit), with p50
+//! and p99 latency, beside the raw database writing the same rows, one transaction per declaration,
+//! at the same concurrency, in the same run.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use freeport_server::AppState;
+use freeport_store::{NewDeclaration, NewPosting, Store, User};
+use serde_json::{Value, json};
+
+const ENTERPRISE: &str = "91460000MA5T00001F";
+
+/// A fresh database: a temporary SQLite file, or a new PostgreSQL database next to `admin_url`.
+async fn fresh_store(
+    postgres_admin: Option<&str>,
+    tag: &str,
+    connections: u32,
+) -> Result<(Store, Option<(String, String)>)> {
+    match postgres_admin {
+        None => {
+            let dir =
+                std::env::temp_dir().join(format!("freeport-bench-{}-{tag}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir)?;
+            let store = Store::connect(
+                &format!("sqlite://{}", dir.join("bench.db").display()),
+                connections,
+                b"bench",
+            )
+            .await?;
+            store.migrate().await?;
+            Ok((store, None))
+        }
+        Some(admin) => {
+            let name = format!("freeport_bench_{}_{tag}", std::process::id());
+            let a = Store::connect(admin, 1, b"bench").await?;
+            a.raw_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await?;
+            a.raw_execute(&format!("CREATE DATABASE {name}")).await?;
+            a.close().await;
+            let url = format!(
+                "{}/{name}",
+                &admin[..admin
+                    .rfind('/')
+                    .context("the PostgreSQL URL ends in /DATABASE")?]
+            );
+            let store = Store::connect(&url, connections, b"bench").await?;
+            store.migrate().await?;
+            Ok((store, Some((admin.to_owned(), name))))
+        }
+    }
+}
+
+async fn drop_database(created: Option<(String, String)>) {
+    if let Some((admin, name)) = created {
+        if let Ok(a) = Store::connect(&admin, 1, b"bench").await {
+            let _ = a
+                .raw_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+            a.close().await;
+        }
+    }
+}
+
+fn declaration(i: usize) -> Value {
+    // 1 to 5 lines of goods the pack carries; a zero-tariff beneficiary, so every line posts.
+    let goods = [
+        ("02023000", "kg", "AR"),
+        ("84713000", "piece", "CN"),
+        ("85171300", "piece", "VN"),
+        ("09011100", "kg", "BR"),
+        ("15111000", "kg", "MY"),
+    ];
+    let n = 1 + i % 5;
+    let lines: Vec<Value> = (0..n)
+        .map(|k| {
+            let (hs, unit, origin) = goods[(i + k) % goods.len()];
+            json!({ "hs_code": hs, "origin": origin, "quantities": [{ "value": format!("{}", 1 + (i * 7 + k) % 500), "unit": unit }], "value": format!("{}.00", 1000 + (i * 13 + k) % 90_000), "goods_status": "duty_paid" })
+        })
+        .collect();
+    json!({ "id": format!("BENCH-{i}"), "flow": "first_line_import", "declared_on": "2026-03-16", "declarant": ENTERPRISE, "currency": "CNY", "lines": lines })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+struct Measured {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn measured(mut latencies: Vec<f64>, seconds: f64) -> Measured {
+    latencies.sort_by(f64::total_cmp);
+    Measured {
+        per_second: latencies.len() as f64 / seconds,
+        p50_ms: percentile(&latencies, 50.0),
+        p99_ms: percentile(&latencies, 99.0),
+    }
+}
+
+/// Runs `count` jobs on `concurrency` workers, timing each.
+async fn run_workers<F, Fut>(count: usize, concurrency: usize, job: F) -> Result<(Vec<f64>, f64)>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<()>> + Send,
+{
+    let job = Arc::new(job);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (job, next) = (job.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                let t = Instant::now();
+                job(i).await?;
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    let mut all = Vec::with_capacity(count);
+    for w in workers {
+        all.extend(w.await??);
+    }
+    Ok((all, started.elapsed().as_secs_f64()))
+}
+
+pub(crate) fn run(
+    pack_dir: &Path,
+    postgres: Option<&str>,
+    count: usize,
+    concurrency: usize,
+) -> Result<ExitCode> {
+    if count == 0 || concurrency == 0 || concurrency > 256 {
+        bail!("--declarations must be positive and --concurrency between 1 and 256");
+    }
+    let pack = Arc::new(
+        freeport_policy_fs::load_pack(pack_dir)
+            .with_context(|| format!("loading {}", pack_dir.display()))?,
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let connections = u32::try_from(concurrency).unwrap_or(8) + 2;
+
+        // End to end: HTTP on loopback → authenticate → parse → snapshot → decide → commit.
+        let (store, created) = fresh_store(postgres, "api", connections).await?;
+        let hash = freeport_server::auth::hash_password("bench-admin-password").map_err(|e| anyhow::anyhow!(e.message))?;
+        store.create_user(&User { id: "admin".into(), username: "admin".into(), role: "administrator".into(), enterprise: None }, &hash, "bench", 1).await?;
+        let state = AppState { store: store.clone(), pack: pack.clone(), crash_after_commit: Arc::new(AtomicBool::new(false)) };
+        let (addr, server) = freeport_server::spawn(state).await?;
+        let base = format!("http://{addr}");
+        let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+        let login = |user: &'static str, password: &'static str| {
+            let (http, base) = (http.clone(), base.clone());
+            async move {
+                let v: Value = http.post(format!("{base}/api/v1/sessions")).body(json!({ "username": user, "password": password }).to_string()).send().await?.json().await?;
+                v["token"].as_str().map(str::to_owned).context("login failed")
+            }
+        };
+        let admin = login("admin", "bench-admin-password").await?;
+        http.put(format!("{base}/api/v1/enterprises/{ENTERPRISE}")).bearer_auth(&admin).header("Idempotency-Key", "e").body(json!({ "name": "Bench Co", "beneficiary": true }).to_string()).send().await?.error_for_status()?;
+        http.post(format!("{base}/api/v1/users"))
+            .bearer_auth(&admin)
+            .header("Idempotency-Key", "u")
+            .body(json!({ "username": "bench", "password": "bench-user-password", "role": "enterprise_user", "enterprise": ENTERPRISE }).to_string())
+            .send()
+            .await?
+            .error_for_status()?;
+        let token = Arc::new(login("bench", "bench-user-password").await?);
+        let bodies: Arc<Vec<String>> = Arc::new((0..count).map(|i| declaration(i).to_string()).collect());
+        let sample_response: Arc<std::sync::Mutex<Option<String>>> = Arc::new(std::sync::Mutex::new(None));
+        let (latencies, seconds) = {
+            let (http, base, bodies, token, sample) = (http.clone(), base.clone(), bodies.clone(), token.clone(), sample_response.clone());
+            run_workers(count, concurrency, move |i| {
+                let (http, base, bodies, token, sample) = (http.clone(), base.clone(), bodies.clone(), token.clone(), sample.clone());
+                async move {
+                    let resp = http.post(format!("{base}/api/v1/declarations")).bearer_auth(token.as_str()).header("Idempotency-Key", format!("bench-{i}")).body(bodies[i].clone()).send().await?;
+                    if resp.status() != reqwest::StatusCode::CREATED {
+                        bail!("declaration {i}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+                    }
+                    let text = resp.text().await?;
+                    if i == 0 {
+                        *sample.lock().map_err(|_| anyhow::anyhow!("lock"))? = Some(text);
+                    }
+                    Ok(())
+                }
+            })
+            .await?
+        };
+        let api = measured(latencies, seconds);
+        server.abort();
+        store.close().await;
+        drop_database(created).await;
+
+        // Raw: the same rows (declaration, event, postings and balances, audit entry, outbox event,
+        // idempotency record) written straight through the store, one transaction each.
+        let (raw_store, created) = fresh_store(postgres, "raw", connections).await?;
+        raw_store
+            .put_enterprise(&freeport_store::Enterprise { credit_code: ENTERPRISE.into(), name: "Bench Co".into(), beneficiary: true, encouraged_industry_filed: false, encouraged_revenue_share: None, credit_class: "general".into() }, "bench", 1)
+            .await?;
+        let decision_json = sample_response.lock().map_err(|_| anyhow::anyhow!("lock"))?.clone().unwrap_or_default();
+        let (latencies, seconds) = {
+            let (store, bodies) = (raw_store.clone(), bodies.clone());
+            let decision_json = Arc::new(decision_json);
+            run_workers(count, concurrency, move |i| {
+                let (store, bodies, decision_json) = (store.clone(), bodies.clone(), decision_json.clone());
+                async move {
+                    let lines = 1 + i % 5;
+                    let postings = (0..lines).map(|k| NewPosting { enterprise: ENTERPRISE.into(), hs_code: format!("0202300{k}"), unit: "kg".into(), quantity_milli: 1000, value_fen: 100_000, movement: "first_line_entry".into(), line: Some(k as i64), note: String::new() }).collect();
+                    let id = uuid::Uuid::now_v7().to_string();
+                    store
+                        .commit_declaration(&NewDeclaration {
+                            id: id.clone(),
+                            enterprise: ENTERPRISE.into(),
+                            reference: format!("BENCH-{i}"),
+                            flow: "first_line_import".into(),
+                            status: "decided".into(),
+                            declared_on: "2026-03-16".into(),
+                            pack_version: "hainan/2026-02-05".into(),
+                            outcome: "accepted".into(),
+                            payable_total_fen: 0,
+                            request_json: bodies[i].clone(),
+                            decision_json: decision_json.to_string(),
+                            postings,
+                            waiver_locks: vec![],
+                            actor: "bench".into(),
+                            event_topic: "declaration.decided".into(),
+                            event_payload: json!({ "id": id }).to_string(),
+                            idempotency: Some(freeport_store::IdempotencyRecord { user_id: "bench".into(), key: format!("raw-{i}"), request_sha256: "x".into(), status: 201, response: decision_json.to_string() }),
+                            now_ms: freeport_server::now_ms(),
+                        })
+                        .await?;
+                    Ok(())
+                }
+            })
+            .await?
+        };
+        let raw = measured(latencies, seconds);
+        raw_store.close().await;
+        drop_database(created).await;
+
+        let report = json!({
+            "backend": if postgres.is_some() { "postgresql" } else { "sqlite" },
+            "declarations": count,
+            "concurrency": concurrency,
+            "api_declarations_per_second": api.per_second.round(),
+            "api_latency_ms_p50": (api.p50_ms * 100.0).round() / 100.0,
+            "api_latency_ms_p99": (api.p99_ms * 100.0).round() / 100.0,
+            "raw_declarations_per_second": raw.per_second.round(),
+            "raw_latency_ms_p50": (raw.p50_ms * 100.0).round() / 100.0,
+            "raw_latency_ms_p99": (raw.p99_ms * 100.0).round() / 100.0,
+            "ratio_api_to_raw": ((api.per_second / raw.per_second) * 100.0).round() / 100.0,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        Ok(ExitCode::SUCCESS)
+    })
+}
