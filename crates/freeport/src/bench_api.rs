@@ -57,13 +57,13 @@ async fn fresh_store(
 }
 
 async fn drop_database(created: Option<(String, String)>) {
-    if let Some((admin, name)) = created {
-        if let Ok(a) = Store::connect(&admin, 1, b"bench").await {
-            let _ = a
-                .raw_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await;
-            a.close().await;
-        }
+    if let Some((admin, name)) = created
+        && let Ok(a) = Store::connect(&admin, 1, b"bench").await
+    {
+        let _ = a
+            .raw_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+        a.close().await;
     }
 }
 
