@@ -62,13 +62,27 @@ max_connections = 8
 # admin_password = "…"
 "#;
 
+/// The variables that configure the server; other `FREEPORT_*` variables (the pack folder, the test
+/// suite's database URL) belong to other parts and are not configuration errors.
+const KEYS: [&str; 6] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "max_connections",
+    "audit_key",
+    "admin_password",
+];
+
 pub(crate) fn load(file: Option<&Path>) -> Result<Config> {
     let mut figment = Figment::from(Serialized::defaults(Config::default()));
     if let Some(f) = file {
         figment = figment.merge(Toml::file_exact(f));
     }
     let config: Config = figment
-        .merge(Env::prefixed("FREEPORT_").ignore(&["pack"]).split("__"))
+        .merge(
+            Env::prefixed("FREEPORT_")
+                .filter(|k| KEYS.iter().any(|key| k.as_str().eq_ignore_ascii_case(key))),
+        )
         .extract()
         .context("reading the configuration")?;
     if config.max_connections == 0 || config.max_connections > 1000 {
