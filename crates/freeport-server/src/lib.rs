@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod events;
 mod routes;
 
 use std::net::SocketAddr;
@@ -37,6 +38,19 @@ pub struct AppState {
     /// Fault injection for tests: when set, the next committed write answers 503 as if the server
     /// had crashed between commit and response (the commit stands).
     pub crash_after_commit: Arc<AtomicBool>,
+    /// Events for in-process subscribers (the console's live feed) when no NATS is configured.
+    pub events: tokio::sync::broadcast::Sender<events::Event>,
+}
+
+impl AppState {
+    pub fn new(store: Store, pack: Arc<PolicyPack>) -> AppState {
+        AppState {
+            store,
+            pack,
+            crash_after_commit: Arc::new(AtomicBool::new(false)),
+            events: tokio::sync::broadcast::channel(1024).0,
+        }
+    }
 }
 
 pub fn now_ms() -> i64 {

@@ -367,6 +367,7 @@ impl Store {
             &payload,
         )
         .await?;
+        outbox(&mut tx, "enterprise.changed", &payload, now_ms).await?;
         tx.commit().await?;
         Ok(())
     }

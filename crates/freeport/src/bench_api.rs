@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -165,7 +165,7 @@ pub(crate) fn run(
         let (store, created) = fresh_store(postgres, "api", connections).await?;
         let hash = freeport_server::auth::hash_password("bench-admin-password").map_err(|e| anyhow::anyhow!(e.message))?;
         store.create_user(&User { id: "admin".into(), username: "admin".into(), role: "administrator".into(), enterprise: None }, &hash, "bench", 1).await?;
-        let state = AppState { store: store.clone(), pack: pack.clone(), crash_after_commit: Arc::new(AtomicBool::new(false)) };
+        let state = AppState::new(store.clone(), pack.clone());
         let (addr, server) = freeport_server::spawn(state).await?;
         let base = format!("http://{addr}");
         let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;

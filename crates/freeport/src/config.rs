@@ -21,6 +21,9 @@ pub(crate) struct Config {
     pub(crate) audit_key: Option<String>,
     /// Password of the administrator created on first start; absent means a random one, printed once.
     pub(crate) admin_password: Option<String>,
+    /// NATS server for the outbox relay (JetStream stream `FREEPORT`, subjects `freeport.>`);
+    /// absent means events go to in-process subscribers only.
+    pub(crate) nats_url: Option<String>,
 }
 
 impl Default for Config {
@@ -32,6 +35,7 @@ impl Default for Config {
             max_connections: 8,
             audit_key: None,
             admin_password: None,
+            nats_url: None,
         }
     }
 }
@@ -60,6 +64,11 @@ max_connections = 8
 # Password of the administrator created on the first start (user "admin"). Without it, a random
 # password is printed once on standard error.
 # admin_password = "…"
+
+# NATS server for the outbox relay: events are published to JetStream stream FREEPORT, subjects
+# freeport.<topic>, each with Nats-Msg-Id "outbox-<id>" so that a re-sent event is dropped.
+# Without it, events reach in-process subscribers only (they stay in the outbox table either way).
+# nats_url = "nats://127.0.0.1:4222"
 "#;
 
 /// The variables that configure the server; other `FREEPORT_*` variables (the pack folder, the test

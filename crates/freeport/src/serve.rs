@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
 use freeport_server::AppState;
@@ -88,11 +87,18 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let state = AppState {
-            store,
-            pack: Arc::new(pack),
-            crash_after_commit: Arc::new(AtomicBool::new(false)),
+        let state = AppState::new(store, Arc::new(pack));
+        let sink = match &config.nats_url {
+            Some(url) => freeport_server::events::Sink::jetstream(url, "FREEPORT", "freeport")
+                .await
+                .with_context(|| format!("connecting to NATS at {url}"))?,
+            None => freeport_server::events::Sink::InProcess(state.events.clone()),
         };
+        let relay = freeport_server::events::spawn_relay(
+            state.store.clone(),
+            sink,
+            std::time::Duration::from_millis(200),
+        );
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("freeport: shutting down");
@@ -100,6 +106,7 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
         freeport_server::serve(listener, state, shutdown)
             .await
             .context("serving")?;
+        relay.abort();
         Ok(ExitCode::SUCCESS)
     })
 }
