@@ -64,6 +64,7 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route("/api/v1/audit/verify", get(verify_audit))
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
+        .layer(axum::middleware::from_fn(crate::observe::observe))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -726,6 +727,7 @@ async fn submit(
                 now_ms: now_ms(),
             };
             st.store.commit_declaration(&record).await?;
+            crate::observe::decision_committed(&record.outcome, &record.flow, &record.postings);
             Ok((StatusCode::CREATED, response))
         },
     )

@@ -1223,3 +1223,78 @@ async fn the_outbox_reaches_jetstream_exactly_once_even_after_a_crash_before_mar
         js.delete_stream(&stream_name).await.expect("cleanup");
     }
 }
+
+#[tokio::test]
+async fn metrics_label_routes_by_pattern_and_every_response_has_a_request_id() {
+    for app in apps().await {
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let (_, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("mx-1"),
+                Some(&declaration(
+                    "MX-1",
+                    "first_line_import",
+                    A,
+                    vec![line("84713000", "CN", "1", "100", "duty_paid")],
+                )),
+            )
+            .await;
+        let id = d["id"].as_str().expect("id").to_owned();
+        let resp = app
+            .http
+            .get(format!("{}/api/v1/declarations/{id}", app.base))
+            .bearer_auth(&a)
+            .header("x-request-id", "trace-me-42")
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(
+            resp.headers()["x-request-id"],
+            "trace-me-42",
+            "a caller's request id is kept"
+        );
+        let resp = app
+            .http
+            .get(format!("{}/health", app.base))
+            .send()
+            .await
+            .expect("health");
+        assert!(
+            resp.headers()
+                .get("x-request-id")
+                .is_some_and(|v| !v.is_empty()),
+            "one is made when absent"
+        );
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, freeport_server::observe::metrics_router()).await;
+        });
+        let text = app
+            .http
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        assert!(text.contains("http_request_duration_seconds"), "{text}");
+        assert!(
+            text.contains("route=\"/api/v1/declarations/{id}\""),
+            "labelled by pattern: {text}"
+        );
+        assert!(!text.contains(&id), "never by a raw id");
+        assert!(
+            text.contains("decisions_total{") && text.contains("ledger_postings_total{"),
+            "{text}"
+        );
+    }
+}

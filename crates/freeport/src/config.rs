@@ -24,6 +24,10 @@ pub(crate) struct Config {
     /// NATS server for the outbox relay (JetStream stream `FREEPORT`, subjects `freeport.>`);
     /// absent means events go to in-process subscribers only.
     pub(crate) nats_url: Option<String>,
+    /// Address of the separate metrics listener (`GET /metrics`, Prometheus format).
+    pub(crate) metrics_listen: String,
+    /// `text` for people, `json` for log collectors.
+    pub(crate) log_format: String,
 }
 
 impl Default for Config {
@@ -36,6 +40,8 @@ impl Default for Config {
             audit_key: None,
             admin_password: None,
             nats_url: None,
+            metrics_listen: "127.0.0.1:9464".to_owned(),
+            log_format: "text".to_owned(),
         }
     }
 }
@@ -69,6 +75,12 @@ max_connections = 8
 # freeport.<topic>, each with Nats-Msg-Id "outbox-<id>" so that a re-sent event is dropped.
 # Without it, events reach in-process subscribers only (they stay in the outbox table either way).
 # nats_url = "nats://127.0.0.1:4222"
+
+# The metrics listener (GET /metrics, Prometheus text format), kept apart from the API.
+metrics_listen = "127.0.0.1:9464"
+
+# Log format on standard error: "text" or "json". RUST_LOG sets the level (default info).
+log_format = "text"
 "#;
 
 /// The variables that configure the server; other `FREEPORT_*` variables (the pack folder, the test
@@ -94,6 +106,9 @@ pub(crate) fn load(file: Option<&Path>) -> Result<Config> {
         )
         .extract()
         .context("reading the configuration")?;
+    if !matches!(config.log_format.as_str(), "text" | "json") {
+        anyhow::bail!("log_format must be text or json");
+    }
     if config.max_connections == 0 || config.max_connections > 1000 {
         anyhow::bail!("max_connections must be between 1 and 1000");
     }

@@ -64,7 +64,22 @@ async fn ensure_admin(store: &Store, config: &Config) -> Result<()> {
     Ok(())
 }
 
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests run several commands in one process) is not an error.
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
 pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
+    init_logging(&config.log_format);
     let pack = freeport_policy_fs::load_pack(pack_dir)
         .with_context(|| format!("loading the policy pack at {}", pack_dir.display()))?;
     runtime()?.block_on(async {
@@ -94,6 +109,16 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
                 .with_context(|| format!("connecting to NATS at {url}"))?,
             None => freeport_server::events::Sink::InProcess(state.events.clone()),
         };
+        let metrics_listener = tokio::net::TcpListener::bind(&config.metrics_listen)
+            .await
+            .with_context(|| format!("listening on {} for metrics", config.metrics_listen))?;
+        eprintln!(
+            "freeport: metrics on http://{}/metrics",
+            metrics_listener.local_addr()?
+        );
+        let metrics = tokio::spawn(async move {
+            let _ = axum::serve(metrics_listener, freeport_server::observe::metrics_router()).await;
+        });
         let relay = freeport_server::events::spawn_relay(
             state.store.clone(),
             sink,
@@ -107,6 +132,7 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
             .await
             .context("serving")?;
         relay.abort();
+        metrics.abort();
         Ok(ExitCode::SUCCESS)
     })
 }
