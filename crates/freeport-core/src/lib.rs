@@ -22,6 +22,7 @@ pub mod identity;
 pub mod money;
 pub mod pack;
 pub mod snapshot;
+pub mod supervision;
 pub mod tax;
 pub mod unit;
 pub mod value_added;
