@@ -83,18 +83,18 @@ metrics_listen = "127.0.0.1:9464"
 log_format = "text"
 "#;
 
-/// The variables that configure the server; other `FREEPORT_*` variables (the pack folder, the test
-/// suite's database URL) belong to other parts and are not configuration errors.
-const KEYS: [&str; 6] = [
-    "listen",
-    "data_dir",
-    "database_url",
-    "max_connections",
-    "audit_key",
-    "admin_password",
-];
+/// The configuration's keys, taken from the struct itself so that every field can be set from the
+/// environment; other `FREEPORT_*` variables (the pack folder, the test suite's database URL) belong
+/// to other parts and are not configuration errors.
+fn keys() -> Vec<String> {
+    serde_json::to_value(Config::default())
+        .ok()
+        .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
+        .unwrap_or_default()
+}
 
 pub(crate) fn load(file: Option<&Path>) -> Result<Config> {
+    let keys = keys();
     let mut figment = Figment::from(Serialized::defaults(Config::default()));
     if let Some(f) = file {
         figment = figment.merge(Toml::file_exact(f));
@@ -102,7 +102,7 @@ pub(crate) fn load(file: Option<&Path>) -> Result<Config> {
     let config: Config = figment
         .merge(
             Env::prefixed("FREEPORT_")
-                .filter(|k| KEYS.iter().any(|key| k.as_str().eq_ignore_ascii_case(key))),
+                .filter(move |k| keys.iter().any(|key| k.as_str().eq_ignore_ascii_case(key))),
         )
         .extract()
         .context("reading the configuration")?;
@@ -138,5 +138,25 @@ impl Config {
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         std::fs::write(&path, &hex).with_context(|| format!("writing {}", path.display()))?;
         Ok(hex.into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_setting_is_documented_in_the_example_and_settable_from_the_environment() {
+        let keys = keys();
+        assert!(keys.len() >= 9, "{keys:?}");
+        for key in &keys {
+            assert!(
+                EXAMPLE.contains(&format!("{key} =")),
+                "`freeport config example` documents {key}"
+            );
+        }
+        // The example itself is a valid configuration file.
+        let parsed: toml::Table = toml::from_str(EXAMPLE).expect("the example parses");
+        assert!(parsed.keys().all(|k| keys.contains(k)));
     }
 }
