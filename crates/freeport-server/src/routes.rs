@@ -139,17 +139,22 @@ async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     let result: ApiResult<Response> = async {
         let login: Login = parse_body(&body)?;
         let found = state.store.user_by_name(&login.username).await?;
-        // One answer for an unknown user and a wrong password: no user enumeration.
-        let Some((user, hash)) = found
-            .filter(|(_, hash)| verify_password(&login.password, hash))
-            .or(None)
-        else {
+        // One answer, and the same work, for an unknown user and a wrong password: an unknown
+        // user is checked against a fixed hash, so neither the reply nor its timing tells which
+        // usernames exist.
+        let found = match found {
+            Some((user, hash)) => verify_password(&login.password, &hash).then_some(user),
+            None => {
+                let _ = verify_password(&login.password, crate::auth::dummy_hash());
+                None
+            }
+        };
+        let Some(user) = found else {
             return Err(ApiError::new(
                 Code::Unauthenticated,
                 "unknown user or wrong password",
             ));
         };
-        let _ = hash;
         let token = new_token()?;
         let now = now_ms();
         state

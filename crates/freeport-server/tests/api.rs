@@ -1298,3 +1298,51 @@ async fn metrics_label_routes_by_pattern_and_every_response_has_a_request_id() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_failed_login_does_not_tell_unknown_users_from_wrong_passwords() {
+    for app in apps().await {
+        let unknown = app
+            .call(
+                Method::POST,
+                "/api/v1/sessions",
+                None,
+                None,
+                Some(&json!({ "username": "nobody", "password": "whatever-it-is" })),
+            )
+            .await;
+        let wrong = app
+            .call(
+                Method::POST,
+                "/api/v1/sessions",
+                None,
+                None,
+                Some(&json!({ "username": "admin", "password": "not-the-password" })),
+            )
+            .await;
+        assert_eq!(unknown, wrong, "{}", app.backend);
+        assert_eq!(unknown.0, StatusCode::UNAUTHORIZED, "{}", app.backend);
+        // A revoked session stops working at once.
+        let token = app.admin().await;
+        assert_eq!(
+            app.call(Method::GET, "/api/v1/me", Some(&token), None, None)
+                .await
+                .0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.call(Method::DELETE, "/api/v1/sessions", Some(&token), None, None)
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            app.call(Method::GET, "/api/v1/me", Some(&token), None, None)
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED,
+            "{}",
+            app.backend
+        );
+    }
+}
