@@ -111,13 +111,15 @@ fn stored_response(status: u16, body: &str) -> Response {
     response
 }
 
-/// Runs a state-changing request once per (caller, key): the same key and body replays the stored
-/// result; the same key with another body is `409 idempotency_key_reused`. `work` must commit the
+/// Runs a state-changing request of a caller holding one of `roles` once per (caller, key): the
+/// same key and body replays the stored result; the same key with another body is
+/// `409 idempotency_key_reused`. `work` must commit the
 /// record it is given in the same transaction as its state change; refusals that change nothing
 /// are stored here, so a retry never changes the outcome.
 pub async fn idempotent<F, Fut>(
     state: &AppState,
     caller: &Caller,
+    roles: &[crate::auth::Role],
     headers: &HeaderMap,
     method_path: &str,
     body: &Bytes,
@@ -127,6 +129,9 @@ where
     F: FnOnce(Idempotency) -> Fut,
     Fut: std::future::Future<Output = Result<(StatusCode, Value), ApiError>>,
 {
+    if let Err(e) = caller.require(roles) {
+        return e.into_response();
+    }
     let key = match headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())

@@ -209,15 +209,13 @@ async fn create_user(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = caller.require(&[Role::Administrator]) {
-        return e.into_response();
-    }
     let st = state.clone();
     let c = caller.clone();
     let payload = body.clone();
     idempotent(
         &state,
         &caller,
+        &[Role::Administrator],
         &headers,
         "POST /api/v1/users",
         &body,
@@ -324,9 +322,6 @@ async fn put_enterprise(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = caller.require(&[Role::Administrator, Role::CustomsOfficer]) {
-        return e.into_response();
-    }
     let st = state.clone();
     let actor = caller.user.id.clone();
     let path = format!("PUT /api/v1/enterprises/{code}");
@@ -334,6 +329,7 @@ async fn put_enterprise(
     idempotent(
         &state,
         &caller,
+        &[Role::Administrator, Role::CustomsOfficer],
         &headers,
         &path,
         &body,
@@ -419,14 +415,11 @@ async fn put_exchange_rate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = caller.require(&[Role::Administrator, Role::CustomsOfficer]) {
-        return e.into_response();
-    }
     let st = state.clone();
     let actor = caller.user.id.clone();
     let path = format!("PUT /api/v1/exchange-rates/{currency}/{day}");
     let payload = body.clone();
-    idempotent(&state, &caller, &headers, &path, &body, |_idem| async move {
+    idempotent(&state, &caller, &[Role::Administrator, Role::CustomsOfficer], &headers, &path, &body, |_idem| async move {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct RateBody {
@@ -646,15 +639,13 @@ async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = caller.require(&[Role::EnterpriseUser]) {
-        return e.into_response();
-    }
     let st = state.clone();
     let c = caller.clone();
     let payload = body.clone();
     idempotent(
         &state,
         &caller,
+        &[Role::EnterpriseUser],
         &headers,
         "POST /api/v1/declarations",
         &body,
@@ -911,37 +902,42 @@ async fn change_status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = caller.require(&[Role::CustomsOfficer]) {
-        return e.into_response();
-    }
     let (st, c) = (state.clone(), caller.clone());
     let path = format!("POST /api/v1/declarations/{id}/status");
     let payload = body.clone();
-    idempotent(&state, &caller, &headers, &path, &body, |idem| async move {
-        let b: StatusBody = parse_body(&payload)?;
-        let row = visible_declaration(&st, &c, &id).await?;
-        if !allowed_officer_transition(&row.status, &b.to) {
-            return Err(ApiError::new(
-                Code::InvalidTransition,
-                format!("a declaration {} cannot become {}", row.status, b.to),
-            ));
-        }
-        transition_response(
-            &st,
-            &c,
-            &id,
-            Change {
-                from: vec![row.status.clone()],
-                to: b.to.to_string(),
-                revision: b.revision,
-                note: b.note,
-                replace: None,
-                postings: vec![],
-            },
-            &idem,
-        )
-        .await
-    })
+    idempotent(
+        &state,
+        &caller,
+        &[Role::CustomsOfficer],
+        &headers,
+        &path,
+        &body,
+        |idem| async move {
+            let b: StatusBody = parse_body(&payload)?;
+            let row = visible_declaration(&st, &c, &id).await?;
+            if !allowed_officer_transition(&row.status, &b.to) {
+                return Err(ApiError::new(
+                    Code::InvalidTransition,
+                    format!("a declaration {} cannot become {}", row.status, b.to),
+                ));
+            }
+            transition_response(
+                &st,
+                &c,
+                &id,
+                Change {
+                    from: vec![row.status.clone()],
+                    to: b.to.to_string(),
+                    revision: b.revision,
+                    note: b.note,
+                    replace: None,
+                    postings: vec![],
+                },
+                &idem,
+            )
+            .await
+        },
+    )
     .await
 }
 
@@ -952,58 +948,63 @@ async fn inspection_result(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = caller.require(&[Role::CustomsOfficer]) {
-        return e.into_response();
-    }
     let (st, c) = (state.clone(), caller.clone());
     let path = format!("POST /api/v1/declarations/{id}/inspection-result");
     let payload = body.clone();
-    idempotent(&state, &caller, &headers, &path, &body, |idem| async move {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Inspection {
-            result: String,
-            #[serde(default)]
-            note: String,
-            revision: i64,
-        }
-        let b: Inspection = parse_body(&payload)?;
-        let to = match b.result.as_str() {
-            "compliant" => "released",
-            "violation" => "held",
-            _ => {
-                return Err(FieldError::new(
-                    "result",
-                    FieldErrorKind::Unknown,
-                    "compliant or violation",
-                )
-                .into());
+    idempotent(
+        &state,
+        &caller,
+        &[Role::CustomsOfficer],
+        &headers,
+        &path,
+        &body,
+        |idem| async move {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Inspection {
+                result: String,
+                #[serde(default)]
+                note: String,
+                revision: i64,
             }
-        };
-        let row = visible_declaration(&st, &c, &id).await?;
-        if row.status != "under_inspection" {
-            return Err(ApiError::new(
-                Code::InvalidTransition,
-                format!("a declaration {} has no inspection to record", row.status),
-            ));
-        }
-        let note = format!("inspection {}: {}", b.result, b.note);
-        transition_response(
-            &st,
-            &c,
-            &id,
-            Change {
-                from: vec!["under_inspection".to_owned()],
-                to: (to).to_string(),
-                revision: b.revision,
-                note,
-                replace: None,
-                postings: vec![],
-            },
-            &idem,
-        )
-        .await
-    })
+            let b: Inspection = parse_body(&payload)?;
+            let to = match b.result.as_str() {
+                "compliant" => "released",
+                "violation" => "held",
+                _ => {
+                    return Err(FieldError::new(
+                        "result",
+                        FieldErrorKind::Unknown,
+                        "compliant or violation",
+                    )
+                    .into());
+                }
+            };
+            let row = visible_declaration(&st, &c, &id).await?;
+            if row.status != "under_inspection" {
+                return Err(ApiError::new(
+                    Code::InvalidTransition,
+                    format!("a declaration {} has no inspection to record", row.status),
+                ));
+            }
+            let note = format!("inspection {}: {}", b.result, b.note);
+            transition_response(
+                &st,
+                &c,
+                &id,
+                Change {
+                    from: vec!["under_inspection".to_owned()],
+                    to: (to).to_string(),
+                    revision: b.revision,
+                    note,
+                    replace: None,
+                    postings: vec![],
+                },
+                &idem,
+            )
+            .await
+        },
+    )
     .await
 }
 
@@ -1014,46 +1015,51 @@ async fn cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = caller.require(&[Role::EnterpriseUser]) {
-        return e.into_response();
-    }
     let (st, c) = (state.clone(), caller.clone());
     let path = format!("POST /api/v1/declarations/{id}/cancel");
     let payload = body.clone();
-    idempotent(&state, &caller, &headers, &path, &body, |idem| async move {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct CancelBody {
-            revision: i64,
-            #[serde(default)]
-            note: String,
-        }
-        let b: CancelBody = parse_body(&payload)?;
-        let row = visible_declaration(&st, &c, &id).await?;
-        if !matches!(row.status.as_str(), "decided" | "held") {
-            return Err(ApiError::new(
-                Code::InvalidTransition,
-                format!("a declaration {} cannot be cancelled", row.status),
-            ));
-        }
-        // Cancelling undoes the book: each posting is reversed in the same transaction.
-        let postings = reversals(&st.store.declaration_postings(&id).await?);
-        transition_response(
-            &st,
-            &c,
-            &id,
-            Change {
-                from: vec!["decided".to_owned(), "held".to_owned()],
-                to: ("cancelled").to_string(),
-                revision: b.revision,
-                note: b.note,
-                replace: None,
-                postings,
-            },
-            &idem,
-        )
-        .await
-    })
+    idempotent(
+        &state,
+        &caller,
+        &[Role::EnterpriseUser],
+        &headers,
+        &path,
+        &body,
+        |idem| async move {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct CancelBody {
+                revision: i64,
+                #[serde(default)]
+                note: String,
+            }
+            let b: CancelBody = parse_body(&payload)?;
+            let row = visible_declaration(&st, &c, &id).await?;
+            if !matches!(row.status.as_str(), "decided" | "held") {
+                return Err(ApiError::new(
+                    Code::InvalidTransition,
+                    format!("a declaration {} cannot be cancelled", row.status),
+                ));
+            }
+            // Cancelling undoes the book: each posting is reversed in the same transaction.
+            let postings = reversals(&st.store.declaration_postings(&id).await?);
+            transition_response(
+                &st,
+                &c,
+                &id,
+                Change {
+                    from: vec!["decided".to_owned(), "held".to_owned()],
+                    to: ("cancelled").to_string(),
+                    revision: b.revision,
+                    note: b.note,
+                    replace: None,
+                    postings,
+                },
+                &idem,
+            )
+            .await
+        },
+    )
     .await
 }
 
@@ -1064,89 +1070,94 @@ async fn amend(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = caller.require(&[Role::EnterpriseUser]) {
-        return e.into_response();
-    }
     let (st, c) = (state.clone(), caller.clone());
     let path = format!("POST /api/v1/declarations/{id}/amend");
     let payload = body.clone();
-    idempotent(&state, &caller, &headers, &path, &body, |idem| async move {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct AmendBody {
-            revision: i64,
-            declaration: DeclarationDto,
-        }
-        let b: AmendBody = parse_body(&payload)?;
-        let row = visible_declaration(&st, &c, &id).await?;
-        if row.status != "decided" {
-            return Err(ApiError::new(
-                Code::InvalidTransition,
-                format!("a declaration {} cannot be amended", row.status),
-            ));
-        }
-        let d = b.declaration.into_domain(&st.pack.nomenclature)?;
-        if d.declarant.as_str() != row.enterprise {
-            return Err(FieldError::new(
-                "declaration.declarant",
-                FieldErrorKind::Inconsistent,
-                "an amendment keeps the declarant",
-            )
-            .into());
-        }
-        // Decide against the book as it would be without this declaration's own postings.
-        let old = st.store.declaration_postings(&id).await?;
-        let mut snapshot = snapshot_for(&st, &d).await?;
-        for p in &old {
-            if let (Ok(hs_code), Ok(unit), Ok(code)) = (
-                HsCode::parse_shape("hs", &p.hs_code),
-                Unit::parse("unit", &p.unit),
-                CreditCode::parse(&p.enterprise),
-            ) && code == d.declarant
-            {
-                *snapshot
-                    .balances
-                    .entry(BalanceKey {
-                        enterprise: code,
-                        hs_code,
-                        unit,
-                    })
-                    .or_default() -= Decimal::new(p.quantity_milli, 3);
+    idempotent(
+        &state,
+        &caller,
+        &[Role::EnterpriseUser],
+        &headers,
+        &path,
+        &body,
+        |idem| async move {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct AmendBody {
+                revision: i64,
+                declaration: DeclarationDto,
             }
-        }
-        let decision = decide(&st, &d, &snapshot)?;
-        let mut postings = reversals(&old);
-        postings.extend(postings_of(&decision)?);
-        let decision_json = serde_json::to_value(&decision)
-            .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
-            .to_string();
-        let outcome = serde_json::to_value(decision.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let to = status_after(decision.outcome);
-        let replace = Some((
-            json!({ "declaration_json": String::from_utf8_lossy(&payload) }).to_string(),
-            decision_json,
-            outcome,
-            decision.totals.payable_total.fen(),
-        ));
-        transition_response(
-            &st,
-            &c,
-            &id,
-            Change {
-                from: vec!["decided".to_owned()],
-                to: (to).to_string(),
-                revision: b.revision,
-                note: "amended".to_owned(),
-                replace,
-                postings,
-            },
-            &idem,
-        )
-        .await
-    })
+            let b: AmendBody = parse_body(&payload)?;
+            let row = visible_declaration(&st, &c, &id).await?;
+            if row.status != "decided" {
+                return Err(ApiError::new(
+                    Code::InvalidTransition,
+                    format!("a declaration {} cannot be amended", row.status),
+                ));
+            }
+            let d = b.declaration.into_domain(&st.pack.nomenclature)?;
+            if d.declarant.as_str() != row.enterprise {
+                return Err(FieldError::new(
+                    "declaration.declarant",
+                    FieldErrorKind::Inconsistent,
+                    "an amendment keeps the declarant",
+                )
+                .into());
+            }
+            // Decide against the book as it would be without this declaration's own postings.
+            let old = st.store.declaration_postings(&id).await?;
+            let mut snapshot = snapshot_for(&st, &d).await?;
+            for p in &old {
+                if let (Ok(hs_code), Ok(unit), Ok(code)) = (
+                    HsCode::parse_shape("hs", &p.hs_code),
+                    Unit::parse("unit", &p.unit),
+                    CreditCode::parse(&p.enterprise),
+                ) && code == d.declarant
+                {
+                    *snapshot
+                        .balances
+                        .entry(BalanceKey {
+                            enterprise: code,
+                            hs_code,
+                            unit,
+                        })
+                        .or_default() -= Decimal::new(p.quantity_milli, 3);
+                }
+            }
+            let decision = decide(&st, &d, &snapshot)?;
+            let mut postings = reversals(&old);
+            postings.extend(postings_of(&decision)?);
+            let decision_json = serde_json::to_value(&decision)
+                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
+                .to_string();
+            let outcome = serde_json::to_value(decision.outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let to = status_after(decision.outcome);
+            let replace = Some((
+                json!({ "declaration_json": String::from_utf8_lossy(&payload) }).to_string(),
+                decision_json,
+                outcome,
+                decision.totals.payable_total.fen(),
+            ));
+            transition_response(
+                &st,
+                &c,
+                &id,
+                Change {
+                    from: vec!["decided".to_owned()],
+                    to: (to).to_string(),
+                    revision: b.revision,
+                    note: "amended".to_owned(),
+                    replace,
+                    postings,
+                },
+                &idem,
+            )
+            .await
+        },
+    )
     .await
 }
 
@@ -1247,13 +1258,10 @@ async fn adjust_account_book(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = caller.require(&[Role::CustomsOfficer]) {
-        return e.into_response();
-    }
     let (st, c) = (state.clone(), caller.clone());
     let path = format!("POST /api/v1/enterprises/{code}/account-book/adjustments");
     let payload = body.clone();
-    idempotent(&state, &caller, &headers, &path, &body, |idem| async move {
+    idempotent(&state, &caller, &[Role::CustomsOfficer], &headers, &path, &body, |idem| async move {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Item {
