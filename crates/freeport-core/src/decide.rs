@@ -306,18 +306,12 @@ impl<'p, 'd> Decider<'p, 'd> {
             line: Some(i),
             explanation,
         });
-        LineDecision {
-            line: i,
-            hs_code: line.hs_code,
-            treatment: Treatment::Refused,
-            customs_value: Cny::round_fen(line.value * self.cny_per_unit),
-            restrictive_category: None,
-            taxes: TaxAmounts::default(),
-            export_duty: Cny::ZERO,
-            exempted: TaxAmounts::default(),
-            value_added: None,
-            explanation: StepRange::EMPTY,
-        }
+        LineDecision::untaxed(
+            i,
+            line.hs_code,
+            Treatment::Refused,
+            Cny::round_fen(line.value * self.cny_per_unit),
+        )
     }
 
     fn first_quantity(line: &Line, i: usize) -> Result<Quantity, FieldError> {
@@ -663,16 +657,9 @@ impl<'p, 'd> Decider<'p, 'd> {
             self.post(&declarant, Movement::FirstLineExit, i, line, cv, None)?;
         }
         Ok(LineDecision {
-            line: i,
-            hs_code: line.hs_code,
-            treatment: Treatment::Exported,
-            customs_value: cv,
-            restrictive_category: None,
-            taxes: TaxAmounts::default(),
             export_duty,
-            exempted: TaxAmounts::default(),
-            value_added: None,
             explanation: self.keep(steps),
+            ..LineDecision::untaxed(i, line.hs_code, Treatment::Exported, cv)
         })
     }
 
@@ -729,18 +716,7 @@ impl<'p, 'd> Decider<'p, 'd> {
         let s = &v.second_line;
         let mut steps = self.scratch();
         let cv = self.customs_value(line, &mut steps);
-        let mut decided = LineDecision {
-            line: i,
-            hs_code: line.hs_code,
-            treatment: Treatment::NotControlled,
-            customs_value: cv,
-            restrictive_category: None,
-            taxes: TaxAmounts::default(),
-            export_duty: Cny::ZERO,
-            exempted: TaxAmounts::default(),
-            value_added: None,
-            explanation: StepRange::EMPTY,
-        };
+        let mut decided = LineDecision::untaxed(i, line.hs_code, Treatment::NotControlled, cv);
         match line.goods_status {
             GoodsStatus::Domestic | GoodsStatus::DutyPaid => {
                 steps.push(self.step(&s.controlled_rule, Detail::Finding("not zero-tariff, relaxed-licence or value-added goods: no second-line declaration; non-customs channel")));
@@ -912,16 +888,8 @@ impl<'p, 'd> Decider<'p, 'd> {
             }
         };
         Ok(LineDecision {
-            line: i,
-            hs_code: line.hs_code,
-            treatment,
-            customs_value: cv,
-            restrictive_category: None,
-            taxes: TaxAmounts::default(),
-            export_duty: Cny::ZERO,
-            exempted: TaxAmounts::default(),
-            value_added: None,
             explanation: self.keep(steps),
+            ..LineDecision::untaxed(i, line.hs_code, treatment, cv)
         })
     }
 
@@ -937,18 +905,7 @@ impl<'p, 'd> Decider<'p, 'd> {
         };
         let mut steps = self.scratch();
         let cv = self.customs_value(line, &mut steps);
-        let mut decided = LineDecision {
-            line: i,
-            hs_code: line.hs_code,
-            treatment: Treatment::NotControlled,
-            customs_value: cv,
-            restrictive_category: None,
-            taxes: TaxAmounts::default(),
-            export_duty: Cny::ZERO,
-            exempted: TaxAmounts::default(),
-            value_added: None,
-            explanation: StepRange::EMPTY,
-        };
+        let mut decided = LineDecision::untaxed(i, line.hs_code, Treatment::NotControlled, cv);
         match line.goods_status {
             GoodsStatus::RelaxedLicence => {
                 let step = self.step(&isl.leaving_circle_rule, Detail::Finding("goods admitted under the exception measures may not circulate inside the island"));
@@ -1090,16 +1047,8 @@ impl<'p, 'd> Decider<'p, 'd> {
             None,
         );
         Ok(LineDecision {
-            line: i,
-            hs_code: line.hs_code,
-            treatment: Treatment::Processed,
-            customs_value: cv,
-            restrictive_category: None,
-            taxes: TaxAmounts::default(),
-            export_duty: Cny::ZERO,
-            exempted: TaxAmounts::default(),
-            value_added: None,
             explanation: self.keep(steps),
+            ..LineDecision::untaxed(i, line.hs_code, Treatment::Processed, cv)
         })
     }
 

@@ -126,6 +126,29 @@ pub struct LineDecision {
     pub explanation: StepRange,
 }
 
+impl LineDecision {
+    /// A line with nothing due, saved or explained yet: each flow sets what applies to it.
+    pub fn untaxed(
+        line: usize,
+        hs_code: HsCode,
+        treatment: Treatment,
+        customs_value: Cny,
+    ) -> LineDecision {
+        LineDecision {
+            line,
+            hs_code,
+            treatment,
+            customs_value,
+            restrictive_category: None,
+            taxes: TaxAmounts::default(),
+            export_duty: Cny::ZERO,
+            exempted: TaxAmounts::default(),
+            value_added: None,
+            explanation: StepRange::EMPTY,
+        }
+    }
+}
+
 /// Totals of a consignment. `assessed` is exactly the sum of the lines; `payable` is what is
 /// collected after the minimum-tax rule, which `waived` records.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
