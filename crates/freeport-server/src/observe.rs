@@ -37,7 +37,6 @@ pub fn metrics_router() -> Router {
 /// Times every request, labelled by the route's pattern (never the raw path, whose ids would make
 /// the label set unbounded), and gives it a request id: the caller's `x-request-id`, or a new one.
 pub(crate) async fn observe(request: Request, next: Next) -> Response {
-    let _ = metrics_handle();
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -29,6 +29,8 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, now_ms};
 
 pub(crate) fn router(state: AppState) -> Router {
+    // The metrics recorder is installed once, before any request records into it.
+    let _ = crate::observe::metrics_handle();
     Router::new()
         .route("/health", get(health))
         .route("/api/v1/sessions", post(login).delete(logout))
@@ -658,7 +660,9 @@ async fn submit(
                     "an enterprise user declares for its own enterprise only",
                 ));
             }
-            if st.store.enterprise(d.declarant.as_str()).await?.is_none() {
+            // The snapshot has read the registry: a declarant absent from it is not registered.
+            let snapshot = snapshot_for(&st, &d).await?;
+            if snapshot.standing(&d.declarant).is_none() {
                 return Err(FieldError::new(
                     "declaration.declarant",
                     FieldErrorKind::Unknown,
@@ -666,7 +670,6 @@ async fn submit(
                 )
                 .into());
             }
-            let snapshot = snapshot_for(&st, &d).await?;
             let decision = decide(&st, &d, &snapshot)?;
             let postings = postings_of(&decision)?;
             let id = uuid::Uuid::now_v7().to_string();
