@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod platform;
 pub mod quote;
 pub mod value_added;
 

@@ -20,7 +20,7 @@ pub const MAX_LINES: usize = 1000;
 pub const MAX_ITEMS: usize = 1000;
 pub const MAX_TEXT: usize = 1000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     pub declaration: DeclarationDto,
@@ -28,7 +28,7 @@ pub struct QuoteRequest {
     pub snapshot: SnapshotDto,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy)]
+#[derive(Debug, utoipa::ToSchema, Deserialize, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 pub enum FlowDto {
     FirstLineImport,
@@ -39,7 +39,7 @@ pub enum FlowDto {
     Processing,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, Default)]
+#[derive(Debug, utoipa::ToSchema, Deserialize, Clone, Copy, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentOptionDto {
     #[default]
@@ -48,7 +48,7 @@ pub enum PaymentOptionDto {
     PayAllTaxes,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, Default)]
+#[derive(Debug, utoipa::ToSchema, Deserialize, Clone, Copy, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryPurposeDto {
     #[default]
@@ -57,7 +57,7 @@ pub enum EntryPurposeDto {
     DutyFreeStock,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy)]
+#[derive(Debug, utoipa::ToSchema, Deserialize, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 pub enum GoodsStatusDto {
     ZeroTariff,
@@ -67,14 +67,14 @@ pub enum GoodsStatusDto {
     RelaxedLicence,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
 pub enum CounterpartyDto {
     Enterprise { credit_code: String },
     Individual,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeclarationDto {
     pub id: String,
@@ -95,14 +95,14 @@ pub struct DeclarationDto {
     pub lines: Vec<LineDto>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuantityDto {
     pub value: String,
     pub unit: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MaterialDto {
     pub hs_code: String,
@@ -114,7 +114,7 @@ pub struct MaterialDto {
     pub consumption_tax_item: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DomesticPurchaseDto {
     pub value: String,
@@ -122,7 +122,7 @@ pub struct DomesticPurchaseDto {
     pub hainan_produced: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainStageDto {
     pub enterprise: String,
@@ -132,7 +132,7 @@ pub struct ChainStageDto {
     pub sale_price: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ValueAddedDto {
     pub sale_price: String,
@@ -144,7 +144,7 @@ pub struct ValueAddedDto {
     pub confirmation_number: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LineDto {
     pub hs_code: String,
@@ -166,7 +166,7 @@ pub struct LineDto {
     pub exception_measure: bool,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, utoipa::ToSchema, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotDto {
     #[serde(default)]
@@ -175,7 +175,7 @@ pub struct SnapshotDto {
     pub exchange_rates: Vec<ExchangeRateDto>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WaiverLockDto {
     pub kind_prefix: String,
@@ -183,7 +183,7 @@ pub struct WaiverLockDto {
     pub last: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnterpriseDto {
     pub credit_code: String,
@@ -197,7 +197,7 @@ pub struct EnterpriseDto {
     pub waiver_locks: Vec<WaiverLockDto>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangeRateDto {
     pub currency: String,

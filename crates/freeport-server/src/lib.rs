@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod observe;
+pub mod openapi;
 mod routes;
 
 use std::net::SocketAddr;

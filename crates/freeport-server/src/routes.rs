@@ -4,9 +4,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use freeport_api::quote::{DeclarationDto, SnapshotDto};
+use freeport_api::platform::*;
+use freeport_api::quote::DeclarationDto;
 use freeport_core::calendar::{DayRange, customs_rate_date};
 use freeport_core::currency::Currency;
 use freeport_core::decision::{Decision, Effect, Outcome};
@@ -23,48 +23,44 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{Caller, Role, SESSION_COOKIE, hash_password, new_token, verify_password};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, now_ms};
 
+/// The API's routes with their OpenAPI description: one list, so the document cannot miss a route.
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(login, logout))
+        .routes(routes!(me))
+        .routes(routes!(create_user))
+        .routes(routes!(list_enterprises))
+        .routes(routes!(put_enterprise, get_enterprise))
+        .routes(routes!(account_book))
+        .routes(routes!(account_book_csv))
+        .routes(routes!(adjust_account_book))
+        .routes(routes!(put_exchange_rate))
+        .routes(routes!(quote))
+        .routes(routes!(submit, list_declarations))
+        .routes(routes!(get_declaration))
+        .routes(routes!(amend))
+        .routes(routes!(cancel))
+        .routes(routes!(change_status))
+        .routes(routes!(inspection_result))
+        .routes(routes!(verify_audit))
+}
+
 pub(crate) fn router(state: AppState) -> Router {
     // The metrics recorder is installed once, before any request records into it.
     let _ = crate::observe::metrics_handle();
-    Router::new()
-        .route("/health", get(health))
-        .route("/api/v1/sessions", post(login).delete(logout))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/users", post(create_user))
-        .route("/api/v1/enterprises", get(list_enterprises))
-        .route(
-            "/api/v1/enterprises/{code}",
-            put(put_enterprise).get(get_enterprise),
-        )
-        .route("/api/v1/enterprises/{code}/account-book", get(account_book))
-        .route(
-            "/api/v1/enterprises/{code}/account-book.csv",
-            get(account_book_csv),
-        )
-        .route(
-            "/api/v1/enterprises/{code}/account-book/adjustments",
-            post(adjust_account_book),
-        )
-        .route(
-            "/api/v1/exchange-rates/{currency}/{day}",
-            put(put_exchange_rate),
-        )
-        .route("/api/v1/quote", post(quote))
-        .route("/api/v1/declarations", post(submit).get(list_declarations))
-        .route("/api/v1/declarations/{id}", get(get_declaration))
-        .route("/api/v1/declarations/{id}/amend", post(amend))
-        .route("/api/v1/declarations/{id}/cancel", post(cancel))
-        .route("/api/v1/declarations/{id}/status", post(change_status))
-        .route(
-            "/api/v1/declarations/{id}/inspection-result",
-            post(inspection_result),
-        )
-        .route("/api/v1/audit/verify", get(verify_audit))
+    let (routes, api) = api_routes().split_for_parts();
+    routes
+        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", api))
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
         .layer(axum::middleware::from_fn(crate::observe::observe))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -72,14 +68,24 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+/// Liveness, and the newest policy-pack version loaded.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "system",
+    responses((status = 200, body = Health)),
+)]
+async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let pack = state
         .pack
         .versions
         .last()
         .map(|v| v.id.clone())
         .unwrap_or_default();
-    Ok(Json(json!({ "ok": true, "pack_latest_version": pack })))
+    Ok(Json(Health {
+        ok: true,
+        pack_latest_version: pack,
+    }))
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
@@ -102,11 +108,14 @@ fn credit_code(field: &str, text: &str) -> ApiResult<CreditCode> {
     })?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Page {
+    /// The `next_after` of the previous page.
     #[serde(default)]
     after: Option<String>,
+    /// 1 to 1000; 100 when absent.
     #[serde(default)]
     limit: Option<i64>,
 }
@@ -126,20 +135,22 @@ fn limit(page: &Page) -> ApiResult<i64> {
 
 // ----- sessions and users ---------------------------------------------------------------------
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Login {
-    username: String,
-    password: String,
-}
-
 const TOKEN_TTL_MS: i64 = 12 * 3600 * 1000;
 
+/// Log in: create a session.
+///
 /// Logging in creates a session; it is the one POST without an Idempotency-Key (a retry simply
 /// makes another session).
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions",
+    tag = "sessions",
+    request_body = LoginRequest,
+    responses((status = 201, description = "a session; the token is also set as an HttpOnly cookie", body = SessionCreated), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+)]
 async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     let result: ApiResult<Response> = async {
-        let login: Login = parse_body(&body)?;
+        let login: LoginRequest = parse_body(&body)?;
         let found = state.store.user_by_name(&login.username).await?;
         // One answer, and the same work, for an unknown user and a wrong password: an unknown
         // user is checked against a fixed hash, so neither the reply nor its timing tells which
@@ -174,7 +185,11 @@ async fn login(State(state): State<AppState>, body: Bytes) -> Response {
         );
         let mut response = (
             StatusCode::CREATED,
-            Json(json!({ "token": token, "expires_at_ms": now + TOKEN_TTL_MS, "user": user })),
+            Json(SessionCreated {
+                token,
+                expires_at_ms: now + TOKEN_TTL_MS,
+                user: user_view(user),
+            }),
         )
             .into_response();
         if let Ok(v) = header::HeaderValue::from_str(&cookie) {
@@ -186,25 +201,68 @@ async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
+/// Log out: revoke the session's token at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions",
+    tag = "sessions",
+    responses((status = 204, description = "the token is revoked"), (status = 401, description = "not authenticated", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
     state.store.revoke_token(&caller.token_sha256).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(caller: Caller) -> Json<Value> {
-    Json(json!({ "user": caller.user }))
+/// The calling user.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "sessions",
+    responses((status = 200, body = UserEnvelope), (status = 401, description = "not authenticated", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+async fn me(caller: Caller) -> Json<UserEnvelope> {
+    Json(UserEnvelope {
+        user: user_view(caller.user),
+    })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewUserBody {
-    username: String,
-    password: String,
-    role: String,
-    #[serde(default)]
-    enterprise: Option<String>,
+fn user_view(u: User) -> UserView {
+    UserView {
+        id: u.id,
+        username: u.username,
+        role: u.role,
+        enterprise: u.enterprise,
+    }
 }
 
+fn enterprise_view(e: Enterprise) -> EnterpriseView {
+    EnterpriseView {
+        credit_code: e.credit_code,
+        name: e.name,
+        beneficiary: e.beneficiary,
+        encouraged_industry_filed: e.encouraged_industry_filed,
+        encouraged_revenue_share: e.encouraged_revenue_share,
+        credit_class: e.credit_class,
+    }
+}
+
+/// A view as the JSON value that idempotent handlers store and answer.
+fn to_json<T: serde::Serialize>(view: &T) -> ApiResult<Value> {
+    serde_json::to_value(view).map_err(|e| ApiError::new(Code::Internal, e.to_string()))
+}
+
+/// Create a user (administrators).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "users",
+    request_body = NewUserRequest,
+    params(("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 201, body = UserEnvelope), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -222,7 +280,7 @@ async fn create_user(
         "POST /api/v1/users",
         &body,
         |idem| async move {
-            let b: NewUserBody = parse_body(&payload)?;
+            let b: NewUserRequest = parse_body(&payload)?;
             if b.username.trim().is_empty() || b.username.len() > 100 {
                 return Err(FieldError::new(
                     "username",
@@ -283,31 +341,18 @@ async fn create_user(
                 .create_user(&user, &hash, &c.user.id, now_ms())
                 .await?;
             let _ = idem;
-            Ok((StatusCode::CREATED, json!({ "user": user })))
+            Ok((
+                StatusCode::CREATED,
+                to_json(&UserEnvelope {
+                    user: user_view(user),
+                })?,
+            ))
         },
     )
     .await
 }
 
 // ----- enterprise registry --------------------------------------------------------------------
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EnterpriseBody {
-    name: String,
-    #[serde(default)]
-    beneficiary: bool,
-    #[serde(default)]
-    encouraged_industry_filed: bool,
-    #[serde(default)]
-    encouraged_revenue_share: Option<String>,
-    #[serde(default = "general")]
-    credit_class: String,
-}
-
-fn general() -> String {
-    "general".to_owned()
-}
 
 const CREDIT_CLASSES: [&str; 5] = [
     "advanced_certified",
@@ -317,6 +362,16 @@ const CREDIT_CLASSES: [&str; 5] = [
     "seriously_dishonest",
 ];
 
+/// Register an enterprise or update its registry entry.
+#[utoipa::path(
+    put,
+    path = "/api/v1/enterprises/{code}",
+    tag = "registry",
+    request_body = EnterpriseRequest,
+    params(("code" = String, Path, description = "unified social credit code"), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = EnterpriseEnvelope), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn put_enterprise(
     State(state): State<AppState>,
     caller: Caller,
@@ -337,7 +392,7 @@ async fn put_enterprise(
         &body,
         |_idem| async move {
             let code = credit_code("credit_code", &code)?;
-            let b: EnterpriseBody = parse_body(&payload)?;
+            let b: EnterpriseRequest = parse_body(&payload)?;
             if b.name.trim().is_empty() || b.name.len() > 300 {
                 return Err(FieldError::new(
                     "name",
@@ -375,17 +430,31 @@ async fn put_enterprise(
                 credit_class: b.credit_class,
             };
             st.store.put_enterprise(&e, &actor, now_ms()).await?;
-            Ok((StatusCode::OK, json!({ "enterprise": e })))
+            Ok((
+                StatusCode::OK,
+                to_json(&EnterpriseEnvelope {
+                    enterprise: enterprise_view(e),
+                })?,
+            ))
         },
     )
     .await
 }
 
+/// Read one registry entry.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises/{code}",
+    tag = "registry",
+    params(("code" = String, Path, description = "unified social credit code")),
+    responses((status = 200, body = EnterpriseEnvelope), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn get_enterprise(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EnterpriseEnvelope>> {
     let code = credit_code("credit_code", &code)?.as_str().to_owned();
     caller.require_enterprise(&code)?;
     let e = state
@@ -393,23 +462,47 @@ async fn get_enterprise(
         .enterprise(&code)
         .await?
         .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))?;
-    Ok(Json(json!({ "enterprise": e })))
+    Ok(Json(EnterpriseEnvelope {
+        enterprise: enterprise_view(e),
+    }))
 }
 
+/// List the registry, in credit-code order.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises",
+    tag = "registry",
+    params(Page),
+    responses((status = 200, body = EnterprisePage), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn list_enterprises(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<Page>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EnterprisePage>> {
     caller.require(&[Role::Administrator, Role::CustomsOfficer, Role::RiskAnalyst])?;
     let items = state
         .store
         .list_enterprises(page.after.as_deref().unwrap_or(""), limit(&page)?)
         .await?;
-    let next = items.last().map(|e| e.credit_code.clone());
-    Ok(Json(json!({ "items": items, "next_after": next })))
+    let next_after = items.last().map(|e| e.credit_code.clone());
+    Ok(Json(EnterprisePage {
+        items: items.into_iter().map(enterprise_view).collect(),
+        next_after,
+    }))
 }
 
+/// Record the benchmark exchange rate of a day (R8.5).
+#[utoipa::path(
+    put,
+    path = "/api/v1/exchange-rates/{currency}/{day}",
+    tag = "registry",
+    request_body = ExchangeRateRequest,
+    params(("currency" = String, Path, description = "ISO 4217 code"), ("day" = String, Path, description = "YYYY-MM-DD"), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = ExchangeRateView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn put_exchange_rate(
     State(state): State<AppState>,
     caller: Caller,
@@ -421,22 +514,52 @@ async fn put_exchange_rate(
     let actor = caller.user.id.clone();
     let path = format!("PUT /api/v1/exchange-rates/{currency}/{day}");
     let payload = body.clone();
-    idempotent(&state, &caller, &[Role::Administrator, Role::CustomsOfficer], &headers, &path, &body, |_idem| async move {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct RateBody {
-            cny_per_unit: String,
-        }
-        let c = Currency::parse(&currency).map_err(|e| FieldError { field: "currency".to_owned(), ..e })?;
-        let d = time::Date::parse(&day, time::macros::format_description!("[year]-[month]-[day]")).map_err(|e| FieldError::new("day", FieldErrorKind::Malformed, e.to_string()))?;
-        let b: RateBody = parse_body(&payload)?;
-        let rate = freeport_core::money::parse_decimal("cny_per_unit", &b.cny_per_unit)?;
-        if rate <= Decimal::ZERO || rate.scale() > 4 {
-            return Err(FieldError::new("cny_per_unit", FieldErrorKind::OutOfRange, "a positive rate with at most 4 decimals (R8.5)").into());
-        }
-        st.store.put_exchange_rate(c.as_str(), &d.to_string(), &rate.to_string(), &actor, now_ms()).await?;
-        Ok((StatusCode::OK, json!({ "currency": c.as_str(), "day": d.to_string(), "cny_per_unit": rate.to_string() })))
-    })
+    idempotent(
+        &state,
+        &caller,
+        &[Role::Administrator, Role::CustomsOfficer],
+        &headers,
+        &path,
+        &body,
+        |_idem| async move {
+            let c = Currency::parse(&currency).map_err(|e| FieldError {
+                field: "currency".to_owned(),
+                ..e
+            })?;
+            let d = time::Date::parse(
+                &day,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|e| FieldError::new("day", FieldErrorKind::Malformed, e.to_string()))?;
+            let b: ExchangeRateRequest = parse_body(&payload)?;
+            let rate = freeport_core::money::parse_decimal("cny_per_unit", &b.cny_per_unit)?;
+            if rate <= Decimal::ZERO || rate.scale() > 4 {
+                return Err(FieldError::new(
+                    "cny_per_unit",
+                    FieldErrorKind::OutOfRange,
+                    "a positive rate with at most 4 decimals (R8.5)",
+                )
+                .into());
+            }
+            st.store
+                .put_exchange_rate(
+                    c.as_str(),
+                    &d.to_string(),
+                    &rate.to_string(),
+                    &actor,
+                    now_ms(),
+                )
+                .await?;
+            Ok((
+                StatusCode::OK,
+                to_json(&ExchangeRateView {
+                    currency: c.as_str().to_owned(),
+                    day: d.to_string(),
+                    cny_per_unit: rate.to_string(),
+                })?,
+            ))
+        },
+    )
     .await
 }
 
@@ -611,30 +734,52 @@ fn status_after(outcome: Outcome) -> &'static str {
     }
 }
 
+/// Decide a declaration without committing anything.
+#[utoipa::path(
+    post,
+    path = "/api/v1/quote",
+    tag = "declarations",
+    request_body = QuoteBody,
+    responses((status = 200, body = DecisionEnvelope), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn quote(
     State(state): State<AppState>,
     caller: Caller,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let _ = caller;
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct QuoteBody {
-        declaration: DeclarationDto,
-        #[serde(default)]
-        snapshot: Option<SnapshotDto>,
-    }
+) -> ApiResult<Json<DecisionEnvelope>> {
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
     let b: QuoteBody = parse_body(&body)?;
     let d = b.declaration.into_domain(&state.pack.nomenclature)?;
+    // A quote against the store reads the declarant's account book: an enterprise user may read
+    // only its own, or a refusal would tell it what another enterprise holds.
+    caller.require_enterprise(d.declarant.as_str())?;
     // A quote decides against the store's snapshot unless the caller supplies one (what-if).
     let snapshot = match b.snapshot {
         Some(s) => s.into_domain()?,
         None => snapshot_for(&state, &d).await?,
     };
     let decision = decide(&state, &d, &snapshot)?;
-    Ok(Json(json!({ "decision": decision })))
+    Ok(Json(DecisionEnvelope {
+        decision: to_json(&decision)?,
+    }))
 }
 
+/// Submit a declaration: decide it and commit the decision in one transaction.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations",
+    tag = "declarations",
+    request_body = DeclarationDto,
+    params(("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 201, description = "decided and committed", body = DeclarationView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn submit(
     State(state): State<AppState>,
     caller: Caller,
@@ -676,8 +821,7 @@ async fn submit(
             let status = status_after(decision.outcome);
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
-            let response =
-                json!({ "id": id, "status": status, "revision": 1, "decision": decision_json });
+            let now = now_ms();
             let waiver_locks = decision
                 .effects
                 .iter()
@@ -722,8 +866,28 @@ async fn submit(
                 event_payload:
                     json!({ "id": id, "enterprise": d.declarant.as_str(), "status": status })
                         .to_string(),
+                idempotency: None,
+                now_ms: now,
+            };
+            let response = to_json(&DeclarationView {
+                id: record.id.clone(),
+                enterprise: record.enterprise.clone(),
+                reference: record.reference.clone(),
+                flow: record.flow.clone(),
+                status: record.status.clone(),
+                revision: 1,
+                declared_on: record.declared_on.clone(),
+                pack_version: record.pack_version.clone(),
+                outcome: record.outcome.clone(),
+                payable_total_fen: record.payable_total_fen,
+                decision: decision_json,
+                created_at_ms: now,
+                updated_at_ms: now,
+                events: None,
+            })?;
+            let record = NewDeclaration {
                 idempotency: Some(idem.record(StatusCode::CREATED, &response)),
-                now_ms: now_ms(),
+                ..record
             };
             st.store.commit_declaration(&record).await?;
             crate::observe::decision_committed(&record.outcome, &record.flow, &record.postings);
@@ -733,22 +897,23 @@ async fn submit(
     .await
 }
 
-fn declaration_view(row: &freeport_store::DeclarationRow) -> Value {
-    json!({
-        "id": row.id,
-        "enterprise": row.enterprise,
-        "reference": row.reference,
-        "flow": row.flow,
-        "status": row.status,
-        "revision": row.revision,
-        "declared_on": row.declared_on,
-        "pack_version": row.pack_version,
-        "outcome": row.outcome,
-        "payable_total_fen": row.payable_total_fen,
-        "decision": serde_json::from_str::<Value>(&row.decision_json).unwrap_or(Value::Null),
-        "created_at_ms": row.created_at_ms,
-        "updated_at_ms": row.updated_at_ms,
-    })
+fn declaration_view(row: &freeport_store::DeclarationRow) -> DeclarationView {
+    DeclarationView {
+        id: row.id.clone(),
+        enterprise: row.enterprise.clone(),
+        reference: row.reference.clone(),
+        flow: row.flow.clone(),
+        status: row.status.clone(),
+        revision: row.revision,
+        declared_on: row.declared_on.clone(),
+        pack_version: row.pack_version.clone(),
+        outcome: row.outcome.clone(),
+        payable_total_fen: row.payable_total_fen,
+        decision: serde_json::from_str::<Value>(&row.decision_json).unwrap_or(Value::Null),
+        created_at_ms: row.created_at_ms,
+        updated_at_ms: row.updated_at_ms,
+        events: None,
+    }
 }
 
 async fn visible_declaration(
@@ -768,11 +933,20 @@ async fn visible_declaration(
     Ok(row)
 }
 
+/// Read a declaration with its decision and status history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations/{id}",
+    tag = "declarations",
+    params(("id" = String, Path)),
+    responses((status = 200, body = DeclarationView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn get_declaration(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<DeclarationView>> {
     caller.require(&[
         Role::EnterpriseUser,
         Role::CustomsOfficer,
@@ -782,15 +956,35 @@ async fn get_declaration(
     let row = visible_declaration(&state, &caller, &id).await?;
     let events = state.store.declaration_events(&id).await?;
     let mut view = declaration_view(&row);
-    view["events"] = json!(events);
+    view.events = Some(
+        events
+            .into_iter()
+            .map(|e| DeclarationEventView {
+                seq: e.seq,
+                status: e.status,
+                actor: e.actor,
+                note: e.note,
+                at_ms: e.at_ms,
+            })
+            .collect(),
+    );
     Ok(Json(view))
 }
 
+/// List declarations in submission order (an enterprise user sees its own).
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations",
+    tag = "declarations",
+    params(Page),
+    responses((status = 200, body = DeclarationPage), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn list_declarations(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<Page>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<DeclarationPage>> {
     caller.require(&[
         Role::EnterpriseUser,
         Role::CustomsOfficer,
@@ -810,19 +1004,10 @@ async fn list_declarations(
             limit(&page)?,
         )
         .await?;
-    let next = rows.last().map(|r| r.id.clone());
-    Ok(Json(
-        json!({ "items": rows.iter().map(declaration_view).collect::<Vec<_>>(), "next_after": next }),
-    ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StatusBody {
-    to: String,
-    #[serde(default)]
-    note: String,
-    revision: i64,
+    Ok(Json(DeclarationPage {
+        items: rows.iter().map(declaration_view).collect(),
+        next_after: rows.last().map(|r| r.id.clone()),
+    }))
 }
 
 /// The officer's transitions: from → allowed targets.
@@ -868,13 +1053,16 @@ async fn transition_response(
         .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))?;
     // The response is known before the commit: the new status at the next revision.
     let mut view = declaration_view(&row);
-    view["status"] = json!(to);
-    view["revision"] = json!(revision + 1);
+    view.status = to.clone();
+    view.revision = revision + 1;
     if let Some((_, decision_json, outcome, payable)) = &replace {
-        view["decision"] = serde_json::from_str(decision_json).unwrap_or(Value::Null);
-        view["outcome"] = json!(outcome);
-        view["payable_total_fen"] = json!(payable);
+        view.decision = serde_json::from_str(decision_json).unwrap_or(Value::Null);
+        view.outcome = outcome.clone();
+        view.payable_total_fen = *payable;
     }
+    let now = now_ms();
+    view.updated_at_ms = now;
+    let view = to_json(&view)?;
     let t = Transition {
         declaration_id: id.to_owned(),
         from,
@@ -887,17 +1075,26 @@ async fn transition_response(
         event_topic: "declaration.status".to_owned(),
         event_payload: json!({ "id": id, "enterprise": row.enterprise, "status": to }).to_string(),
         idempotency: None,
-        now_ms: now_ms(),
+        now_ms: now,
     };
     let t = Transition {
         idempotency: Some(idem.record(StatusCode::OK, &view)),
         ..t
     };
-    let updated = state.store.transition(&t).await?;
-    view["updated_at_ms"] = json!(updated.updated_at_ms);
+    state.store.transition(&t).await?;
     Ok((StatusCode::OK, view))
 }
 
+/// Move a declaration along its lifecycle (customs officers).
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/status",
+    tag = "declarations",
+    request_body = StatusChangeRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = DeclarationView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn change_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -916,7 +1113,7 @@ async fn change_status(
         &path,
         &body,
         |idem| async move {
-            let b: StatusBody = parse_body(&payload)?;
+            let b: StatusChangeRequest = parse_body(&payload)?;
             let row = visible_declaration(&st, &c, &id).await?;
             if !allowed_officer_transition(&row.status, &b.to) {
                 return Err(ApiError::new(
@@ -944,6 +1141,16 @@ async fn change_status(
     .await
 }
 
+/// Record the result of an inspection.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/inspection-result",
+    tag = "declarations",
+    request_body = InspectionResultRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = DeclarationView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn inspection_result(
     State(state): State<AppState>,
     caller: Caller,
@@ -962,15 +1169,7 @@ async fn inspection_result(
         &path,
         &body,
         |idem| async move {
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct Inspection {
-                result: String,
-                #[serde(default)]
-                note: String,
-                revision: i64,
-            }
-            let b: Inspection = parse_body(&payload)?;
+            let b: InspectionResultRequest = parse_body(&payload)?;
             let to = match b.result.as_str() {
                 "compliant" => "released",
                 "violation" => "held",
@@ -1011,6 +1210,16 @@ async fn inspection_result(
     .await
 }
 
+/// Cancel a declaration; its postings are reversed in the same transaction.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/cancel",
+    tag = "declarations",
+    request_body = CancelRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = DeclarationView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
@@ -1029,14 +1238,7 @@ async fn cancel(
         &path,
         &body,
         |idem| async move {
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct CancelBody {
-                revision: i64,
-                #[serde(default)]
-                note: String,
-            }
-            let b: CancelBody = parse_body(&payload)?;
+            let b: CancelRequest = parse_body(&payload)?;
             let row = visible_declaration(&st, &c, &id).await?;
             if !matches!(row.status.as_str(), "decided" | "held") {
                 return Err(ApiError::new(
@@ -1066,6 +1268,16 @@ async fn cancel(
     .await
 }
 
+/// Amend a decided declaration: decide it again and replace its postings.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/amend",
+    tag = "declarations",
+    request_body = AmendRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = DeclarationView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn amend(
     State(state): State<AppState>,
     caller: Caller,
@@ -1084,13 +1296,7 @@ async fn amend(
         &path,
         &body,
         |idem| async move {
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct AmendBody {
-                revision: i64,
-                declaration: DeclarationDto,
-            }
-            let b: AmendBody = parse_body(&payload)?;
+            let b: AmendRequest = parse_body(&payload)?;
             let row = visible_declaration(&st, &c, &id).await?;
             if row.status != "decided" {
                 return Err(ApiError::new(
@@ -1166,9 +1372,11 @@ async fn amend(
 
 // ----- account books ---------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PostingPage {
+    /// The `next_after` of the previous page.
     #[serde(default)]
     after: Option<i64>,
     #[serde(default)]
@@ -1179,12 +1387,21 @@ fn quantity_text(milli: i64) -> String {
     Decimal::new(milli, 3).normalize().to_string()
 }
 
+/// Read an enterprise's account book: balances and a page of postings.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises/{code}/account-book",
+    tag = "account books",
+    params(("code" = String, Path), PostingPage),
+    responses((status = 200, body = AccountBookView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn account_book(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
     Query(page): Query<PostingPage>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccountBookView>> {
     let code = credit_code("credit_code", &code)?.as_str().to_owned();
     caller.require(&[
         Role::EnterpriseUser,
@@ -1202,15 +1419,44 @@ async fn account_book(
         .store
         .postings(&code, page.after.unwrap_or(0), limit)
         .await?;
-    let next = postings.last().map(|p| p.id);
-    Ok(Json(json!({
-        "enterprise": code,
-        "balances": balances.iter().map(|b| json!({ "hs_code": b.hs_code, "unit": b.unit, "quantity": quantity_text(b.quantity_milli) })).collect::<Vec<_>>(),
-        "postings": postings.iter().map(|p| json!({ "id": p.id, "hs_code": p.hs_code, "unit": p.unit, "quantity": quantity_text(p.quantity_milli), "value": freeport_core::money::Cny::from_fen(p.value_fen).to_string(), "movement": p.movement, "declaration_id": p.declaration_id, "line": p.line, "note": p.note, "at_ms": p.at_ms })).collect::<Vec<_>>(),
-        "next_after": next,
-    })))
+    Ok(Json(AccountBookView {
+        enterprise: code,
+        next_after: postings.last().map(|p| p.id),
+        balances: balances
+            .into_iter()
+            .map(|b| BalanceView {
+                quantity: quantity_text(b.quantity_milli),
+                hs_code: b.hs_code,
+                unit: b.unit,
+            })
+            .collect(),
+        postings: postings
+            .into_iter()
+            .map(|p| PostingView {
+                id: p.id,
+                quantity: quantity_text(p.quantity_milli),
+                value: freeport_core::money::Cny::from_fen(p.value_fen).to_string(),
+                hs_code: p.hs_code,
+                unit: p.unit,
+                movement: p.movement,
+                declaration_id: p.declaration_id,
+                line: p.line,
+                note: p.note,
+                at_ms: p.at_ms,
+            })
+            .collect(),
+    }))
 }
 
+/// Export an enterprise's account book as CSV.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises/{code}/account-book.csv",
+    tag = "account books",
+    params(("code" = String, Path)),
+    responses((status = 200, description = "every posting as CSV", content_type = "text/csv", body = String), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn account_book_csv(
     State(state): State<AppState>,
     caller: Caller,
@@ -1254,6 +1500,16 @@ async fn account_book_csv(
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
 }
 
+/// Post a stock-take or a write-off to an account book.
+#[utoipa::path(
+    post,
+    path = "/api/v1/enterprises/{code}/account-book/adjustments",
+    tag = "account books",
+    request_body = AdjustmentRequest,
+    params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = AdjustmentReport), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
 async fn adjust_account_book(
     State(state): State<AppState>,
     caller: Caller,
@@ -1264,61 +1520,127 @@ async fn adjust_account_book(
     let (st, c) = (state.clone(), caller.clone());
     let path = format!("POST /api/v1/enterprises/{code}/account-book/adjustments");
     let payload = body.clone();
-    idempotent(&state, &caller, &[Role::CustomsOfficer], &headers, &path, &body, |idem| async move {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Item {
-            hs_code: String,
-            unit: String,
-            quantity: String,
-            #[serde(default)]
-            note: String,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Adjustment {
-            kind: String,
-            items: Vec<Item>,
-        }
-        let code = credit_code("enterprise", &code)?;
-        let b: Adjustment = parse_body(&payload)?;
-        if b.items.is_empty() || b.items.len() > 1000 {
-            return Err(FieldError::new("items", FieldErrorKind::OutOfRange, "1 to 1000 items").into());
-        }
-        let balances = st.store.balances(code.as_str()).await?;
-        let mut postings = Vec::new();
-        let mut report = Vec::new();
-        for (i, item) in b.items.iter().enumerate() {
-            let hs = HsCode::parse(&format!("items[{i}].hs_code"), &item.hs_code, &st.pack.nomenclature)?;
-            let unit = Unit::parse(&format!("items[{i}].unit"), &item.unit)?;
-            let qty = freeport_core::money::parse_non_negative(&format!("items[{i}].quantity"), &item.quantity)? * Decimal::ONE_THOUSAND;
-            if qty.fract() != Decimal::ZERO {
-                return Err(FieldError::new(format!("items[{i}].quantity"), FieldErrorKind::OutOfRange, "at most three decimals").into());
+    idempotent(
+        &state,
+        &caller,
+        &[Role::CustomsOfficer],
+        &headers,
+        &path,
+        &body,
+        |idem| async move {
+            let code = credit_code("enterprise", &code)?;
+            let b: AdjustmentRequest = parse_body(&payload)?;
+            if b.items.is_empty() || b.items.len() > 1000 {
+                return Err(FieldError::new(
+                    "items",
+                    FieldErrorKind::OutOfRange,
+                    "1 to 1000 items",
+                )
+                .into());
             }
-            let qty = i64::try_from(qty).map_err(|_| ApiError::from(FieldError::new(format!("items[{i}].quantity"), FieldErrorKind::OutOfRange, "too large")))?;
-            let booked = balances.iter().find(|x| x.hs_code == hs.as_str() && x.unit == unit.code()).map_or(0, |x| x.quantity_milli);
-            let delta = match b.kind.as_str() {
-                // A stock-take posts counted minus booked; a write-off removes the stated quantity.
-                "stock_take" => qty - booked,
-                "write_off" => -qty,
-                _ => return Err(FieldError::new("kind", FieldErrorKind::Unknown, "stock_take or write_off").into()),
-            };
-            report.push(json!({ "hs_code": hs.as_str(), "unit": unit.code(), "booked": quantity_text(booked), "adjustment": quantity_text(delta) }));
-            if delta != 0 {
-                postings.push(NewPosting { enterprise: code.as_str().to_owned(), hs_code: hs.as_str().to_owned(), unit: unit.code().to_owned(), quantity_milli: delta, value_fen: 0, movement: b.kind.clone(), line: None, note: item.note.clone() });
+            let balances = st.store.balances(code.as_str()).await?;
+            let mut postings = Vec::new();
+            let mut report = Vec::new();
+            for (i, item) in b.items.iter().enumerate() {
+                let hs = HsCode::parse(
+                    &format!("items[{i}].hs_code"),
+                    &item.hs_code,
+                    &st.pack.nomenclature,
+                )?;
+                let unit = Unit::parse(&format!("items[{i}].unit"), &item.unit)?;
+                let qty = freeport_core::money::parse_non_negative(
+                    &format!("items[{i}].quantity"),
+                    &item.quantity,
+                )? * Decimal::ONE_THOUSAND;
+                if qty.fract() != Decimal::ZERO {
+                    return Err(FieldError::new(
+                        format!("items[{i}].quantity"),
+                        FieldErrorKind::OutOfRange,
+                        "at most three decimals",
+                    )
+                    .into());
+                }
+                let qty = i64::try_from(qty).map_err(|_| {
+                    ApiError::from(FieldError::new(
+                        format!("items[{i}].quantity"),
+                        FieldErrorKind::OutOfRange,
+                        "too large",
+                    ))
+                })?;
+                let booked = balances
+                    .iter()
+                    .find(|x| x.hs_code == hs.as_str() && x.unit == unit.code())
+                    .map_or(0, |x| x.quantity_milli);
+                let delta = match b.kind.as_str() {
+                    // A stock-take posts counted minus booked; a write-off removes the stated quantity.
+                    "stock_take" => qty - booked,
+                    "write_off" => -qty,
+                    _ => {
+                        return Err(FieldError::new(
+                            "kind",
+                            FieldErrorKind::Unknown,
+                            "stock_take or write_off",
+                        )
+                        .into());
+                    }
+                };
+                report.push(AdjustmentLine {
+                    hs_code: hs.as_str().to_owned(),
+                    unit: unit.code().to_owned(),
+                    booked: quantity_text(booked),
+                    adjustment: quantity_text(delta),
+                });
+                if delta != 0 {
+                    postings.push(NewPosting {
+                        enterprise: code.as_str().to_owned(),
+                        hs_code: hs.as_str().to_owned(),
+                        unit: unit.code().to_owned(),
+                        quantity_milli: delta,
+                        value_fen: 0,
+                        movement: b.kind.clone(),
+                        line: None,
+                        note: item.note.clone(),
+                    });
+                }
             }
-        }
-        let response = json!({ "kind": b.kind, "items": report });
-        st.store.adjust(&postings, &c.user.id, &format!("account_book.{}", b.kind), Some(&idem.record(StatusCode::OK, &response)), now_ms()).await?;
-        Ok((StatusCode::OK, response))
-    })
+            let response = to_json(&AdjustmentReport {
+                kind: b.kind.clone(),
+                items: report,
+            })?;
+            st.store
+                .adjust(
+                    &postings,
+                    &c.user.id,
+                    &format!("account_book.{}", b.kind),
+                    Some(&idem.record(StatusCode::OK, &response)),
+                    now_ms(),
+                )
+                .await?;
+            Ok((StatusCode::OK, response))
+        },
+    )
     .await
 }
 
 // ----- audit -----------------------------------------------------------------------------------
 
-async fn verify_audit(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+/// Verify the audit chain.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/verify",
+    tag = "audit",
+    responses((status = 200, body = AuditReportView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+async fn verify_audit(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<AuditReportView>> {
     caller.require(&[Role::Administrator])?;
     let report = state.store.verify_audit().await?;
-    Ok(Json(json!(report)))
+    Ok(Json(AuditReportView {
+        entries: report.entries,
+        intact: report.intact,
+        problem: report.problem,
+    }))
 }

@@ -1001,6 +1001,13 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 vec!["admin"],
             ),
             (Method::GET, "/api/v1/me".to_owned(), None, all.to_vec()),
+            // Every enterprise user lists its own declarations; the check below shows whose.
+            (
+                Method::GET,
+                "/api/v1/declarations".to_owned(),
+                None,
+                vec!["own", "foreign", "officer", "analyst", "admin"],
+            ),
             (
                 Method::PUT,
                 format!("/api/v1/enterprises/{A}"),
@@ -1052,7 +1059,70 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 ),
                 vec!["officer"],
             ),
+            (
+                Method::POST,
+                "/api/v1/quote".to_owned(),
+                Some(json!({ "declaration": declaration(
+                    "M-3",
+                    "first_line_import",
+                    A,
+                    vec![line("84713000", "CN", "1", "100", "duty_paid")],
+                ) })),
+                vec!["own", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/declarations/{id}/amend"),
+                Some(json!({ "revision": 1, "declaration": declaration(
+                    "M-1",
+                    "first_line_import",
+                    A,
+                    vec![line("02023000", "AR", "10", "3560", "duty_paid")],
+                ) })),
+                vec!["own"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/declarations/{id}/inspection-result"),
+                Some(json!({ "result": "compliant", "revision": 1 })),
+                vec!["officer"],
+            ),
         ];
+        // The matrix covers every operation the API documents, except the public ones and logging
+        // out (which would end the callers' sessions): a new route without a row fails here.
+        let (_, doc) = app
+            .call(Method::GET, "/api/openapi.json", None, None, None)
+            .await;
+        let mut documented: Vec<String> = doc["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .flat_map(|(path, ops)| {
+                ops.as_object()
+                    .expect("operations")
+                    .keys()
+                    .map(move |m| format!("{} {path}", m.to_uppercase()))
+            })
+            .filter(|op| {
+                !matches!(
+                    op.as_str(),
+                    "GET /health" | "POST /api/v1/sessions" | "DELETE /api/v1/sessions"
+                )
+            })
+            .collect();
+        let mut covered: Vec<String> = endpoints
+            .iter()
+            .map(|(m, path, _, _)| {
+                let template = path
+                    .replace(&id, "{id}")
+                    .replace(A, "{code}")
+                    .replace("USD/2026-02-25", "{currency}/{day}");
+                format!("{m} {template}")
+            })
+            .collect();
+        documented.sort();
+        covered.sort();
+        assert_eq!(covered, documented, "{be}: the matrix and the API differ");
         let mut checked = 0;
         for (method, path, body, may) in &endpoints {
             for (who, token) in &callers {
@@ -1345,4 +1415,54 @@ async fn a_failed_login_does_not_tell_unknown_users_from_wrong_passwords() {
             app.backend
         );
     }
+}
+
+/// The document and a browsable Swagger UI are served from the binary, with nothing fetched from
+/// elsewhere.
+#[tokio::test]
+async fn the_api_describes_itself_and_swagger_ui_is_served_from_the_binary() {
+    let app = apps().await.remove(0);
+    let (status, doc) = app
+        .call(Method::GET, "/api/openapi.json", None, None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/v1/declarations"]["post"].is_object());
+    let page = app
+        .http
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .expect("docs");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(
+        !html.contains("https://"),
+        "the page loads nothing from elsewhere: {html}"
+    );
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
+        let r = app
+            .http
+            .get(format!("{}/docs/{asset}", app.base))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(r.status(), StatusCode::OK, "{asset}");
+        assert!(r.bytes().await.expect("bytes").len() > 100, "{asset}");
+    }
+    let init = app
+        .http
+        .get(format!("{}/docs/swagger-initializer.js", app.base))
+        .send()
+        .await
+        .expect("init")
+        .text()
+        .await
+        .expect("text");
+    assert!(init.contains("/api/openapi.json"), "{init}");
 }

@@ -250,3 +250,10 @@ pub(crate) fn import_schedule(
     );
     Ok(ExitCode::SUCCESS)
 }
+
+/// Prints the OpenAPI document, pretty, with a final newline (the form kept in docs/reference/).
+pub(crate) fn openapi() -> anyhow::Result<std::process::ExitCode> {
+    let doc = freeport_server::openapi::document().to_pretty_json()?;
+    println!("{doc}");
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -37,6 +37,8 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Print the HTTP API's OpenAPI 3.1 document (also served at /api/openapi.json).
+    Openapi,
     /// Audit-log tools.
     Audit {
         #[command(subcommand)]
@@ -121,6 +123,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve => config().and_then(|c| serve::serve(&pack_dir, &c)),
         Command::Migrate => config().and_then(|c| serve::migrate(&c)),
+        Command::Openapi => commands::openapi(),
         Command::Audit {
             command: AuditCommand::Verify,
         } => config().and_then(|c| serve::audit_verify(&c)),

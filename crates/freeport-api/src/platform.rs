@@ -1,0 +1,358 @@
+//! Wire types of the platform's HTTP API (`/api/v1`): request bodies and response views.
+//!
+//! Requests keep enumerations as strings, so that an unknown value becomes a `FieldError` naming the
+//! field rather than a generic decoding failure; the allowed values are in each field's
+//! description. Decimals and quantities travel as strings; money in views is in yuan as a string
+//! (`"1234.50"`) or in whole fen where the field name says `_fen`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::quote::{DeclarationDto, SnapshotDto};
+
+/// The body of every error: `code` is stable (see `docs/reference/errors.md`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorEnvelope {
+    /// A stable snake_case code, for example `invalid_input` or `account_book_insufficient`.
+    pub code: String,
+    pub message: String,
+    /// `domain`, `auth`, `invalid_request` or `internal`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// For `invalid_input`: `{field, kind, reason}`, the field named by its JSON path.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub ok: bool,
+    /// The newest version in the loaded policy pack.
+    pub pack_latest_version: String,
+}
+
+// ----- sessions and users ----------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub username: String,
+    /// `enterprise_user`, `duty_free_operator`, `customs_officer`, `risk_analyst` or
+    /// `administrator`.
+    pub role: String,
+    /// The enterprise (credit code) a tenant-bound role acts for.
+    pub enterprise: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionCreated {
+    /// Send as `Authorization: Bearer <token>`; the console keeps it in a cookie.
+    pub token: String,
+    pub expires_at_ms: i64,
+    pub user: UserView,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserEnvelope {
+    pub user: UserView,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    /// 1 to 100 characters.
+    pub username: String,
+    /// At least 12 characters.
+    pub password: String,
+    /// `enterprise_user`, `duty_free_operator`, `customs_officer`, `risk_analyst` or
+    /// `administrator`.
+    pub role: String,
+    /// Required for tenant-bound roles (enterprise users and duty-free operators), refused
+    /// otherwise.
+    #[serde(default)]
+    pub enterprise: Option<String>,
+}
+
+// ----- enterprise registry ---------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseRequest {
+    /// 1 to 300 characters.
+    pub name: String,
+    /// Eligible for zero-tariff goods (registered and operating substantively in the zone).
+    #[serde(default)]
+    pub beneficiary: bool,
+    #[serde(default)]
+    pub encouraged_industry_filed: bool,
+    /// Share of revenue from encouraged industries, a decimal between 0 and 1.
+    #[serde(default)]
+    pub encouraged_revenue_share: Option<String>,
+    /// `advanced_certified`, `certified`, `general`, `dishonest` or `seriously_dishonest`.
+    #[serde(default = "general")]
+    pub credit_class: String,
+}
+
+fn general() -> String {
+    "general".to_owned()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnterpriseView {
+    pub credit_code: String,
+    pub name: String,
+    pub beneficiary: bool,
+    pub encouraged_industry_filed: bool,
+    pub encouraged_revenue_share: Option<String>,
+    pub credit_class: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EnterpriseEnvelope {
+    pub enterprise: EnterpriseView,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EnterprisePage {
+    pub items: Vec<EnterpriseView>,
+    /// Pass as `after` for the next page; null on the last page.
+    pub next_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeRateRequest {
+    /// Yuan per unit of the currency, positive, at most 4 decimals (R8.5).
+    pub cny_per_unit: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExchangeRateView {
+    pub currency: String,
+    pub day: String,
+    pub cny_per_unit: String,
+}
+
+// ----- declarations ----------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteBody {
+    pub declaration: DeclarationDto,
+    /// A what-if state to decide against; absent: the store's state.
+    #[serde(default)]
+    pub snapshot: Option<SnapshotDto>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DecisionEnvelope {
+    /// The decision with its explanation (rule, pack version, legal source, formula inputs); its
+    /// shape is described in `docs/reference/quote.md`.
+    #[schema(value_type = Object)]
+    pub decision: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeclarationEventView {
+    pub seq: i64,
+    pub status: String,
+    pub actor: String,
+    pub note: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeclarationView {
+    pub id: String,
+    pub enterprise: String,
+    /// The enterprise's own reference for the declaration.
+    pub reference: String,
+    pub flow: String,
+    /// `decided`, `rejected`, `not_required`, `released`, `under_inspection`, `held`,
+    /// `cancelled` or `closed`.
+    pub status: String,
+    /// Increases with every change; state-changing requests name the revision they saw.
+    pub revision: i64,
+    pub declared_on: String,
+    pub pack_version: String,
+    pub outcome: String,
+    pub payable_total_fen: i64,
+    #[schema(value_type = Object)]
+    pub decision: serde_json::Value,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// The status history; present when one declaration is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<DeclarationEventView>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeclarationPage {
+    pub items: Vec<DeclarationView>,
+    pub next_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChangeRequest {
+    /// From `decided`: `released`, `under_inspection` or `held`; from `under_inspection`:
+    /// `held`; from `held`: `released` or `closed`; from `released`: `closed`.
+    pub to: String,
+    #[serde(default)]
+    pub note: String,
+    /// The revision the officer saw; a stale revision is a `conflict`.
+    pub revision: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionResultRequest {
+    /// `compliant` (released) or `violation` (held).
+    pub result: String,
+    #[serde(default)]
+    pub note: String,
+    pub revision: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    pub revision: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendRequest {
+    pub revision: i64,
+    pub declaration: DeclarationDto,
+}
+
+// ----- account books ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BalanceView {
+    pub hs_code: String,
+    pub unit: String,
+    /// Up to three decimals.
+    pub quantity: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PostingView {
+    pub id: i64,
+    pub hs_code: String,
+    pub unit: String,
+    /// Positive into the book, negative out of it.
+    pub quantity: String,
+    /// Yuan.
+    pub value: String,
+    /// `entry`, `transfer_in`, `transfer_out`, `consumed_in_processing`, `processing_output`,
+    /// `exit`, `re_export`, `stock_take`, `write_off`, `early_disposal`, …
+    pub movement: String,
+    pub declaration_id: Option<String>,
+    pub line: Option<i64>,
+    pub note: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountBookView {
+    pub enterprise: String,
+    pub balances: Vec<BalanceView>,
+    pub postings: Vec<PostingView>,
+    /// Pass as `after` for the next page of postings.
+    pub next_after: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentItem {
+    pub hs_code: String,
+    pub unit: String,
+    /// Counted (stock-take) or removed (write-off) quantity, up to three decimals.
+    pub quantity: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentRequest {
+    /// `stock_take` (post counted minus booked) or `write_off` (remove the quantity).
+    pub kind: String,
+    /// 1 to 1000 items.
+    pub items: Vec<AdjustmentItem>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AdjustmentLine {
+    pub hs_code: String,
+    pub unit: String,
+    pub booked: String,
+    pub adjustment: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AdjustmentReport {
+    pub kind: String,
+    pub items: Vec<AdjustmentLine>,
+}
+
+// ----- webhooks --------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRequest {
+    /// Where status changes of the enterprise's declarations are pushed: an `http://` or
+    /// `https://` URL of at most 2000 characters.
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WebhookView {
+    pub enterprise: String,
+    pub url: String,
+    /// The signing secret, returned only when the webhook is set: each delivery carries
+    /// `Freeport-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebhookDeliveryView {
+    pub id: i64,
+    pub event_id: i64,
+    pub topic: String,
+    /// `pending`, `delivered` or `failed` (attempts exhausted).
+    pub state: String,
+    pub attempts: i64,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub next_attempt_at_ms: i64,
+    pub delivered_at_ms: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WebhookDeliveryPage {
+    pub items: Vec<WebhookDeliveryView>,
+    pub next_after: Option<i64>,
+}
+
+// ----- audit -----------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditReportView {
+    pub entries: i64,
+    pub intact: bool,
+    /// The first problem found, naming the sequence number where it shows.
+    pub problem: Option<String>,
+}
