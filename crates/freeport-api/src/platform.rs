@@ -327,6 +327,12 @@ pub struct WebhookView {
     pub secret: Option<String>,
 }
 
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WebhookRemoved {
+    /// False when no webhook was set.
+    pub removed: bool,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WebhookDeliveryView {
     pub id: i64,

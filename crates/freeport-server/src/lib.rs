@@ -12,6 +12,7 @@ pub mod events;
 pub mod observe;
 pub mod openapi;
 mod routes;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -44,6 +44,7 @@ async fn start(backend: &str, store: Store) -> App {
             &hash,
             "test",
             1,
+            None,
         )
         .await
         .expect("admin");
@@ -52,7 +53,10 @@ async fn start(backend: &str, store: Store) -> App {
     App {
         backend: backend.to_owned(),
         base: format!("http://{addr}"),
-        http: reqwest::Client::new(),
+        http: {
+            freeport_server::webhooks::install_tls_provider();
+            reqwest::Client::new()
+        },
         state,
     }
 }
@@ -625,6 +629,174 @@ async fn idempotency_keys_replay_refuse_reuse_and_are_required() {
     }
 }
 
+/// Audit entries and outbox events: what a replay must not add to.
+async fn footprint(app: &App) -> (i64, usize) {
+    let audit = app.state.store.verify_audit().await.expect("audit").entries;
+    let events = app
+        .state
+        .store
+        .unpublished_events(0, 100_000)
+        .await
+        .expect("outbox")
+        .len();
+    (audit, events)
+}
+
+/// Every write the API documents, sent twice with one key: the second answer is the first, and
+/// nothing is written again.
+#[tokio::test]
+async fn replaying_any_write_changes_nothing() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let mut covered = Vec::new();
+        let mut id = String::new();
+        let decl = declaration(
+            "R-1",
+            "first_line_import",
+            A,
+            vec![line("84713000", "CN", "10", "5000", "duty_paid")],
+        );
+        let steps: Vec<(Method, &str, &str, Value)> = vec![
+            (
+                Method::POST,
+                "/api/v1/users",
+                "admin",
+                json!({ "username": "replayed", "password": "a-long-enough-password", "role": "risk_analyst" }),
+            ),
+            (
+                Method::PUT,
+                "/api/v1/enterprises/{B}",
+                "admin",
+                json!({ "name": "B Co", "beneficiary": true }),
+            ),
+            (
+                Method::PUT,
+                "/api/v1/exchange-rates/USD/2026-02-25",
+                "admin",
+                json!({ "cny_per_unit": "7.1" }),
+            ),
+            (
+                Method::PUT,
+                "/api/v1/enterprises/{A}/webhook",
+                "a",
+                json!({ "url": "http://127.0.0.1:9/x" }),
+            ),
+            (Method::POST, "/api/v1/declarations", "a", decl.clone()),
+            (
+                Method::POST,
+                "/api/v1/declarations/{id}/amend",
+                "a",
+                json!({ "revision": 1, "declaration": decl }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/declarations/{id}/status",
+                "officer",
+                json!({ "to": "under_inspection", "revision": 2 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/declarations/{id}/inspection-result",
+                "officer",
+                json!({ "result": "violation", "revision": 3 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/declarations/{id}/cancel",
+                "a",
+                json!({ "revision": 4 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/enterprises/{A}/account-book/adjustments",
+                "officer",
+                json!({ "kind": "stock_take", "items": [{ "hs_code": "84713000", "unit": "kg", "quantity": "5" }] }),
+            ),
+            (
+                Method::DELETE,
+                "/api/v1/enterprises/{A}/webhook",
+                "a",
+                Value::Null,
+            ),
+        ];
+        for (n, (method, template, who, body)) in steps.into_iter().enumerate() {
+            let token = match who {
+                "admin" => &admin,
+                "officer" => &officer,
+                _ => &a,
+            };
+            let path = template
+                .replace("{A}", A)
+                .replace("{B}", B)
+                .replace("{id}", &id);
+            let body = (!body.is_null()).then_some(body);
+            let key = format!("replay-{n}");
+            let (s1, r1) = app
+                .call(
+                    method.clone(),
+                    &path,
+                    Some(token),
+                    Some(&key),
+                    body.as_ref(),
+                )
+                .await;
+            assert!(s1.is_success(), "{be}: {method} {path}: {s1} {r1}");
+            let before = footprint(&app).await;
+            let (s2, r2) = app
+                .call(
+                    method.clone(),
+                    &path,
+                    Some(token),
+                    Some(&key),
+                    body.as_ref(),
+                )
+                .await;
+            assert_eq!((s1, &r1), (s2, &r2), "{be}: {method} {path} replays");
+            assert_eq!(
+                footprint(&app).await,
+                before,
+                "{be}: {method} {path} wrote again"
+            );
+            if template == "/api/v1/declarations" {
+                id = r1["id"].as_str().expect("id").to_owned();
+            }
+            covered.push(format!(
+                "{method} {}",
+                template
+                    .replace("{A}", "{code}")
+                    .replace("{B}", "{code}")
+                    .replace("USD/2026-02-25", "{currency}/{day}")
+            ));
+        }
+        let (_, doc) = app
+            .call(Method::GET, "/api/openapi.json", None, None, None)
+            .await;
+        let mut writes: Vec<String> = doc["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .flat_map(|(path, ops)| {
+                ops.as_object()
+                    .expect("operations")
+                    .iter()
+                    .filter(|(_, op)| {
+                        op["parameters"]
+                            .as_array()
+                            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"))
+                    })
+                    .map(move |(m, _)| format!("{} {path}", m.to_uppercase()))
+            })
+            .collect();
+        writes.sort();
+        covered.sort();
+        covered.dedup();
+        assert_eq!(covered, writes, "{be}: every write is replayed here");
+    }
+}
+
 #[tokio::test]
 async fn a_retry_after_a_crash_between_commit_and_response_gets_the_original_result() {
     for app in apps().await {
@@ -1087,6 +1259,30 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 Some(json!({ "result": "compliant", "revision": 1 })),
                 vec!["officer"],
             ),
+            (
+                Method::PUT,
+                format!("/api/v1/enterprises/{A}/webhook"),
+                Some(json!({ "url": "http://127.0.0.1:9/hook" })),
+                vec!["own", "admin"],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/enterprises/{A}/webhook"),
+                None,
+                vec!["own", "officer", "admin"],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/enterprises/{A}/webhook/deliveries"),
+                None,
+                vec!["own", "officer", "admin"],
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/enterprises/{A}/webhook"),
+                None,
+                vec!["own", "admin"],
+            ),
         ];
         // The matrix covers every operation the API documents, except the public ones and logging
         // out (which would end the callers' sessions): a new route without a row fails here.
@@ -1465,4 +1661,285 @@ async fn the_api_describes_itself_and_swagger_ui_is_served_from_the_binary() {
         .await
         .expect("text");
     assert!(init.contains("/api/openapi.json"), "{init}");
+}
+
+/// A tiny receiver: records every delivery; answers 500 to the first `failures`, then 204.
+async fn receiver(
+    failures: usize,
+) -> (
+    String,
+    Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>,
+) {
+    let seen: Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let log = log.clone();
+            async move {
+                let mut seen = log.lock().expect("lock");
+                seen.push((headers, body));
+                if seen.len() <= failures {
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/hook"), seen)
+}
+
+#[tokio::test]
+async fn status_changes_reach_the_enterprise_by_signed_retried_webhooks() {
+    use freeport_server::webhooks::{RetryPolicy, client, deliver_due, signature};
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let c = app.enterprise(&admin, C, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let (url, seen) = receiver(2).await;
+        let put = json!({ "url": url });
+        let path = format!("/api/v1/enterprises/{A}/webhook");
+        let (s, set) = app
+            .call(Method::PUT, &path, Some(&a), Some("wh-1"), Some(&put))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {set}");
+        let secret = set["secret"].as_str().expect("secret").to_owned();
+        assert_eq!(secret.len(), 64);
+        // A retried PUT replays the same secret; reading the webhook never shows it.
+        let (_, again) = app
+            .call(Method::PUT, &path, Some(&a), Some("wh-1"), Some(&put))
+            .await;
+        assert_eq!(again["secret"], set["secret"], "{be}");
+        let (_, read) = app.call(Method::GET, &path, Some(&a), None, None).await;
+        assert_eq!(read["url"], json!(url));
+        assert!(read.get("secret").is_none(), "{be}: {read}");
+        // C's webhook points at a closed port.
+        let (s, _) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/enterprises/{C}/webhook"),
+                Some(&c),
+                Some("wh-c"),
+                Some(&json!({ "url": "http://127.0.0.1:1/hook" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+
+        let (_, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("wh-d"),
+                Some(&declaration(
+                    "WH-1",
+                    "first_line_import",
+                    A,
+                    vec![line("84713000", "CN", "1", "100", "duty_paid")],
+                )),
+            )
+            .await;
+        let id = d["id"].as_str().expect("id").to_owned();
+        let (_, dc) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&c),
+                Some("wh-dc"),
+                Some(&declaration(
+                    "WH-C",
+                    "first_line_import",
+                    C,
+                    vec![line("84713000", "CN", "1", "100", "duty_paid")],
+                )),
+            )
+            .await;
+        assert!(dc["id"].is_string(), "{be}: {dc}");
+
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            first_backoff_ms: 1000,
+            max_backoff_ms: 60_000,
+            timeout_ms: 2000,
+        };
+        let http = client(&policy);
+        let store = &app.state.store;
+        let t0 = 1_900_000_000_000;
+        // First attempt of both: A's receiver answers 500, C's port is closed.
+        assert_eq!(
+            deliver_due(store, &http, &policy, 10, t0)
+                .await
+                .expect("round"),
+            2
+        );
+        // Nothing is due again until the backoff has passed.
+        assert_eq!(
+            deliver_due(store, &http, &policy, 10, t0 + 999)
+                .await
+                .expect("round"),
+            0
+        );
+        assert_eq!(
+            deliver_due(store, &http, &policy, 10, t0 + 1000)
+                .await
+                .expect("round"),
+            2
+        );
+        assert_eq!(
+            deliver_due(store, &http, &policy, 10, t0 + 2999)
+                .await
+                .expect("round"),
+            0
+        );
+        // The third attempt reaches A; C has had its three attempts and fails.
+        assert_eq!(
+            deliver_due(store, &http, &policy, 10, t0 + 3000)
+                .await
+                .expect("round"),
+            2
+        );
+        assert_eq!(
+            deliver_due(store, &http, &policy, 10, t0 + 999_999)
+                .await
+                .expect("round"),
+            0
+        );
+
+        let deliveries = seen.lock().expect("lock").clone();
+        assert_eq!(deliveries.len(), 3, "{be}");
+        let body = deliveries[0].1.clone();
+        for (n, (headers, b)) in deliveries.iter().enumerate() {
+            assert_eq!(b, &body, "{be}: the same bytes on every attempt");
+            let attempt = headers["freeport-delivery-attempt"]
+                .to_str()
+                .expect("ascii");
+            assert_eq!(attempt, (n + 1).to_string());
+            let sig = headers["freeport-signature"].to_str().expect("ascii");
+            let t: i64 = sig
+                .trim_start_matches("t=")
+                .split(',')
+                .next()
+                .and_then(|t| t.parse().ok())
+                .expect("t");
+            assert_eq!(
+                sig,
+                signature(&secret, t, b),
+                "{be}: signed with the secret"
+            );
+            assert_ne!(sig, signature("another secret", t, b));
+        }
+        let event: Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(event["topic"], "declaration.decided");
+        assert_eq!(event["data"]["id"], json!(id));
+        assert_eq!(event["data"]["status"], "decided");
+        assert_eq!(event["enterprise"], A);
+
+        // A status change is pushed too; the receiver now answers at once.
+        let (s, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/status"),
+                Some(&officer),
+                Some("wh-s"),
+                Some(&json!({ "to": "released", "revision": 1 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let t1 = t0 + 2_000_000;
+        assert_eq!(
+            deliver_due(store, &http, &policy, 10, t1)
+                .await
+                .expect("round"),
+            1
+        );
+        let last: Value =
+            serde_json::from_str(&seen.lock().expect("lock").last().expect("one").1).expect("json");
+        assert_eq!(last["topic"], "declaration.status");
+        assert_eq!(last["data"]["status"], "released");
+        assert!(last["event_id"].as_i64() > event["event_id"].as_i64());
+
+        let (_, page) = app
+            .call(
+                Method::GET,
+                &format!("{path}/deliveries"),
+                Some(&a),
+                None,
+                None,
+            )
+            .await;
+        let states: Vec<(String, i64)> = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|d| {
+                (
+                    d["state"].as_str().unwrap_or("").to_owned(),
+                    d["attempts"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            states,
+            vec![("delivered".to_owned(), 1), ("delivered".to_owned(), 3)],
+            "{be}: newest first"
+        );
+        let (_, page_c) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/enterprises/{C}/webhook/deliveries"),
+                Some(&c),
+                None,
+                None,
+            )
+            .await;
+        let failed = &page_c["items"][0];
+        assert_eq!(failed["state"], "failed", "{be}: {page_c}");
+        assert_eq!(failed["attempts"], 3);
+        assert!(
+            failed["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("not delivered"))
+        );
+        // A's deliveries are not C's to read.
+        let (s, _) = app
+            .call(
+                Method::GET,
+                &format!("{path}/deliveries"),
+                Some(&c),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // A bad URL is refused and changes nothing.
+        for (n, bad) in ["ftp://x/y", "not a url", "http://user:pw@host/x"]
+            .iter()
+            .enumerate()
+        {
+            let (s, e) = app
+                .call(
+                    Method::PUT,
+                    &path,
+                    Some(&a),
+                    Some(&format!("bad-url-{n}")),
+                    Some(&json!({ "url": bad })),
+                )
+                .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{be}: {bad}");
+            assert_eq!(e["details"]["field"], "url");
+        }
+        let (_, still) = app.call(Method::GET, &path, Some(&a), None, None).await;
+        assert_eq!(still["url"], json!(url));
+    }
 }

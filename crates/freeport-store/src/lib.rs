@@ -157,6 +157,8 @@ impl Store {
 
 pub mod records;
 pub use records::*;
+pub mod webhooks;
+pub use webhooks::{AttemptOutcome, DeliveryRow, DueDelivery, Webhook};
 
 /// Appends an audit entry inside `tx`, chaining it to the head.
 pub(crate) async fn append_audit(

@@ -230,7 +230,7 @@ pub struct OutboxRow {
     pub created_at_ms: i64,
 }
 
-async fn save_idempotency(
+pub(crate) async fn save_idempotency(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     record: &IdempotencyRecord,
     now_ms: i64,
@@ -251,13 +251,37 @@ async fn save_idempotency(
     Ok(())
 }
 
+/// Writes an outbox event; returns its id.
 async fn outbox(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     topic: &str,
     payload: &str,
     now_ms: i64,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO outbox (topic, payload, created_at_ms) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(topic)
+    .bind(payload)
+    .bind(now_ms)
+    .fetch_one(&mut **tx)
+    .await?;
+    row_i64(&row, "id")
+}
+
+/// Owes the declaring enterprise a webhook delivery of an event, if it has a webhook: in the
+/// event's own transaction, so the delivery cannot be lost between commit and dispatch.
+async fn owe_webhook(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    declaration_id: &str,
+    event_id: i64,
+    topic: &str,
+    payload: &str,
+    now_ms: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO outbox (topic, payload, created_at_ms) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO webhook_deliveries (enterprise, event_id, topic, payload, next_attempt_at_ms, created_at_ms) SELECT w.enterprise, $2, $3, $4, $5, $5 FROM webhooks w WHERE w.enterprise = (SELECT enterprise FROM declarations WHERE id = $1)")
+        .bind(declaration_id)
+        .bind(event_id)
         .bind(topic)
         .bind(payload)
         .bind(now_ms)
@@ -339,9 +363,19 @@ impl Store {
     // ----- enterprises -------------------------------------------------------------------------
 
     /// Creates or updates an enterprise's registry entry, with an audit entry.
-    pub async fn put_enterprise(&self, e: &Enterprise, actor: &str, now_ms: i64) -> Result<()> {
+    /// Registers or updates an enterprise; `idempotency`, when given, commits with the change.
+    pub async fn put_enterprise(
+        &self,
+        e: &Enterprise,
+        actor: &str,
+        now_ms: i64,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
         let _gate = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
+        if let Some(record) = idempotency {
+            save_idempotency(&mut tx, record, now_ms).await?;
+        }
         sqlx::query(
             "INSERT INTO enterprises (credit_code, name, beneficiary, encouraged_industry_filed, encouraged_revenue_share, credit_class, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
              ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, beneficiary = excluded.beneficiary, encouraged_industry_filed = excluded.encouraged_industry_filed, \
@@ -416,9 +450,13 @@ impl Store {
         password_hash: &str,
         actor: &str,
         now_ms: i64,
+        idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
         let _gate = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
+        if let Some(record) = idempotency {
+            save_idempotency(&mut tx, record, now_ms).await?;
+        }
         let inserted = sqlx::query("INSERT INTO users (id, username, password_hash, role, enterprise, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING")
             .bind(&user.id)
             .bind(&user.username)
@@ -598,7 +636,16 @@ impl Store {
             &audit_payload,
         )
         .await?;
-        outbox(&mut tx, &d.event_topic, &d.event_payload, d.now_ms).await?;
+        let event_id = outbox(&mut tx, &d.event_topic, &d.event_payload, d.now_ms).await?;
+        owe_webhook(
+            &mut tx,
+            &d.id,
+            event_id,
+            &d.event_topic,
+            &d.event_payload,
+            d.now_ms,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -732,7 +779,16 @@ impl Store {
             &payload,
         )
         .await?;
-        outbox(&mut tx, &t.event_topic, &t.event_payload, t.now_ms).await?;
+        let event_id = outbox(&mut tx, &t.event_topic, &t.event_payload, t.now_ms).await?;
+        owe_webhook(
+            &mut tx,
+            &t.declaration_id,
+            event_id,
+            &t.event_topic,
+            &t.event_payload,
+            t.now_ms,
+        )
+        .await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE id = $1"
         )))
@@ -821,9 +877,13 @@ impl Store {
         cny_per_unit: &str,
         actor: &str,
         now_ms: i64,
+        idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
         let _gate = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
+        if let Some(record) = idempotency {
+            save_idempotency(&mut tx, record, now_ms).await?;
+        }
         sqlx::query("INSERT INTO exchange_rates (currency, day, cny_per_unit, set_by, at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (currency, day) DO UPDATE SET cny_per_unit = excluded.cny_per_unit, set_by = excluded.set_by, at_ms = excluded.at_ms")
             .bind(currency)
             .bind(day)

@@ -114,7 +114,7 @@ const B: &str = "91460000MA5T00004Q";
 async fn a_decision_commits_everything_or_nothing() {
     for (backend, store) in stores().await {
         store
-            .put_enterprise(&enterprise(A), "admin", 1)
+            .put_enterprise(&enterprise(A), "admin", 1, None)
             .await
             .expect("enterprise");
         store
@@ -221,7 +221,7 @@ async fn a_decision_commits_everything_or_nothing() {
 async fn an_idempotency_key_commits_once() {
     for (backend, store) in stores().await {
         store
-            .put_enterprise(&enterprise(A), "admin", 1)
+            .put_enterprise(&enterprise(A), "admin", 1, None)
             .await
             .expect("enterprise");
         store
@@ -256,7 +256,7 @@ async fn an_idempotency_key_commits_once() {
 async fn transitions_are_conditional_on_status_and_revision() {
     for (backend, store) in stores().await {
         store
-            .put_enterprise(&enterprise(A), "admin", 1)
+            .put_enterprise(&enterprise(A), "admin", 1, None)
             .await
             .expect("enterprise");
         store
@@ -325,11 +325,11 @@ async fn transitions_are_conditional_on_status_and_revision() {
 async fn audit_verify_detects_edits_deletions_and_insertions() {
     for (backend, store) in stores().await {
         store
-            .put_enterprise(&enterprise(A), "admin", 1)
+            .put_enterprise(&enterprise(A), "admin", 1, None)
             .await
             .expect("a");
         store
-            .put_enterprise(&enterprise(B), "admin", 2)
+            .put_enterprise(&enterprise(B), "admin", 2, None)
             .await
             .expect("b");
         store
@@ -402,7 +402,7 @@ async fn audit_verify_detects_edits_deletions_and_insertions() {
 async fn concurrent_outflows_never_overdraw_a_book() {
     for (backend, store) in stores().await {
         store
-            .put_enterprise(&enterprise(A), "admin", 1)
+            .put_enterprise(&enterprise(A), "admin", 1, None)
             .await
             .expect("a");
         store
@@ -450,7 +450,7 @@ async fn concurrent_outflows_never_overdraw_a_book() {
 async fn concurrent_declarations_touching_the_same_rows_in_any_order_do_not_deadlock() {
     for (backend, store) in stores().await {
         store
-            .put_enterprise(&enterprise(A), "admin", 1)
+            .put_enterprise(&enterprise(A), "admin", 1, None)
             .await
             .expect("a");
         let mut tasks = Vec::new();

@@ -164,7 +164,7 @@ pub(crate) fn run(
         // End to end: HTTP on loopback → authenticate → parse → snapshot → decide → commit.
         let (store, created) = fresh_store(postgres, "api", connections).await?;
         let hash = freeport_server::auth::hash_password("bench-admin-password").map_err(|e| anyhow::anyhow!(e.message))?;
-        store.create_user(&User { id: "admin".into(), username: "admin".into(), role: "administrator".into(), enterprise: None }, &hash, "bench", 1).await?;
+        store.create_user(&User { id: "admin".into(), username: "admin".into(), role: "administrator".into(), enterprise: None }, &hash, "bench", 1, None).await?;
         let state = AppState::new(store.clone(), pack.clone());
         let (addr, server) = freeport_server::spawn(state).await?;
         let base = format!("http://{addr}");
@@ -215,7 +215,7 @@ pub(crate) fn run(
         // idempotency record) written straight through the store, one transaction each.
         let (raw_store, created) = fresh_store(postgres, "raw", connections).await?;
         raw_store
-            .put_enterprise(&freeport_store::Enterprise { credit_code: ENTERPRISE.into(), name: "Bench Co".into(), beneficiary: true, encouraged_industry_filed: false, encouraged_revenue_share: None, credit_class: "general".into() }, "bench", 1)
+            .put_enterprise(&freeport_store::Enterprise { credit_code: ENTERPRISE.into(), name: "Bench Co".into(), beneficiary: true, encouraged_industry_filed: false, encouraged_revenue_share: None, credit_class: "general".into() }, "bench", 1, None)
             .await?;
         let decision_json = sample_response.lock().map_err(|_| anyhow::anyhow!("lock"))?.clone().unwrap_or_default();
         let (latencies, seconds) = {

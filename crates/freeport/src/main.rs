@@ -117,6 +117,8 @@ enum PolicyCommand {
 }
 
 fn main() -> ExitCode {
+    // Every HTTP client (webhooks, bench-api) needs the TLS provider chosen first.
+    freeport_server::webhooks::install_tls_provider();
     let cli = Cli::parse();
     let pack_dir = cli.pack.clone().unwrap_or_else(commands::default_pack_dir);
     let config = || config::load(cli.config.as_deref());

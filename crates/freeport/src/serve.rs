@@ -59,7 +59,7 @@ async fn ensure_admin(store: &Store, config: &Config) -> Result<()> {
         enterprise: None,
     };
     store
-        .create_user(&user, &hash, "system", freeport_server::now_ms())
+        .create_user(&user, &hash, "system", freeport_server::now_ms(), None)
         .await?;
     Ok(())
 }
@@ -124,6 +124,11 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
             sink,
             std::time::Duration::from_millis(200),
         );
+        let dispatcher = freeport_server::webhooks::spawn_dispatcher(
+            state.store.clone(),
+            freeport_server::webhooks::RetryPolicy::default(),
+            std::time::Duration::from_secs(1),
+        );
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("freeport: shutting down");
@@ -132,6 +137,7 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
             .await
             .context("serving")?;
         relay.abort();
+        dispatcher.abort();
         metrics.abort();
         Ok(ExitCode::SUCCESS)
     })

@@ -354,7 +354,7 @@ fn audit_verify_fails_on_a_tampered_database() {
             role: "risk_analyst".to_owned(),
             enterprise: None,
         };
-        rt.block_on(store.create_user(&user, "not-a-real-hash", "test", 1))
+        rt.block_on(store.create_user(&user, "not-a-real-hash", "test", 1, None))
             .expect("user");
     }
     let verify = || {
