@@ -188,23 +188,7 @@ impl<'p, 'd> Decider<'p, 'd> {
         code: &HsCode,
         field: impl FnOnce() -> String,
     ) -> Result<&'p TariffLine, FieldError> {
-        if code.len() < 8 {
-            return Err(FieldError::new(
-                field(),
-                FieldErrorKind::Malformed,
-                format!("{code} is a subheading; taxes need the 8-digit tariff line"),
-            ));
-        }
-        self.v.schedule.line_for(code).ok_or_else(|| {
-            FieldError::new(
-                field(),
-                FieldErrorKind::Unknown,
-                format!(
-                    "tariff line {code} is not in the schedule of pack {}",
-                    self.v.id
-                ),
-            )
-        })
+        tariff_line(self.v, code, field)
     }
 
     /// The basis for taxing goods of `code` worth `customs_value`.
@@ -217,44 +201,15 @@ impl<'p, 'd> Decider<'p, 'd> {
         ct_choice: Option<&str>,
         field: &dyn Fn(&str) -> String,
     ) -> Result<TaxBasis<'p, 'q>, FieldError> {
-        let tl = self.tariff_line(code, || field("hs_code"))?;
-        let (duty_rate, duty_column) =
-            tl.import_duty(origin, &self.v.zero_tariff.general_rate_origins);
-        let consumption_tax = match (tl.consumption_tax.as_slice(), ct_choice) {
-            ([], None) => None,
-            ([], Some(c)) => {
-                return Err(FieldError::new(
-                    field("consumption_tax_item"),
-                    FieldErrorKind::Inconsistent,
-                    format!(
-                        "tariff line {} bears no consumption tax, but item {c} was given",
-                        tl.line
-                    ),
-                ));
-            }
-            ([only], None) => Some(only),
-            (items, Some(c)) if items.iter().any(|i| i.id == c) => items.iter().find(|i| i.id == c),
-            (_, _) => {
-                return Err(FieldError::new(
-                    field("consumption_tax_item"),
-                    FieldErrorKind::Missing,
-                    format!(
-                        "tariff line {} bears consumption-tax item {}; state which applies",
-                        tl.line,
-                        tl.consumption_tax_items.join(" or ")
-                    ),
-                ));
-            }
-        };
-        Ok(TaxBasis {
+        tax_basis(
+            self.v,
+            code,
+            origin,
             customs_value,
             quantities,
-            duty_rate,
-            duty_column,
-            specific_duty: tl.specific_duty.as_ref(),
-            consumption_tax,
-            vat_rate: tl.vat_rate,
-        })
+            ct_choice,
+            field,
+        )
     }
 
     /// Everything the pack's lists say about goods of `code` from `origin`, in one prefix scan.
@@ -564,6 +519,26 @@ impl<'p, 'd> Decider<'p, 'd> {
                 cv,
                 restrictive.map(|r| r.category),
             )?;
+            if let Some(period) = v.supervision.period_for(&line.hs_code) {
+                let explanation = self.step(
+                    &v.supervision.rule,
+                    Detail::Finding(
+                        "duty-exempt goods under supervision from entry: disposing of them early pays back taxes",
+                    ),
+                );
+                self.effects.push(Effect::Supervised {
+                    enterprise: declarant,
+                    line: i,
+                    kind: &period.kind,
+                    years: period.years,
+                    from: self.decl.declared_on,
+                    until: crate::supervision::supervision_ends(
+                        self.decl.declared_on,
+                        period.years,
+                    ),
+                    explanation,
+                });
+            }
             if self.decl.direct_release
                 && !self
                     .effects
@@ -1155,4 +1130,74 @@ fn scope_verdict<'p>(scope: &ZeroTariffScope, hits: &Hits<'p>) -> ScopeVerdict<'
             None => ScopeVerdict::InScope(None),
         },
     }
+}
+
+pub(crate) fn tariff_line<'p>(
+    v: &'p PackVersion,
+    code: &HsCode,
+    field: impl FnOnce() -> String,
+) -> Result<&'p TariffLine, FieldError> {
+    if code.len() < 8 {
+        return Err(FieldError::new(
+            field(),
+            FieldErrorKind::Malformed,
+            format!("{code} is a subheading; taxes need the 8-digit tariff line"),
+        ));
+    }
+    v.schedule.line_for(code).ok_or_else(|| {
+        FieldError::new(
+            field(),
+            FieldErrorKind::Unknown,
+            format!("tariff line {code} is not in the schedule of pack {}", v.id),
+        )
+    })
+}
+
+/// The basis for taxing goods of `code` worth `customs_value`.
+pub(crate) fn tax_basis<'p, 'q>(
+    v: &'p PackVersion,
+    code: &HsCode,
+    origin: Country,
+    customs_value: Cny,
+    quantities: &'q [Quantity],
+    ct_choice: Option<&str>,
+    field: &dyn Fn(&str) -> String,
+) -> Result<TaxBasis<'p, 'q>, FieldError> {
+    let tl = tariff_line(v, code, || field("hs_code"))?;
+    let (duty_rate, duty_column) = tl.import_duty(origin, &v.zero_tariff.general_rate_origins);
+    let consumption_tax = match (tl.consumption_tax.as_slice(), ct_choice) {
+        ([], None) => None,
+        ([], Some(c)) => {
+            return Err(FieldError::new(
+                field("consumption_tax_item"),
+                FieldErrorKind::Inconsistent,
+                format!(
+                    "tariff line {} bears no consumption tax, but item {c} was given",
+                    tl.line
+                ),
+            ));
+        }
+        ([only], None) => Some(only),
+        (items, Some(c)) if items.iter().any(|i| i.id == c) => items.iter().find(|i| i.id == c),
+        (_, _) => {
+            return Err(FieldError::new(
+                field("consumption_tax_item"),
+                FieldErrorKind::Missing,
+                format!(
+                    "tariff line {} bears consumption-tax item {}; state which applies",
+                    tl.line,
+                    tl.consumption_tax_items.join(" or ")
+                ),
+            ));
+        }
+    };
+    Ok(TaxBasis {
+        customs_value,
+        quantities,
+        duty_rate,
+        duty_column,
+        specific_duty: tl.specific_duty.as_ref(),
+        consumption_tax,
+        vat_rate: tl.vat_rate,
+    })
 }

@@ -232,6 +232,17 @@ pub enum Effect<'p> {
         by: Date,
         explanation: Step<'p>,
     },
+    /// R3.4: the goods of `line` entered duty-exempt stay under supervision from `from` until
+    /// `until`; disposing of them earlier pays back taxes (R8.10).
+    Supervised {
+        enterprise: CreditCode,
+        line: usize,
+        kind: &'p str,
+        years: u32,
+        from: Date,
+        until: Date,
+        explanation: Step<'p>,
+    },
 }
 
 #[derive(Debug, Clone)]

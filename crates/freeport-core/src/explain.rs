@@ -80,6 +80,19 @@ pub enum Detail<'p> {
         threshold: Decimal,
         qualifies: bool,
     },
+    /// R8.10: the value on which supervised goods disposed of early pay back taxes.
+    BackTaxValue {
+        customs_value: Cny,
+        /// Months supervised (transfer, early release) or days diverted.
+        elapsed: u32,
+        /// The whole period in the same unit.
+        period: u32,
+        unit: &'static str,
+        /// Whether the formula takes the unexpired share (`1 − elapsed / period`) or the
+        /// elapsed one (`elapsed / period`, for diversion).
+        unexpired: bool,
+        value: Cny,
+    },
     /// R3.3: an outflow against the account-book balance of goods `hs_code` in `unit`.
     AccountBook {
         hs_code: HsCode,
@@ -114,6 +127,24 @@ impl Detail<'_> {
     pub fn text(&self) -> String {
         match self {
             Detail::Finding(f) => (*f).to_owned(),
+            Detail::BackTaxValue {
+                customs_value,
+                elapsed,
+                period,
+                unit,
+                unexpired,
+                value,
+            } => {
+                if *unexpired {
+                    format!(
+                        "back-tax value = CV {customs_value} × (1 − {elapsed} / {period} {unit} supervised) = {value} CNY, rounded half-up to the fen"
+                    )
+                } else {
+                    format!(
+                        "back-tax value = CV {customs_value} × {elapsed} / {period} {unit} diverted = {value} CNY, rounded half-up to the fen"
+                    )
+                }
+            }
             Detail::ListEntry { finding, entry } => format!("{finding}: {entry}"),
             Detail::CustomsValue {
                 value,

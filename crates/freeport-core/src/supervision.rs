@@ -8,10 +8,207 @@
 //! the rule book (U): `months_elapsed` counts whole months only, and the pack can fix it later.
 
 use rust_decimal::Decimal;
+use serde::Serialize;
 use time::Date;
 
 use crate::calendar::add_months;
+use crate::country::Country;
+use crate::error::{FieldError, FieldErrorKind};
+use crate::explain::{Detail, Step};
+use crate::hs::HsCode;
 use crate::money::Cny;
+use crate::pack::{PackVersion, PolicyPack};
+use crate::tax::{Exemptions, TaxAmounts, compute};
+use crate::unit::Quantity;
+
+/// What remains under supervision of one goods line entered duty-exempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupervisedItem {
+    pub hs_code: HsCode,
+    pub origin: Country,
+    pub consumption_tax_item: Option<String>,
+    pub years: u32,
+    pub released_on: Date,
+    /// The quantity still supervised and its customs value.
+    pub quantity: Quantity,
+    pub customs_value: Cny,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisposalKind {
+    /// Sold or given to another party before the period ends.
+    Transfer,
+    /// Released from supervision at the holder's request before the period ends.
+    EarlyRelease,
+    /// Used for another purpose than the exemption's for `days` days; the goods stay supervised.
+    Diversion { days: u32 },
+}
+
+impl DisposalKind {
+    /// Whether the goods leave supervision (and the account book).
+    pub fn ends_supervision(self) -> bool {
+        !matches!(self, DisposalKind::Diversion { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disposal {
+    pub kind: DisposalKind,
+    pub on: Date,
+    /// The part of the supervised quantity disposed of (all of it for a diversion, which is
+    /// about use, not quantity).
+    pub quantity: Decimal,
+}
+
+/// The back taxes of one disposal, explained.
+#[derive(Debug, Clone)]
+pub struct DisposalAssessment<'p> {
+    /// The pack version whose rates apply: the one in force on the disposal day.
+    pub pack: &'p PackVersion,
+    pub kind: DisposalKind,
+    pub on: Date,
+    pub supervision_ends: Date,
+    /// The customs value of the quantity disposed of.
+    pub disposed_value: Cny,
+    pub back_tax_value: Cny,
+    pub taxes: TaxAmounts,
+    pub steps: Vec<Step<'p>>,
+}
+
+/// R8.10: the import taxes owed for disposing of supervised goods before their period ends, at the
+/// rates in force on the disposal day. After the period, nothing is owed.
+pub fn assess_disposal<'p>(
+    pack: &'p PolicyPack,
+    item: &SupervisedItem,
+    disposal: &Disposal,
+) -> Result<DisposalAssessment<'p>, FieldError> {
+    let v = pack.version_on(disposal.on).ok_or_else(|| {
+        FieldError::new(
+            "on",
+            FieldErrorKind::OutOfRange,
+            format!("no pack version is in force on {}", disposal.on),
+        )
+    })?;
+    if disposal.on < item.released_on {
+        return Err(FieldError::new(
+            "on",
+            FieldErrorKind::OutOfRange,
+            format!(
+                "{} is before the goods were released on {}",
+                disposal.on, item.released_on
+            ),
+        ));
+    }
+    let remaining = item.quantity.value;
+    if disposal.quantity <= Decimal::ZERO || disposal.quantity > remaining {
+        return Err(FieldError::new(
+            "quantity",
+            FieldErrorKind::OutOfRange,
+            format!("between 0 and the {remaining} still supervised"),
+        ));
+    }
+    // The disposed part carries its share of the customs value; all of it carries all of it, so
+    // the shares of successive partial disposals add up to the whole.
+    let disposed_value = if disposal.quantity == remaining {
+        item.customs_value
+    } else {
+        Cny::round_fen(item.customs_value.amount() * disposal.quantity / remaining)
+    };
+    let ends = supervision_ends(item.released_on, item.years);
+    let rule = |id| v.rule(id);
+    let mut steps = Vec::new();
+    let nothing = |steps, finding| -> DisposalAssessment<'p> {
+        let mut steps: Vec<Step<'p>> = steps;
+        steps.push(Step {
+            rule: rule(&v.supervision.rule),
+            detail: Detail::Finding(finding),
+        });
+        DisposalAssessment {
+            pack: v,
+            kind: disposal.kind,
+            on: disposal.on,
+            supervision_ends: ends,
+            disposed_value,
+            back_tax_value: Cny::ZERO,
+            taxes: TaxAmounts::default(),
+            steps,
+        }
+    };
+    if disposal.on >= ends {
+        return Ok(nothing(
+            steps,
+            "the supervision period is over: the goods are free of customs control, nothing is owed",
+        ));
+    }
+    let (back_tax_value, detail) = match disposal.kind {
+        DisposalKind::Transfer | DisposalKind::EarlyRelease => {
+            let value = back_tax_value_on_transfer(
+                disposed_value,
+                item.released_on,
+                disposal.on,
+                item.years,
+            );
+            let detail = Detail::BackTaxValue {
+                customs_value: disposed_value,
+                elapsed: months_elapsed(item.released_on, disposal.on),
+                period: item.years * 12,
+                unit: "months",
+                unexpired: true,
+                value,
+            };
+            (value, detail)
+        }
+        DisposalKind::Diversion { days } => {
+            if days == 0 {
+                return Err(FieldError::new(
+                    "days_diverted",
+                    FieldErrorKind::OutOfRange,
+                    "at least one day",
+                ));
+            }
+            let value = back_tax_value_on_diversion(disposed_value, days, item.years);
+            let detail = Detail::BackTaxValue {
+                customs_value: disposed_value,
+                elapsed: days.min(item.years * 365),
+                period: item.years * 365,
+                unit: "days",
+                unexpired: false,
+                value,
+            };
+            (value, detail)
+        }
+    };
+    steps.push(Step {
+        rule: rule(&v.supervision.back_tax_rule),
+        detail,
+    });
+    let quantities = [Quantity {
+        value: disposal.quantity,
+        unit: item.quantity.unit,
+    }];
+    let basis = crate::decide::tax_basis(
+        v,
+        &item.hs_code,
+        item.origin,
+        back_tax_value,
+        &quantities,
+        item.consumption_tax_item.as_deref(),
+        &|f| f.to_owned(),
+    )?;
+    let taxes = compute(v, &basis, Exemptions::NONE, &mut steps)
+        .map_err(|e| FieldError::new("quantity", FieldErrorKind::Missing, e.to_string()))?;
+    Ok(DisposalAssessment {
+        pack: v,
+        kind: disposal.kind,
+        on: disposal.on,
+        supervision_ends: ends,
+        disposed_value,
+        back_tax_value,
+        taxes,
+        steps,
+    })
+}
 
 /// Whole calendar months from `from` to `to` (a month counts once its day of month is reached).
 pub fn months_elapsed(from: Date, to: Date) -> u32 {

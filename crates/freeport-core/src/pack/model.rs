@@ -99,6 +99,7 @@ pub struct PackVersion {
     pub duty_free: DutyFreeRules,
     pub articles_tax: ArticlesTaxRules,
     pub credit: CreditRules,
+    pub supervision: SupervisionRules,
     pub holidays: HolidayCalendar,
 }
 
@@ -384,6 +385,30 @@ pub struct DirectReleaseRules {
 
 /// R3.3, "one enterprise, one account": zero-tariff goods leave an enterprise's account book only by a
 /// declared movement, and never more than it holds.
+/// R3.4 / R8.10: which duty-exempt goods stay under supervision after release, for how long, and
+/// the rule that taxes their early disposal.
+#[derive(Debug, Clone)]
+pub struct SupervisionRules {
+    pub rule: RuleId,
+    pub back_tax_rule: RuleId,
+    /// By HS prefix; the longest matching prefix decides.
+    pub periods: PrefixMap<SupervisionPeriod>,
+}
+
+impl SupervisionRules {
+    /// The period goods of `code` are supervised for, if any.
+    pub fn period_for(&self, code: &HsCode) -> Option<&SupervisionPeriod> {
+        self.periods.matches(code).last()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SupervisionPeriod {
+    /// `vessel`, `aircraft`, `vehicle`, `equipment`, …: named in decisions.
+    pub kind: String,
+    pub years: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct AccountBookRules {
     pub rule: RuleId,

@@ -138,6 +138,22 @@ struct RawAccountBook {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawSupervision {
+    rule: String,
+    back_tax_rule: String,
+    periods: Vec<RawSupervisionPeriod>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupervisionPeriod {
+    kind: String,
+    prefixes: Vec<String>,
+    years: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawDutyFree {
     rule: String,
     quota_rule: String,
@@ -192,6 +208,7 @@ struct RawManifest {
     duty_free: RawDutyFree,
     articles_tax: RawArticlesTax,
     credit: RawCredit,
+    supervision: RawSupervision,
 }
 
 const MANIFEST: &str = "manifest.toml";
@@ -483,6 +500,42 @@ fn build_version(
     let account_book = AccountBookRules {
         rule: need(&raw.account_book.rule)?,
     };
+    let mut periods = PrefixMap::default();
+    for p in &raw.supervision.periods {
+        if p.years == 0 || p.years > 30 || p.kind.trim().is_empty() {
+            return Err(PackError::new(
+                &file,
+                format!(
+                    "supervision period {:?}: a kind and 1 to 30 years are required",
+                    p.kind
+                ),
+            ));
+        }
+        for prefix in &p.prefixes {
+            if prefix.len() < 2 || prefix.len() > 10 || !prefix.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(PackError::new(
+                    &file,
+                    format!(
+                        "supervision period {}: {prefix:?} is not an HS prefix",
+                        p.kind
+                    ),
+                ));
+            }
+            periods.insert(
+                prefix,
+                SupervisionPeriod {
+                    kind: p.kind.clone(),
+                    years: p.years,
+                },
+            );
+        }
+    }
+    let supervision = SupervisionRules {
+        rule: need(&raw.supervision.rule)?,
+        back_tax_rule: need(&raw.supervision.back_tax_rule)?,
+        periods,
+    };
     let d = &raw.duty_free;
     let duty_free = DutyFreeRules {
         rule: need(&d.rule)?,
@@ -586,6 +639,7 @@ fn build_version(
         island,
         direct_release,
         account_book,
+        supervision,
         duty_free,
         articles_tax,
         credit,

@@ -3,5 +3,6 @@
 
 mod properties;
 mod purity;
+mod supervision;
 mod support;
 mod vectors;
