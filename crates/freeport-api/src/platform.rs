@@ -307,6 +307,98 @@ pub struct AdjustmentReport {
     pub items: Vec<AdjustmentLine>,
 }
 
+// ----- supervised goods ------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DisposalSummary {
+    pub id: String,
+    /// `transfer`, `early_release` or `diversion`.
+    pub kind: String,
+    pub on: String,
+    pub days_diverted: Option<i64>,
+    pub quantity: String,
+    pub back_tax_value: String,
+    pub taxes: TaxesView,
+    pub pack_version: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SupervisedItemView {
+    pub id: String,
+    /// The declaration whose entry put the goods under supervision, and its line.
+    pub declaration_id: String,
+    pub line: i64,
+    pub hs_code: String,
+    pub origin: String,
+    /// `vessel`, `aircraft`, `vehicle`, `equipment`, … as the pack names it.
+    pub kind: String,
+    pub years: i64,
+    pub released_on: String,
+    pub supervised_until: String,
+    pub unit: String,
+    /// What is still supervised, and its customs value in yuan.
+    pub quantity: String,
+    pub customs_value: String,
+    /// `supervised`, `disposed` or `withdrawn` (its declaration was cancelled or amended).
+    pub state: String,
+    /// Name it when disposing: a disposal made on a stale read is a `conflict`.
+    pub revision: i64,
+    /// Present when one item is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposals: Option<Vec<DisposalSummary>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SupervisedItemPage {
+    pub items: Vec<SupervisedItemView>,
+    pub next_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisposalRequest {
+    /// `transfer` or `early_release` (the goods leave supervision and the account book), or
+    /// `diversion` (used for another purpose for `days_diverted` days; they stay supervised).
+    pub kind: String,
+    /// The disposal day, YYYY-MM-DD: the rates in force that day apply.
+    pub on: String,
+    /// The part disposed of (up to three decimals); absent: all that is still supervised.
+    #[serde(default)]
+    pub quantity: Option<String>,
+    /// Required for a diversion.
+    #[serde(default)]
+    pub days_diverted: Option<u32>,
+    /// The item's revision as read.
+    pub revision: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TaxesView {
+    pub tariff: String,
+    pub consumption_tax: String,
+    pub vat: String,
+    pub total: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DisposalView {
+    pub id: String,
+    pub kind: String,
+    pub on: String,
+    /// The pack version whose rates applied: the one in force on the disposal day.
+    pub pack_version: String,
+    /// The customs value of the part disposed of, and the value the back taxes are levied on.
+    pub disposed_value: String,
+    pub back_tax_value: String,
+    pub taxes: TaxesView,
+    /// Each step with its rule, legal source and formula.
+    #[schema(value_type = Vec<Object>)]
+    pub explanation: serde_json::Value,
+    /// The item after the disposal.
+    pub item: SupervisedItemView,
+}
+
 // ----- webhooks --------------------------------------------------------------------------------
 
 #[derive(Debug, Deserialize, ToSchema)]

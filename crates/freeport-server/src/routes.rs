@@ -17,7 +17,8 @@ use freeport_core::snapshot::{BalanceKey, EnterpriseStanding, Snapshot, WaiverLo
 use freeport_core::unit::Unit;
 use freeport_core::{FieldError, FieldErrorKind};
 use freeport_store::{
-    Enterprise, NewDeclaration, NewPosting, NewWaiverLock, PostingRow, Transition, User,
+    Enterprise, NewDeclaration, NewPosting, NewSupervisedItem, NewWaiverLock, PostingRow,
+    Transition, User,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -52,6 +53,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel))
         .routes(routes!(change_status))
         .routes(routes!(inspection_result))
+        .routes(routes!(list_supervised_items))
+        .routes(routes!(get_supervised_item))
+        .routes(routes!(dispose))
         .routes(routes!(put_webhook, get_webhook, delete_webhook))
         .routes(routes!(webhook_deliveries))
         .routes(routes!(verify_audit))
@@ -696,6 +700,57 @@ fn postings_of(decision: &Decision<'_>) -> ApiResult<Vec<NewPosting>> {
         .collect()
 }
 
+/// The goods the decision put under supervision (R3.4), one item per line, with the quantity and
+/// value its first-line entry posted.
+fn supervised_of(decision: &Decision<'_>, d: &Declaration) -> ApiResult<Vec<NewSupervisedItem>> {
+    let mut out = Vec::new();
+    for e in &decision.effects {
+        let Effect::Supervised {
+            enterprise,
+            line,
+            kind,
+            years,
+            from,
+            until,
+            ..
+        } = e
+        else {
+            continue;
+        };
+        let (Some(posting), Some(declared)) = (
+            decision
+                .postings
+                .iter()
+                .find(|p| p.line == *line && p.enterprise == *enterprise),
+            d.lines.get(*line),
+        ) else {
+            continue;
+        };
+        let quantity_milli = posting.quantity.value * Decimal::ONE_THOUSAND;
+        out.push(NewSupervisedItem {
+            id: uuid::Uuid::now_v7().to_string(),
+            enterprise: enterprise.as_str().to_owned(),
+            line: i64::try_from(*line).unwrap_or(i64::MAX),
+            hs_code: posting.hs_code.as_str().to_owned(),
+            origin: declared.origin.as_str().to_owned(),
+            consumption_tax_item: declared.consumption_tax_item.clone(),
+            kind: (*kind).to_owned(),
+            years: i64::from(*years),
+            released_on: from.to_string(),
+            supervised_until: until.to_string(),
+            unit: posting.quantity.unit.code().to_owned(),
+            quantity_milli: i64::try_from(quantity_milli.trunc()).map_err(|_| {
+                ApiError::new(
+                    Code::InvalidInput,
+                    "quantity too large for the account book",
+                )
+            })?,
+            customs_value_fen: posting.value.fen(),
+        });
+    }
+    Ok(out)
+}
+
 /// Postings that undo a declaration's effect on the books: one per book entry, netting everything
 /// the declaration posted there (an amended declaration has posted, reversed and posted again).
 /// Entries that come back into a book go first, so no book passes through a negative balance.
@@ -818,6 +873,7 @@ async fn submit(
             }
             let decision = decide(&st, &d, &snapshot)?;
             let postings = postings_of(&decision)?;
+            let supervised = supervised_of(&decision, &d)?;
             let id = uuid::Uuid::now_v7().to_string();
             let status = status_after(decision.outcome);
             let decision_json = serde_json::to_value(&decision)
@@ -838,7 +894,7 @@ async fn submit(
                         first_day: range.first.to_string(),
                         last_day: range.last.to_string(),
                     }),
-                    Effect::LedgerEntryDue { .. } => None,
+                    Effect::LedgerEntryDue { .. } | Effect::Supervised { .. } => None,
                 })
                 .collect();
             let outcome = serde_json::to_value(decision.outcome)
@@ -861,6 +917,7 @@ async fn submit(
                 request_json: String::from_utf8_lossy(&payload).into_owned(),
                 decision_json: decision_json.to_string(),
                 postings,
+                supervised,
                 waiver_locks,
                 actor: c.user.id.clone(),
                 event_topic: "declaration.decided".to_owned(),
@@ -1030,6 +1087,8 @@ struct Change {
     note: String,
     replace: Option<(String, String, String, i64)>,
     postings: Vec<NewPosting>,
+    /// For a cancellation or an amendment: the supervised items that replace the declaration's.
+    supervised: Option<Vec<NewSupervisedItem>>,
 }
 
 async fn transition_response(
@@ -1046,6 +1105,7 @@ async fn transition_response(
         note,
         replace,
         postings,
+        supervised,
     } = change;
     let row = state
         .store
@@ -1073,6 +1133,7 @@ async fn transition_response(
         note,
         replace,
         postings,
+        supervised,
         event_topic: "declaration.status".to_owned(),
         event_payload: json!({ "id": id, "enterprise": row.enterprise, "status": to }).to_string(),
         idempotency: None,
@@ -1133,6 +1194,7 @@ async fn change_status(
                     note: b.note,
                     replace: None,
                     postings: vec![],
+                    supervised: None,
                 },
                 &idem,
             )
@@ -1202,6 +1264,7 @@ async fn inspection_result(
                     note,
                     replace: None,
                     postings: vec![],
+                    supervised: None,
                 },
                 &idem,
             )
@@ -1260,6 +1323,7 @@ async fn cancel(
                     note: b.note,
                     replace: None,
                     postings,
+                    supervised: Some(Vec::new()),
                 },
                 &idem,
             )
@@ -1337,6 +1401,7 @@ async fn amend(
             let decision = decide(&st, &d, &snapshot)?;
             let mut postings = reversals(&old);
             postings.extend(postings_of(&decision)?);
+            let supervised = supervised_of(&decision, &d)?;
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
                 .to_string();
@@ -1362,6 +1427,7 @@ async fn amend(
                     note: "amended".to_owned(),
                     replace,
                     postings,
+                    supervised: Some(supervised),
                 },
                 &idem,
             )
@@ -1618,6 +1684,353 @@ async fn adjust_account_book(
                 )
                 .await?;
             Ok((StatusCode::OK, response))
+        },
+    )
+    .await
+}
+
+// ----- supervised goods -----------------------------------------------------------------------
+
+fn cny_text(fen: i64) -> String {
+    freeport_core::money::Cny::from_fen(fen).to_string()
+}
+
+fn taxes_view(t: &freeport_core::tax::TaxAmounts) -> TaxesView {
+    TaxesView {
+        tariff: t.tariff.to_string(),
+        consumption_tax: t.consumption_tax.to_string(),
+        vat: t.vat.to_string(),
+        total: t.total().to_string(),
+    }
+}
+
+fn item_view(i: freeport_store::SupervisedItemRow) -> SupervisedItemView {
+    SupervisedItemView {
+        quantity: quantity_text(i.quantity_milli),
+        customs_value: cny_text(i.customs_value_fen),
+        id: i.id,
+        declaration_id: i.declaration_id,
+        line: i.line,
+        hs_code: i.hs_code,
+        origin: i.origin,
+        kind: i.kind,
+        years: i.years,
+        released_on: i.released_on,
+        supervised_until: i.supervised_until,
+        unit: i.unit,
+        state: i.state,
+        revision: i.revision,
+        disposals: None,
+    }
+}
+
+/// The item `id` of enterprise `code`, as the caller may see it.
+async fn visible_item(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    id: &str,
+) -> ApiResult<(String, freeport_store::SupervisedItemRow)> {
+    let code = credit_code("credit_code", code)?.as_str().to_owned();
+    caller.require_enterprise(&code)?;
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(ApiError::new(Code::NotFound, "no such resource"));
+    }
+    match state.store.supervised_item(id).await? {
+        Some(item) if item.enterprise == code => Ok((code, item)),
+        _ => Err(ApiError::new(Code::NotFound, "no such resource")),
+    }
+}
+
+/// List the goods an enterprise holds under supervision (R3.4), with what remains of each.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises/{code}/supervised-items",
+    tag = "account books",
+    params(("code" = String, Path, description = "unified social credit code"), Page),
+    responses((status = 200, body = SupervisedItemPage), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+async fn list_supervised_items(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<SupervisedItemPage>> {
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    let code = credit_code("credit_code", &code)?.as_str().to_owned();
+    caller.require_enterprise(&code)?;
+    let rows = state
+        .store
+        .supervised_items(&code, page.after.as_deref().unwrap_or(""), limit(&page)?)
+        .await?;
+    Ok(Json(SupervisedItemPage {
+        next_after: rows.last().map(|i| i.id.clone()),
+        items: rows.into_iter().map(item_view).collect(),
+    }))
+}
+
+/// Read one supervised item with its disposals.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises/{code}/supervised-items/{id}",
+    tag = "account books",
+    params(("code" = String, Path, description = "unified social credit code"), ("id" = String, Path)),
+    responses((status = 200, body = SupervisedItemView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+async fn get_supervised_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((code, id)): Path<(String, String)>,
+) -> ApiResult<Json<SupervisedItemView>> {
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    let (_, item) = visible_item(&state, &caller, &code, &id).await?;
+    let disposals = state.store.disposals(&item.id).await?;
+    let mut view = item_view(item);
+    view.disposals = Some(
+        disposals
+            .into_iter()
+            .map(|d| DisposalSummary {
+                quantity: quantity_text(d.quantity_milli),
+                back_tax_value: cny_text(d.back_tax_value_fen),
+                taxes: TaxesView {
+                    tariff: cny_text(d.tariff_fen),
+                    consumption_tax: cny_text(d.consumption_tax_fen),
+                    vat: cny_text(d.vat_fen),
+                    total: cny_text(d.tariff_fen + d.consumption_tax_fen + d.vat_fen),
+                },
+                id: d.id,
+                kind: d.kind,
+                on: d.on_day,
+                days_diverted: d.days_diverted,
+                pack_version: d.pack_version,
+                at_ms: d.at_ms,
+            })
+            .collect(),
+    );
+    Ok(Json(view))
+}
+
+/// Declare an early disposal of supervised goods and owe its back taxes (R8.10).
+///
+/// A transfer or early release before the period ends pays import taxes on the customs value
+/// reduced by the whole months already supervised; a diversion pays on the share of the period
+/// diverted. The rates are those of the pack version in force on the disposal day. Transferred
+/// and released goods leave the account book in the same transaction.
+#[utoipa::path(
+    post,
+    path = "/api/v1/enterprises/{code}/supervised-items/{id}/disposals",
+    tag = "account books",
+    request_body = DisposalRequest,
+    params(("code" = String, Path, description = "unified social credit code"), ("id" = String, Path), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 201, body = DisposalView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 409, description = "stale revision, item no longer supervised, or idempotency key reused", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+async fn dispose(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((code, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (st, c) = (state.clone(), caller.clone());
+    let path = format!("POST /api/v1/enterprises/{code}/supervised-items/{id}/disposals");
+    let payload = body.clone();
+    idempotent(
+        &state,
+        &caller,
+        &[Role::EnterpriseUser],
+        &headers,
+        &path,
+        &body,
+        |idem| async move {
+            use freeport_core::supervision::{Disposal, DisposalKind, SupervisedItem};
+            let (code, row) = visible_item(&st, &c, &code, &id).await?;
+            let b: DisposalRequest = parse_body(&payload)?;
+            if row.state != "supervised" {
+                return Err(ApiError::new(
+                    Code::InvalidTransition,
+                    format!("the item is {}, no longer supervised", row.state),
+                ));
+            }
+            let on = time::Date::parse(
+                &b.on,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|e| FieldError::new("on", FieldErrorKind::Malformed, e.to_string()))?;
+            let kind = match (b.kind.as_str(), b.days_diverted) {
+                ("transfer", None) => DisposalKind::Transfer,
+                ("early_release", None) => DisposalKind::EarlyRelease,
+                ("diversion", Some(days)) => DisposalKind::Diversion { days },
+                ("diversion", None) => {
+                    return Err(FieldError::new(
+                        "days_diverted",
+                        FieldErrorKind::Missing,
+                        "a diversion states its days",
+                    )
+                    .into());
+                }
+                ("transfer" | "early_release", Some(_)) => {
+                    return Err(FieldError::new(
+                        "days_diverted",
+                        FieldErrorKind::Inconsistent,
+                        "only a diversion counts days",
+                    )
+                    .into());
+                }
+                _ => {
+                    return Err(FieldError::new(
+                        "kind",
+                        FieldErrorKind::Unknown,
+                        "transfer, early_release or diversion",
+                    )
+                    .into());
+                }
+            };
+            let remaining = Decimal::new(row.quantity_milli, 3);
+            let quantity = match (&b.quantity, kind) {
+                (None, _) => remaining,
+                (Some(_), DisposalKind::Diversion { .. }) => {
+                    return Err(FieldError::new(
+                        "quantity",
+                        FieldErrorKind::Inconsistent,
+                        "a diversion concerns the goods' use, not a quantity",
+                    )
+                    .into());
+                }
+                (Some(q), _) => freeport_core::money::parse_non_negative("quantity", q)?,
+            };
+            let milli = quantity * Decimal::ONE_THOUSAND;
+            if milli.fract() != Decimal::ZERO {
+                return Err(FieldError::new(
+                    "quantity",
+                    FieldErrorKind::OutOfRange,
+                    "at most three decimals",
+                )
+                .into());
+            }
+            let quantity_milli = i64::try_from(milli).map_err(|_| {
+                ApiError::from(FieldError::new(
+                    "quantity",
+                    FieldErrorKind::OutOfRange,
+                    "too large",
+                ))
+            })?;
+            let stored = |field: &str, e: FieldError| {
+                ApiError::new(
+                    Code::Internal,
+                    format!("stored item has a bad {field}: {e}"),
+                )
+            };
+            let item = SupervisedItem {
+                hs_code: HsCode::parse("hs_code", &row.hs_code, &st.pack.nomenclature)
+                    .map_err(|e| stored("hs_code", e))?,
+                origin: freeport_core::country::Country::parse(&row.origin)
+                    .map_err(|e| stored("origin", e))?,
+                consumption_tax_item: row.consumption_tax_item.clone(),
+                years: u32::try_from(row.years).unwrap_or(0),
+                released_on: time::Date::parse(
+                    &row.released_on,
+                    time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .map_err(|e| {
+                    stored(
+                        "released_on",
+                        FieldError::new("released_on", FieldErrorKind::Malformed, e.to_string()),
+                    )
+                })?,
+                quantity: freeport_core::unit::Quantity {
+                    value: remaining,
+                    unit: Unit::parse("unit", &row.unit).map_err(|e| stored("unit", e))?,
+                },
+                customs_value: freeport_core::money::Cny::from_fen(row.customs_value_fen),
+            };
+            let assessment = freeport_core::supervision::assess_disposal(
+                &st.pack,
+                &item,
+                &Disposal { kind, on, quantity },
+            )?;
+            let leaves = kind.ends_supervision();
+            let (remaining_quantity_milli, remaining_value_fen) = if leaves {
+                (
+                    row.quantity_milli - quantity_milli,
+                    row.customs_value_fen - assessment.disposed_value.fen(),
+                )
+            } else {
+                (row.quantity_milli, row.customs_value_fen)
+            };
+            let explanation = to_json(&assessment.steps)?;
+            let disposal_id = uuid::Uuid::now_v7().to_string();
+            let mut after = item_view(freeport_store::SupervisedItemRow {
+                quantity_milli: remaining_quantity_milli,
+                customs_value_fen: remaining_value_fen,
+                state: if remaining_quantity_milli == 0 {
+                    "disposed".to_owned()
+                } else {
+                    "supervised".to_owned()
+                },
+                revision: row.revision + 1,
+                ..row.clone()
+            });
+            after.disposals = None;
+            let response = to_json(&DisposalView {
+                id: disposal_id.clone(),
+                kind: b.kind.clone(),
+                on: on.to_string(),
+                pack_version: assessment.pack.id.clone(),
+                disposed_value: assessment.disposed_value.to_string(),
+                back_tax_value: assessment.back_tax_value.to_string(),
+                taxes: taxes_view(&assessment.taxes),
+                explanation: explanation.clone(),
+                item: after,
+            })?;
+            let record = idem.record(StatusCode::CREATED, &response);
+            st.store
+                .dispose(&freeport_store::NewDisposal {
+                    id: disposal_id,
+                    item_id: row.id.clone(),
+                    expected_revision: b.revision,
+                    enterprise: code.clone(),
+                    kind: b.kind.clone(),
+                    on_day: on.to_string(),
+                    days_diverted: b.days_diverted.map(i64::from),
+                    quantity_milli,
+                    disposed_value_fen: assessment.disposed_value.fen(),
+                    back_tax_value_fen: assessment.back_tax_value.fen(),
+                    tariff_fen: assessment.taxes.tariff.fen(),
+                    consumption_tax_fen: assessment.taxes.consumption_tax.fen(),
+                    vat_fen: assessment.taxes.vat.fen(),
+                    pack_version: assessment.pack.id.clone(),
+                    assessment_json: explanation.to_string(),
+                    posting: leaves.then(|| NewPosting {
+                        enterprise: code.clone(),
+                        hs_code: row.hs_code.clone(),
+                        unit: row.unit.clone(),
+                        quantity_milli: -quantity_milli,
+                        value_fen: assessment.disposed_value.fen(),
+                        movement: "early_disposal".to_owned(),
+                        line: None,
+                        note: format!("{} of supervised item {}", b.kind, row.id),
+                    }),
+                    remaining_quantity_milli,
+                    remaining_value_fen,
+                    actor: c.user.id.clone(),
+                    idempotency: Some(record),
+                    now_ms: now_ms(),
+                })
+                .await?;
+            Ok((StatusCode::CREATED, response))
         },
     )
     .await

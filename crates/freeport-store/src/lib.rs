@@ -157,6 +157,8 @@ impl Store {
 
 pub mod records;
 pub use records::*;
+pub mod supervision;
+pub use supervision::{DisposalRow, NewDisposal, NewSupervisedItem, SupervisedItemRow};
 pub mod webhooks;
 pub use webhooks::{AttemptOutcome, DeliveryRow, DueDelivery, Webhook};
 

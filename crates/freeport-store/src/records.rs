@@ -146,6 +146,8 @@ pub struct NewDeclaration {
     pub decision_json: String,
     pub postings: Vec<NewPosting>,
     pub waiver_locks: Vec<NewWaiverLock>,
+    /// Goods the decision put under supervision (R3.4).
+    pub supervised: Vec<crate::supervision::NewSupervisedItem>,
     pub actor: String,
     pub event_topic: String,
     pub event_payload: String,
@@ -207,6 +209,9 @@ pub struct Transition {
     /// Postings that go with the change: reversals of a cancelled declaration's postings, or an
     /// amendment's reversals and new postings.
     pub postings: Vec<NewPosting>,
+    /// For a cancellation or an amendment: the declaration's supervised items are withdrawn and
+    /// these take their place.
+    pub supervised: Option<Vec<crate::supervision::NewSupervisedItem>>,
     pub event_topic: String,
     pub event_payload: String,
     pub idempotency: Option<IdempotencyRecord>,
@@ -252,7 +257,7 @@ pub(crate) async fn save_idempotency(
 }
 
 /// Writes an outbox event; returns its id.
-async fn outbox(
+pub(crate) async fn outbox(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     topic: &str,
     payload: &str,
@@ -290,7 +295,7 @@ async fn owe_webhook(
     Ok(())
 }
 
-async fn apply_posting(
+pub(crate) async fn apply_posting(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     p: &NewPosting,
     declaration_id: Option<&str>,
@@ -609,6 +614,7 @@ impl Store {
         for p in in_lock_order(&d.postings) {
             apply_posting(&mut tx, p, Some(&d.id), d.now_ms).await?;
         }
+        crate::supervision::insert_items(&mut tx, &d.id, &d.supervised, d.now_ms).await?;
         for w in &d.waiver_locks {
             sqlx::query("INSERT INTO waiver_locks (enterprise, kind_prefix, first_day, last_day, declaration_id) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&w.enterprise)
@@ -757,6 +763,9 @@ impl Store {
         }
         for p in in_lock_order(&t.postings) {
             apply_posting(&mut tx, p, Some(&t.declaration_id), t.now_ms).await?;
+        }
+        if let Some(items) = &t.supervised {
+            crate::supervision::replace_items(&mut tx, &t.declaration_id, items, t.now_ms).await?;
         }
         let seq_row = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM declaration_events WHERE declaration_id = $1").bind(&t.declaration_id).fetch_one(&mut *tx).await?;
         sqlx::query("INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, $2, $3, $4, $5, $6)")

@@ -242,6 +242,7 @@ pub(crate) fn run(
                             decision_json: decision_json.to_string(),
                             postings,
                             waiver_locks: vec![],
+                            supervised: vec![],
                             actor: "bench".into(),
                             event_topic: "declaration.decided".into(),
                             event_payload: json!({ "id": id }).to_string(),
