@@ -7,8 +7,10 @@ use serde::Serialize;
 use time::Date;
 
 use crate::calendar::{age_on, deadline_after};
+use crate::error::{FieldError, FieldErrorKind};
+use crate::explain::{Detail, Step};
 use crate::money::Cny;
-use crate::pack::PackVersion;
+use crate::pack::{PackVersion, PolicyPack};
 
 /// R4.3: old enough to shop on `day` under the version in force.
 pub fn age_eligible(version: &PackVersion, birth: Date, day: Date) -> bool {
@@ -159,5 +161,182 @@ pub fn check_credit_rates(
         advanced_to_regular_ratio: ratio,
         advanced_target_met: ratio < version.credit.advanced_ratio_max,
         dishonest_floor_met: dishonest >= version.credit.dishonest_rate_min,
+    })
+}
+
+/// One line of a duty-free sale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleLine {
+    pub category: String,
+    pub unit_price: Cny,
+    /// Pieces sold.
+    pub quantity: Decimal,
+    /// The quantity in the category's limit unit (pieces, or millilitres for alcohol).
+    pub limit_quantity: Decimal,
+}
+
+/// What the platform knows of the buyer: identified once per person across all shops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TravellerRecord {
+    pub birth_date: Date,
+    /// Duty-free spending in the calendar year of the sale, before it.
+    pub spent_this_year: Cny,
+    /// What earlier sales of the same departure took, per category, in limit units.
+    pub bought_this_departure: Vec<BasketItem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaleRefusal {
+    /// R4.3: younger than the minimum age.
+    Underage,
+    /// R4.4: a category's per-departure limit would be exceeded.
+    DepartureLimitExceeded,
+    /// R4.2: the sale exceeds what is left of the annual quota.
+    QuotaExceeded,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SaleReason<'p> {
+    pub code: SaleRefusal,
+    pub explanation: Step<'p>,
+}
+
+/// A sale decided: accepted as a whole, or refused with every reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct SaleDecision<'p> {
+    #[serde(rename = "pack_version", serialize_with = "version_id")]
+    pub pack: &'p PackVersion,
+    pub accepted: bool,
+    pub refusals: Vec<SaleReason<'p>>,
+    pub total: Cny,
+    pub quota: QuotaSplit,
+    /// Per line: the pick-up modes open to it (R4.5).
+    pub pickup: Vec<Vec<PickupMode>>,
+    /// Goods taken at once oblige the buyer to leave the island by this day (R4.5).
+    pub leave_island_by: Date,
+    pub steps: Vec<Step<'p>>,
+}
+
+fn version_id<S: serde::Serializer>(v: &&PackVersion, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&v.id)
+}
+
+/// Decides a sale under the version in force on `sold_on`: the buyer's age, the per-departure
+/// limits over this and earlier sales of the departure, and the annual quota. A sale beyond the
+/// quota or a limit is refused as a whole, so the shop can re-ring what may be sold duty-free.
+pub fn decide_sale<'p>(
+    pack: &'p PolicyPack,
+    sold_on: Date,
+    lines: &[SaleLine],
+    traveller: &TravellerRecord,
+) -> Result<SaleDecision<'p>, FieldError> {
+    let v = pack.version_on(sold_on).ok_or_else(|| {
+        FieldError::new(
+            "sold_on",
+            FieldErrorKind::OutOfRange,
+            format!("no pack version is in force on {sold_on}"),
+        )
+    })?;
+    let d = &v.duty_free;
+    if lines.is_empty() {
+        return Err(FieldError::new(
+            "items",
+            FieldErrorKind::Missing,
+            "at least one item",
+        ));
+    }
+    let mut steps = Vec::new();
+    let mut refusals = Vec::new();
+    let mut total = Cny::ZERO;
+    let mut basket = traveller.bought_this_departure.clone();
+    let mut pickup = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if !d.categories.contains_key(&line.category) {
+            return Err(FieldError::new(
+                format!("items[{i}].category"),
+                FieldErrorKind::Unknown,
+                format!("not a duty-free category in pack {}", v.id),
+            ));
+        }
+        if line.quantity <= Decimal::ZERO || line.limit_quantity <= Decimal::ZERO {
+            return Err(FieldError::new(
+                format!("items[{i}].quantity"),
+                FieldErrorKind::OutOfRange,
+                "a positive quantity",
+            ));
+        }
+        total = total + Cny::round_fen(line.unit_price.amount() * line.quantity);
+        basket.push(BasketItem {
+            category: line.category.clone(),
+            quantity: line.limit_quantity,
+        });
+        pickup.push(pickup_modes(v, &line.category, line.unit_price));
+    }
+    if !age_eligible(v, traveller.birth_date, sold_on) {
+        refusals.push(SaleReason {
+            code: SaleRefusal::Underage,
+            explanation: Step {
+                rule: v.rule(&d.age_rule),
+                detail: Detail::Finding(
+                    "the buyer is below the minimum age for duty-free shopping",
+                ),
+            },
+        });
+    }
+    let breaches = check_departure_limits(v, &basket)
+        .map_err(|reason| FieldError::new("items", FieldErrorKind::Unknown, reason))?;
+    for b in &breaches {
+        let category = d
+            .categories
+            .get_key_value(&b.category)
+            .map_or("", |(k, _)| k.as_str());
+        refusals.push(SaleReason {
+            code: SaleRefusal::DepartureLimitExceeded,
+            explanation: Step {
+                rule: v.rule(&d.limits_rule),
+                detail: Detail::DepartureLimit {
+                    category,
+                    limit: b.limit,
+                    requested: b.requested,
+                },
+            },
+        });
+    }
+    let quota = split_quota(d.annual_quota, traveller.spent_this_year, total);
+    let quota_step = Step {
+        rule: v.rule(&d.quota_rule),
+        detail: Detail::DutyFreeQuota {
+            annual: d.annual_quota,
+            spent: traveller.spent_this_year,
+            basket: total,
+            remaining_after: quota.remaining_after,
+        },
+    };
+    if quota.over_quota > Cny::ZERO {
+        refusals.push(SaleReason {
+            code: SaleRefusal::QuotaExceeded,
+            explanation: quota_step,
+        });
+    } else {
+        steps.push(quota_step);
+    }
+    steps.push(Step {
+        rule: v.rule(&d.rule),
+        detail: Detail::Finding(if refusals.is_empty() {
+            "sold duty-free: tariff, import VAT and consumption tax exempt"
+        } else {
+            "not sold duty-free"
+        }),
+    });
+    Ok(SaleDecision {
+        pack: v,
+        accepted: refusals.is_empty(),
+        refusals,
+        total,
+        quota,
+        pickup,
+        leave_island_by: departure_deadline(v, sold_on),
+        steps,
     })
 }

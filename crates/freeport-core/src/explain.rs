@@ -80,6 +80,19 @@ pub enum Detail<'p> {
         threshold: Decimal,
         qualifies: bool,
     },
+    /// R4.2: a basket against what remains of the person's annual quota.
+    DutyFreeQuota {
+        annual: Cny,
+        spent: Cny,
+        basket: Cny,
+        remaining_after: Cny,
+    },
+    /// R4.4: a category's per-departure limit against what the departure would take.
+    DepartureLimit {
+        category: &'p str,
+        limit: Decimal,
+        requested: Decimal,
+    },
     /// R8.10: the value on which supervised goods disposed of early pay back taxes.
     BackTaxValue {
         customs_value: Cny,
@@ -127,6 +140,20 @@ impl Detail<'_> {
     pub fn text(&self) -> String {
         match self {
             Detail::Finding(f) => (*f).to_owned(),
+            Detail::DutyFreeQuota {
+                annual,
+                spent,
+                basket,
+                remaining_after,
+            } => format!(
+                "annual quota {annual} CNY − spent this year {spent} = {} CNY left; this sale {basket} CNY; left after it {remaining_after} CNY",
+                (*annual - *spent).max(Cny::ZERO)
+            ),
+            Detail::DepartureLimit {
+                category,
+                limit,
+                requested,
+            } => format!("{category}: {requested} this departure against a limit of {limit}"),
             Detail::BackTaxValue {
                 customs_value,
                 elapsed,

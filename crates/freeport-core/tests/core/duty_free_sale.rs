@@ -1,0 +1,181 @@
+//! Offshore duty-free sales (R4.2–R4.5): decided as a whole against age, the departure's category
+//! limits and the annual quota.
+
+use freeport_core::duty_free::{
+    BasketItem, PickupMode, SaleLine, SaleRefusal, TravellerRecord, decide_sale,
+};
+use freeport_core::money::Cny;
+use time::macros::date;
+
+use crate::support::*;
+
+fn cny(s: &str) -> Cny {
+    Cny::round_fen(dec(s))
+}
+
+fn adult(spent: &str, earlier: Vec<BasketItem>) -> TravellerRecord {
+    TravellerRecord {
+        birth_date: date!(1990 - 05 - 01),
+        spent_this_year: cny(spent),
+        bought_this_departure: earlier,
+    }
+}
+
+fn item(category: &str, price: &str, n: &str, limit_n: &str) -> SaleLine {
+    SaleLine {
+        category: category.to_owned(),
+        unit_price: cny(price),
+        quantity: dec(n),
+        limit_quantity: dec(limit_n),
+    }
+}
+
+fn refusals(d: &freeport_core::duty_free::SaleDecision<'_>) -> Vec<SaleRefusal> {
+    d.refusals.iter().map(|r| r.code).collect()
+}
+
+#[test]
+fn the_quota_is_spent_to_the_fen_and_not_beyond() {
+    let day = date!(2026 - 03 - 02);
+    let exact = decide_sale(
+        pack(),
+        day,
+        &[item("watches", "5000", "1", "1")],
+        &adult("95000", vec![]),
+    )
+    .expect("decides");
+    assert!(exact.accepted);
+    assert_eq!(exact.total, cny("5000"));
+    assert_eq!(exact.quota.remaining_after, Cny::ZERO);
+    assert_eq!(exact.pack.id, "hainan/2026-02-05");
+    let over = decide_sale(
+        pack(),
+        day,
+        &[item("watches", "5000.01", "1", "1")],
+        &adult("95000", vec![]),
+    )
+    .expect("decides");
+    assert!(!over.accepted);
+    assert_eq!(refusals(&over), vec![SaleRefusal::QuotaExceeded]);
+    assert_eq!(over.refusals[0].explanation.rule.id, "R4.2");
+    assert_eq!(over.quota.over_quota, cny("0.01"));
+}
+
+#[test]
+fn category_limits_count_the_whole_departure() {
+    let day = date!(2026 - 03 - 02);
+    let earlier = vec![BasketItem {
+        category: "cosmetics".to_owned(),
+        quantity: dec("25"),
+    }];
+    let five = decide_sale(
+        pack(),
+        day,
+        &[item("cosmetics", "300", "5", "5")],
+        &adult("0", earlier.clone()),
+    )
+    .expect("decides");
+    assert!(five.accepted, "{:?}", refusals(&five));
+    let six = decide_sale(
+        pack(),
+        day,
+        &[item("cosmetics", "300", "6", "6")],
+        &adult("0", earlier),
+    )
+    .expect("decides");
+    assert_eq!(refusals(&six), vec![SaleRefusal::DepartureLimitExceeded]);
+    assert!(
+        six.refusals[0]
+            .explanation
+            .detail
+            .text()
+            .contains("31 this departure against a limit of 30")
+    );
+    // Alcohol counts in millilitres: two 750 ml bottles reach the 1 500 ml limit, three pass it.
+    let two = decide_sale(
+        pack(),
+        day,
+        &[item("alcohol", "800", "2", "1500")],
+        &adult("0", vec![]),
+    )
+    .expect("decides");
+    assert!(two.accepted);
+    let three = decide_sale(
+        pack(),
+        day,
+        &[item("alcohol", "800", "3", "2250")],
+        &adult("0", vec![]),
+    )
+    .expect("decides");
+    assert_eq!(refusals(&three), vec![SaleRefusal::DepartureLimitExceeded]);
+}
+
+#[test]
+fn a_buyer_under_age_is_refused_and_every_reason_is_given() {
+    let day = date!(2026 - 03 - 02);
+    let v = pack().version_on(day).expect("version");
+    let minimum = i32::from(v.duty_free.minimum_age);
+    let young = TravellerRecord {
+        birth_date: date!(2026 - 03 - 03)
+            .replace_year(2026 - minimum)
+            .expect("date"),
+        spent_this_year: cny("99999"),
+        bought_this_departure: vec![],
+    };
+    let d = decide_sale(
+        pack(),
+        day,
+        &[item("mobile_phones", "6000", "5", "5")],
+        &young,
+    )
+    .expect("decides");
+    assert_eq!(
+        refusals(&d),
+        vec![
+            SaleRefusal::Underage,
+            SaleRefusal::DepartureLimitExceeded,
+            SaleRefusal::QuotaExceeded
+        ]
+    );
+    // The day of the birthday makes the buyer eligible.
+    let of_age = TravellerRecord {
+        birth_date: date!(2026 - 03 - 02)
+            .replace_year(2026 - minimum)
+            .expect("date"),
+        ..young
+    };
+    let d = decide_sale(
+        pack(),
+        day,
+        &[item("mobile_phones", "1", "1", "1")],
+        &of_age,
+    )
+    .expect("decides");
+    assert!(d.accepted);
+}
+
+#[test]
+fn pickup_modes_follow_the_price_and_unknown_categories_are_input_errors() {
+    let day = date!(2026 - 03 - 02);
+    let d = decide_sale(
+        pack(),
+        day,
+        &[
+            item("cosmetics", "100", "1", "1"),
+            item("watches", "60000", "1", "1"),
+        ],
+        &adult("0", vec![]),
+    )
+    .expect("decides");
+    assert!(d.pickup[0].contains(&PickupMode::BuyAndTake));
+    assert!(d.pickup[1].contains(&PickupMode::GuaranteeAndTake));
+    assert_eq!(d.leave_island_by, date!(2026 - 04 - 01));
+    let e = decide_sale(
+        pack(),
+        day,
+        &[item("spaceships", "1", "1", "1")],
+        &adult("0", vec![]),
+    )
+    .expect_err("unknown");
+    assert_eq!(e.field, "items[0].category");
+}
