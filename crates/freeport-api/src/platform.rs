@@ -399,6 +399,94 @@ pub struct DisposalView {
     pub item: SupervisedItemView,
 }
 
+// ----- offshore duty-free -----------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShopRequest {
+    /// The operating enterprise's credit code; its duty-free operator users act for the shop.
+    pub operator: String,
+    pub name: String,
+    pub location: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShopView {
+    pub id: String,
+    pub operator: String,
+    pub name: String,
+    pub location: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ShopPage {
+    pub items: Vec<ShopView>,
+    pub next_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuyerDocument {
+    /// `resident_id`, `passport`, `hk_macao_permit`, `taiwan_permit` or
+    /// `foreign_permanent_resident_id`.
+    pub kind: String,
+    pub number: String,
+    /// Required for a passport.
+    #[serde(default)]
+    pub issuing_country: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaleItemRequest {
+    /// A duty-free category of the pack (`cosmetics`, `mobile_phones`, `alcohol`, …).
+    pub category: String,
+    pub description: String,
+    /// Retail price of one piece, in yuan.
+    pub unit_price: String,
+    /// Pieces.
+    pub quantity: String,
+    /// The quantity in the category's limit unit when it is not pieces (millilitres for
+    /// alcohol); absent: the pieces.
+    #[serde(default)]
+    pub limit_quantity: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaleRequest {
+    pub document: BuyerDocument,
+    /// The buyer's date of birth; for a resident identity card it must match the card.
+    pub birth_date: String,
+    /// The day the buyer leaves the island (the departure the per-departure limits count for).
+    pub departure_on: String,
+    pub sold_on: String,
+    /// 1 to 100 items.
+    pub items: Vec<SaleItemRequest>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SaleView {
+    pub id: String,
+    pub shop: String,
+    pub departure_on: String,
+    pub sold_on: String,
+    /// Whether the sale went through duty-free; a refused sale is kept on record.
+    pub accepted: bool,
+    pub total: String,
+    pub pack_version: String,
+    /// Refusals with reason codes (`underage`, `departure_limit_exceeded`, `quota_exceeded`),
+    /// the quota split, pick-up modes and explanation steps.
+    #[schema(value_type = Object)]
+    pub decision: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SalePage {
+    pub items: Vec<SaleView>,
+    pub next_after: Option<String>,
+}
+
 // ----- webhooks --------------------------------------------------------------------------------
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -302,7 +302,8 @@ pub(crate) fn domestic(
         .collect()
 }
 
-pub(crate) fn non_negative_cny(field: &str, s: &str) -> FieldResult<Cny> {
+/// A non-negative amount of yuan, with at most two decimals.
+pub fn non_negative_cny(field: &str, s: &str) -> FieldResult<Cny> {
     let c = Cny::parse(field, s)?;
     if c.is_negative() {
         return Err(FieldError::new(

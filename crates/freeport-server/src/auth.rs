@@ -81,6 +81,16 @@ impl Caller {
         }
     }
 
+    /// May this caller see or act on a shop run by `operator`? Operators see their own shops;
+    /// enterprise users see none.
+    pub fn may_access_shop(&self, operator: &str) -> bool {
+        match self.role {
+            Role::CustomsOfficer | Role::RiskAnalyst | Role::Administrator => true,
+            Role::DutyFreeOperator => self.user.enterprise.as_deref() == Some(operator),
+            Role::EnterpriseUser => false,
+        }
+    }
+
     pub fn require_enterprise(&self, enterprise: &str) -> Result<(), ApiError> {
         // A foreign tenant's resource is reported as absent, so its existence does not leak.
         if self.may_access_enterprise(enterprise) {

@@ -21,6 +21,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "registry", description = "The enterprise registry and exchange rates"),
         (name = "declarations", description = "Declarations on the first and second lines and inside the zone"),
         (name = "account books", description = "One account book per enterprise for zero-tariff goods"),
+        (name = "duty-free", description = "Offshore duty-free shops and sales: one code per person, the annual quota, category limits"),
         (name = "webhooks", description = "Status changes pushed to the declaring enterprise, signed and retried"),
         (name = "audit", description = "The hash-chained audit log"),
     )

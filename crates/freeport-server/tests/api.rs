@@ -254,6 +254,25 @@ fn declaration(reference: &str, flow: &str, declarant: &str, lines: Vec<Value>) 
     json!({ "id": reference, "flow": flow, "declared_on": "2026-03-16", "declarant": declarant, "currency": "CNY", "lines": lines })
 }
 
+/// A duty-free sale of `n` pieces of one category, sold on 2026-03-02.
+#[allow(clippy::too_many_arguments)]
+fn sale(
+    kind: &str,
+    number: &str,
+    country: Option<&str>,
+    birth: &str,
+    departure: &str,
+    category: &str,
+    price: &str,
+    n: &str,
+) -> Value {
+    json!({
+        "document": { "kind": kind, "number": number, "issuing_country": country },
+        "birth_date": birth, "departure_on": departure, "sold_on": "2026-03-02",
+        "items": [{ "category": category, "description": "item", "unit_price": price, "quantity": n }],
+    })
+}
+
 fn bal(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
@@ -651,6 +670,10 @@ async fn replaying_any_write_changes_nothing() {
         let admin = app.admin().await;
         let a = app.enterprise(&admin, A, true).await;
         let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let _ = app.enterprise(&admin, B, false).await;
+        let operator = app
+            .user(&admin, "operator", "duty_free_operator", Some(B))
+            .await;
         let mut covered = Vec::new();
         let mut id = String::new();
         let decl = declaration(
@@ -721,6 +744,27 @@ async fn replaying_any_write_changes_nothing() {
                 "a",
                 Value::Null,
             ),
+            (
+                Method::PUT,
+                "/api/v1/duty-free/shops/SHOP-R",
+                "admin",
+                json!({ "operator": B, "name": "Sanya shop", "location": "Sanya" }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/shops/SHOP-R/sales",
+                "operator",
+                sale(
+                    "passport",
+                    "E12345678",
+                    Some("GB"),
+                    "1990-05-01",
+                    "2026-03-05",
+                    "watches",
+                    "1000",
+                    "1",
+                ),
+            ),
             // A second entry of equipment, whose supervised item is then disposed of.
             (
                 Method::POST,
@@ -744,6 +788,7 @@ async fn replaying_any_write_changes_nothing() {
             let token = match who {
                 "admin" => &admin,
                 "officer" => &officer,
+                "operator" => &operator,
                 _ => &a,
             };
             let item = match app.state.store.supervised_items(A, "", 100).await {
@@ -797,6 +842,7 @@ async fn replaying_any_write_changes_nothing() {
                     .replace("{A}", "{code}")
                     .replace("{B}", "{code}")
                     .replace("{item}", "{id}")
+                    .replace("SHOP-R", "{shop}")
                     .replace("USD/2026-02-25", "{currency}/{day}")
             ));
         }
@@ -1136,6 +1182,19 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
         let operator = app
             .user(&admin, "operator", "duty_free_operator", Some(C))
             .await;
+        let other_operator = app
+            .user(&admin, "operator-a", "duty_free_operator", Some(A))
+            .await;
+        let (s, shop) = app
+            .call(
+                Method::PUT,
+                "/api/v1/duty-free/shops/HK-1",
+                Some(&admin),
+                Some("m-shop"),
+                Some(&json!({ "operator": C, "name": "Haikou shop", "location": "Haikou" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {shop}");
         let (_, d) = app
             .call(
                 Method::POST,
@@ -1182,11 +1241,20 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             ("own", Some(own.clone())),
             ("foreign", Some(foreign.clone())),
             ("operator", Some(operator)),
+            ("foreign_operator", Some(other_operator)),
             ("officer", Some(officer)),
             ("analyst", Some(analyst)),
             ("admin", Some(admin.clone())),
         ];
-        let all = ["own", "foreign", "operator", "officer", "analyst", "admin"];
+        let all = [
+            "own",
+            "foreign",
+            "operator",
+            "foreign_operator",
+            "officer",
+            "analyst",
+            "admin",
+        ];
         // (method, path, body, who may)
         let endpoints: Vec<(Method, String, Option<Value>, Vec<&str>)> = vec![
             (
@@ -1318,6 +1386,46 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 Some(json!({ "url": "http://127.0.0.1:9/hook" })),
                 vec!["own", "admin"],
             ),
+            // Every operator lists its own shops; the shop's sales are its operator's only.
+            (
+                Method::GET,
+                "/api/v1/duty-free/shops".to_owned(),
+                None,
+                vec![
+                    "operator",
+                    "foreign_operator",
+                    "officer",
+                    "analyst",
+                    "admin",
+                ],
+            ),
+            (
+                Method::PUT,
+                "/api/v1/duty-free/shops/HK-1".to_owned(),
+                Some(json!({ "operator": C, "name": "Haikou shop", "location": "Haikou Meilan" })),
+                vec!["officer", "admin"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/shops/HK-1/sales".to_owned(),
+                Some(sale(
+                    "passport",
+                    "E12345678",
+                    Some("GB"),
+                    "1990-05-01",
+                    "2026-03-05",
+                    "watches",
+                    "1000",
+                    "1",
+                )),
+                vec!["operator"],
+            ),
+            (
+                Method::GET,
+                "/api/v1/duty-free/shops/HK-1/sales".to_owned(),
+                None,
+                vec!["operator", "officer", "analyst", "admin"],
+            ),
             (
                 Method::GET,
                 format!("/api/v1/enterprises/{A}/supervised-items"),
@@ -1386,7 +1494,8 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                     .replace(&id, "{id}")
                     .replace(&item, "{id}")
                     .replace(A, "{code}")
-                    .replace("USD/2026-02-25", "{currency}/{day}");
+                    .replace("USD/2026-02-25", "{currency}/{day}")
+                    .replace("HK-1", "{shop}");
                 format!("{m} {template}")
             })
             .collect();
@@ -2289,5 +2398,209 @@ async fn supervised_equipment_is_tracked_and_early_disposal_is_taxed() {
             .find(|i| i.declaration_id == last["id"].as_str().unwrap_or(""))
             .expect("item");
         assert_eq!(withdrawn.state, "withdrawn", "{be}");
+    }
+}
+
+/// Offshore duty-free sales: one code per person across shops, the annual quota spent to the fen
+/// and never beyond, per-departure limits over every sale of the departure, operators confined to
+/// their own shops.
+#[tokio::test]
+async fn duty_free_sales_follow_the_quota_and_limits_across_shops() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let _ = app.enterprise(&admin, C, false).await;
+        let _ = app.enterprise(&admin, A, false).await;
+        let op = app
+            .user(&admin, "op-c", "duty_free_operator", Some(C))
+            .await;
+        let op_a = app
+            .user(&admin, "op-a", "duty_free_operator", Some(A))
+            .await;
+        for (n, shop) in ["SANYA-1", "HAIKOU-2"].iter().enumerate() {
+            let (s, b) = app
+                .call(
+                    Method::PUT,
+                    &format!("/api/v1/duty-free/shops/{shop}"),
+                    Some(&admin),
+                    Some(&format!("shop-{n}")),
+                    Some(&json!({ "operator": C, "name": shop, "location": "Hainan" })),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{be}: {b}");
+        }
+        let sell = |shop: &str, key: &str, body: Value| {
+            let path = format!("/api/v1/duty-free/shops/{shop}/sales");
+            let key = key.to_owned();
+            let op = op.clone();
+            let app = &app;
+            async move {
+                app.call(Method::POST, &path, Some(&op), Some(&key), Some(&body))
+                    .await
+            }
+        };
+        let passport = |price: &str| {
+            sale(
+                "passport",
+                "E12345678",
+                Some("GB"),
+                "1990-05-01",
+                "2026-03-05",
+                "watches",
+                price,
+                "1",
+            )
+        };
+        // 60 000 in one shop, then 45 000 in the other: the second passes the 100 000 quota.
+        let (s, first) = sell("SANYA-1", "s-1", passport("60000")).await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {first}");
+        assert_eq!(first["accepted"], true);
+        assert_eq!(first["decision"]["quota"]["remaining_after"], "40000.00");
+        let (s, second) = sell("HAIKOU-2", "s-2", passport("45000")).await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(second["accepted"], false, "{be}: one person across shops");
+        assert_eq!(second["decision"]["refusals"][0]["code"], "quota_exceeded");
+        assert_eq!(
+            second["decision"]["refusals"][0]["explanation"]["rule"],
+            "R4.2"
+        );
+        // The refused sale spent nothing: 40 000 still fits exactly.
+        let (_, third) = sell("HAIKOU-2", "s-3", passport("40000")).await;
+        assert_eq!(third["accepted"], true, "{be}: {third}");
+        assert_eq!(third["decision"]["quota"]["remaining_after"], "0.00");
+
+        // Category limits count every sale of the departure, and only that departure.
+        let first17 = "46010019900501123";
+        let check = freeport_core::identity::resident_id_check_digit(first17).expect("digit");
+        let resident = format!("{first17}{check}");
+        let cosmetics = |n: &str, departure: &str| {
+            sale(
+                "resident_id",
+                &resident,
+                None,
+                "1990-05-01",
+                departure,
+                "cosmetics",
+                "200",
+                n,
+            )
+        };
+        let (_, c1) = sell("SANYA-1", "c-1", cosmetics("25", "2026-03-05")).await;
+        assert_eq!(c1["accepted"], true, "{be}: {c1}");
+        let (_, c2) = sell("HAIKOU-2", "c-2", cosmetics("6", "2026-03-05")).await;
+        assert_eq!(
+            c2["decision"]["refusals"][0]["code"], "departure_limit_exceeded",
+            "{be}: {c2}"
+        );
+        let (_, c3) = sell("HAIKOU-2", "c-3", cosmetics("6", "2026-03-20")).await;
+        assert_eq!(c3["accepted"], true, "{be}: another departure");
+
+        // Bad input names the field and changes nothing.
+        let before = footprint(&app).await;
+        let mut wrong_birth = cosmetics("1", "2026-03-05");
+        wrong_birth["birth_date"] = json!("1991-05-01");
+        let mut early = passport("1");
+        early["departure_on"] = json!("2026-03-01");
+        let mut bad_number = passport("1");
+        bad_number["document"]["number"] = json!("!");
+        for (n, (body, field)) in [
+            (wrong_birth, "birth_date"),
+            (early, "departure_on"),
+            (bad_number, "document.number"),
+            (
+                sale(
+                    "passport",
+                    "E1234567",
+                    None,
+                    "1990-05-01",
+                    "2026-03-05",
+                    "watches",
+                    "1",
+                    "1",
+                ),
+                "document.issuing_country",
+            ),
+            (
+                sale(
+                    "passport",
+                    "E1234567",
+                    Some("GB"),
+                    "1990-05-01",
+                    "2026-03-05",
+                    "spaceships",
+                    "1",
+                    "1",
+                ),
+                "items[0].category",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (s, e) = sell("SANYA-1", &format!("bad-{n}"), body).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{be}: {e}");
+            assert_eq!(e["details"]["field"], field, "{be}: {e}");
+        }
+        assert_eq!(footprint(&app).await, before);
+
+        // Operators are confined to their own shops.
+        let (_, mine) = app
+            .call(
+                Method::GET,
+                "/api/v1/duty-free/shops",
+                Some(&op_a),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            mine["items"].as_array().map(Vec::len),
+            Some(0),
+            "{be}: {mine}"
+        );
+        let (s, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/duty-free/shops/SANYA-1/sales",
+                Some(&op_a),
+                Some("x-1"),
+                Some(&passport("1")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{be}");
+        let (_, list) = app
+            .call(
+                Method::GET,
+                "/api/v1/duty-free/shops/HAIKOU-2/sales",
+                Some(&op),
+                None,
+                None,
+            )
+            .await;
+        let accepted: Vec<bool> = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|s| s["accepted"].as_bool().unwrap_or(true))
+            .collect();
+        assert_eq!(
+            accepted,
+            vec![false, true, false, true],
+            "{be}: refused sales stay on record"
+        );
+        // No document number is stored anywhere.
+        let dump = app
+            .state
+            .store
+            .sales("SANYA-1", "", 100)
+            .await
+            .expect("sales")
+            .iter()
+            .map(|s| s.decision_json.clone())
+            .collect::<String>();
+        assert!(
+            !dump.contains("E12345678") && !dump.contains(&resident),
+            "{be}"
+        );
     }
 }

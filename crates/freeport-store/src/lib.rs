@@ -157,6 +157,8 @@ impl Store {
 
 pub mod records;
 pub use records::*;
+pub mod duty_free;
+pub use duty_free::{NewSale, NewSaleItem, SaleRow, Shop, TravellerHistory};
 pub mod supervision;
 pub use supervision::{DisposalRow, NewDisposal, NewSupervisedItem, SupervisedItemRow};
 pub mod webhooks;

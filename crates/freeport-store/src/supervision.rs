@@ -6,8 +6,7 @@ use sqlx::any::AnyRow;
 
 use crate::records::{NewPosting, apply_posting, outbox, save_idempotency};
 use crate::{
-    IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string,
-    row_string,
+    IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
 };
 
 /// A supervised item to record with the declaration that entered it.
