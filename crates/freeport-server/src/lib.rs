@@ -118,7 +118,7 @@ fn stored_response(status: u16, body: &str) -> Response {
 /// `409 idempotency_key_reused`. `work` must commit the
 /// record it is given in the same transaction as its state change; refusals that change nothing
 /// are stored here, so a retry never changes the outcome.
-pub async fn idempotent<F, Fut>(
+pub async fn idempotent<F>(
     state: &AppState,
     caller: &Caller,
     roles: &[crate::auth::Role],
@@ -128,8 +128,7 @@ pub async fn idempotent<F, Fut>(
     work: F,
 ) -> Response
 where
-    F: FnOnce(Idempotency) -> Fut,
-    Fut: std::future::Future<Output = Result<(StatusCode, Value), ApiError>>,
+    F: AsyncFnOnce(Idempotency) -> Result<(StatusCode, Value), ApiError>,
 {
     if let Err(e) = caller.require(roles) {
         return e.into_response();

@@ -278,9 +278,9 @@ async fn create_user(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let st = state.clone();
-    let c = caller.clone();
-    let payload = body.clone();
+    let st = &state;
+    let c = &caller;
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -288,8 +288,8 @@ async fn create_user(
         &headers,
         "POST /api/v1/users",
         &body,
-        |idem| async move {
-            let b: NewUserRequest = parse_body(&payload)?;
+        async move |idem| {
+            let b: NewUserRequest = parse_body(payload)?;
             if b.username.trim().is_empty() || b.username.len() > 100 {
                 return Err(FieldError::new(
                     "username",
@@ -386,10 +386,10 @@ async fn put_enterprise(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let st = state.clone();
+    let st = &state;
     let actor = caller.user.id.clone();
     let path = format!("PUT /api/v1/enterprises/{code}");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -397,9 +397,9 @@ async fn put_enterprise(
         &headers,
         &path,
         &body,
-        |idem| async move {
+        async move |idem| {
             let code = credit_code("credit_code", &code)?;
-            let b: EnterpriseRequest = parse_body(&payload)?;
+            let b: EnterpriseRequest = parse_body(payload)?;
             if b.name.trim().is_empty() || b.name.len() > 300 {
                 return Err(FieldError::new(
                     "name",
@@ -518,10 +518,10 @@ async fn put_exchange_rate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let st = state.clone();
+    let st = &state;
     let actor = caller.user.id.clone();
     let path = format!("PUT /api/v1/exchange-rates/{currency}/{day}");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -529,7 +529,7 @@ async fn put_exchange_rate(
         &headers,
         &path,
         &body,
-        |idem| async move {
+        async move |idem| {
             let c = Currency::parse(&currency).map_err(|e| FieldError {
                 field: "currency".to_owned(),
                 ..e
@@ -539,7 +539,7 @@ async fn put_exchange_rate(
                 time::macros::format_description!("[year]-[month]-[day]"),
             )
             .map_err(|e| FieldError::new("day", FieldErrorKind::Malformed, e.to_string()))?;
-            let b: ExchangeRateRequest = parse_body(&payload)?;
+            let b: ExchangeRateRequest = parse_body(payload)?;
             let rate = freeport_core::money::parse_decimal("cny_per_unit", &b.cny_per_unit)?;
             if rate <= Decimal::ZERO || rate.scale() > 4 {
                 return Err(FieldError::new(
@@ -845,9 +845,9 @@ async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let st = state.clone();
-    let c = caller.clone();
-    let payload = body.clone();
+    let st = &state;
+    let c = &caller;
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -855,8 +855,8 @@ async fn submit(
         &headers,
         "POST /api/v1/declarations",
         &body,
-        |idem| async move {
-            let dto: DeclarationDto = parse_body(&payload)?;
+        async move |idem| {
+            let dto: DeclarationDto = parse_body(payload)?;
             let d = dto.into_domain(&st.pack.nomenclature)?;
             if c.user.enterprise.as_deref() != Some(d.declarant.as_str()) {
                 return Err(ApiError::new(
@@ -865,7 +865,7 @@ async fn submit(
                 ));
             }
             // The snapshot has read the registry: a declarant absent from it is not registered.
-            let snapshot = snapshot_for(&st, &d).await?;
+            let snapshot = snapshot_for(st, &d).await?;
             if snapshot.standing(&d.declarant).is_none() {
                 return Err(FieldError::new(
                     "declaration.declarant",
@@ -874,7 +874,7 @@ async fn submit(
                 )
                 .into());
             }
-            let decision = decide(&st, &d, &snapshot)?;
+            let decision = decide(st, &d, &snapshot)?;
             let postings = postings_of(&decision)?;
             let supervised = supervised_of(&decision, &d)?;
             let id = uuid::Uuid::now_v7().to_string();
@@ -917,7 +917,7 @@ async fn submit(
                 pack_version: decision.pack.id.clone(),
                 outcome,
                 payable_total_fen: decision.totals.payable_total.fen(),
-                request_json: String::from_utf8_lossy(&payload).into_owned(),
+                request_json: String::from_utf8_lossy(payload).into_owned(),
                 decision_json: decision_json.to_string(),
                 postings,
                 supervised,
@@ -1167,9 +1167,9 @@ async fn change_status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (state.clone(), caller.clone());
+    let (st, c) = (&state, &caller);
     let path = format!("POST /api/v1/declarations/{id}/status");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -1177,9 +1177,9 @@ async fn change_status(
         &headers,
         &path,
         &body,
-        |idem| async move {
-            let b: StatusChangeRequest = parse_body(&payload)?;
-            let row = visible_declaration(&st, &c, &id).await?;
+        async move |idem| {
+            let b: StatusChangeRequest = parse_body(payload)?;
+            let row = visible_declaration(st, c, &id).await?;
             if !allowed_officer_transition(&row.status, &b.to) {
                 return Err(ApiError::new(
                     Code::InvalidTransition,
@@ -1187,8 +1187,8 @@ async fn change_status(
                 ));
             }
             transition_response(
-                &st,
-                &c,
+                st,
+                c,
                 &id,
                 Change {
                     from: vec![row.status.clone()],
@@ -1224,9 +1224,9 @@ async fn inspection_result(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (state.clone(), caller.clone());
+    let (st, c) = (&state, &caller);
     let path = format!("POST /api/v1/declarations/{id}/inspection-result");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -1234,8 +1234,8 @@ async fn inspection_result(
         &headers,
         &path,
         &body,
-        |idem| async move {
-            let b: InspectionResultRequest = parse_body(&payload)?;
+        async move |idem| {
+            let b: InspectionResultRequest = parse_body(payload)?;
             let to = match b.result.as_str() {
                 "compliant" => "released",
                 "violation" => "held",
@@ -1248,7 +1248,7 @@ async fn inspection_result(
                     .into());
                 }
             };
-            let row = visible_declaration(&st, &c, &id).await?;
+            let row = visible_declaration(st, c, &id).await?;
             if row.status != "under_inspection" {
                 return Err(ApiError::new(
                     Code::InvalidTransition,
@@ -1257,8 +1257,8 @@ async fn inspection_result(
             }
             let note = format!("inspection {}: {}", b.result, b.note);
             transition_response(
-                &st,
-                &c,
+                st,
+                c,
                 &id,
                 Change {
                     from: vec!["under_inspection".to_owned()],
@@ -1294,9 +1294,9 @@ async fn cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (state.clone(), caller.clone());
+    let (st, c) = (&state, &caller);
     let path = format!("POST /api/v1/declarations/{id}/cancel");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -1304,9 +1304,9 @@ async fn cancel(
         &headers,
         &path,
         &body,
-        |idem| async move {
-            let b: CancelRequest = parse_body(&payload)?;
-            let row = visible_declaration(&st, &c, &id).await?;
+        async move |idem| {
+            let b: CancelRequest = parse_body(payload)?;
+            let row = visible_declaration(st, c, &id).await?;
             if !matches!(row.status.as_str(), "decided" | "held") {
                 return Err(ApiError::new(
                     Code::InvalidTransition,
@@ -1316,8 +1316,8 @@ async fn cancel(
             // Cancelling undoes the book: each posting is reversed in the same transaction.
             let postings = reversals(&st.store.declaration_postings(&id).await?);
             transition_response(
-                &st,
-                &c,
+                st,
+                c,
                 &id,
                 Change {
                     from: vec!["decided".to_owned(), "held".to_owned()],
@@ -1353,9 +1353,9 @@ async fn amend(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (state.clone(), caller.clone());
+    let (st, c) = (&state, &caller);
     let path = format!("POST /api/v1/declarations/{id}/amend");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -1363,9 +1363,9 @@ async fn amend(
         &headers,
         &path,
         &body,
-        |idem| async move {
-            let b: AmendRequest = parse_body(&payload)?;
-            let row = visible_declaration(&st, &c, &id).await?;
+        async move |idem| {
+            let b: AmendRequest = parse_body(payload)?;
+            let row = visible_declaration(st, c, &id).await?;
             if row.status != "decided" {
                 return Err(ApiError::new(
                     Code::InvalidTransition,
@@ -1383,7 +1383,7 @@ async fn amend(
             }
             // Decide against the book as it would be without this declaration's own postings.
             let old = st.store.declaration_postings(&id).await?;
-            let mut snapshot = snapshot_for(&st, &d).await?;
+            let mut snapshot = snapshot_for(st, &d).await?;
             for p in &old {
                 if let (Ok(hs_code), Ok(unit), Ok(code)) = (
                     HsCode::parse_shape("hs", &p.hs_code),
@@ -1401,7 +1401,7 @@ async fn amend(
                         .or_default() -= Decimal::new(p.quantity_milli, 3);
                 }
             }
-            let decision = decide(&st, &d, &snapshot)?;
+            let decision = decide(st, &d, &snapshot)?;
             let mut postings = reversals(&old);
             postings.extend(postings_of(&decision)?);
             let supervised = supervised_of(&decision, &d)?;
@@ -1414,14 +1414,14 @@ async fn amend(
                 .unwrap_or_default();
             let to = status_after(decision.outcome);
             let replace = Some((
-                json!({ "declaration_json": String::from_utf8_lossy(&payload) }).to_string(),
+                json!({ "declaration_json": String::from_utf8_lossy(payload) }).to_string(),
                 decision_json,
                 outcome,
                 decision.totals.payable_total.fen(),
             ));
             transition_response(
-                &st,
-                &c,
+                st,
+                c,
                 &id,
                 Change {
                     from: vec!["decided".to_owned()],
@@ -1587,9 +1587,9 @@ async fn adjust_account_book(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (state.clone(), caller.clone());
+    let (st, c) = (&state, &caller);
     let path = format!("POST /api/v1/enterprises/{code}/account-book/adjustments");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -1597,9 +1597,9 @@ async fn adjust_account_book(
         &headers,
         &path,
         &body,
-        |idem| async move {
+        async move |idem| {
             let code = credit_code("enterprise", &code)?;
-            let b: AdjustmentRequest = parse_body(&payload)?;
+            let b: AdjustmentRequest = parse_body(payload)?;
             if b.items.is_empty() || b.items.len() > 1000 {
                 return Err(FieldError::new(
                     "items",
@@ -1847,9 +1847,9 @@ async fn dispose(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (state.clone(), caller.clone());
+    let (st, c) = (&state, &caller);
     let path = format!("POST /api/v1/enterprises/{code}/supervised-items/{id}/disposals");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -1857,10 +1857,10 @@ async fn dispose(
         &headers,
         &path,
         &body,
-        |idem| async move {
+        async move |idem| {
             use freeport_core::supervision::{Disposal, DisposalKind, SupervisedItem};
-            let (code, row) = visible_item(&st, &c, &code, &id).await?;
-            let b: DisposalRequest = parse_body(&payload)?;
+            let (code, row) = visible_item(st, c, &code, &id).await?;
+            let b: DisposalRequest = parse_body(payload)?;
             if row.state != "supervised" {
                 return Err(ApiError::new(
                     Code::InvalidTransition,
@@ -2097,9 +2097,9 @@ async fn put_shop(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (state.clone(), caller.clone());
+    let (st, c) = (&state, &caller);
     let path = format!("PUT /api/v1/duty-free/shops/{shop}");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -2107,9 +2107,9 @@ async fn put_shop(
         &headers,
         &path,
         &body,
-        |idem| async move {
+        async move |idem| {
             let id = shop_id(&shop)?;
-            let b: ShopRequest = parse_body(&payload)?;
+            let b: ShopRequest = parse_body(payload)?;
             let operator = credit_code("operator", &b.operator)?.as_str().to_owned();
             if st.store.enterprise(&operator).await?.is_none() {
                 return Err(FieldError::new(
@@ -2238,9 +2238,9 @@ async fn sell(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (state.clone(), caller.clone());
+    let (st, c) = (&state, &caller);
     let path = format!("POST /api/v1/duty-free/shops/{shop}/sales");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -2248,10 +2248,10 @@ async fn sell(
         &headers,
         &path,
         &body,
-        |idem| async move {
+        async move |idem| {
             use freeport_core::duty_free::{BasketItem, SaleLine, TravellerRecord, decide_sale};
-            let shop = visible_shop(&st, &c, &shop).await?;
-            let b: SaleRequest = parse_body(&payload)?;
+            let shop = visible_shop(st, c, &shop).await?;
+            let b: SaleRequest = parse_body(payload)?;
             let document = freeport_core::identity::PersonDocument::parse(
                 &b.document.kind,
                 &b.document.number,
@@ -2462,9 +2462,9 @@ async fn put_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (state.clone(), caller.clone());
+    let (st, c) = (&state, &caller);
     let path = format!("PUT /api/v1/enterprises/{code}/webhook");
-    let payload = body.clone();
+    let payload = &body;
     idempotent(
         &state,
         &caller,
@@ -2472,13 +2472,13 @@ async fn put_webhook(
         &headers,
         &path,
         &body,
-        |idem| async move {
+        async move |idem| {
             let code = credit_code("credit_code", &code)?.as_str().to_owned();
             c.require_enterprise(&code)?;
             if st.store.enterprise(&code).await?.is_none() {
                 return Err(ApiError::new(Code::NotFound, "no such resource"));
             }
-            let b: WebhookRequest = parse_body(&payload)?;
+            let b: WebhookRequest = parse_body(payload)?;
             let url = webhook_url(&b.url)?;
             let secret = new_token()?;
             let response = to_json(&WebhookView {
@@ -2553,7 +2553,7 @@ async fn delete_webhook(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (st, c) = (state.clone(), caller.clone());
+    let (st, c) = (&state, &caller);
     let path = format!("DELETE /api/v1/enterprises/{code}/webhook");
     idempotent(
         &state,
@@ -2562,7 +2562,7 @@ async fn delete_webhook(
         &headers,
         &path,
         &Bytes::new(),
-        |idem| async move {
+        async move |idem| {
             let code = credit_code("credit_code", &code)?.as_str().to_owned();
             c.require_enterprise(&code)?;
             // Whether anything was removed is known only inside the transaction; the stored
