@@ -242,7 +242,25 @@ pub(crate) fn run(
                             decision_json: decision_json.to_string(),
                             postings,
                             waiver_locks: vec![],
-                            supervised: vec![],
+                            // The API records a supervised item for each line of equipment (84, 85).
+                            supervised: (0..lines)
+                                .filter(|k| matches!((i + k) % 5, 1 | 2))
+                                .map(|k| freeport_store::NewSupervisedItem {
+                                    id: uuid::Uuid::now_v7().to_string(),
+                                    enterprise: ENTERPRISE.into(),
+                                    line: k as i64,
+                                    hs_code: "84713000".into(),
+                                    origin: "CN".into(),
+                                    consumption_tax_item: None,
+                                    kind: "equipment".into(),
+                                    years: 3,
+                                    released_on: "2026-03-16".into(),
+                                    supervised_until: "2029-03-16".into(),
+                                    unit: "piece".into(),
+                                    quantity_milli: 1000,
+                                    customs_value_fen: 100_000,
+                                })
+                                .collect(),
                             actor: "bench".into(),
                             event_topic: "declaration.decided".into(),
                             event_payload: json!({ "id": id }).to_string(),

@@ -1,0 +1,117 @@
+//! Features and model together: what a caller trains, stores, and asks for scores and reasons.
+
+use serde::{Deserialize, Serialize};
+
+use crate::RiskError;
+use crate::dataset::{Declaration, InspectedDeclaration};
+use crate::features::{FEATURE_NAMES, FeatureBuilder};
+use crate::model::{ForustRiskModel, RiskModel, TrainingParams};
+
+/// A fitted feature builder and the model trained on its output.
+#[derive(Debug)]
+pub struct RiskEngine<M = ForustRiskModel> {
+    features: FeatureBuilder,
+    model: M,
+}
+
+/// One feature's part in a declaration's score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureContribution {
+    /// The feature, as named in [`FEATURE_NAMES`].
+    pub feature: String,
+    /// The declaration's value of it (NaN when missing or unseen in training).
+    pub value: f64,
+    /// Its push on the log-odds of fraud; positive raises the risk.
+    pub contribution: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: u32,
+    features: FeatureBuilder,
+}
+
+const FORMAT: u32 = 1;
+
+impl<M: RiskModel> RiskEngine<M> {
+    /// Fits the features on the training declarations, then the model on their outcomes.
+    pub fn train(
+        training: &[InspectedDeclaration],
+        params: &TrainingParams,
+    ) -> Result<Self, RiskError> {
+        let declarations: Vec<Declaration> =
+            training.iter().map(|t| t.declaration.clone()).collect();
+        let frauds: Vec<bool> = training.iter().map(|t| t.outcome.is_fraud()).collect();
+        let features = FeatureBuilder::fit(&declarations);
+        let model = M::train(&features.transform(&declarations), &frauds, params)?;
+        Ok(Self { features, model })
+    }
+
+    /// The fitted feature builder.
+    pub fn features(&self) -> &FeatureBuilder {
+        &self.features
+    }
+
+    /// The trained model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// Estimated probability of fraud per declaration; only the declarations are read.
+    pub fn score(&self, declarations: &[Declaration]) -> Vec<f64> {
+        self.model.score(&self.features.transform(declarations))
+    }
+
+    /// Why a declaration scored as it did: every feature's contribution, largest push first.
+    pub fn explain(&self, declaration: &Declaration) -> Vec<FeatureContribution> {
+        let matrix = self.features.transform(std::slice::from_ref(declaration));
+        let values = matrix.row(0);
+        let contributions = self.model.contributions(&matrix);
+        let mut out: Vec<FeatureContribution> = contributions
+            .first()
+            .into_iter()
+            .flat_map(|row| row.iter().zip(FEATURE_NAMES).zip(&values))
+            .map(|((&contribution, feature), &value)| FeatureContribution {
+                feature: feature.to_owned(),
+                value,
+                contribution,
+            })
+            .collect();
+        out.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+        out
+    }
+
+    /// The engine as bytes: one JSON line for the features, then the model's own bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, RiskError> {
+        let header = Header {
+            format: FORMAT,
+            features: self.features.clone(),
+        };
+        // Compact JSON escapes newlines inside strings, so the first newline ends the header.
+        let mut bytes = serde_json::to_vec(&header)?;
+        bytes.push(b'\n');
+        bytes.extend(self.model.to_bytes()?);
+        Ok(bytes)
+    }
+
+    /// Reads bytes written by [`RiskEngine::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RiskError> {
+        let split = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| RiskError::ModelBytes("no feature header".to_owned()))?;
+        let (head, model) = bytes.split_at(split);
+        let header: Header = serde_json::from_slice(head)?;
+        if header.format != FORMAT {
+            return Err(RiskError::ModelBytes(format!(
+                "format {} is not the supported {FORMAT}",
+                header.format
+            )));
+        }
+        let model = M::from_bytes(model.get(1..).unwrap_or_default())?;
+        Ok(Self {
+            features: header.features,
+            model,
+        })
+    }
+}
