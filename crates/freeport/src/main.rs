@@ -101,6 +101,15 @@ enum RiskCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Declarations per second on one core through 200 rules, the trained model, and both.
+    Bench {
+        #[arg(long, default_value = "data/customs-import")]
+        data: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        rules: usize,
+        #[arg(long, default_value_t = 5)]
+        passes: usize,
+    },
     /// Parse and type-check a rule file; exit 2 with the line and column of the first error.
     Rules {
         #[command(subcommand)]
@@ -160,6 +169,14 @@ fn main() -> ExitCode {
         Command::Risk {
             command: RiskCommand::Eval { data, seeds, json },
         } => risk::eval(&data, seeds, json).map(|()| ExitCode::SUCCESS),
+        Command::Risk {
+            command:
+                RiskCommand::Bench {
+                    data,
+                    rules,
+                    passes,
+                },
+        } => risk::bench(&data, rules, passes).map(|()| ExitCode::SUCCESS),
         Command::Risk {
             command:
                 RiskCommand::Rules {

@@ -69,3 +69,186 @@ pub(crate) fn check_rules(file: &Path) -> anyhow::Result<std::process::ExitCode>
         }
     }
 }
+
+/// `freeport risk bench`: declarations per second on one core through the rules, the model and
+/// both, on the data set's test declarations; the baseline, measured in the same run, is the
+/// shipped rule file alone.
+pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    use std::time::Instant;
+
+    use freeport_risk::rules::{Evaluation, Facts, parse_rule_set};
+    use rust_decimal::Decimal;
+
+    let read = |name: &str| {
+        let path = data_dir.join(name);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let train = freeport_risk::parse_inspected_declarations(&read(SPLITS[0])?)?;
+    let test: Vec<freeport_risk::Declaration> =
+        freeport_risk::parse_inspected_declarations(&read(SPLITS[2])?)?
+            .into_iter()
+            .map(|d| d.declaration)
+            .collect();
+    let params = freeport_risk::TrainingParams {
+        threads: 1,
+        ..freeport_risk::TrainingParams::default()
+    };
+    let engine: freeport_risk::RiskEngine = freeport_risk::RiskEngine::train(&train, &params)?;
+
+    // The value reference: the median unit value per HS6 in training (KRW per kg).
+    let mut by_hs6: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for d in &train {
+        let d = &d.declaration;
+        if d.net_mass_kg > 0.0 {
+            by_hs6
+                .entry(d.hs6.as_str())
+                .or_default()
+                .push(d.item_price_krw / d.net_mass_kg);
+        }
+    }
+    let reference: BTreeMap<&str, Decimal> = by_hs6
+        .into_iter()
+        .filter_map(|(k, mut v)| {
+            v.sort_by(f64::total_cmp);
+            Some((k, Decimal::try_from(v[v.len() / 2]).ok()?.round_dp(4)))
+        })
+        .collect();
+    let dates: Vec<time::Date> = test
+        .iter()
+        .map(|d| {
+            time::Date::from_calendar_date(
+                i32::from(d.date.year),
+                time::Month::try_from(d.date.month).unwrap_or(time::Month::January),
+                d.date.day,
+            )
+            .unwrap_or(time::Date::MIN)
+        })
+        .collect();
+    let amounts: Vec<(Decimal, Decimal, Option<Decimal>)> = test
+        .iter()
+        .map(|d| {
+            (
+                Decimal::try_from(d.item_price_krw).unwrap_or_default(),
+                Decimal::try_from(d.net_mass_kg).unwrap_or_default(),
+                Decimal::try_from(d.tax_rate).ok(),
+            )
+        })
+        .collect();
+    let facts = |i: usize| {
+        let d = &test[i];
+        Facts {
+            hs: d.hs6.as_str(),
+            origin: &d.origin_country,
+            departure: Some(&d.departure_country),
+            enterprise: &d.importer,
+            declarant: Some(&d.declarant),
+            seller: d.seller.as_deref(),
+            credit_class: "general",
+            line: "first",
+            flow: "first_line_import",
+            port: Some(&d.office),
+            declared_on: dates[i],
+            value: amounts[i].0,
+            quantity: amounts[i].1,
+            reference_unit_value: reference.get(d.hs6.as_str()).copied(),
+            tax_rate: amounts[i].2,
+        }
+    };
+
+    let shipped_text = std::fs::read_to_string("risk/hainan.rules").context("risk/hainan.rules")?;
+    let shipped = parse_rule_set(&shipped_text)?;
+    let generated = generated_rules(&shipped_text, rule_count)?;
+    let many = parse_rule_set(&generated)?;
+    let n = test.len();
+    let time_rules = |set: &freeport_risk::rules::RuleSet| {
+        let mut best = f64::INFINITY;
+        let mut hits = 0usize;
+        let mut out = Evaluation::default();
+        for _ in 0..passes {
+            let start = Instant::now();
+            hits = 0;
+            for i in 0..n {
+                set.evaluate_into(&facts(i), &mut out);
+                hits += out.hits.len();
+            }
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        (n as f64 / best, hits)
+    };
+    let (baseline, baseline_hits) = time_rules(&shipped);
+    let (rules_rate, rule_hits) = time_rules(&many);
+    let mut model_best = f64::INFINITY;
+    let mut combined_best = f64::INFINITY;
+    let mut scores = Vec::new();
+    for _ in 0..passes {
+        let start = Instant::now();
+        scores = engine.score(&test);
+        model_best = model_best.min(start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        let mut out = Evaluation::default();
+        let model = engine.score(&test);
+        let mut combined = 0.0;
+        for (i, s) in model.iter().enumerate() {
+            many.evaluate_into(&facts(i), &mut out);
+            combined += s + f64::try_from(out.score).unwrap_or(0.0);
+        }
+        combined_best = combined_best.min(start.elapsed().as_secs_f64());
+        std::hint::black_box(combined);
+    }
+    let report = serde_json::json!({
+        "declarations": n,
+        "passes": passes,
+        "rules": many.rules.len(),
+        "baseline_rules": shipped.rules.len(),
+        "baseline_declarations_per_second": baseline.round(),
+        "rules_declarations_per_second": rules_rate.round(),
+        "model_declarations_per_second": (n as f64 / model_best).round(),
+        "rules_and_model_declarations_per_second": (n as f64 / combined_best).round(),
+        "ratio_rules_and_model_to_baseline": ((n as f64 / combined_best) / baseline * 1000.0).round() / 1000.0,
+        "rule_hits": rule_hits,
+        "baseline_rule_hits": baseline_hits,
+        "mean_score": scores.iter().sum::<f64>() / n.max(1) as f64,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// The shipped rules followed by generated ones up to `count`: prefix tests over many chapters,
+/// list membership, value-reference ratios and date windows, the shapes analysts write.
+fn generated_rules(shipped: &str, count: usize) -> anyhow::Result<String> {
+    use std::fmt::Write as _;
+    let have = freeport_risk::rules::parse_rule_set(shipped)?.rules.len();
+    let mut text = shipped.to_owned();
+    let origins = ["CN", "US", "VN", "DE", "JP", "KR", "TH", "IN", "IT", "FR"];
+    for i in 0..count.saturating_sub(have) {
+        let chapter = 1 + (i * 7) % 97;
+        let heading = format!("{chapter:02}{:02}", 1 + i % 20);
+        let a = origins[i % origins.len()];
+        let b = origins[(i + 3) % origins.len()];
+        let ratio = 0.2 + (i % 5) as f64 / 10.0;
+        let condition = match i % 4 {
+            0 => format!(
+                "hs in prefix(\"{chapter:02}\") and unit_value < {ratio} * reference_unit_value"
+            ),
+            1 => format!(
+                "hs in prefix(\"{heading}\", \"{chapter:02}99\") and origin in [\"{a}\", \"{b}\"]"
+            ),
+            2 => format!(
+                "origin == \"{a}\" and departure != origin and value > {}",
+                1_000_000 * (1 + i % 9)
+            ),
+            _ => format!(
+                "hs in prefix(\"{heading}\") and tax_rate >= {} and declared_on >= 2021-0{}-01",
+                i % 13,
+                1 + i % 6
+            ),
+        };
+        writeln!(
+            text,
+            "\nrule \"GEN-{i:03}\"\n  title \"generated {i}\"\n  owner \"bench\"\n  when {condition}\n  then score {}\nend",
+            1 + i % 10
+        )?;
+    }
+    Ok(text)
+}
