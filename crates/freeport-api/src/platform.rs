@@ -186,6 +186,13 @@ pub struct DeclarationView {
     pub payable_total_fen: i64,
     #[schema(value_type = Object)]
     pub decision: serde_json::Value,
+    /// The selectivity lane of an accepted declaration: `green` (release), `blue` (post-clearance
+    /// audit), `yellow` (document check), `red` (physical inspection) or `hold`.
+    pub lane: Option<String>,
+    /// Why: the rule set and the rules that fired per line, the score, the credit class, the draw
+    /// and whether the lane came from a rule, the random sample or the score.
+    #[schema(value_type = Object)]
+    pub risk: Option<serde_json::Value>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     /// The status history; present when one declaration is read.

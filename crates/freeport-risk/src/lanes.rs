@@ -38,13 +38,25 @@ pub struct ClassRates {
 }
 
 impl LanePolicy {
+    fn rates(&self, class: &str) -> ClassRates {
+        self.classes.get(class).copied().unwrap_or(ClassRates {
+            factor: 1.0,
+            red_floor: 0.0,
+        })
+    }
+
+    /// The share of a class sent to red by the draw alone: the unbiased sample, scaled by the
+    /// class, and for a class with a red floor the floor itself (a dishonest enterprise is
+    /// inspected at 80 % whatever any score says).
+    pub fn random_share(&self, class: &str) -> f64 {
+        let c = self.rates(class);
+        (self.random_red * c.factor).max(c.red_floor).clamp(0.0, 1.0)
+    }
+
     /// The expected (red, yellow, blue) shares of a class; an unknown class is treated as
     /// `general`.
     pub fn expected(&self, class: &str) -> (f64, f64, f64) {
-        let c = self.classes.get(class).copied().unwrap_or(ClassRates {
-            factor: 1.0,
-            red_floor: 0.0,
-        });
+        let c = self.rates(class);
         let red = (self.red * c.factor).max(c.red_floor).clamp(0.0, 1.0);
         let yellow = (self.yellow * c.factor).min(1.0 - red);
         let blue = (self.blue * c.factor).min(1.0 - red - yellow);
@@ -86,14 +98,25 @@ fn thresholds(policy: &LanePolicy, class: &str, scores: &mut [f64]) -> Threshold
     scores.sort_by(f64::total_cmp);
     let (red, yellow, blue) = policy.expected(class);
     // The random sample takes part of the red share; scores fill the rest among the others.
-    let by_score_red = ((red - policy.random_red) / (1.0 - policy.random_red)).max(0.0);
-    let rest = 1.0 - policy.random_red;
+    let random = policy.random_share(class);
+    let rest = (1.0 - random).max(f64::MIN_POSITIVE);
+    let by_score_red = ((red - random) / rest).max(0.0);
     let yellow = yellow / rest;
     let blue = blue / rest;
     Thresholds {
         red: quantile(scores, 1.0 - by_score_red),
         yellow: quantile(scores, 1.0 - by_score_red - yellow),
         blue: quantile(scores, 1.0 - by_score_red - yellow - blue),
+    }
+}
+
+impl Calibration {
+    /// Fixed thresholds for every class: before there is history to calibrate on.
+    pub fn fixed(thresholds: Thresholds) -> Calibration {
+        Calibration {
+            by_class: BTreeMap::new(),
+            fallback: thresholds,
+        }
     }
 }
 
@@ -144,7 +167,7 @@ pub fn choose_lane(
         .by_class
         .get(class)
         .unwrap_or(&calibration.fallback);
-    let (lane, reason) = if draw < policy.random_red {
+    let (lane, reason) = if draw < policy.random_share(class) {
         (Lane::Red, LaneReason::Random)
     } else if score >= t.red {
         (Lane::Red, LaneReason::Score)
@@ -254,10 +277,14 @@ mod tests {
                 );
             }
         }
+        // Drawn for the sample: the scaled random share of each class, and all of the dishonest
+        // class's 80 % floor.
+        let expected_random: f64 =
+            CLASSES.iter().map(|c| p.random_share(c)).sum::<f64>() / CLASSES.len() as f64;
         let random_share = random as f64 / n as f64;
         assert!(
-            (random_share - p.random_red).abs() < 0.0015,
-            "random {random_share}"
+            (random_share - expected_random).abs() < 0.005,
+            "random {random_share} against {expected_random}"
         );
         // The credit classes keep their order: advanced certified under 20 % of general,
         // dishonest at 80 % or more.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod observe;
 pub mod openapi;
+pub mod risk;
 mod routes;
 pub mod webhooks;
 
@@ -43,11 +44,19 @@ pub struct AppState {
     pub crash_after_commit: Arc<AtomicBool>,
     /// Events for in-process subscribers (the console's live feed) when no NATS is configured.
     pub events: tokio::sync::broadcast::Sender<events::Event>,
+    /// The active rule set and lane rates.
+    pub risk: Arc<risk::RiskSetup>,
 }
 
 impl AppState {
+    /// The state with the bundled rule file; the draw's salt is keyed by the store's secret, so
+    /// nobody without it can tell which declarations the random sample will take.
     pub fn new(store: Store, pack: Arc<PolicyPack>) -> AppState {
+        let salt = u64::from_str_radix(&store.person_code("risk draw salt")[..16], 16).unwrap_or(0);
+        let risk = risk::RiskSetup::new(risk::BUNDLED_RULES, &pack, salt)
+            .expect("the bundled rule file parses (tested)");
         AppState {
+            risk: Arc::new(risk),
             store,
             pack,
             crash_after_commit: Arc::new(AtomicBool::new(false)),

@@ -66,9 +66,10 @@ pub(crate) async fn observe(request: Request, next: Next) -> Response {
 pub(crate) fn decision_committed(
     outcome: &str,
     flow: &str,
+    lane: &str,
     postings: &[freeport_store::NewPosting],
 ) {
-    metrics::counter!("decisions_total", "outcome" => outcome.to_owned(), "flow" => flow.to_owned()).increment(1);
+    metrics::counter!("decisions_total", "outcome" => outcome.to_owned(), "flow" => flow.to_owned(), "lane" => lane.to_owned()).increment(1);
     for p in postings {
         metrics::counter!("ledger_postings_total", "movement" => p.movement.clone()).increment(1);
     }

@@ -785,6 +785,31 @@ fn reversals(rows: &[PostingRow]) -> Vec<NewPosting> {
     out
 }
 
+/// The lane of an accepted declaration, against the declarant's credit class in the registry;
+/// refused and not-required declarations take none.
+async fn assess_lane(
+    state: &AppState,
+    d: &Declaration,
+    decision: &Decision<'_>,
+    id: &str,
+) -> ApiResult<Option<crate::risk::Assessment>> {
+    if decision.outcome != Outcome::Accepted {
+        return Ok(None);
+    }
+    let class = state
+        .store
+        .enterprise(d.declarant.as_str())
+        .await?
+        .map_or_else(|| "general".to_owned(), |e| e.credit_class);
+    Ok(Some(crate::risk::assess(
+        &state.risk,
+        d,
+        decision,
+        &class,
+        id,
+    )))
+}
+
 fn status_after(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Accepted => "decided",
@@ -878,6 +903,7 @@ async fn submit(
             let postings = postings_of(&decision)?;
             let supervised = supervised_of(&decision, &d)?;
             let id = uuid::Uuid::now_v7().to_string();
+            let assessment = assess_lane(st, &d, &decision, &id).await?;
             let status = status_after(decision.outcome);
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
@@ -919,14 +945,20 @@ async fn submit(
                 payable_total_fen: decision.totals.payable_total.fen(),
                 request_json: String::from_utf8_lossy(payload).into_owned(),
                 decision_json: decision_json.to_string(),
+                lane: assessment.as_ref().map(|a| a.lane.as_str().to_owned()),
+                risk_json: assessment.as_ref().map(|a| a.record.to_string()),
                 postings,
                 supervised,
                 waiver_locks,
                 actor: c.user.id.clone(),
                 event_topic: "declaration.decided".to_owned(),
-                event_payload:
-                    json!({ "id": id, "enterprise": d.declarant.as_str(), "status": status })
-                        .to_string(),
+                event_payload: json!({
+                    "id": id,
+                    "enterprise": d.declarant.as_str(),
+                    "status": status,
+                    "lane": assessment.as_ref().map(|a| a.lane.as_str()),
+                })
+                .to_string(),
                 idempotency: None,
                 now_ms: now,
             };
@@ -942,6 +974,8 @@ async fn submit(
                 outcome: record.outcome.clone(),
                 payable_total_fen: record.payable_total_fen,
                 decision: decision_json,
+                lane: record.lane.clone(),
+                risk: assessment.map(|a| a.record),
                 created_at_ms: now,
                 updated_at_ms: now,
                 events: None,
@@ -951,7 +985,12 @@ async fn submit(
                 ..record
             };
             st.store.commit_declaration(&record).await?;
-            crate::observe::decision_committed(&record.outcome, &record.flow, &record.postings);
+            crate::observe::decision_committed(
+                &record.outcome,
+                &record.flow,
+                record.lane.as_deref().unwrap_or("none"),
+                &record.postings,
+            );
             Ok((StatusCode::CREATED, response))
         },
     )
@@ -971,6 +1010,11 @@ fn declaration_view(row: &freeport_store::DeclarationRow) -> DeclarationView {
         outcome: row.outcome.clone(),
         payable_total_fen: row.payable_total_fen,
         decision: serde_json::from_str::<Value>(&row.decision_json).unwrap_or(Value::Null),
+        lane: row.lane.clone(),
+        risk: row
+            .risk_json
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok()),
         created_at_ms: row.created_at_ms,
         updated_at_ms: row.updated_at_ms,
         events: None,
@@ -1092,6 +1136,8 @@ struct Change {
     postings: Vec<NewPosting>,
     /// For a cancellation or an amendment: the supervised items that replace the declaration's.
     supervised: Option<Vec<NewSupervisedItem>>,
+    /// For an amendment: the lane chosen again, and its assessment.
+    lane: Option<(Option<String>, Option<String>)>,
 }
 
 async fn transition_response(
@@ -1109,6 +1155,7 @@ async fn transition_response(
         replace,
         postings,
         supervised,
+        lane,
     } = change;
     let row = state
         .store
@@ -1124,6 +1171,10 @@ async fn transition_response(
         view.outcome = outcome.clone();
         view.payable_total_fen = *payable;
     }
+    if let Some((l, r)) = &lane {
+        view.lane = l.clone();
+        view.risk = r.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    }
     let now = now_ms();
     view.updated_at_ms = now;
     let view = to_json(&view)?;
@@ -1137,6 +1188,7 @@ async fn transition_response(
         replace,
         postings,
         supervised,
+        lane,
         event_topic: "declaration.status".to_owned(),
         event_payload: json!({ "id": id, "enterprise": row.enterprise, "status": to }).to_string(),
         idempotency: None,
@@ -1198,6 +1250,7 @@ async fn change_status(
                     replace: None,
                     postings: vec![],
                     supervised: None,
+                    lane: None,
                 },
                 &idem,
             )
@@ -1268,6 +1321,7 @@ async fn inspection_result(
                     replace: None,
                     postings: vec![],
                     supervised: None,
+                    lane: None,
                 },
                 &idem,
             )
@@ -1327,6 +1381,7 @@ async fn cancel(
                     replace: None,
                     postings,
                     supervised: Some(Vec::new()),
+                    lane: None,
                 },
                 &idem,
             )
@@ -1405,6 +1460,8 @@ async fn amend(
             let mut postings = reversals(&old);
             postings.extend(postings_of(&decision)?);
             let supervised = supervised_of(&decision, &d)?;
+            // The same declaration draws the same number: amending cannot re-roll the sample.
+            let assessment = assess_lane(st, &d, &decision, &id).await?;
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
                 .to_string();
@@ -1431,6 +1488,10 @@ async fn amend(
                     replace,
                     postings,
                     supervised: Some(supervised),
+                    lane: Some((
+                        assessment.as_ref().map(|a| a.lane.as_str().to_owned()),
+                        assessment.map(|a| a.record.to_string()),
+                    )),
                 },
                 &idem,
             )

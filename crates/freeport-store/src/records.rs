@@ -144,6 +144,9 @@ pub struct NewDeclaration {
     pub payable_total_fen: i64,
     pub request_json: String,
     pub decision_json: String,
+    /// The selectivity lane and the assessment behind it, for an accepted declaration.
+    pub lane: Option<String>,
+    pub risk_json: Option<String>,
     pub postings: Vec<NewPosting>,
     pub waiver_locks: Vec<NewWaiverLock>,
     /// Goods the decision put under supervision (R3.4).
@@ -168,12 +171,14 @@ pub struct DeclarationRow {
     pub payable_total_fen: i64,
     pub request_json: String,
     pub decision_json: String,
+    pub lane: Option<String>,
+    pub risk_json: Option<String>,
     pub revision: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
 
-const DECLARATION_COLUMNS: &str = "id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, revision, created_at_ms, updated_at_ms";
+const DECLARATION_COLUMNS: &str = "id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms";
 
 fn declaration_from(row: &AnyRow) -> Result<DeclarationRow> {
     Ok(DeclarationRow {
@@ -188,6 +193,8 @@ fn declaration_from(row: &AnyRow) -> Result<DeclarationRow> {
         payable_total_fen: row_i64(row, "payable_total_fen")?,
         request_json: row_string(row, "request_json")?,
         decision_json: row_string(row, "decision_json")?,
+        lane: row_opt_string(row, "lane")?,
+        risk_json: row_opt_string(row, "risk_json")?,
         revision: row_i64(row, "revision")?,
         created_at_ms: row_i64(row, "created_at_ms")?,
         updated_at_ms: row_i64(row, "updated_at_ms")?,
@@ -206,6 +213,8 @@ pub struct Transition {
     pub note: String,
     /// A replacement request and decision, for an amendment.
     pub replace: Option<(String, String, String, i64)>,
+    /// A replacement lane and assessment, for an amendment.
+    pub lane: Option<(Option<String>, Option<String>)>,
     /// Postings that go with the change: reversals of a cancelled declaration's postings, or an
     /// amendment's reversals and new postings.
     pub postings: Vec<NewPosting>,
@@ -589,7 +598,7 @@ impl Store {
         if let Some(record) = &d.idempotency {
             save_idempotency(&mut tx, record, d.now_ms).await?;
         }
-        sqlx::query("INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, revision, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12)")
+        sqlx::query("INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12)")
             .bind(&d.id)
             .bind(&d.enterprise)
             .bind(&d.reference)
@@ -602,6 +611,8 @@ impl Store {
             .bind(&d.request_json)
             .bind(&d.decision_json)
             .bind(d.now_ms)
+            .bind(&d.lane)
+            .bind(&d.risk_json)
             .execute(&mut *tx)
             .await?;
         sqlx::query("INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, 1, $2, $3, 'submitted', $4)")
@@ -760,6 +771,14 @@ impl Store {
                 "declaration {} changed concurrently",
                 t.declaration_id
             )));
+        }
+        if let Some((lane, risk_json)) = &t.lane {
+            sqlx::query("UPDATE declarations SET lane = $1, risk_json = $2 WHERE id = $3")
+                .bind(lane)
+                .bind(risk_json)
+                .bind(&t.declaration_id)
+                .execute(&mut *tx)
+                .await?;
         }
         for p in in_lock_order(&t.postings) {
             apply_posting(&mut tx, p, Some(&t.declaration_id), t.now_ms).await?;

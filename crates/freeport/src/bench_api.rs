@@ -242,6 +242,8 @@ pub(crate) fn run(
                             decision_json: decision_json.to_string(),
                             postings,
                             waiver_locks: vec![],
+                            lane: Some("green".into()),
+                            risk_json: Some(r#"{"rule_set":"hainan","version":1,"score":"0","lane":"green","reason":"score","hits":[],"alerts":[]}"#.into()),
                             // The API records a supervised item for each line of equipment (84, 85).
                             supervised: (0..lines)
                                 .filter(|k| matches!((i + k) % 5, 1 | 2))
