@@ -50,7 +50,9 @@ impl LanePolicy {
     /// inspected at 80 % whatever any score says).
     pub fn random_share(&self, class: &str) -> f64 {
         let c = self.rates(class);
-        (self.random_red * c.factor).max(c.red_floor).clamp(0.0, 1.0)
+        (self.random_red * c.factor)
+            .max(c.red_floor)
+            .clamp(0.0, 1.0)
     }
 
     /// The expected (red, yellow, blue) shares of a class; an unknown class is treated as

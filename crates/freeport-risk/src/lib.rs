@@ -8,6 +8,7 @@
 //! - [`model`] holds the [`RiskModel`] trait and its `forust-ml` gradient-boosted trees.
 //! - [`engine`] ties features and model together for training, scoring, explaining, storing.
 //! - [`evaluate`] measures precision and recall at inspection rates, over seeds.
+//! - [`backtest`] runs a rule set over inspected history: load, hit rate, yield, rules to retire.
 //! - [`rules`] is the risk rule language: rule files parsed and type-checked into rule sets.
 //! - [`lanes`] chooses a declaration's selectivity lane from rules, score, credit class and a
 //!   random draw.
@@ -32,6 +33,7 @@
 //! mistaken for skill at valuing goods never seen.
 #![forbid(unsafe_code)]
 
+pub mod backtest;
 pub mod dataset;
 pub mod engine;
 mod error;

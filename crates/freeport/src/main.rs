@@ -121,6 +121,15 @@ enum RiskCommand {
 enum RulesCommand {
     /// Check a rule file and list its rules.
     Check { file: PathBuf },
+    /// Back-test a rule file on the inspected history of the data set: per rule, hits, load, hit
+    /// rate and yield, and the rules that never find fraud.
+    Backtest {
+        file: PathBuf,
+        #[arg(long, default_value = "data/customs-import")]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -183,6 +192,12 @@ fn main() -> ExitCode {
                     command: RulesCommand::Check { file },
                 },
         } => risk::check_rules(&file),
+        Command::Risk {
+            command:
+                RiskCommand::Rules {
+                    command: RulesCommand::Backtest { file, data, json },
+                },
+        } => risk::backtest_rules(&file, &data, json).map(|()| ExitCode::SUCCESS),
         Command::Audit {
             command: AuditCommand::Verify,
         } => config().and_then(|c| serve::audit_verify(&c)),

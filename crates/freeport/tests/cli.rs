@@ -448,3 +448,31 @@ fn risk_rules_check_names_the_line_and_column_of_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_rule_file_is_back_tested_on_the_whole_inspected_history() {
+    let out = freeport(
+        &["risk", "rules", "backtest", "risk/hainan.rules", "--json"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    // The data set's README: 37 385 + 8 134 + 8 481 declarations, 8 114 + 1 704 + 1 835 frauds.
+    assert_eq!(r["lines"], 54_000);
+    assert_eq!(r["frauds"], 11_653);
+    let rules = r["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 8);
+    for rule in rules {
+        let (hits, frauds) = (
+            rule["hits"].as_u64().expect("hits"),
+            rule["frauds"].as_u64().expect("frauds"),
+        );
+        assert!(frauds <= hits);
+        assert_eq!(rule["no_yield"], serde_json::json!(hits > 0 && frauds == 0));
+    }
+    assert!(r["hit_frauds"].as_u64() <= r["frauds"].as_u64());
+}
