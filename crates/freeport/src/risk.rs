@@ -74,11 +74,9 @@ pub(crate) fn check_rules(file: &Path) -> anyhow::Result<std::process::ExitCode>
 /// both, on the data set's test declarations; the baseline, measured in the same run, is the
 /// shipped rule file alone.
 pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow::Result<()> {
-    use std::collections::BTreeMap;
     use std::time::Instant;
 
     use freeport_risk::rules::{Evaluation, Facts, parse_rule_set};
-    use rust_decimal::Decimal;
 
     let read = |name: &str| {
         let path = data_dir.join(name);
@@ -96,45 +94,8 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
     };
     let engine: freeport_risk::RiskEngine = freeport_risk::RiskEngine::train(&train, &params)?;
 
-    // The value reference: the median unit value per HS6 in training (KRW per kg).
-    let mut by_hs6: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for d in &train {
-        let d = &d.declaration;
-        if d.net_mass_kg > 0.0 {
-            by_hs6
-                .entry(d.hs6.as_str())
-                .or_default()
-                .push(d.item_price_krw / d.net_mass_kg);
-        }
-    }
-    let reference: BTreeMap<&str, Decimal> = by_hs6
-        .into_iter()
-        .filter_map(|(k, mut v)| {
-            v.sort_by(f64::total_cmp);
-            Some((k, Decimal::try_from(v[v.len() / 2]).ok()?.round_dp(4)))
-        })
-        .collect();
-    let dates: Vec<time::Date> = test
-        .iter()
-        .map(|d| {
-            time::Date::from_calendar_date(
-                i32::from(d.date.year),
-                time::Month::try_from(d.date.month).unwrap_or(time::Month::January),
-                d.date.day,
-            )
-            .unwrap_or(time::Date::MIN)
-        })
-        .collect();
-    let amounts: Vec<(Decimal, Decimal, Option<Decimal>)> = test
-        .iter()
-        .map(|d| {
-            (
-                Decimal::try_from(d.item_price_krw).unwrap_or_default(),
-                Decimal::try_from(d.net_mass_kg).unwrap_or_default(),
-                Decimal::try_from(d.tax_rate).ok(),
-            )
-        })
-        .collect();
+    let reference = value_references(&train);
+    let prepared = prepare(&test);
     let facts = |i: usize| {
         let d = &test[i];
         Facts {
@@ -148,11 +109,11 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
             line: "first",
             flow: "first_line_import",
             port: Some(&d.office),
-            declared_on: dates[i],
-            value: amounts[i].0,
-            quantity: amounts[i].1,
+            declared_on: prepared[i].0,
+            value: prepared[i].1,
+            quantity: prepared[i].2,
             reference_unit_value: reference.get(d.hs6.as_str()).copied(),
-            tax_rate: amounts[i].2,
+            tax_rate: prepared[i].3,
         }
     };
 
@@ -304,23 +265,9 @@ pub(crate) fn backtest_rules(file: &Path, data_dir: &Path, json: bool) -> anyhow
     }
     let train_rows = freeport_risk::parse_inspected_declarations(&read(SPLITS[0])?)?;
     let reference = value_references(&train_rows);
-    let prepared: Vec<(time::Date, Decimal, Decimal, Option<Decimal>)> = all
-        .iter()
-        .map(|d| {
-            let d = &d.declaration;
-            (
-                time::Date::from_calendar_date(
-                    i32::from(d.date.year),
-                    time::Month::try_from(d.date.month).unwrap_or(time::Month::January),
-                    d.date.day,
-                )
-                .unwrap_or(time::Date::MIN),
-                Decimal::try_from(d.item_price_krw).unwrap_or_default(),
-                Decimal::try_from(d.net_mass_kg).unwrap_or_default(),
-                Decimal::try_from(d.tax_rate).ok(),
-            )
-        })
-        .collect();
+    let declarations: Vec<freeport_risk::Declaration> =
+        all.iter().map(|d| d.declaration.clone()).collect();
+    let prepared = prepare(&declarations);
     let history = all
         .iter()
         .zip(&prepared)
@@ -384,4 +331,33 @@ pub(crate) fn backtest_rules(file: &Path, data_dir: &Path, json: bool) -> anyhow
         );
     }
     Ok(())
+}
+
+/// Per declaration, the rule facts that need converting: the date, the value and mass as decimals,
+/// and the duty rate.
+type Prepared = (
+    time::Date,
+    rust_decimal::Decimal,
+    rust_decimal::Decimal,
+    Option<rust_decimal::Decimal>,
+);
+
+fn prepare(declarations: &[freeport_risk::Declaration]) -> Vec<Prepared> {
+    use rust_decimal::Decimal;
+    declarations
+        .iter()
+        .map(|d| {
+            (
+                time::Date::from_calendar_date(
+                    i32::from(d.date.year),
+                    time::Month::try_from(d.date.month).unwrap_or(time::Month::January),
+                    d.date.day,
+                )
+                .unwrap_or(time::Date::MIN),
+                Decimal::try_from(d.item_price_krw).unwrap_or_default(),
+                Decimal::try_from(d.net_mass_kg).unwrap_or_default(),
+                Decimal::try_from(d.tax_rate).ok(),
+            )
+        })
+        .collect()
 }
