@@ -101,6 +101,16 @@ enum RiskCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Train the model on the training split and write it to a file; prints its version (the
+    /// SHA-256 of its bytes) and validation precision.
+    Train {
+        #[arg(long, default_value = "data/customs-import")]
+        data: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Declarations per second on one core through 200 rules, the trained model, and both.
     Bench {
         #[arg(long, default_value = "data/customs-import")]
@@ -178,6 +188,9 @@ fn main() -> ExitCode {
         Command::Risk {
             command: RiskCommand::Eval { data, seeds, json },
         } => risk::eval(&data, seeds, json).map(|()| ExitCode::SUCCESS),
+        Command::Risk {
+            command: RiskCommand::Train { data, seed, out },
+        } => risk::train(&data, seed, &out).map(|()| ExitCode::SUCCESS),
         Command::Risk {
             command:
                 RiskCommand::Bench {

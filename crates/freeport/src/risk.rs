@@ -361,3 +361,47 @@ fn prepare(declarations: &[freeport_risk::Declaration]) -> Vec<Prepared> {
         })
         .collect()
 }
+
+/// `freeport risk train`: trains the engine (features and trees) on the training split with one
+/// seed, writes its bytes to `out`, and prints the model's version (the SHA-256 of those bytes:
+/// the same data and seed give the same model, so the same version) with its validation precision.
+pub(crate) fn train(data_dir: &Path, seed: u64, out: &Path) -> anyhow::Result<()> {
+    let read = |name: &str| {
+        let path = data_dir.join(name);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let train = freeport_risk::parse_inspected_declarations(&read(SPLITS[0])?)?;
+    let valid = freeport_risk::parse_inspected_declarations(&read(SPLITS[1])?)?;
+    let params = freeport_risk::TrainingParams {
+        seed,
+        ..freeport_risk::TrainingParams::default()
+    };
+    let engine: freeport_risk::RiskEngine = freeport_risk::RiskEngine::train(&train, &params)?;
+    let bytes = engine.to_bytes()?;
+    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    let declarations: Vec<freeport_risk::Declaration> =
+        valid.iter().map(|d| d.declaration.clone()).collect();
+    let outcomes: Vec<freeport_risk::InspectionOutcome> = valid.iter().map(|d| d.outcome).collect();
+    let scores = engine.score(&declarations);
+    let mut validation = serde_json::Map::new();
+    for rate in freeport_risk::PROTOCOL_RATES {
+        let at = freeport_risk::inspect_top(&scores, &outcomes, rate)?;
+        validation.insert(
+            format!("{}%", rate * 100.0),
+            serde_json::json!(at.precision),
+        );
+    }
+    let version = freeport_store::sha256_hex(&bytes);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "version": version,
+            "file": out.display().to_string(),
+            "bytes": bytes.len(),
+            "seed": seed,
+            "trained_on": train.len(),
+            "validation_precision": validation,
+        }))?
+    );
+    Ok(())
+}

@@ -476,3 +476,40 @@ fn a_rule_file_is_back_tested_on_the_whole_inspected_history() {
     }
     assert!(r["hit_frauds"].as_u64() <= r["frauds"].as_u64());
 }
+
+/// A trained model is versioned by its content: the same data and seed give the same bytes, and so
+/// the same version; another seed gives another.
+#[test]
+fn risk_train_writes_a_model_versioned_by_its_bytes() {
+    let dir = std::env::temp_dir().join(format!("freeport-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let train = |seed: &str, file: &str| {
+        let path = dir.join(file);
+        let out = freeport(
+            &[
+                "risk",
+                "train",
+                "--seed",
+                seed,
+                "--out",
+                path.to_str().expect("utf-8"),
+            ],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        (summary, std::fs::read(&path).expect("model file"))
+    };
+    let (a, bytes_a) = train("0", "a.model");
+    let (b, bytes_b) = train("0", "b.model");
+    assert_eq!(bytes_a, bytes_b);
+    assert_eq!(a["version"], b["version"]);
+    assert_eq!(a["bytes"].as_u64(), Some(bytes_a.len() as u64));
+    assert!(a["validation_precision"]["10%"].as_f64() > Some(0.9), "{a}");
+    let (c, _) = train("1", "c.model");
+    assert_ne!(c["version"], a["version"]);
+}
