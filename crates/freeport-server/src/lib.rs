@@ -65,6 +65,14 @@ impl AppState {
     }
 }
 
+/// The name a unit enum variant has on the wire (`first_line_import`, `accepted`, `exit`).
+pub(crate) fn wire_name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)

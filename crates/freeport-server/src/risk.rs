@@ -91,10 +91,7 @@ pub(crate) fn assess(
     credit_class: &str,
     declaration_id: &str,
 ) -> Assessment {
-    let flow = serde_json::to_value(d.flow)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let flow = crate::wire_name(d.flow);
     let mut score = Decimal::ZERO;
     let mut floor: Option<Lane> = None;
     let mut hits = Vec::new();

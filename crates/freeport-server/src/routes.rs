@@ -575,7 +575,10 @@ async fn put_exchange_rate(
 
 /// The state a decision reads, from the store: the parties' standing, the declarant's account book,
 /// and the exchange rate of the rate day.
-async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<Snapshot> {
+/// Also answers the declarant's credit class (`general` when it is not registered), read with its
+/// standing, for the lane.
+async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<(Snapshot, String)> {
+    let mut declarant_class = "general".to_owned();
     let mut snapshot = Snapshot {
         enforce_balances: true,
         ..Snapshot::default()
@@ -586,6 +589,9 @@ async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<Snapshot> 
     }
     for code in parties {
         if let Some(e) = state.store.enterprise(code.as_str()).await? {
+            if code == d.declarant {
+                declarant_class.clone_from(&e.credit_class);
+            }
             let mut locks = Vec::new();
             for w in state.store.waiver_locks(code.as_str()).await? {
                 let parse = |s: &str| {
@@ -643,7 +649,7 @@ async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<Snapshot> 
             snapshot.exchange_rates.insert(day, d.currency, r);
         }
     }
-    Ok(snapshot)
+    Ok((snapshot, declarant_class))
 }
 
 fn decide<'p>(
@@ -658,13 +664,6 @@ fn decide<'p>(
         }
         .into()
     })
-}
-
-fn movement_name(m: freeport_core::decision::Movement) -> String {
-    serde_json::to_value(m)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// The decision's postings as store rows: quantities in thousandths, which must be whole.
@@ -695,7 +694,7 @@ fn postings_of(decision: &Decision<'_>) -> ApiResult<Vec<NewPosting>> {
                 unit: p.quantity.unit.code().to_owned(),
                 quantity_milli,
                 value_fen: p.value.fen(),
-                movement: movement_name(p.movement),
+                movement: crate::wire_name(p.movement),
                 line: i64::try_from(p.line).ok(),
                 note: String::new(),
             })
@@ -787,27 +786,15 @@ fn reversals(rows: &[PostingRow]) -> Vec<NewPosting> {
 
 /// The lane of an accepted declaration, against the declarant's credit class in the registry;
 /// refused and not-required declarations take none.
-async fn assess_lane(
+fn assess_lane(
     state: &AppState,
     d: &Declaration,
     decision: &Decision<'_>,
+    class: &str,
     id: &str,
-) -> ApiResult<Option<crate::risk::Assessment>> {
-    if decision.outcome != Outcome::Accepted {
-        return Ok(None);
-    }
-    let class = state
-        .store
-        .enterprise(d.declarant.as_str())
-        .await?
-        .map_or_else(|| "general".to_owned(), |e| e.credit_class);
-    Ok(Some(crate::risk::assess(
-        &state.risk,
-        d,
-        decision,
-        &class,
-        id,
-    )))
+) -> Option<crate::risk::Assessment> {
+    (decision.outcome == Outcome::Accepted)
+        .then(|| crate::risk::assess(&state.risk, d, decision, class, id))
 }
 
 fn status_after(outcome: Outcome) -> &'static str {
@@ -846,7 +833,7 @@ async fn quote(
     // A quote decides against the store's snapshot unless the caller supplies one (what-if).
     let snapshot = match b.snapshot {
         Some(s) => s.into_domain()?,
-        None => snapshot_for(&state, &d).await?,
+        None => snapshot_for(&state, &d).await?.0,
     };
     let decision = decide(&state, &d, &snapshot)?;
     Ok(Json(DecisionEnvelope {
@@ -890,7 +877,7 @@ async fn submit(
                 ));
             }
             // The snapshot has read the registry: a declarant absent from it is not registered.
-            let snapshot = snapshot_for(st, &d).await?;
+            let (snapshot, class) = snapshot_for(st, &d).await?;
             if snapshot.standing(&d.declarant).is_none() {
                 return Err(FieldError::new(
                     "declaration.declarant",
@@ -903,7 +890,7 @@ async fn submit(
             let postings = postings_of(&decision)?;
             let supervised = supervised_of(&decision, &d)?;
             let id = uuid::Uuid::now_v7().to_string();
-            let assessment = assess_lane(st, &d, &decision, &id).await?;
+            let assessment = assess_lane(st, &d, &decision, &class, &id);
             let status = status_after(decision.outcome);
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
@@ -926,18 +913,12 @@ async fn submit(
                     Effect::LedgerEntryDue { .. } | Effect::Supervised { .. } => None,
                 })
                 .collect();
-            let outcome = serde_json::to_value(decision.outcome)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let outcome = crate::wire_name(decision.outcome);
             let record = NewDeclaration {
                 id: id.clone(),
                 enterprise: d.declarant.as_str().to_owned(),
                 reference: d.id.clone(),
-                flow: serde_json::to_value(d.flow)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                flow: crate::wire_name(d.flow),
                 status: status.to_owned(),
                 declared_on: d.declared_on.to_string(),
                 pack_version: decision.pack.id.clone(),
@@ -1438,7 +1419,7 @@ async fn amend(
             }
             // Decide against the book as it would be without this declaration's own postings.
             let old = st.store.declaration_postings(&id).await?;
-            let mut snapshot = snapshot_for(st, &d).await?;
+            let (mut snapshot, class) = snapshot_for(st, &d).await?;
             for p in &old {
                 if let (Ok(hs_code), Ok(unit), Ok(code)) = (
                     HsCode::parse_shape("hs", &p.hs_code),
@@ -1461,14 +1442,11 @@ async fn amend(
             postings.extend(postings_of(&decision)?);
             let supervised = supervised_of(&decision, &d)?;
             // The same declaration draws the same number: amending cannot re-roll the sample.
-            let assessment = assess_lane(st, &d, &decision, &id).await?;
+            let assessment = assess_lane(st, &d, &decision, &class, &id);
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
                 .to_string();
-            let outcome = serde_json::to_value(decision.outcome)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let outcome = crate::wire_name(decision.outcome);
             let to = status_after(decision.outcome);
             let replace = Some((
                 json!({ "declaration_json": String::from_utf8_lossy(payload) }).to_string(),
