@@ -534,11 +534,7 @@ async fn put_exchange_rate(
                 field: "currency".to_owned(),
                 ..e
             })?;
-            let d = time::Date::parse(
-                &day,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map_err(|e| FieldError::new("day", FieldErrorKind::Malformed, e.to_string()))?;
+            let d = parse_day("day", &day)?;
             let b: ExchangeRateRequest = parse_body(payload)?;
             let rate = freeport_core::money::parse_decimal("cny_per_unit", &b.cny_per_unit)?;
             if rate <= Decimal::ZERO || rate.scale() > 4 {
@@ -1657,25 +1653,11 @@ async fn adjust_account_book(
                     &st.pack.nomenclature,
                 )?;
                 let unit = Unit::parse(&format!("items[{i}].unit"), &item.unit)?;
-                let qty = freeport_core::money::parse_non_negative(
-                    &format!("items[{i}].quantity"),
-                    &item.quantity,
-                )? * Decimal::ONE_THOUSAND;
-                if qty.fract() != Decimal::ZERO {
-                    return Err(FieldError::new(
-                        format!("items[{i}].quantity"),
-                        FieldErrorKind::OutOfRange,
-                        "at most three decimals",
-                    )
-                    .into());
-                }
-                let qty = i64::try_from(qty).map_err(|_| {
-                    ApiError::from(FieldError::new(
-                        format!("items[{i}].quantity"),
-                        FieldErrorKind::OutOfRange,
-                        "too large",
-                    ))
-                })?;
+                let field = format!("items[{i}].quantity");
+                let qty = milli(
+                    &field,
+                    freeport_core::money::parse_non_negative(&field, &item.quantity)?,
+                )?;
                 let booked = balances
                     .iter()
                     .find(|x| x.hs_code == hs.as_str() && x.unit == unit.code())
@@ -1906,11 +1888,7 @@ async fn dispose(
                     format!("the item is {}, no longer supervised", row.state),
                 ));
             }
-            let on = time::Date::parse(
-                &b.on,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map_err(|e| FieldError::new("on", FieldErrorKind::Malformed, e.to_string()))?;
+            let on = parse_day("on", &b.on)?;
             let kind = match (b.kind.as_str(), b.days_diverted) {
                 ("transfer", None) => DisposalKind::Transfer,
                 ("early_release", None) => DisposalKind::EarlyRelease,
@@ -1953,22 +1931,7 @@ async fn dispose(
                 }
                 (Some(q), _) => freeport_core::money::parse_non_negative("quantity", q)?,
             };
-            let milli = quantity * Decimal::ONE_THOUSAND;
-            if milli.fract() != Decimal::ZERO {
-                return Err(FieldError::new(
-                    "quantity",
-                    FieldErrorKind::OutOfRange,
-                    "at most three decimals",
-                )
-                .into());
-            }
-            let quantity_milli = i64::try_from(milli).map_err(|_| {
-                ApiError::from(FieldError::new(
-                    "quantity",
-                    FieldErrorKind::OutOfRange,
-                    "too large",
-                ))
-            })?;
+            let quantity_milli = milli("quantity", quantity)?;
             let stored = |field: &str, e: FieldError| {
                 ApiError::new(
                     Code::Internal,
@@ -2236,7 +2199,8 @@ fn sale_view(row: freeport_store::SaleRow) -> SaleView {
     }
 }
 
-fn day(field: &str, text: &str) -> ApiResult<time::Date> {
+/// A `YYYY-MM-DD` day from the request, or an error naming `field`.
+fn parse_day(field: &str, text: &str) -> ApiResult<time::Date> {
     time::Date::parse(
         text,
         time::macros::format_description!("[year]-[month]-[day]"),
@@ -2244,6 +2208,7 @@ fn day(field: &str, text: &str) -> ApiResult<time::Date> {
     .map_err(|e| FieldError::new(field, FieldErrorKind::Malformed, e.to_string()).into())
 }
 
+/// A quantity in thousandths, as account books and sales keep it: at most three decimals.
 fn milli(field: &str, value: Decimal) -> ApiResult<i64> {
     let m = value * Decimal::ONE_THOUSAND;
     if m.fract() != Decimal::ZERO {
@@ -2296,7 +2261,7 @@ async fn sell(
                 &b.document.number,
                 b.document.issuing_country.as_deref(),
             )?;
-            let birth_date = day("birth_date", &b.birth_date)?;
+            let birth_date = parse_day("birth_date", &b.birth_date)?;
             if let freeport_core::identity::PersonDocument::ResidentId(id) = &document
                 && id.birth_date() != birth_date
             {
@@ -2307,8 +2272,8 @@ async fn sell(
                 )
                 .into());
             }
-            let departure_on = day("departure_on", &b.departure_on)?;
-            let sold_on = day("sold_on", &b.sold_on)?;
+            let departure_on = parse_day("departure_on", &b.departure_on)?;
+            let sold_on = parse_day("sold_on", &b.sold_on)?;
             if departure_on < sold_on {
                 return Err(FieldError::new(
                     "departure_on",
