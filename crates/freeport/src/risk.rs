@@ -76,7 +76,7 @@ pub(crate) fn check_rules(file: &Path) -> anyhow::Result<std::process::ExitCode>
 pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow::Result<()> {
     use std::time::Instant;
 
-    use freeport_risk::rules::{Evaluation, Facts, parse_rule_set};
+    use freeport_risk::rules::{Evaluation, parse_rule_set};
 
     let read = |name: &str| {
         let path = data_dir.join(name);
@@ -96,26 +96,7 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
 
     let reference = value_references(&train);
     let prepared = prepare(&test);
-    let facts = |i: usize| {
-        let d = &test[i];
-        Facts {
-            hs: d.hs6.as_str(),
-            origin: &d.origin_country,
-            departure: Some(&d.departure_country),
-            enterprise: &d.importer,
-            declarant: Some(&d.declarant),
-            seller: d.seller.as_deref(),
-            credit_class: "general",
-            line: "first",
-            flow: "first_line_import",
-            port: Some(&d.office),
-            declared_on: prepared[i].0,
-            value: prepared[i].1,
-            quantity: prepared[i].2,
-            reference_unit_value: reference.get(d.hs6.as_str()).copied(),
-            tax_rate: prepared[i].3,
-        }
-    };
+    let facts = |i: usize| facts_of(&test[i], &prepared[i], &reference);
 
     let shipped_text = std::fs::read_to_string("risk/hainan.rules").context("risk/hainan.rules")?;
     let shipped = parse_rule_set(&shipped_text)?;
@@ -248,7 +229,6 @@ fn value_references(
 /// the rules that fire without ever finding fraud.
 pub(crate) fn backtest_rules(file: &Path, data_dir: &Path, json: bool) -> anyhow::Result<()> {
     use freeport_risk::backtest::{HistoricalLine, backtest};
-    use freeport_risk::rules::Facts;
     use rust_decimal::Decimal;
 
     let text =
@@ -274,23 +254,7 @@ pub(crate) fn backtest_rules(file: &Path, data_dir: &Path, json: bool) -> anyhow
         .map(|(row, (day, value, mass, rate))| {
             let d = &row.declaration;
             HistoricalLine {
-                facts: Facts {
-                    hs: d.hs6.as_str(),
-                    origin: &d.origin_country,
-                    departure: Some(&d.departure_country),
-                    enterprise: &d.importer,
-                    declarant: Some(&d.declarant),
-                    seller: d.seller.as_deref(),
-                    credit_class: "general",
-                    line: "first",
-                    flow: "first_line_import",
-                    port: Some(&d.office),
-                    declared_on: *day,
-                    value: *value,
-                    quantity: *mass,
-                    reference_unit_value: reference.get(d.hs6.as_str()).copied(),
-                    tax_rate: *rate,
-                },
+                facts: facts_of(d, &(*day, *value, *mass, *rate), &reference),
                 fraud: row.outcome.is_fraud(),
                 // Duty on the declared value: a proxy, as the data carries no assessed revenue.
                 revenue_proxy: (*value * rate.unwrap_or_default() / Decimal::ONE_HUNDRED)
@@ -404,4 +368,31 @@ pub(crate) fn train(data_dir: &Path, seed: u64, out: &Path) -> anyhow::Result<()
         }))?
     );
     Ok(())
+}
+
+/// A data-set declaration as rule facts: a first-line import by its importer, of general credit
+/// (the data set has no credit classes), with the value reference of its HS6.
+fn facts_of<'a>(
+    d: &'a freeport_risk::Declaration,
+    prepared: &Prepared,
+    reference: &std::collections::BTreeMap<String, rust_decimal::Decimal>,
+) -> freeport_risk::rules::Facts<'a> {
+    let (declared_on, value, quantity, tax_rate) = *prepared;
+    freeport_risk::rules::Facts {
+        hs: d.hs6.as_str(),
+        origin: &d.origin_country,
+        departure: Some(&d.departure_country),
+        enterprise: &d.importer,
+        declarant: Some(&d.declarant),
+        seller: d.seller.as_deref(),
+        credit_class: "general",
+        line: "first",
+        flow: "first_line_import",
+        port: Some(&d.office),
+        declared_on,
+        value,
+        quantity,
+        reference_unit_value: reference.get(d.hs6.as_str()).copied(),
+        tax_rate,
+    }
 }
