@@ -226,6 +226,18 @@ pub struct InspectionResultRequest {
     #[serde(default)]
     pub note: String,
     pub revision: i64,
+    /// The day of the inspection, `YYYY-MM-DD`; today when absent.
+    #[serde(default)]
+    pub inspected_on: Option<String>,
+    /// What a violation was: one or more of `undervaluation`, `misclassification`, `origin`,
+    /// `quantity`, `prohibited_goods`, `missing_licence`, `documents`, `other`. None for a
+    /// compliant result.
+    #[serde(default)]
+    pub findings: Vec<String>,
+    /// Taxes the inspection recovered, in CNY with at most two decimals (0 for a compliant
+    /// result): the yield that rule performance counts.
+    #[serde(default)]
+    pub revenue_found: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -548,4 +560,197 @@ pub struct AuditReportView {
     pub intact: bool,
     /// The first problem found, naming the sequence number where it shows.
     pub problem: Option<String>,
+}
+
+// ----- risk management ---------------------------------------------------------------------------
+
+/// A credit record customs keeps on an enterprise (R6.1).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditRecordRequest {
+    /// `violation` (with `amount`, the penalty), `smuggling`, `tax_due` (with `amount` and
+    /// `due_on`) or `tax_paid` (with the `reference` of the tax due).
+    pub kind: String,
+    /// The day the record counts from, `YYYY-MM-DD`.
+    pub on: String,
+    /// The penalty decision, tax assessment or case it comes from.
+    pub reference: String,
+    /// CNY with at most two decimals.
+    #[serde(default)]
+    pub amount: Option<String>,
+    #[serde(default)]
+    pub due_on: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Customs grants credit repair to a dishonest enterprise that is eligible.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditRepairRequest {
+    /// Why customs grants it (the enterprise's application and what it corrected).
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditRecordView {
+    pub id: String,
+    pub on: String,
+    pub reference: String,
+    pub kind: String,
+    pub amount: Option<String>,
+    pub due_on: Option<String>,
+    pub note: String,
+    pub recorded_by: String,
+    pub at_ms: i64,
+}
+
+/// An enterprise's credit: the class it stands in on the day, each component of the assessment
+/// with its limit, the repair path when it has one, the rule and pack version, and the records.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditView {
+    pub enterprise: String,
+    #[schema(value_type = Object)]
+    pub assessment: serde_json::Value,
+    pub records: Vec<CreditRecordView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeRuleSetRequest {
+    /// The rule file's text (see the rule language reference).
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestRequest {
+    /// The history to replay: declarations declared from `from` to `to`, `YYYY-MM-DD`.
+    pub from: String,
+    pub to: String,
+    pub revision: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSetStateRequest {
+    /// Why: kept with the analyst's name in the rule set's history.
+    pub reason: String,
+    pub revision: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleSetChangeView {
+    pub from: String,
+    pub to: String,
+    pub analyst: String,
+    pub reason: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleSetView {
+    /// SHA-256 of the text: the set's key.
+    pub sha256: String,
+    pub name: String,
+    pub version: i64,
+    /// `proposed`, `shadow`, `active` or `retired`.
+    pub state: String,
+    pub rules: usize,
+    pub proposed_by: String,
+    /// The latest back-test: the set against the active one on the same history.
+    #[schema(value_type = Object)]
+    pub backtest: Option<serde_json::Value>,
+    pub revision: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub changes: Vec<RuleSetChangeView>,
+    pub source: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleSetList {
+    pub items: Vec<RuleSetView>,
+}
+
+/// Per rule and month: hits, inspections, load, findings, hit rate and revenue recovered, with
+/// the rules flagged for retirement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RulePerformanceView {
+    pub from: String,
+    pub to: String,
+    pub declarations: usize,
+    pub inspections: usize,
+    pub min_inspections: u64,
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+    /// The same for the rule set in shadow, from what it would have selected.
+    #[schema(value_type = Object)]
+    pub shadow_rules: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertView {
+    pub id: String,
+    /// `rule` (a rule's alert action), `flow_spike` or `unexplained_outflow`.
+    pub kind: String,
+    pub subject: String,
+    pub enterprise: Option<String>,
+    pub declaration_id: Option<String>,
+    pub raised_on: String,
+    /// `open`, `analysed`, `disposed` or `evaluated`.
+    pub state: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub analysis: Option<serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub disposal: Option<serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub evaluation: Option<serde_json::Value>,
+    pub revision: i64,
+    pub raised_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertPage {
+    pub items: Vec<AlertView>,
+    pub next_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertAnalysisRequest {
+    /// `confirmed` (a risk to dispose of) or `unfounded`.
+    pub conclusion: String,
+    pub notes: String,
+    pub revision: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertDisposalRequest {
+    /// `inspect` or `hold` (the alert's declaration), `penalise` (a violation credit record with
+    /// `penalty`), `downgrade_credit` (a credit record that makes the enterprise dishonest until
+    /// repaired or aged out), or `no_action`.
+    pub action: String,
+    #[serde(default)]
+    pub penalty: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+    pub revision: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertEvaluationRequest {
+    /// Whether the disposal found what the alert suspected.
+    pub effective: bool,
+    /// Revenue the disposal recovered, CNY.
+    #[serde(default)]
+    pub revenue_found: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+    pub revision: i64,
 }

@@ -9,6 +9,7 @@
 
 pub mod calendar;
 pub mod country;
+pub mod credit;
 pub mod currency;
 pub mod decide;
 pub mod decision;

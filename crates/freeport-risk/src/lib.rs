@@ -9,6 +9,8 @@
 //! - [`engine`] ties features and model together for training, scoring, explaining, storing.
 //! - [`evaluate`] measures precision and recall at inspection rates, over seeds.
 //! - [`backtest`] runs a rule set over inspected history: load, hit rate, yield, rules to retire.
+//! - [`feedback`] turns inspection results into per-rule hit rate, yield and load over time.
+//! - [`early_warning`] flags a day's flow that spikes against its own history.
 //! - [`rules`] is the risk rule language: rule files parsed and type-checked into rule sets.
 //! - [`lanes`] chooses a declaration's selectivity lane from rules, score, credit class and a
 //!   random draw.
@@ -35,10 +37,12 @@
 
 pub mod backtest;
 pub mod dataset;
+pub mod early_warning;
 pub mod engine;
 mod error;
 pub mod evaluate;
 pub mod features;
+pub mod feedback;
 pub mod lanes;
 pub mod model;
 pub mod rules;

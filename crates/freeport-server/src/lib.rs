@@ -44,8 +44,10 @@ pub struct AppState {
     pub crash_after_commit: Arc<AtomicBool>,
     /// Events for in-process subscribers (the console's live feed) when no NATS is configured.
     pub events: tokio::sync::broadcast::Sender<events::Event>,
-    /// The active rule set and lane rates.
+    /// The bundled rule set, the lane rates and the draw's salt.
     pub risk: Arc<risk::RiskSetup>,
+    /// The rule sets in force, swapped whole when an analyst activates or shadows one.
+    pub live_rules: Arc<std::sync::RwLock<Arc<risk::LiveRules>>>,
 }
 
 impl AppState {
@@ -55,8 +57,14 @@ impl AppState {
         let salt = u64::from_str_radix(&store.person_code("risk draw salt")[..16], 16).unwrap_or(0);
         let risk = risk::RiskSetup::new(risk::BUNDLED_RULES, &pack, salt)
             .expect("the bundled rule file parses (tested)");
+        let live = risk::LiveRules {
+            active: risk.rules.clone(),
+            active_sha256: None,
+            shadow: None,
+        };
         AppState {
             risk: Arc::new(risk),
+            live_rules: Arc::new(std::sync::RwLock::new(Arc::new(live))),
             store,
             pack,
             crash_after_commit: Arc::new(AtomicBool::new(false)),

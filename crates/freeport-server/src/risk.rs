@@ -1,6 +1,11 @@
 //! The selectivity lane of a decided declaration: the active rule set over its lines, the
 //! declarant's credit class, and a draw derived from the declaration.
 //!
+//! The active rule set is the store's (activated by an analyst) or, before any, the bundled file.
+//! A rule set in shadow is evaluated beside it on every declaration and recorded, never obeyed.
+//! Each line's facts are kept in the risk record, so that a proposed set can be back-tested on
+//! exactly what the active one saw.
+//!
 //! The learned model is not in this path yet: it is trained on the Korean data set's fields, which
 //! live declarations do not carry, so live scores are the rules' until a model is trained on the
 //! platform's own inspection results.
@@ -8,12 +13,19 @@
 use freeport_core::decision::Decision;
 use freeport_core::declaration::{Declaration, Flow};
 use freeport_core::pack::PolicyPack;
+use freeport_risk::early_warning::{SpikeThreshold, flow_spike};
 use freeport_risk::lanes::{
     Calibration, ClassRates, LaneChoice, LanePolicy, Thresholds, choose_lane, draw,
 };
 use freeport_risk::rules::{Evaluation, Facts, Lane, RuleError, RuleSet, parse_rule_set};
+use freeport_store::{FlowLine, NewAlert};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use time::Date;
+
+use crate::AppState;
+use crate::error::ApiResult;
 
 /// The rule file shipped with the binary, used when no other is configured.
 pub const BUNDLED_RULES: &str = include_str!("../../../risk/hainan.rules");
@@ -68,10 +80,134 @@ impl RiskSetup {
     }
 }
 
-/// A lane chosen, with the record that explains it.
-pub(crate) struct Assessment {
-    pub(crate) lane: Lane,
-    pub(crate) record: Value,
+/// The rule sets in force: the active one, and one in shadow if an analyst put one there.
+#[derive(Debug, Clone)]
+pub struct LiveRules {
+    pub active: RuleSet,
+    /// The store's key of the active set; none while the bundled file is in force.
+    pub active_sha256: Option<String>,
+    pub shadow: Option<(RuleSet, String)>,
+}
+
+impl AppState {
+    pub fn live_rules(&self) -> std::sync::Arc<LiveRules> {
+        self.live_rules
+            .read()
+            .map(|l| l.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Loads the active and shadow rule sets from the store; the bundled set stays active while
+    /// the store has none.
+    pub async fn reload_rules(&self) -> Result<(), freeport_store::StoreError> {
+        let parse = |row: freeport_store::RuleSetRow| {
+            parse_rule_set(&row.source)
+                .ok()
+                .map(|set| (set, row.sha256))
+        };
+        let active = self.store.rule_set_in("active").await?.and_then(parse);
+        let shadow = self.store.rule_set_in("shadow").await?.and_then(parse);
+        let live = LiveRules {
+            active_sha256: active.as_ref().map(|(_, sha)| sha.clone()),
+            active: active.map_or_else(|| self.risk.rules.clone(), |(set, _)| set),
+            shadow,
+        };
+        let mut slot = self
+            .live_rules
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = std::sync::Arc::new(live);
+        Ok(())
+    }
+}
+
+/// One line's facts as the rules saw them, owned, so the risk record can keep them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineFacts {
+    pub hs: String,
+    pub origin: String,
+    pub enterprise: String,
+    pub credit_class: String,
+    pub line: String,
+    pub flow: String,
+    pub declared_on: Date,
+    pub value: Decimal,
+    pub quantity: Decimal,
+    pub unit: String,
+    pub reference_unit_value: Option<Decimal>,
+}
+
+impl LineFacts {
+    pub fn facts(&self) -> Facts<'_> {
+        Facts {
+            hs: &self.hs,
+            origin: &self.origin,
+            departure: None,
+            enterprise: &self.enterprise,
+            declarant: None,
+            seller: None,
+            credit_class: &self.credit_class,
+            line: &self.line,
+            flow: &self.flow,
+            port: None,
+            declared_on: self.declared_on,
+            value: self.value,
+            quantity: self.quantity,
+            reference_unit_value: self.reference_unit_value,
+            tax_rate: None,
+        }
+    }
+}
+
+/// A value reference needs this many declared lines of the same code and unit in the past year;
+/// below it, a rule comparing with the reference does not fire.
+const REFERENCE_MIN_LINES: i64 = 5;
+
+/// The facts of each line, with the value reference of its code and unit: the mean unit value
+/// declared over the past 365 days, the declaration day excluded.
+pub(crate) async fn line_facts(
+    state: &AppState,
+    d: &Declaration,
+    decision: &Decision<'_>,
+    credit_class: &str,
+) -> ApiResult<Vec<LineFacts>> {
+    let to = d.declared_on.previous_day().unwrap_or(d.declared_on);
+    let from = d.declared_on - time::Duration::days(365);
+    let mut out = Vec::with_capacity(d.lines.len());
+    for (i, line) in d.lines.iter().enumerate() {
+        let quantity = line.quantities.first();
+        let unit = quantity
+            .map(|q| crate::wire_name(q.unit))
+            .unwrap_or_default();
+        let (n, q_milli, v_fen) = state
+            .store
+            .declared_totals(
+                line.hs_code.as_str(),
+                &unit,
+                &from.to_string(),
+                &to.to_string(),
+            )
+            .await?;
+        let reference_unit_value = (n >= REFERENCE_MIN_LINES && q_milli > 0)
+            .then(|| (Decimal::new(v_fen, 2) / Decimal::new(q_milli, 3)).round_dp(4));
+        out.push(LineFacts {
+            hs: line.hs_code.as_str().to_owned(),
+            origin: line.origin.as_str().to_owned(),
+            enterprise: d.declarant.as_str().to_owned(),
+            credit_class: credit_class.to_owned(),
+            line: line_of(d.flow).to_owned(),
+            flow: crate::wire_name(d.flow),
+            declared_on: d.declared_on,
+            value: decision
+                .lines
+                .get(i)
+                .map_or(Decimal::ZERO, |l| l.customs_value.amount()),
+            quantity: quantity.map_or(Decimal::ZERO, |q| q.value),
+            unit,
+            reference_unit_value,
+        });
+    }
+    Ok(out)
 }
 
 fn line_of(flow: Flow) -> &'static str {
@@ -82,73 +218,207 @@ fn line_of(flow: Flow) -> &'static str {
     }
 }
 
-/// Evaluates the rules over every line; the declaration takes its riskiest line's score and the
-/// most intrusive lane any rule asked for.
+/// The lines an accepted declaration adds to the flow statistics.
+pub(crate) fn flow_lines(facts: &[LineFacts]) -> Vec<FlowLine> {
+    facts
+        .iter()
+        .map(|f| FlowLine {
+            flow: f.flow.clone(),
+            hs_code: f.hs.clone(),
+            unit: f.unit.clone(),
+            day: f.declared_on.to_string(),
+            quantity_milli: (f.quantity * Decimal::ONE_THOUSAND)
+                .round()
+                .try_into()
+                .unwrap_or(i64::MAX),
+            value_fen: (f.value * Decimal::ONE_HUNDRED)
+                .round()
+                .try_into()
+                .unwrap_or(i64::MAX),
+        })
+        .collect()
+}
+
+/// A lane chosen, with the record that explains it.
+pub(crate) struct Assessment {
+    pub(crate) lane: Lane,
+    pub(crate) record: Value,
+    pub(crate) alerts: Vec<String>,
+}
+
+struct SetVerdict {
+    score: Decimal,
+    floor: Option<Lane>,
+    hits: Vec<Value>,
+    alerts: Vec<String>,
+}
+
+/// The riskiest line's score, the most intrusive lane any rule asked for, and every hit.
+fn evaluate(set: &RuleSet, facts: &[LineFacts]) -> SetVerdict {
+    let mut v = SetVerdict {
+        score: Decimal::ZERO,
+        floor: None,
+        hits: Vec::new(),
+        alerts: Vec::new(),
+    };
+    let mut out = Evaluation::default();
+    for (i, f) in facts.iter().enumerate() {
+        set.evaluate_into(&f.facts(), &mut out);
+        v.score = v.score.max(out.score);
+        v.floor = v.floor.max(out.lane);
+        for r in &out.hits {
+            let rule = &set.rules[*r];
+            v.hits.push(json!({ "line": i, "rule": rule.id, "title": rule.title, "owner": rule.owner, "actions": rule.actions }));
+        }
+        v.alerts.extend(out.alerts.iter().cloned());
+    }
+    v
+}
+
+/// Chooses the lane under the active set; a set in shadow is evaluated too and recorded beside it.
 pub(crate) fn assess(
     setup: &RiskSetup,
-    d: &Declaration,
-    decision: &Decision<'_>,
+    live: &LiveRules,
+    facts: &[LineFacts],
     credit_class: &str,
     declaration_id: &str,
 ) -> Assessment {
-    let flow = crate::wire_name(d.flow);
-    let mut score = Decimal::ZERO;
-    let mut floor: Option<Lane> = None;
-    let mut hits = Vec::new();
-    let mut alerts = Vec::new();
-    let mut out = Evaluation::default();
-    for (i, line) in d.lines.iter().enumerate() {
-        let facts = Facts {
-            hs: line.hs_code.as_str(),
-            origin: line.origin.as_str(),
-            departure: None,
-            enterprise: d.declarant.as_str(),
-            declarant: None,
-            seller: None,
-            credit_class,
-            line: line_of(d.flow),
-            flow: &flow,
-            port: None,
-            declared_on: d.declared_on,
-            value: decision
-                .lines
-                .get(i)
-                .map_or(Decimal::ZERO, |l| l.customs_value.amount()),
-            quantity: line.quantities.first().map_or(Decimal::ZERO, |q| q.value),
-            reference_unit_value: None,
-            tax_rate: None,
-        };
-        setup.rules.evaluate_into(&facts, &mut out);
-        score = score.max(out.score);
-        floor = floor.max(out.lane);
-        for r in &out.hits {
-            let rule = &setup.rules.rules[*r];
-            hits.push(json!({ "line": i, "rule": rule.id, "title": rule.title, "owner": rule.owner, "actions": rule.actions }));
-        }
-        alerts.extend(out.alerts.iter().cloned());
-    }
+    let verdict = evaluate(&live.active, facts);
     let drawn = draw(declaration_id, setup.salt);
-    let LaneChoice { lane, reason } = choose_lane(
-        &setup.policy,
-        &setup.calibration,
-        credit_class,
-        f64::try_from(score).unwrap_or(0.0),
-        floor,
-        drawn,
-    );
+    let choose = |v: &SetVerdict| {
+        choose_lane(
+            &setup.policy,
+            &setup.calibration,
+            credit_class,
+            f64::try_from(v.score).unwrap_or(0.0),
+            v.floor,
+            drawn,
+        )
+    };
+    let LaneChoice { lane, reason } = choose(&verdict);
+    let shadow = live.shadow.as_ref().map(|(set, sha)| {
+        let v = evaluate(set, facts);
+        let choice = choose(&v);
+        json!({
+            "rule_set": set.name,
+            "rule_set_version": set.version,
+            "rule_set_sha256": sha,
+            "score": v.score.to_string(),
+            "lane": choice.lane,
+            "reason": choice.reason,
+            "hits": v.hits,
+        })
+    });
     Assessment {
         lane,
+        alerts: verdict.alerts.clone(),
         record: json!({
-            "rule_set": setup.rules.name,
-            "rule_set_version": setup.rules.version,
+            "rule_set": live.active.name,
+            "rule_set_version": live.active.version,
+            "rule_set_sha256": live.active_sha256,
             "credit_class": credit_class,
-            "score": score.to_string(),
+            "score": verdict.score.to_string(),
             "lane": lane,
             "reason": reason,
             "draw": drawn,
             "random_share": setup.policy.random_share(credit_class),
-            "hits": hits,
-            "alerts": alerts,
+            "hits": verdict.hits,
+            "alerts": verdict.alerts,
+            "shadow": shadow,
+            "facts": facts,
         }),
     }
+}
+
+/// The rule ids a risk record says fired, once each.
+pub(crate) fn hit_rules(record: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = record["hits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h["rule"].as_str().map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The line facts a risk record kept.
+pub(crate) fn recorded_facts(record: &Value) -> Vec<LineFacts> {
+    serde_json::from_value(record["facts"].clone()).unwrap_or_default()
+}
+
+/// Flows watched for spikes: second-line exits, where goods leave the zone's privileges.
+const WATCHED_FLOWS: [Flow; 1] = [Flow::SecondLineExit];
+
+/// Early warnings one accepted declaration raises: the rules' alert actions, and a spike of its
+/// flow for any heading it declares (the declaration's own lines included in the day's count).
+pub(crate) async fn alerts_for(
+    state: &AppState,
+    d: &Declaration,
+    facts: &[LineFacts],
+    assessment: &Assessment,
+    declaration_id: &str,
+) -> ApiResult<Vec<NewAlert>> {
+    let day = d.declared_on;
+    let mut out: Vec<NewAlert> = assessment
+        .alerts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| NewAlert {
+            id: uuid::Uuid::now_v7().to_string(),
+            dedupe_key: format!("rule:{declaration_id}:{i}"),
+            kind: "rule".to_owned(),
+            subject: text.clone(),
+            enterprise: Some(d.declarant.as_str().to_owned()),
+            declaration_id: Some(declaration_id.to_owned()),
+            raised_on: day.to_string(),
+            details_json: json!({ "text": text, "hits": assessment.record["hits"] }).to_string(),
+        })
+        .collect();
+    if !WATCHED_FLOWS.contains(&d.flow) {
+        return Ok(out);
+    }
+    let threshold = SpikeThreshold::default();
+    let flow = crate::wire_name(d.flow);
+    let mut headings: Vec<&str> = facts.iter().map(|f| &f.hs[..4.min(f.hs.len())]).collect();
+    headings.sort_unstable();
+    headings.dedup();
+    let first = day - time::Duration::days(threshold.baseline_days as i64);
+    for heading in headings {
+        let counts = state
+            .store
+            .flow_by_day(&flow, heading, &first.to_string(), &day.to_string())
+            .await?;
+        let mut history = vec![0u64; threshold.baseline_days];
+        let mut today = 0u64;
+        for (d_text, n) in counts {
+            let n = u64::try_from(n).unwrap_or(0);
+            if d_text == day.to_string() {
+                today = n;
+            } else if let Ok(past) = Date::parse(
+                &d_text,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            ) {
+                let back = (day - past).whole_days();
+                if (1..=threshold.baseline_days as i64).contains(&back) {
+                    history[threshold.baseline_days - back as usize] = n;
+                }
+            }
+        }
+        let own = facts.iter().filter(|f| f.hs.starts_with(heading)).count() as u64;
+        if let Some(spike) = flow_spike(&history, today + own, &threshold) {
+            out.push(NewAlert {
+                id: uuid::Uuid::now_v7().to_string(),
+                dedupe_key: format!("spike:{flow}:{heading}:{day}"),
+                kind: "flow_spike".to_owned(),
+                subject: format!("{flow} of heading {heading} on {day}"),
+                enterprise: None,
+                declaration_id: Some(declaration_id.to_owned()),
+                raised_on: day.to_string(),
+                details_json: json!({ "flow": flow, "heading": heading, "day": day.to_string(), "spike": spike, "threshold": threshold }).to_string(),
+            });
+        }
+    }
+    Ok(out)
 }

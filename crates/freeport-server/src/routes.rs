@@ -8,11 +8,15 @@ use axum::{Json, Router};
 use freeport_api::platform::*;
 use freeport_api::quote::DeclarationDto;
 use freeport_core::calendar::{DayRange, customs_rate_date};
+use freeport_core::credit::{
+    CreditAssessment, CreditClass, CreditRecord, CreditRecordKind, CreditStanding, assess_credit,
+};
 use freeport_core::currency::Currency;
 use freeport_core::decision::{Decision, Effect, Outcome};
 use freeport_core::declaration::{Counterparty, Declaration};
 use freeport_core::hs::HsCode;
 use freeport_core::identity::CreditCode;
+use freeport_core::money::Cny;
 use freeport_core::snapshot::{BalanceKey, EnterpriseStanding, Snapshot, WaiverLock};
 use freeport_core::unit::Unit;
 use freeport_core::{FieldError, FieldErrorKind};
@@ -32,6 +36,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::{Caller, Role, SESSION_COOKIE, hash_password, new_token, verify_password};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, now_ms};
+
+mod risk_management;
 
 /// The API's routes with their OpenAPI description: one list, so the document cannot miss a route.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
@@ -62,6 +68,24 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(put_webhook, get_webhook, delete_webhook))
         .routes(routes!(webhook_deliveries))
         .routes(routes!(verify_audit))
+        .routes(routes!(risk_management::get_credit))
+        .routes(routes!(risk_management::add_credit_record))
+        .routes(routes!(risk_management::repair_credit))
+        .routes(routes!(risk_management::rules_performance))
+        .routes(routes!(
+            risk_management::propose_rule_set,
+            risk_management::list_rule_sets
+        ))
+        .routes(routes!(risk_management::get_rule_set))
+        .routes(routes!(risk_management::backtest_rule_set))
+        .routes(routes!(risk_management::shadow_rule_set))
+        .routes(routes!(risk_management::activate_rule_set))
+        .routes(routes!(risk_management::retire_rule_set))
+        .routes(routes!(risk_management::list_alerts))
+        .routes(routes!(risk_management::get_alert))
+        .routes(routes!(risk_management::analyse_alert))
+        .routes(routes!(risk_management::dispose_alert))
+        .routes(routes!(risk_management::evaluate_alert))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -573,6 +597,63 @@ async fn put_exchange_rate(
 /// and the exchange rate of the rate day.
 /// Also answers the declarant's credit class (`general` when it is not registered), read with its
 /// standing, for the lane.
+/// An enterprise's credit on `on`: the registered class and its credit records through the core's
+/// assessment (R6.1).
+pub(crate) async fn credit_assessment(
+    state: &AppState,
+    e: &Enterprise,
+    on: time::Date,
+) -> ApiResult<CreditAssessment> {
+    let registered = CreditClass::parse(&e.credit_class).unwrap_or(CreditClass::General);
+    let rows = state.store.credit_records(&e.credit_code).await?;
+    let records: Vec<CreditRecord> = rows.iter().filter_map(credit_record_of).collect();
+    let prior = state
+        .store
+        .declarations_in_year(&e.credit_code, on.year() - 1)
+        .await?;
+    let version = state
+        .pack
+        .version_on(on)
+        .or_else(|| state.pack.versions.first())
+        .ok_or_else(|| ApiError::new(Code::Internal, "the pack has no version"))?;
+    Ok(assess_credit(
+        version,
+        &CreditStanding {
+            registered,
+            records: &records,
+            prior_year_declarations: u64::try_from(prior).unwrap_or(0),
+        },
+        on,
+    ))
+}
+
+fn credit_record_of(r: &freeport_store::CreditRecordRow) -> Option<CreditRecord> {
+    let day = |s: &str| {
+        time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+    };
+    let amount = Cny::from_fen(r.amount_fen.unwrap_or(0));
+    let kind = match r.kind.as_str() {
+        "violation" => CreditRecordKind::Violation { penalty: amount },
+        "smuggling" => CreditRecordKind::Smuggling,
+        "tax_due" => CreditRecordKind::TaxDue {
+            due_on: day(r.due_on.as_deref()?)?,
+            amount,
+        },
+        "tax_paid" => CreditRecordKind::TaxPaid,
+        "inspection_finding" => CreditRecordKind::InspectionFinding {
+            revenue_found: amount,
+        },
+        "downgrade" => CreditRecordKind::Downgrade,
+        "repair" => CreditRecordKind::Repair,
+        _ => return None,
+    };
+    Some(CreditRecord {
+        on: day(&r.on_day)?,
+        reference: r.reference.clone(),
+        kind,
+    })
+}
+
 async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<(Snapshot, String)> {
     let mut declarant_class = "general".to_owned();
     let mut snapshot = Snapshot {
@@ -586,7 +667,11 @@ async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<(Snapshot,
     for code in parties {
         if let Some(e) = state.store.enterprise(code.as_str()).await? {
             if code == d.declarant {
-                declarant_class.clone_from(&e.credit_class);
+                declarant_class = credit_assessment(state, &e, d.declared_on)
+                    .await?
+                    .class
+                    .as_str()
+                    .to_owned();
             }
             let mut locks = Vec::new();
             for w in state.store.waiver_locks(code.as_str()).await? {
@@ -780,17 +865,22 @@ fn reversals(rows: &[PostingRow]) -> Vec<NewPosting> {
     out
 }
 
-/// The lane of an accepted declaration, against the declarant's credit class in the registry;
-/// refused and not-required declarations take none.
-fn assess_lane(
+/// The lane of an accepted declaration, against the declarant's credit class on the declaration
+/// day, with the facts the rules saw; refused and not-required declarations take none.
+async fn assess_lane(
     state: &AppState,
     d: &Declaration,
     decision: &Decision<'_>,
     class: &str,
     id: &str,
-) -> Option<crate::risk::Assessment> {
-    (decision.outcome == Outcome::Accepted)
-        .then(|| crate::risk::assess(&state.risk, d, decision, class, id))
+) -> ApiResult<Option<(crate::risk::Assessment, Vec<crate::risk::LineFacts>)>> {
+    if decision.outcome != Outcome::Accepted {
+        return Ok(None);
+    }
+    let facts = crate::risk::line_facts(state, d, decision, class).await?;
+    let live = state.live_rules();
+    let assessment = crate::risk::assess(&state.risk, &live, &facts, class, id);
+    Ok(Some((assessment, facts)))
 }
 
 fn status_after(outcome: Outcome) -> &'static str {
@@ -886,7 +976,15 @@ async fn submit(
             let postings = postings_of(&decision)?;
             let supervised = supervised_of(&decision, &d)?;
             let id = uuid::Uuid::now_v7().to_string();
-            let assessment = assess_lane(st, &d, &decision, &class, &id);
+            let assessed = assess_lane(st, &d, &decision, &class, &id).await?;
+            let (flow_lines, alerts) = match &assessed {
+                Some((a, facts)) => (
+                    crate::risk::flow_lines(facts),
+                    crate::risk::alerts_for(st, &d, facts, a, &id).await?,
+                ),
+                None => (Vec::new(), Vec::new()),
+            };
+            let assessment = assessed.map(|(a, _)| a);
             let status = status_after(decision.outcome);
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
@@ -927,6 +1025,8 @@ async fn submit(
                 postings,
                 supervised,
                 waiver_locks,
+                flow_lines,
+                alerts,
                 actor: c.user.id.clone(),
                 event_topic: "declaration.decided".to_owned(),
                 event_payload: json!({
@@ -1103,6 +1203,31 @@ fn allowed_officer_transition(from: &str, to: &str) -> bool {
     )
 }
 
+/// A short hash of a request, so that one stock-take raises one alert per line however it is
+/// retried, and two stock-takes raise two.
+fn idem_key_hash(note: &str, payload: &[u8]) -> String {
+    let mut bytes = payload.to_vec();
+    bytes.extend_from_slice(note.as_bytes());
+    freeport_store::sha256_hex(&bytes)[..16].to_owned()
+}
+
+/// What an inspection can find (the `findings` of a violation).
+const FINDING_KINDS: [&str; 8] = [
+    "undervaluation",
+    "misclassification",
+    "origin",
+    "quantity",
+    "prohibited_goods",
+    "missing_licence",
+    "documents",
+    "other",
+];
+
+/// The day by the server's clock (UTC+8, the zone's), for records that default to today.
+fn today() -> time::Date {
+    (time::OffsetDateTime::now_utc() + time::Duration::hours(8)).date()
+}
+
 /// A requested status change, before it is applied.
 struct Change {
     from: Vec<String>,
@@ -1115,6 +1240,8 @@ struct Change {
     supervised: Option<Vec<NewSupervisedItem>>,
     /// For an amendment: the lane chosen again, and its assessment.
     lane: Option<(Option<String>, Option<String>)>,
+    /// For an inspection result: what it found.
+    inspection: Option<freeport_store::NewInspection>,
 }
 
 async fn transition_response(
@@ -1133,6 +1260,7 @@ async fn transition_response(
         postings,
         supervised,
         lane,
+        inspection,
     } = change;
     let row = state
         .store
@@ -1166,6 +1294,7 @@ async fn transition_response(
         postings,
         supervised,
         lane,
+        inspection,
         event_topic: "declaration.status".to_owned(),
         event_payload: json!({ "id": id, "enterprise": row.enterprise, "status": to }).to_string(),
         idempotency: None,
@@ -1228,6 +1357,7 @@ async fn change_status(
                     postings: vec![],
                     supervised: None,
                     lane: None,
+                    inspection: None,
                 },
                 &idem,
             )
@@ -1278,6 +1408,47 @@ async fn inspection_result(
                     .into());
                 }
             };
+            let inspected_on = match b.inspected_on.as_deref() {
+                Some(text) => parse_day("inspected_on", text)?,
+                None => today(),
+            };
+            let revenue = match b.revenue_found.as_deref() {
+                Some(text) => freeport_api::quote::non_negative_cny("revenue_found", text)?,
+                None => Cny::ZERO,
+            };
+            for (i, f) in b.findings.iter().enumerate() {
+                if !FINDING_KINDS.contains(&f.as_str()) {
+                    return Err(FieldError::new(
+                        format!("findings[{i}]"),
+                        FieldErrorKind::Unknown,
+                        FINDING_KINDS.join(", "),
+                    )
+                    .into());
+                }
+            }
+            match (
+                b.result.as_str(),
+                b.findings.is_empty(),
+                revenue == Cny::ZERO,
+            ) {
+                ("violation", true, _) => {
+                    return Err(FieldError::new(
+                        "findings",
+                        FieldErrorKind::Missing,
+                        "a violation names what was found",
+                    )
+                    .into());
+                }
+                ("compliant", false, _) | ("compliant", _, false) => {
+                    return Err(FieldError::new(
+                        "findings",
+                        FieldErrorKind::Inconsistent,
+                        "a compliant result has no findings and recovers no revenue",
+                    )
+                    .into());
+                }
+                _ => {}
+            }
             let row = visible_declaration(st, c, &id).await?;
             if row.status != "under_inspection" {
                 return Err(ApiError::new(
@@ -1285,6 +1456,26 @@ async fn inspection_result(
                     format!("a declaration {} has no inspection to record", row.status),
                 ));
             }
+            let credit_record =
+                (b.result == "violation").then(|| freeport_store::NewCreditRecord {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    enterprise: row.enterprise.clone(),
+                    on_day: inspected_on.to_string(),
+                    reference: id.clone(),
+                    kind: "inspection_finding".to_owned(),
+                    amount_fen: Some(revenue.fen()),
+                    due_on: None,
+                    note: b.findings.join(", "),
+                    actor: c.user.id.clone(),
+                });
+            let inspection = freeport_store::NewInspection {
+                enterprise: row.enterprise.clone(),
+                inspected_on: inspected_on.to_string(),
+                result: b.result.clone(),
+                revenue_found_fen: revenue.fen(),
+                findings_json: json!(b.findings).to_string(),
+                credit_record,
+            };
             let note = format!("inspection {}: {}", b.result, b.note);
             transition_response(
                 st,
@@ -1299,6 +1490,7 @@ async fn inspection_result(
                     postings: vec![],
                     supervised: None,
                     lane: None,
+                    inspection: Some(inspection),
                 },
                 &idem,
             )
@@ -1359,6 +1551,7 @@ async fn cancel(
                     postings,
                     supervised: Some(Vec::new()),
                     lane: None,
+                    inspection: None,
                 },
                 &idem,
             )
@@ -1438,7 +1631,9 @@ async fn amend(
             postings.extend(postings_of(&decision)?);
             let supervised = supervised_of(&decision, &d)?;
             // The same declaration draws the same number: amending cannot re-roll the sample.
-            let assessment = assess_lane(st, &d, &decision, &class, &id);
+            let assessment = assess_lane(st, &d, &decision, &class, &id)
+                .await?
+                .map(|(a, _)| a);
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
                 .to_string();
@@ -1466,6 +1661,7 @@ async fn amend(
                         assessment.as_ref().map(|a| a.lane.as_str().to_owned()),
                         assessment.map(|a| a.record.to_string()),
                     )),
+                    inspection: None,
                 },
                 &idem,
             )
@@ -1694,6 +1890,23 @@ async fn adjust_account_book(
                     });
                 }
             }
+            // A count below the book means zero-tariff goods left the account without a
+            // declaration: an early warning for the analysts, raised with the adjustment.
+            let day = today().to_string();
+            let alerts: Vec<freeport_store::NewAlert> = postings
+                .iter()
+                .filter(|p| b.kind == "stock_take" && p.quantity_milli < 0)
+                .map(|p| freeport_store::NewAlert {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    dedupe_key: format!("outflow:{}:{}:{}:{}", p.enterprise, p.hs_code, p.unit, idem_key_hash(&p.note, payload)),
+                    kind: "unexplained_outflow".to_owned(),
+                    subject: format!("{} {} short of the book for {}", quantity_text(-p.quantity_milli), p.unit, p.hs_code),
+                    enterprise: Some(p.enterprise.clone()),
+                    declaration_id: None,
+                    raised_on: day.clone(),
+                    details_json: json!({ "hs_code": p.hs_code, "unit": p.unit, "shortfall": quantity_text(-p.quantity_milli), "note": p.note }).to_string(),
+                })
+                .collect();
             let response = to_json(&AdjustmentReport {
                 kind: b.kind.clone(),
                 items: report,
@@ -1701,6 +1914,7 @@ async fn adjust_account_book(
             st.store
                 .adjust(
                     &postings,
+                    &alerts,
                     &c.user.id,
                     &format!("account_book.{}", b.kind),
                     Some(&idem.record(StatusCode::OK, &response)),

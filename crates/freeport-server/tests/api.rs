@@ -242,6 +242,17 @@ impl App {
     }
 }
 
+/// A rule set that alerts on every declaration of automatic data-processing machines.
+const ALERTING_RULES: &str = r#"ruleset "test" version 2
+
+rule "ADP-001"
+  title "Computers for the alert queue"
+  owner "risk.test"
+  when hs in prefix("8471")
+  then score 5, alert "computer entry"
+end
+"#;
+
 const A: &str = "91460000MA5T00001F";
 const B: &str = "91460000MA5T00004Q";
 const C: &str = "91460000MA5T00002J";
@@ -674,8 +685,14 @@ async fn replaying_any_write_changes_nothing() {
         let operator = app
             .user(&admin, "operator", "duty_free_operator", Some(B))
             .await;
+        let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
         let mut covered = Vec::new();
         let mut id = String::new();
+        let rule_set = ALERTING_RULES;
+        let sha = freeport_store::sha256_hex(rule_set.as_bytes());
+        // Old enough for repair (12 months), young enough to count (24).
+        let smuggled_on =
+            (time::OffsetDateTime::now_utc().date() - time::Duration::days(400)).to_string();
         let decl = declaration(
             "R-1",
             "first_line_import",
@@ -724,7 +741,7 @@ async fn replaying_any_write_changes_nothing() {
                 Method::POST,
                 "/api/v1/declarations/{id}/inspection-result",
                 "officer",
-                json!({ "result": "violation", "revision": 3 }),
+                json!({ "result": "violation", "findings": ["undervaluation"], "revenue_found": "812.50", "revision": 3 }),
             ),
             (
                 Method::POST,
@@ -765,7 +782,32 @@ async fn replaying_any_write_changes_nothing() {
                     "1",
                 ),
             ),
-            // A second entry of equipment, whose supervised item is then disposed of.
+            (
+                Method::POST,
+                "/api/v1/risk/rule-sets",
+                "analyst",
+                json!({ "source": rule_set }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/risk/rule-sets/{sha}/backtest",
+                "analyst",
+                json!({ "from": "2026-01-01", "to": "2026-12-31", "revision": 1 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/risk/rule-sets/{sha}/shadow",
+                "analyst",
+                json!({ "reason": "compare with the active set", "revision": 2 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/risk/rule-sets/{sha}/activate",
+                "analyst",
+                json!({ "reason": "back-test shows the load is bearable", "revision": 3 }),
+            ),
+            // A second entry of equipment, whose supervised item is then disposed of; the active
+            // set's rule raises an alert on it.
             (
                 Method::POST,
                 "/api/v1/declarations",
@@ -783,13 +825,54 @@ async fn replaying_any_write_changes_nothing() {
                 "a",
                 json!({ "kind": "transfer", "on": "2026-09-01", "quantity": "1", "revision": 1 }),
             ),
+            (
+                Method::POST,
+                "/api/v1/alerts/{alert}/analysis",
+                "analyst",
+                json!({ "conclusion": "confirmed", "notes": "declared value far below peers", "revision": 1 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/alerts/{alert}/disposal",
+                "officer",
+                json!({ "action": "penalise", "penalty": "2000", "notes": "undervaluation", "revision": 2 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/alerts/{alert}/evaluation",
+                "analyst",
+                json!({ "effective": true, "revenue_found": "1200", "revision": 3 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/risk/rule-sets/{sha}/retire",
+                "analyst",
+                json!({ "reason": "superseded", "revision": 4 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/enterprises/{A}/credit/records",
+                "officer",
+                json!({ "kind": "smuggling", "on": smuggled_on, "reference": "case-1" }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/enterprises/{A}/credit/repair",
+                "officer",
+                json!({ "reason": "penalty paid, controls improved" }),
+            ),
         ];
         for (n, (method, template, who, body)) in steps.into_iter().enumerate() {
             let token = match who {
                 "admin" => &admin,
                 "officer" => &officer,
                 "operator" => &operator,
+                "analyst" => &analyst,
                 _ => &a,
+            };
+            let alert = match app.state.store.alerts(None, "", 1).await {
+                Ok(alerts) => alerts.into_iter().map(|a| a.id).next().unwrap_or_default(),
+                Err(e) => panic!("{be}: {e}"),
             };
             let item = match app.state.store.supervised_items(A, "", 100).await {
                 Ok(items) => items
@@ -804,7 +887,9 @@ async fn replaying_any_write_changes_nothing() {
                 .replace("{A}", A)
                 .replace("{B}", B)
                 .replace("{id}", &id)
-                .replace("{item}", &item);
+                .replace("{item}", &item)
+                .replace("{alert}", &alert)
+                .replace("{sha}", &sha);
             let body = (!body.is_null()).then_some(body);
             let key = format!("replay-{n}");
             let (s1, r1) = app
@@ -842,6 +927,8 @@ async fn replaying_any_write_changes_nothing() {
                     .replace("{A}", "{code}")
                     .replace("{B}", "{code}")
                     .replace("{item}", "{id}")
+                    .replace("{alert}", "{id}")
+                    .replace("{sha}", "{sha256}")
                     .replace("SHOP-R", "{shop}")
                     .replace("USD/2026-02-25", "{currency}/{day}")
             ));
@@ -1235,6 +1322,36 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             .remove(0)
             .id;
 
+        let (s, set) = app
+            .call(
+                Method::POST,
+                "/api/v1/risk/rule-sets",
+                Some(&analyst),
+                Some("m-rules"),
+                Some(&json!({ "source": ALERTING_RULES })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {set}");
+        let sha = set["sha256"].as_str().expect("sha256").to_owned();
+        app.state
+            .store
+            .raise_alerts(
+                &[freeport_store::NewAlert {
+                    id: "01900000-0000-7000-8000-000000000001".to_owned(),
+                    dedupe_key: "matrix".to_owned(),
+                    kind: "rule".to_owned(),
+                    subject: "matrix".to_owned(),
+                    enterprise: Some(A.to_owned()),
+                    declaration_id: Some(id.clone()),
+                    raised_on: "2026-03-01".to_owned(),
+                    details_json: "{}".to_owned(),
+                }],
+                1,
+            )
+            .await
+            .expect("alert");
+        let alert = "01900000-0000-7000-8000-000000000001";
+
         // (who, token); "foreign" is an enterprise user of another enterprise.
         let callers: Vec<(&str, Option<String>)> = vec![
             ("anonymous", None),
@@ -1257,6 +1374,104 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
         ];
         // (method, path, body, who may)
         let endpoints: Vec<(Method, String, Option<Value>, Vec<&str>)> = vec![
+            (
+                Method::GET,
+                format!("/api/v1/enterprises/{A}/credit"),
+                None,
+                vec!["own", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/enterprises/{A}/credit/records"),
+                Some(
+                    json!({ "kind": "violation", "on": "2026-03-01", "reference": "P-1", "amount": "5000" }),
+                ),
+                vec!["officer"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/enterprises/{A}/credit/repair"),
+                Some(json!({ "reason": "corrected" })),
+                vec!["officer"],
+            ),
+            (
+                Method::GET,
+                "/api/v1/risk/rules/performance?from=2026-01-01&to=2026-12-31".to_owned(),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/risk/rule-sets".to_owned(),
+                Some(json!({ "source": ALERTING_RULES })),
+                vec!["analyst"],
+            ),
+            (
+                Method::GET,
+                "/api/v1/risk/rule-sets".to_owned(),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/risk/rule-sets/{sha}"),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/risk/rule-sets/{sha}/backtest"),
+                Some(json!({ "from": "2026-01-01", "to": "2026-12-31", "revision": 1 })),
+                vec!["analyst"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/risk/rule-sets/{sha}/shadow"),
+                Some(json!({ "reason": "try", "revision": 1 })),
+                vec!["analyst"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/risk/rule-sets/{sha}/activate"),
+                Some(json!({ "reason": "go", "revision": 1 })),
+                vec!["analyst"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/risk/rule-sets/{sha}/retire"),
+                Some(json!({ "reason": "stop", "revision": 1 })),
+                vec!["analyst"],
+            ),
+            (
+                Method::GET,
+                "/api/v1/alerts".to_owned(),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/alerts/{alert}"),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/alerts/{alert}/analysis"),
+                Some(json!({ "conclusion": "confirmed", "notes": "n", "revision": 1 })),
+                vec!["analyst"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/alerts/{alert}/disposal"),
+                Some(json!({ "action": "no_action", "revision": 2 })),
+                vec!["officer"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/alerts/{alert}/evaluation"),
+                Some(json!({ "effective": false, "revision": 3 })),
+                vec!["analyst"],
+            ),
             (
                 Method::GET,
                 format!("/api/v1/declarations/{id}"),
@@ -1491,8 +1706,13 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             .iter()
             .map(|(m, path, _, _)| {
                 let template = path
+                    .split('?')
+                    .next()
+                    .unwrap_or_default()
                     .replace(&id, "{id}")
                     .replace(&item, "{id}")
+                    .replace(alert, "{id}")
+                    .replace(&sha, "{sha256}")
                     .replace(A, "{code}")
                     .replace("USD/2026-02-25", "{currency}/{day}")
                     .replace("HK-1", "{shop}");
@@ -2716,5 +2936,746 @@ async fn accepted_declarations_take_a_lane_with_its_reasons() {
             .await;
         assert_eq!(refused["status"], "rejected", "{be}: {refused}");
         assert!(refused["lane"].is_null());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credit_follows_its_records_and_is_shown_to_the_enterprise_with_a_repair_path() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let _ = app.enterprise(&admin, C, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let credit = |who: &str, on: &str| {
+            let who = who.to_owned();
+            let on = on.to_owned();
+            let app = &app;
+            async move {
+                let (s, v) = app
+                    .call(
+                        Method::GET,
+                        &format!("/api/v1/enterprises/{A}/credit?on={on}"),
+                        Some(&who),
+                        None,
+                        None,
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+                v
+            }
+        };
+        let v = credit(&a, "2026-03-16").await;
+        assert_eq!(v["assessment"]["class"], "general", "{be}: {v}");
+        assert_eq!(v["assessment"]["rule"], "R6.1");
+        assert!(
+            v["assessment"]["pack_version"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("hainan/"))
+        );
+
+        // A tax due on 2025-11-10 and unpaid: dishonest from 2026-02-11, the enterprise sees why.
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/enterprises/{A}/credit/records"),
+                Some(&officer),
+                Some("tax-1"),
+                Some(&json!({ "kind": "tax_due", "on": "2025-11-10", "reference": "TAX-1", "amount": "52000", "due_on": "2025-11-10" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {r}");
+        let v = credit(&a, "2026-03-16").await;
+        assert_eq!(v["assessment"]["class"], "dishonest", "{be}: {v}");
+        let overdue = v["assessment"]["components"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["name"] == "overdue_taxes"))
+            .expect("component");
+        assert_eq!(
+            (
+                overdue["crossed"].as_bool(),
+                overdue["references"][0].as_str()
+            ),
+            (Some(true), Some("TAX-1"))
+        );
+        assert_eq!(
+            v["assessment"]["repair"]["unpaid_taxes"][0], "TAX-1",
+            "{be}: {v}"
+        );
+        assert_eq!(v["records"][0]["amount"], "52000.00");
+        // The foreign enterprise does not see it.
+        let foreign = app.user(&admin, "c-user", "enterprise_user", Some(C)).await;
+        let (s, _) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/enterprises/{A}/credit"),
+                Some(&foreign),
+                None,
+                None,
+            )
+            .await;
+        assert!(
+            matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{be}"
+        );
+
+        // Lanes read the class on the declaration day: a declaration then is assessed dishonest.
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("cr-1"),
+                Some(&declaration(
+                    "CR-1",
+                    "first_line_import",
+                    A,
+                    vec![line("84713000", "CN", "2", "9000", "duty_paid")],
+                )),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+        assert_eq!(d["risk"]["credit_class"], "dishonest", "{be}: {d}");
+
+        // Repair is refused while the tax is unpaid, and the refusal says so.
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/enterprises/{A}/credit/repair"),
+                Some(&officer),
+                Some("repair-1"),
+                Some(&json!({ "reason": "applied" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{be}: {r}");
+        assert!(
+            r["message"].as_str().is_some_and(|m| m.contains("TAX-1")),
+            "{be}: {r}"
+        );
+
+        // Paying restores the class at once.
+        let (s, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/enterprises/{A}/credit/records"),
+                Some(&officer),
+                Some("paid-1"),
+                Some(&json!({ "kind": "tax_paid", "on": "2026-03-20", "reference": "TAX-1" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(
+            credit(&a, "2026-03-20").await["assessment"]["class"],
+            "general",
+            "{be}"
+        );
+        assert_eq!(
+            credit(&a, "2026-03-19").await["assessment"]["class"],
+            "dishonest",
+            "{be}: replayable by day"
+        );
+
+        // Bad records name the field and change nothing.
+        let before = footprint(&app).await;
+        for (n, body) in [
+            json!({ "kind": "bribery", "on": "2026-03-01", "reference": "X" }),
+            json!({ "kind": "violation", "on": "2026-03-01", "reference": "X" }),
+            json!({ "kind": "tax_due", "on": "2026-03-01", "reference": "X", "amount": "1" }),
+            json!({ "kind": "smuggling", "on": "2026-13-01", "reference": "X" }),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (s, r) = app
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/enterprises/{A}/credit/records"),
+                    Some(&officer),
+                    Some(&format!("bad-{n}")),
+                    Some(&body),
+                )
+                .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{be}: {body} {r}");
+            assert!(r["details"]["field"].is_string(), "{be}: {r}");
+        }
+        assert_eq!(footprint(&app).await, before, "{be}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspection_results_feed_rule_performance_and_credit() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
+        // The alerting rule set, back-tested and activated, fires on every computer entry.
+        let (_, set) = app
+            .call(
+                Method::POST,
+                "/api/v1/risk/rule-sets",
+                Some(&analyst),
+                Some("p"),
+                Some(&json!({ "source": ALERTING_RULES })),
+            )
+            .await;
+        let sha = set["sha256"].as_str().expect("sha").to_owned();
+        let (s, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/risk/rule-sets/{sha}/backtest"),
+                Some(&analyst),
+                Some("b"),
+                Some(&json!({ "from": "2026-01-01", "to": "2026-12-31", "revision": 1 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/risk/rule-sets/{sha}/activate"),
+                Some(&analyst),
+                Some("a"),
+                Some(&json!({ "reason": "test", "revision": 2 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let (s, d) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/declarations",
+                    Some(&a),
+                    Some(&format!("ins-{n}")),
+                    Some(&declaration(
+                        &format!("INS-{n}"),
+                        "first_line_import",
+                        A,
+                        vec![line("84713000", "CN", "2", "9000", "duty_paid")],
+                    )),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+            assert_eq!(
+                d["risk"]["rule_set_sha256"],
+                sha.as_str(),
+                "{be}: the activated set chose the lane"
+            );
+            ids.push(d["id"].as_str().expect("id").to_owned());
+        }
+        // Two inspected: one finds undervaluation and recovers 812.50, one is compliant.
+        for (n, (id, result)) in ids.iter().zip([
+            json!({ "result": "violation", "findings": ["undervaluation"], "revenue_found": "812.50", "inspected_on": "2026-03-18", "revision": 2 }),
+            json!({ "result": "compliant", "inspected_on": "2026-03-18", "revision": 2 }),
+        ]).enumerate()
+        {
+            let (s, r) = app
+                .call(Method::POST, &format!("/api/v1/declarations/{id}/status"), Some(&officer), Some(&format!("st-{n}")), Some(&json!({ "to": "under_inspection", "revision": 1 })))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{be}: {r}");
+            let (s, r) = app
+                .call(Method::POST, &format!("/api/v1/declarations/{id}/inspection-result"), Some(&officer), Some(&format!("res-{n}")), Some(&result))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{be}: {r}");
+        }
+        // A violation must say what was found; a compliant result recovers nothing.
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{}/inspection-result", ids[2]),
+                Some(&officer),
+                Some("res-bad"),
+                Some(&json!({ "result": "compliant", "revenue_found": "5", "revision": 1 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{be}: {r}");
+
+        let (s, p) = app
+            .call(
+                Method::GET,
+                "/api/v1/risk/rules/performance?from=2026-03-01&to=2026-03-31&min_inspections=2",
+                Some(&analyst),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {p}");
+        assert_eq!(
+            (p["declarations"].as_u64(), p["inspections"].as_u64()),
+            (Some(3), Some(2)),
+            "{be}: {p}"
+        );
+        let rule = p["rules"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["rule"] == "ADP-001"))
+            .expect("ADP-001");
+        assert_eq!(rule["periods"][0]["period"], "2026-03", "{be}: {rule}");
+        assert_eq!(
+            (
+                rule["total"]["hits"].as_u64(),
+                rule["total"]["inspections"].as_u64(),
+                rule["total"]["findings"].as_u64()
+            ),
+            (Some(3), Some(2), Some(1)),
+            "{be}: {rule}"
+        );
+        assert_eq!(rule["total"]["revenue_found"], "812.50", "{be}: {rule}");
+        assert_eq!(rule["total"]["hit_rate"].as_f64(), Some(0.5));
+        assert!(rule["retire"].is_null(), "{be}: it found revenue");
+
+        // The finding is on the enterprise's credit record.
+        let (_, v) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/enterprises/{A}/credit?on=2026-03-20"),
+                Some(&a),
+                None,
+                None,
+            )
+            .await;
+        let findings = v["assessment"]["components"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["name"] == "inspection_findings"))
+            .expect("findings");
+        assert_eq!(findings["value"], "1", "{be}: {v}");
+        assert_eq!(findings["references"][0], ids[0].as_str());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_sets_are_back_tested_shadowed_and_activated_with_who_and_why() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
+        // A malformed file is refused with its line and column.
+        let (s, r) = app
+            .call(Method::POST, "/api/v1/risk/rule-sets", Some(&analyst), Some("bad"), Some(&json!({ "source": "ruleset \"x\" version 1\n\nrule \"R\"\n  when hs in prefix(\"84\"\n  then score 1\nend\n" })))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{be}: {r}");
+        assert!(r.to_string().contains("line 5, column"), "{be}: {r}");
+
+        let (s, set) = app
+            .call(
+                Method::POST,
+                "/api/v1/risk/rule-sets",
+                Some(&analyst),
+                Some("p"),
+                Some(&json!({ "source": ALERTING_RULES })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {set}");
+        assert_eq!(
+            (set["state"].as_str(), set["rules"].as_u64()),
+            (Some("proposed"), Some(1))
+        );
+        let sha = set["sha256"].as_str().expect("sha").to_owned();
+        let post = |path: String, key: &'static str, body: Value| {
+            let (app, analyst) = (&app, analyst.clone());
+            async move {
+                app.call(Method::POST, &path, Some(&analyst), Some(key), Some(&body))
+                    .await
+            }
+        };
+        // Activation needs a back-test.
+        let (s, r) = post(
+            format!("/api/v1/risk/rule-sets/{sha}/activate"),
+            "a0",
+            json!({ "reason": "now", "revision": 1 }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{be}: {r}");
+
+        // History: two computer entries under the bundled set, one inspected with a finding.
+        let mut first = String::new();
+        for n in 0..2 {
+            let (s, d) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/declarations",
+                    Some(&a),
+                    Some(&format!("h-{n}")),
+                    Some(&declaration(
+                        &format!("H-{n}"),
+                        "first_line_import",
+                        A,
+                        vec![line("84713000", "CN", "2", "9000", "duty_paid")],
+                    )),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+            assert!(d["risk"]["shadow"].is_null());
+            if n == 0 {
+                first = d["id"].as_str().expect("id").to_owned();
+            }
+        }
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        app.call(
+            Method::POST,
+            &format!("/api/v1/declarations/{first}/status"),
+            Some(&officer),
+            Some("s"),
+            Some(&json!({ "to": "under_inspection", "revision": 1 })),
+        )
+        .await;
+        let (s, _) = app
+            .call(Method::POST, &format!("/api/v1/declarations/{first}/inspection-result"), Some(&officer), Some("r"), Some(&json!({ "result": "violation", "findings": ["misclassification"], "revenue_found": "300", "revision": 2 })))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+
+        let (s, bt) = post(
+            format!("/api/v1/risk/rule-sets/{sha}/backtest"),
+            "bt",
+            json!({ "from": "2026-03-01", "to": "2026-03-31", "revision": 1 }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {bt}");
+        let proposed = &bt["backtest"]["proposed"];
+        assert_eq!(bt["backtest"]["declarations"], 2, "{be}: {bt}");
+        assert_eq!(
+            (
+                proposed["lines_hit"].as_u64(),
+                proposed["rules"][0]["findings"].as_u64()
+            ),
+            (Some(2), Some(1)),
+            "{be}: {bt}"
+        );
+        assert_eq!(
+            proposed["rules"][0]["revenue_found"], "300.00",
+            "{be}: {bt}"
+        );
+        assert_eq!(
+            bt["backtest"]["active"]["rule_set"], "hainan",
+            "{be}: compared with the active set"
+        );
+
+        // In shadow it is evaluated and recorded beside the active set, not obeyed.
+        let (s, sh) = post(
+            format!("/api/v1/risk/rule-sets/{sha}/shadow"),
+            "sh",
+            json!({ "reason": "watch it for a week", "revision": 2 }),
+        )
+        .await;
+        assert_eq!(
+            (s, sh["state"].as_str()),
+            (StatusCode::OK, Some("shadow")),
+            "{be}: {sh}"
+        );
+        let (_, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("h-s"),
+                Some(&declaration(
+                    "H-S",
+                    "first_line_import",
+                    A,
+                    vec![line("84713000", "CN", "2", "9000", "duty_paid")],
+                )),
+            )
+            .await;
+        assert_eq!(d["risk"]["rule_set"], "hainan", "{be}: {d}");
+        assert_eq!(
+            d["risk"]["shadow"]["rule_set_sha256"],
+            sha.as_str(),
+            "{be}: {d}"
+        );
+        assert_eq!(
+            d["risk"]["shadow"]["hits"][0]["rule"], "ADP-001",
+            "{be}: {d}"
+        );
+        let (_, p) = app
+            .call(
+                Method::GET,
+                "/api/v1/risk/rules/performance?from=2026-03-01&to=2026-03-31",
+                Some(&analyst),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(p["shadow_rules"][0]["total"]["hits"], 1, "{be}: {p}");
+
+        // Activated with the analyst's reason; the next declaration's lane is its.
+        let (s, act) = post(
+            format!("/api/v1/risk/rule-sets/{sha}/activate"),
+            "act",
+            json!({ "reason": "computers are being undervalued", "revision": 3 }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {act}");
+        let changes = act["changes"].as_array().expect("changes");
+        let last = changes.last().expect("a change");
+        assert_eq!(
+            (
+                last["from"].as_str(),
+                last["to"].as_str(),
+                last["reason"].as_str()
+            ),
+            (
+                Some("shadow"),
+                Some("active"),
+                Some("computers are being undervalued")
+            ),
+            "{be}: {act}"
+        );
+        assert!(last["analyst"].as_str().is_some_and(|x| !x.is_empty()));
+        let (_, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("h-a"),
+                Some(&declaration(
+                    "H-A",
+                    "first_line_import",
+                    A,
+                    vec![line("84713000", "CN", "2", "9000", "duty_paid")],
+                )),
+            )
+            .await;
+        assert_eq!(d["risk"]["rule_set_sha256"], sha.as_str(), "{be}: {d}");
+        assert!(
+            d["risk"]["shadow"].is_null(),
+            "{be}: the shadow set became the active one"
+        );
+        // A restarted server reads the active set back from the store.
+        let fresh = AppState::new(app.state.store.clone(), pack());
+        fresh.reload_rules().await.expect("reload");
+        assert_eq!(
+            fresh.live_rules().active_sha256.as_deref(),
+            Some(sha.as_str()),
+            "{be}"
+        );
+        // Retiring it returns selection to the bundled set.
+        let (s, _) = post(
+            format!("/api/v1/risk/rule-sets/{sha}/retire"),
+            "ret",
+            json!({ "reason": "done", "revision": 4 }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(app.state.live_rules().active_sha256, None, "{be}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_are_raised_analysed_disposed_and_evaluated() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
+        // Zero-tariff computers enter; then a spike of second-line exits of their heading: ten in
+        // a day against a quiet month.
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("zt"),
+                Some(&declaration(
+                    "ZT",
+                    "first_line_import",
+                    A,
+                    vec![line("84713000", "CN", "20", "90000", "zero_tariff")],
+                )),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+        for n in 0..10 {
+            let (s, d) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/declarations",
+                    Some(&a),
+                    Some(&format!("exit-{n}")),
+                    Some(&declaration(
+                        &format!("EXIT-{n}"),
+                        "second_line_exit",
+                        A,
+                        vec![line("84713000", "CN", "1", "4500", "zero_tariff")],
+                    )),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+            assert_eq!(d["outcome"], "accepted", "{be}: {d}");
+            let spikes = app
+                .state
+                .store
+                .alerts(Some("open"), "", 10)
+                .await
+                .expect("alerts")
+                .len();
+            assert_eq!(
+                spikes,
+                usize::from(n == 9),
+                "{be}: the tenth exit crosses the floor of ten"
+            );
+        }
+        let (_, q) = app
+            .call(
+                Method::GET,
+                "/api/v1/alerts?state=open",
+                Some(&analyst),
+                None,
+                None,
+            )
+            .await;
+        let spikes: Vec<&Value> = q["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|x| x["kind"] == "flow_spike")
+            .collect();
+        assert_eq!(spikes.len(), 1, "{be}: {q}");
+        assert_eq!(spikes[0]["details"]["heading"], "8471", "{be}");
+        assert_eq!(spikes[0]["details"]["spike"]["today"], 10, "{be}");
+        // An eleventh the same day is the same warning, not a second alert.
+        let (s, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(&a),
+                Some("exit-10"),
+                Some(&declaration(
+                    "EXIT-10",
+                    "second_line_exit",
+                    A,
+                    vec![line("84713000", "CN", "1", "4500", "zero_tariff")],
+                )),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(
+            app.state
+                .store
+                .alerts(None, "", 10)
+                .await
+                .expect("alerts")
+                .len(),
+            1,
+            "{be}"
+        );
+
+        // A stock-take short of the book: zero-tariff goods left without a declaration.
+        let (s, r) = app
+            .call(Method::POST, &format!("/api/v1/enterprises/{A}/account-book/adjustments"), Some(&officer), Some("count"), Some(&json!({ "kind": "stock_take", "items": [{ "hs_code": "84713000", "unit": "kg", "quantity": "6" }] })))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {r}");
+        let (_, q) = app
+            .call(
+                Method::GET,
+                "/api/v1/alerts?state=open",
+                Some(&analyst),
+                None,
+                None,
+            )
+            .await;
+        let outflow = q["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|x| x["kind"] == "unexplained_outflow")
+            .expect("outflow alert")
+            .clone();
+        assert_eq!(
+            (
+                outflow["enterprise"].as_str(),
+                outflow["details"]["shortfall"].as_str()
+            ),
+            (Some(A), Some("3")),
+            "{be}: {outflow}"
+        );
+
+        // The spike's declaration is held on disposal; steps go in order.
+        let id = spikes[0]["id"].as_str().expect("id").to_owned();
+        let declaration_id = spikes[0]["declaration_id"]
+            .as_str()
+            .expect("declaration")
+            .to_owned();
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/alerts/{id}/disposal"),
+                Some(&officer),
+                Some("d0"),
+                Some(&json!({ "action": "hold", "revision": 1 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{be}: analysis comes first: {r}");
+        let (s, r) = app
+            .call(Method::POST, &format!("/api/v1/alerts/{id}/analysis"), Some(&analyst), Some("an"), Some(&json!({ "conclusion": "confirmed", "notes": "one dealer, new buyers", "revision": 1 })))
+            .await;
+        assert_eq!(
+            (s, r["state"].as_str()),
+            (StatusCode::OK, Some("analysed")),
+            "{be}: {r}"
+        );
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/alerts/{id}/disposal"),
+                Some(&officer),
+                Some("d1"),
+                Some(&json!({ "action": "hold", "notes": "hold the car", "revision": 2 })),
+            )
+            .await;
+        assert_eq!(
+            (s, r["state"].as_str()),
+            (StatusCode::OK, Some("disposed")),
+            "{be}: {r}"
+        );
+        let (_, d) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/declarations/{declaration_id}"),
+                Some(&officer),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            (d["status"].as_str(), d["lane"].as_str()),
+            (Some("held"), Some("hold")),
+            "{be}: {d}"
+        );
+        let (s, r) = app
+            .call(Method::POST, &format!("/api/v1/alerts/{id}/evaluation"), Some(&analyst), Some("ev"), Some(&json!({ "effective": true, "revenue_found": "45000", "notes": "resale confirmed", "revision": 3 })))
+            .await;
+        assert_eq!(
+            (s, r["state"].as_str()),
+            (StatusCode::OK, Some("evaluated")),
+            "{be}: {r}"
+        );
+        assert_eq!(r["evaluation"]["revenue_found"], "45000.00", "{be}: {r}");
+
+        // Downgrading on the outflow alert makes the enterprise dishonest, visibly.
+        let oid = outflow["id"].as_str().expect("id");
+        app.call(Method::POST, &format!("/api/v1/alerts/{oid}/analysis"), Some(&analyst), Some("an2"), Some(&json!({ "conclusion": "confirmed", "notes": "sold on the island without a declaration", "revision": 1 }))).await;
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/alerts/{oid}/disposal"),
+                Some(&officer),
+                Some("d2"),
+                Some(&json!({ "action": "downgrade_credit", "notes": "repeated", "revision": 2 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {r}");
+        let (_, v) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/enterprises/{A}/credit"),
+                Some(&a),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(v["assessment"]["class"], "dishonest", "{be}: {v}");
     }
 }

@@ -159,6 +159,11 @@ pub mod records;
 pub use records::*;
 pub mod duty_free;
 pub use duty_free::{NewSale, NewSaleItem, SaleRow, Shop, TravellerHistory};
+pub mod risk;
+pub use risk::{
+    AlertRow, AlertStep, AssessedDeclaration, CreditRecordRow, DeclarationChange, FlowLine,
+    NewAlert, NewCreditRecord, NewInspection, RuleSetChange, RuleSetRow,
+};
 pub mod supervision;
 pub use supervision::{DisposalRow, NewDisposal, NewSupervisedItem, SupervisedItemRow};
 pub mod webhooks;

@@ -151,6 +151,10 @@ pub struct NewDeclaration {
     pub waiver_locks: Vec<NewWaiverLock>,
     /// Goods the decision put under supervision (R3.4).
     pub supervised: Vec<crate::supervision::NewSupervisedItem>,
+    /// The accepted lines, for the flow statistics.
+    pub flow_lines: Vec<crate::risk::FlowLine>,
+    /// Early warnings the submission raised.
+    pub alerts: Vec<crate::risk::NewAlert>,
     pub actor: String,
     pub event_topic: String,
     pub event_payload: String,
@@ -221,6 +225,8 @@ pub struct Transition {
     /// For a cancellation or an amendment: the declaration's supervised items are withdrawn and
     /// these take their place.
     pub supervised: Option<Vec<crate::supervision::NewSupervisedItem>>,
+    /// An inspection's result, recorded as the declaration leaves inspection.
+    pub inspection: Option<crate::risk::NewInspection>,
     pub event_topic: String,
     pub event_payload: String,
     pub idempotency: Option<IdempotencyRecord>,
@@ -626,6 +632,8 @@ impl Store {
             apply_posting(&mut tx, p, Some(&d.id), d.now_ms).await?;
         }
         crate::supervision::insert_items(&mut tx, &d.id, &d.supervised, d.now_ms).await?;
+        crate::risk::add_flow_lines(&mut tx, &d.flow_lines).await?;
+        crate::risk::insert_alerts(&mut tx, &d.alerts, d.now_ms).await?;
         for w in &d.waiver_locks {
             sqlx::query("INSERT INTO waiver_locks (enterprise, kind_prefix, first_day, last_day, declaration_id) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&w.enterprise)
@@ -786,6 +794,17 @@ impl Store {
         if let Some(items) = &t.supervised {
             crate::supervision::replace_items(&mut tx, &t.declaration_id, items, t.now_ms).await?;
         }
+        if let Some(i) = &t.inspection {
+            crate::risk::insert_inspection(
+                &mut tx,
+                &self.audit_key,
+                &t.declaration_id,
+                i,
+                &t.actor,
+                t.now_ms,
+            )
+            .await?;
+        }
         let seq_row = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM declaration_events WHERE declaration_id = $1").bind(&t.declaration_id).fetch_one(&mut *tx).await?;
         sqlx::query("INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&t.declaration_id)
@@ -863,6 +882,7 @@ impl Store {
     pub async fn adjust(
         &self,
         postings: &[NewPosting],
+        alerts: &[crate::risk::NewAlert],
         actor: &str,
         action: &str,
         idempotency: Option<&IdempotencyRecord>,
@@ -892,6 +912,7 @@ impl Store {
         )
         .await?;
         outbox(&mut tx, "account_book.adjusted", &payload, now_ms).await?;
+        crate::risk::insert_alerts(&mut tx, alerts, now_ms).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -211,8 +211,8 @@ pub(crate) fn run(
         store.close().await;
         drop_database(created).await;
 
-        // Raw: the same rows (declaration, event, postings and balances, audit entry, outbox event,
-        // idempotency record) written straight through the store, one transaction each.
+        // Raw: the same rows (declaration, event, postings and balances, flow statistics, audit
+        // entry, outbox event, idempotency record) written straight through the store, one transaction each.
         let (raw_store, created) = fresh_store(postgres, "raw", connections).await?;
         raw_store
             .put_enterprise(&freeport_store::Enterprise { credit_code: ENTERPRISE.into(), name: "Bench Co".into(), beneficiary: true, encouraged_industry_filed: false, encouraged_revenue_share: None, credit_class: "general".into() }, "bench", 1, None)
@@ -240,6 +240,9 @@ pub(crate) fn run(
                             payable_total_fen: 0,
                             request_json: bodies[i].clone(),
                             decision_json: decision_json.to_string(),
+                            // The API adds each accepted line to the day's flow statistics.
+                            flow_lines: (0..lines).map(|k| freeport_store::FlowLine { flow: "first_line_import".into(), hs_code: format!("0202300{k}"), unit: "kg".into(), day: "2026-03-16".into(), quantity_milli: 1000, value_fen: 100_000 }).collect(),
+                            alerts: vec![],
                             postings,
                             waiver_locks: vec![],
                             lane: Some("green".into()),

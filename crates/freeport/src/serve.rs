@@ -103,6 +103,8 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
                 .join(", ")
         );
         let state = AppState::new(store, Arc::new(pack));
+        // The rule sets an analyst activated or put in shadow outlive restarts.
+        state.reload_rules().await?;
         let sink = match &config.nats_url {
             Some(url) => freeport_server::events::Sink::jetstream(url, "FREEPORT", "freeport")
                 .await

@@ -462,4 +462,19 @@ pub struct CreditRules {
     pub advanced_ratio_max: Decimal,
     /// Dishonest enterprises: inspection rate at least this.
     pub dishonest_rate_min: Decimal,
+    /// How far back credit records count towards a downgrade (U: Order 251 reads "within one
+    /// year" for most triggers).
+    pub record_window_months: u32,
+    /// Violations above this share of the prior year's declarations (1 ‰ in Order 251)...
+    pub violation_share: Decimal,
+    /// ...with penalties above this in total make an enterprise dishonest.
+    pub violation_penalty_over: Cny,
+    /// Taxes unpaid this many months after they fell due make an enterprise dishonest.
+    pub unpaid_tax_months: u32,
+    /// Inspection findings in the window at which a certified enterprise loses its certification
+    /// (U: Order 282 sets standards, not a count; the pack fixes one).
+    pub certified_findings_limit: u32,
+    /// Months after its latest trigger from which a dishonest enterprise may apply for credit
+    /// repair (U: Order 282 provides repair; the period is the pack's).
+    pub repair_after_months: u32,
 }

@@ -186,6 +186,12 @@ struct RawCredit {
     rule: String,
     advanced_ratio_max_percent: String,
     dishonest_rate_min_percent: String,
+    record_window_months: u32,
+    violation_share_permille: String,
+    violation_penalty_over_cny: String,
+    unpaid_tax_months: u32,
+    certified_findings_limit: u32,
+    repair_after_months: u32,
 }
 
 #[derive(Deserialize)]
@@ -600,6 +606,21 @@ fn build_version(
             "credit.dishonest_rate_min_percent",
             &c.dishonest_rate_min_percent,
         )?,
+        record_window_months: months(&file, "credit.record_window_months", c.record_window_months)?,
+        violation_share: parse_decimal(
+            "credit.violation_share_permille",
+            &c.violation_share_permille,
+        )
+        .map(|p| p / Decimal::ONE_THOUSAND)
+        .map_err(|e| PackError::new(&file, e.to_string()))?,
+        violation_penalty_over: cny(
+            &file,
+            "credit.violation_penalty_over_cny",
+            &c.violation_penalty_over_cny,
+        )?,
+        unpaid_tax_months: months(&file, "credit.unpaid_tax_months", c.unpaid_tax_months)?,
+        certified_findings_limit: c.certified_findings_limit,
+        repair_after_months: months(&file, "credit.repair_after_months", c.repair_after_months)?,
     };
     let mut goods_index = PrefixMap::default();
     for (prefix, c) in controls.iter() {
@@ -713,6 +734,17 @@ fn parse_date(file: &str, text: &str) -> Result<Date, PackError> {
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .map_err(|e| PackError::new(file, format!("{text:?} is not a date YYYY-MM-DD: {e}")))
+}
+
+fn months(file: &str, field: &str, months: u32) -> Result<u32, PackError> {
+    if (1..=120).contains(&months) {
+        Ok(months)
+    } else {
+        Err(PackError::new(
+            file,
+            format!("{field}: {months} is not 1 to 120 months"),
+        ))
+    }
 }
 
 fn cny(file: &str, field: &str, text: &str) -> Result<Cny, PackError> {

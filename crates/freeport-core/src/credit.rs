@@ -1,0 +1,347 @@
+//! Enterprise credit (R6.1): the class an enterprise stands in on a day, from the class customs
+//! registered and the credit records since, with every component of the assessment shown to the
+//! enterprise, and the path back for a dishonest one.
+//!
+//! Classification is dynamic: a trigger demotes an enterprise the day it is recorded, and ages out
+//! of the record window on its own. A repair granted by customs clears the triggers recorded before
+//! it; unpaid taxes are never cleared by repair, only by paying them.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::calendar::add_months;
+use crate::money::Cny;
+use crate::pack::{CreditRules, PackVersion};
+
+/// The five classes of Order 282, from the most to the least trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditClass {
+    AdvancedCertified,
+    Certified,
+    General,
+    Dishonest,
+    SeriouslyDishonest,
+}
+
+impl CreditClass {
+    pub const ALL: [CreditClass; 5] = [
+        CreditClass::AdvancedCertified,
+        CreditClass::Certified,
+        CreditClass::General,
+        CreditClass::Dishonest,
+        CreditClass::SeriouslyDishonest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreditClass::AdvancedCertified => "advanced_certified",
+            CreditClass::Certified => "certified",
+            CreditClass::General => "general",
+            CreditClass::Dishonest => "dishonest",
+            CreditClass::SeriouslyDishonest => "seriously_dishonest",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CreditClass> {
+        CreditClass::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    fn is_certified(self) -> bool {
+        self <= CreditClass::Certified
+    }
+}
+
+/// One credit record. `reference` ties a tax due to its payment and a record to its source (a
+/// penalty decision, a declaration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreditRecord {
+    pub on: Date,
+    pub reference: String,
+    pub kind: CreditRecordKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CreditRecordKind {
+    /// An administrative penalty for a customs violation.
+    Violation { penalty: Cny },
+    /// A smuggling offence: dishonest on its own (Order 251).
+    Smuggling,
+    /// Taxes assessed, due on `due_on`.
+    TaxDue { due_on: Date, amount: Cny },
+    /// The tax due under the same reference was paid.
+    TaxPaid,
+    /// An inspection found a violation on one of the enterprise's declarations.
+    InspectionFinding { revenue_found: Cny },
+    /// Customs downgraded the enterprise on disposing of a risk alert: dishonest while it counts.
+    Downgrade,
+    /// Customs granted a credit repair: triggers recorded before it no longer count.
+    Repair,
+}
+
+/// What the assessment looked at: the registered class and the records.
+#[derive(Debug, Clone)]
+pub struct CreditStanding<'a> {
+    pub registered: CreditClass,
+    pub records: &'a [CreditRecord],
+    /// Declarations the enterprise filed in the prior calendar year (the base of the violation
+    /// share).
+    pub prior_year_declarations: u64,
+}
+
+/// One input of the assessment, as the enterprise sees it: its value, the limit it is held to and
+/// what crossing the limit does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreditComponent {
+    pub name: &'static str,
+    pub value: String,
+    pub limit: String,
+    pub crossed: bool,
+    /// The class the enterprise falls to while the limit is crossed.
+    pub demotes_to: CreditClass,
+    /// The records behind the value.
+    pub references: Vec<String>,
+}
+
+/// When and on what a dishonest enterprise may apply to have its credit repaired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepairPath {
+    /// The first day an application can be granted.
+    pub eligible_from: Date,
+    /// Taxes to pay first (their references); repair never clears them.
+    pub unpaid_taxes: Vec<String>,
+    /// Whether an application made on the assessment day would be granted.
+    pub eligible_now: bool,
+    /// The day the triggers age out of the window without any repair, if nothing new is recorded.
+    pub restored_without_repair_on: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreditAssessment {
+    pub on: Date,
+    pub registered: CreditClass,
+    pub class: CreditClass,
+    pub components: Vec<CreditComponent>,
+    pub repair: Option<RepairPath>,
+    pub rule: String,
+    pub rule_title: String,
+    pub source: String,
+    pub pack_version: String,
+}
+
+/// The class of an enterprise on `on`, explained. Records dated after `on` are ignored, so an
+/// assessment can be replayed for any past day.
+pub fn assess_credit(
+    version: &PackVersion,
+    standing: &CreditStanding<'_>,
+    on: Date,
+) -> CreditAssessment {
+    let rules = &version.credit;
+    let records: Vec<&CreditRecord> = standing.records.iter().filter(|r| r.on <= on).collect();
+    let window_start = months_before(on, rules.record_window_months);
+    let last_repair = records
+        .iter()
+        .filter(|r| r.kind == CreditRecordKind::Repair)
+        .map(|r| r.on)
+        .max();
+    // A record counts if it is inside the window and not cleared by a later repair.
+    let counts = |r: &CreditRecord| r.on > window_start && last_repair.is_none_or(|rep| r.on > rep);
+
+    let mut components = Vec::new();
+
+    let smuggling: Vec<&CreditRecord> = records
+        .iter()
+        .copied()
+        .filter(|r| r.kind == CreditRecordKind::Smuggling && counts(r))
+        .collect();
+    components.push(CreditComponent {
+        name: "smuggling_offences",
+        value: smuggling.len().to_string(),
+        limit: "0".to_owned(),
+        crossed: !smuggling.is_empty(),
+        demotes_to: CreditClass::Dishonest,
+        references: references(&smuggling),
+    });
+
+    let downgrades: Vec<&CreditRecord> = records
+        .iter()
+        .copied()
+        .filter(|r| r.kind == CreditRecordKind::Downgrade && counts(r))
+        .collect();
+    components.push(CreditComponent {
+        name: "downgrades_on_alerts",
+        value: downgrades.len().to_string(),
+        limit: "0".to_owned(),
+        crossed: !downgrades.is_empty(),
+        demotes_to: CreditClass::Dishonest,
+        references: references(&downgrades),
+    });
+
+    let violations: Vec<&CreditRecord> = records
+        .iter()
+        .copied()
+        .filter(|r| matches!(r.kind, CreditRecordKind::Violation { .. }) && counts(r))
+        .collect();
+    let penalties: Decimal = violations
+        .iter()
+        .map(|r| match r.kind {
+            CreditRecordKind::Violation { penalty } => penalty.amount(),
+            _ => Decimal::ZERO,
+        })
+        .sum();
+    let share_limit = rules.violation_share * Decimal::from(standing.prior_year_declarations);
+    let count = Decimal::from(violations.len());
+    components.push(CreditComponent {
+        name: "violations",
+        value: format!(
+            "{} violations, {} CNY in penalties",
+            violations.len(),
+            penalties
+        ),
+        limit: format!(
+            "more than {} violations ({} of {} declarations the prior year) and more than {} CNY",
+            share_limit.normalize(),
+            rules.violation_share.normalize(),
+            standing.prior_year_declarations,
+            rules.violation_penalty_over
+        ),
+        crossed: count > share_limit && penalties > rules.violation_penalty_over.amount(),
+        demotes_to: CreditClass::Dishonest,
+        references: references(&violations),
+    });
+
+    let overdue = overdue_taxes(&records, rules, on);
+    components.push(CreditComponent {
+        name: "overdue_taxes",
+        value: overdue.len().to_string(),
+        limit: format!(
+            "0 unpaid more than {} months after due",
+            rules.unpaid_tax_months
+        ),
+        crossed: !overdue.is_empty(),
+        demotes_to: CreditClass::Dishonest,
+        references: references(&overdue),
+    });
+
+    let findings: Vec<&CreditRecord> = records
+        .iter()
+        .copied()
+        .filter(|r| matches!(r.kind, CreditRecordKind::InspectionFinding { .. }) && counts(r))
+        .collect();
+    components.push(CreditComponent {
+        name: "inspection_findings",
+        value: findings.len().to_string(),
+        limit: format!("fewer than {}", rules.certified_findings_limit),
+        crossed: standing.registered.is_certified()
+            && findings.len() >= rules.certified_findings_limit as usize,
+        demotes_to: CreditClass::General,
+        references: references(&findings),
+    });
+
+    let demoted = components
+        .iter()
+        .filter(|c| c.crossed)
+        .map(|c| c.demotes_to)
+        .max();
+    let class = demoted.map_or(standing.registered, |d| d.max(standing.registered));
+
+    let repair = (class == CreditClass::Dishonest && standing.registered < CreditClass::Dishonest)
+        .then(|| {
+            let latest = components
+                .iter()
+                .filter(|c| c.crossed && c.demotes_to == CreditClass::Dishonest)
+                .flat_map(|c| c.references.iter())
+                .filter_map(|reference| records.iter().find(|r| &r.reference == reference))
+                .map(|r| r.on)
+                .max()
+                .unwrap_or(on);
+            let eligible_from = add_months(latest, rules.repair_after_months);
+            let unpaid_taxes = references(&overdue);
+            // Overdue taxes never age out: without repair the class returns only once they are
+            // paid and the other triggers have left the window.
+            let restored_without_repair_on = overdue
+                .is_empty()
+                .then(|| add_months(latest, rules.record_window_months));
+            RepairPath {
+                eligible_from,
+                eligible_now: on >= eligible_from && unpaid_taxes.is_empty(),
+                unpaid_taxes,
+                restored_without_repair_on,
+            }
+        });
+
+    let rule = version.rule(&rules.rule);
+    CreditAssessment {
+        on,
+        registered: standing.registered,
+        class,
+        components,
+        repair,
+        rule: rule.id.clone(),
+        rule_title: rule.title.clone(),
+        source: rule.source.clone(),
+        pack_version: version.id.clone(),
+    }
+}
+
+/// Taxes due more than the pack's months ago and not paid under the same reference.
+fn overdue_taxes<'a>(
+    records: &[&'a CreditRecord],
+    rules: &CreditRules,
+    on: Date,
+) -> Vec<&'a CreditRecord> {
+    records
+        .iter()
+        .copied()
+        .filter(|r| match r.kind {
+            CreditRecordKind::TaxDue { due_on, .. } => {
+                add_months(due_on, rules.unpaid_tax_months) < on
+                    && !records
+                        .iter()
+                        .any(|p| p.kind == CreditRecordKind::TaxPaid && p.reference == r.reference)
+            }
+            _ => false,
+        })
+        .collect()
+}
+
+fn references(records: &[&CreditRecord]) -> Vec<String> {
+    records.iter().map(|r| r.reference.clone()).collect()
+}
+
+/// The day `months` before `on`, clamped to the month's end like `add_months`.
+fn months_before(on: Date, months: u32) -> Date {
+    let total = on.year() * 12 + i32::from(u8::from(on.month()) - 1) - months as i32;
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
+    let month = time::Month::try_from(month0 as u8 + 1).expect("month index 1..=12");
+    let last = time::util::days_in_month(month, year);
+    Date::from_calendar_date(year, month, on.day().min(last)).expect("a clamped day is valid")
+}
+
+/// Whether an application for repair made on `on` is granted, and if not, why.
+pub fn decide_repair(assessment: &CreditAssessment) -> Result<(), RepairRefusal> {
+    match &assessment.repair {
+        None => Err(RepairRefusal::NotDishonest {
+            class: assessment.class,
+        }),
+        Some(path) if !path.unpaid_taxes.is_empty() => Err(RepairRefusal::UnpaidTaxes {
+            references: path.unpaid_taxes.clone(),
+        }),
+        Some(path) if assessment.on < path.eligible_from => Err(RepairRefusal::TooEarly {
+            eligible_from: path.eligible_from,
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepairRefusal {
+    #[error("only an enterprise demoted to dishonest by its records can be repaired; it is {}", class.as_str())]
+    NotDishonest { class: CreditClass },
+    #[error("taxes are unpaid: {}", references.join(", "))]
+    UnpaidTaxes { references: Vec<String> },
+    #[error("repair can be granted from {eligible_from}")]
+    TooEarly { eligible_from: Date },
+}
