@@ -754,3 +754,37 @@ pub struct AlertEvaluationRequest {
     pub notes: String,
     pub revision: i64,
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainModelRequest {
+    /// The inspected declarations to learn from: declared from `from` to `to`, `YYYY-MM-DD`.
+    pub from: String,
+    pub to: String,
+}
+
+/// A model trained on the platform's inspection results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskModelView {
+    /// SHA-256 of the model's text: the same data and seed give the same key.
+    pub sha256: String,
+    /// `active` or `retired`.
+    pub state: String,
+    pub trained_by: String,
+    pub from: String,
+    pub to: String,
+    /// Inspected declaration lines learned from, and the violations among them.
+    pub cases: i64,
+    pub violations: i64,
+    /// Trained on the earlier four fifths and measured on the latest fifth: AUC, precision and
+    /// recall in the top tenth.
+    #[schema(value_type = Object)]
+    pub holdout: serde_json::Value,
+    pub features: Vec<String>,
+    pub trained_at_ms: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskModelList {
+    pub items: Vec<RiskModelView>,
+}

@@ -130,6 +130,7 @@ pub struct FeatureBuilder {
 pub struct FeatureMatrix {
     values: Vec<f64>,
     rows: usize,
+    cols: usize,
 }
 
 impl FeatureMatrix {
@@ -140,7 +141,21 @@ impl FeatureMatrix {
 
     /// Number of features.
     pub fn cols(&self) -> usize {
-        FEATURE_NAMES.len()
+        self.cols
+    }
+
+    /// A matrix of `rows` rows from its columns, each `rows` long (shorter ones are padded with
+    /// missing values).
+    pub fn from_columns(columns: &[Vec<f64>], rows: usize) -> FeatureMatrix {
+        let mut values = Vec::with_capacity(columns.len() * rows);
+        for c in columns {
+            values.extend((0..rows).map(|r| c.get(r).copied().unwrap_or(f64::NAN)));
+        }
+        FeatureMatrix {
+            values,
+            rows,
+            cols: columns.len(),
+        }
     }
 
     /// All values, one column after another.
@@ -148,7 +163,7 @@ impl FeatureMatrix {
         &self.values
     }
 
-    /// One declaration's features, in [`FEATURE_NAMES`] order.
+    /// One row's features, in column order.
     pub fn row(&self, row: usize) -> Vec<f64> {
         (0..self.cols())
             .filter_map(|c| self.values.get(c * self.rows + row).copied())
@@ -195,7 +210,11 @@ impl FeatureBuilder {
                 }
             }
         }
-        FeatureMatrix { values, rows }
+        FeatureMatrix {
+            values,
+            rows,
+            cols: FEATURE_NAMES.len(),
+        }
     }
 
     fn row_features(&self, d: &Declaration) -> [f64; FEATURE_NAMES.len()] {

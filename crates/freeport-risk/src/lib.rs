@@ -11,6 +11,7 @@
 //! - [`backtest`] runs a rule set over inspected history: load, hit rate, yield, rules to retire.
 //! - [`feedback`] turns inspection results into per-rule hit rate, yield and load over time.
 //! - [`early_warning`] flags a day's flow that spikes against its own history.
+//! - [`platform_model`] learns from the platform's own inspection results, over live line facts.
 //! - [`rules`] is the risk rule language: rule files parsed and type-checked into rule sets.
 //! - [`lanes`] chooses a declaration's selectivity lane from rules, score, credit class and a
 //!   random draw.
@@ -45,6 +46,7 @@ pub mod features;
 pub mod feedback;
 pub mod lanes;
 pub mod model;
+pub mod platform_model;
 pub mod rules;
 
 pub use dataset::{

@@ -61,6 +61,7 @@ impl AppState {
             active: risk.rules.clone(),
             active_sha256: None,
             shadow: None,
+            model: None,
         };
         AppState {
             risk: Arc::new(risk),

@@ -6,9 +6,10 @@
 //! Each line's facts are kept in the risk record, so that a proposed set can be back-tested on
 //! exactly what the active one saw.
 //!
-//! The learned model is not in this path yet: it is trained on the Korean data set's fields, which
-//! live declarations do not carry, so live scores are the rules' until a model is trained on the
-//! platform's own inspection results.
+//! Once an analyst has trained a model on the platform's own inspection results, its probability
+//! for the riskiest line adds to the rules' score and its largest feature contributions are kept in
+//! the record. (The model evaluated on the Korean data set needs fields live declarations do not
+//! carry, so it stays offline.)
 
 use freeport_core::decision::Decision;
 use freeport_core::declaration::{Declaration, Flow};
@@ -17,6 +18,7 @@ use freeport_risk::early_warning::{SpikeThreshold, flow_spike};
 use freeport_risk::lanes::{
     Calibration, ClassRates, LaneChoice, LanePolicy, Thresholds, choose_lane, draw,
 };
+use freeport_risk::platform_model::{Case, PlatformModel};
 use freeport_risk::rules::{Evaluation, Facts, Lane, RuleError, RuleSet, parse_rule_set};
 use freeport_store::{FlowLine, NewAlert};
 use rust_decimal::Decimal;
@@ -87,6 +89,9 @@ pub struct LiveRules {
     /// The store's key of the active set; none while the bundled file is in force.
     pub active_sha256: Option<String>,
     pub shadow: Option<(RuleSet, String)>,
+    /// The model trained on the platform's inspection results, with its store key; none before
+    /// the first training.
+    pub model: Option<(std::sync::Arc<PlatformModel>, String)>,
 }
 
 impl AppState {
@@ -107,7 +112,13 @@ impl AppState {
         };
         let active = self.store.rule_set_in("active").await?.and_then(parse);
         let shadow = self.store.rule_set_in("shadow").await?.and_then(parse);
+        let model = self.store.active_model().await?.and_then(|m| {
+            PlatformModel::from_bytes(m.model_text.as_bytes())
+                .ok()
+                .map(|model| (std::sync::Arc::new(model), m.sha256))
+        });
         let live = LiveRules {
+            model,
             active_sha256: active.as_ref().map(|(_, sha)| sha.clone()),
             active: active.map_or_else(|| self.risk.rules.clone(), |(set, _)| set),
             shadow,
@@ -138,6 +149,21 @@ pub struct LineFacts {
 }
 
 impl LineFacts {
+    /// The line as the learned model sees it.
+    pub fn case(&self) -> Case {
+        let f = |d: Decimal| f64::try_from(d).unwrap_or(f64::NAN);
+        Case {
+            hs: self.hs.clone(),
+            origin: self.origin.clone(),
+            enterprise: self.enterprise.clone(),
+            credit_class: self.credit_class.clone(),
+            flow: self.flow.clone(),
+            value: f(self.value),
+            quantity: f(self.quantity),
+            reference_unit_value: self.reference_unit_value.map(f),
+        }
+    }
+
     pub fn facts(&self) -> Facts<'_> {
         Facts {
             hs: &self.hs,
@@ -283,7 +309,14 @@ pub(crate) fn assess(
     credit_class: &str,
     declaration_id: &str,
 ) -> Assessment {
-    let verdict = evaluate(&live.active, facts);
+    let mut verdict = evaluate(&live.active, facts);
+    let model = live
+        .model
+        .as_ref()
+        .map(|(m, sha)| model_opinion(m, sha, facts));
+    if let Some((points, _)) = &model {
+        verdict.score += *points;
+    }
     let drawn = draw(declaration_id, setup.salt);
     let choose = |v: &SetVerdict| {
         choose_lane(
@@ -297,7 +330,8 @@ pub(crate) fn assess(
     };
     let LaneChoice { lane, reason } = choose(&verdict);
     let shadow = live.shadow.as_ref().map(|(set, sha)| {
-        let v = evaluate(set, facts);
+        let mut v = evaluate(set, facts);
+        v.score += model.as_ref().map_or(Decimal::ZERO, |(points, _)| *points);
         let choice = choose(&v);
         json!({
             "rule_set": set.name,
@@ -324,10 +358,39 @@ pub(crate) fn assess(
             "random_share": setup.policy.random_share(credit_class),
             "hits": verdict.hits,
             "alerts": verdict.alerts,
+            "model": model.map(|(_, record)| record),
             "shadow": shadow,
             "facts": facts,
         }),
     }
+}
+
+/// Points a violation probability adds to the rules' score: 100 × p, so that a line the model
+/// thinks 40 % likely to be a violation reaches the red threshold on its own.
+const MODEL_POINTS: Decimal = Decimal::ONE_HUNDRED;
+
+/// The model's score of the riskiest line, in points, and the record explaining it: the
+/// probability and the five features that pushed it most.
+fn model_opinion(model: &PlatformModel, sha: &str, facts: &[LineFacts]) -> (Decimal, Value) {
+    let cases: Vec<Case> = facts.iter().map(LineFacts::case).collect();
+    let scores = model.score(&cases);
+    let Some((line, &p)) = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else {
+        return (Decimal::ZERO, Value::Null);
+    };
+    let probability = Decimal::from_f64_retain(p)
+        .unwrap_or(Decimal::ZERO)
+        .round_dp(4);
+    let points = (probability * MODEL_POINTS).round_dp(1);
+    let why: Vec<Value> = model
+        .explain(&cases[line])
+        .into_iter()
+        .take(5)
+        .map(|c| json!({ "feature": c.feature, "value": c.value.is_finite().then_some(c.value), "contribution": (c.contribution * 1e4).round() / 1e4 }))
+        .collect();
+    (
+        points,
+        json!({ "model_sha256": sha, "line": line, "probability": probability.to_string(), "points": points.to_string(), "contributions": why }),
+    )
 }
 
 /// The rule ids a risk record says fired, once each.

@@ -86,6 +86,10 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(risk_management::analyse_alert))
         .routes(routes!(risk_management::dispose_alert))
         .routes(routes!(risk_management::evaluate_alert))
+        .routes(routes!(
+            risk_management::train_model,
+            risk_management::list_models
+        ))
 }
 
 pub(crate) fn router(state: AppState) -> Router {

@@ -681,7 +681,7 @@ async fn replaying_any_write_changes_nothing() {
         let admin = app.admin().await;
         let a = app.enterprise(&admin, A, true).await;
         let officer = app.user(&admin, "officer", "customs_officer", None).await;
-        let _ = app.enterprise(&admin, B, false).await;
+        let b = app.enterprise(&admin, B, false).await;
         let operator = app
             .user(&admin, "operator", "duty_free_operator", Some(B))
             .await;
@@ -693,6 +693,7 @@ async fn replaying_any_write_changes_nothing() {
         // Old enough for repair (12 months), young enough to count (24).
         let smuggled_on =
             (time::OffsetDateTime::now_utc().date() - time::Duration::days(400)).to_string();
+        inspected_history(&app, (&a, A), (&b, B), &officer, 40).await;
         let decl = declaration(
             "R-1",
             "first_line_import",
@@ -805,6 +806,12 @@ async fn replaying_any_write_changes_nothing() {
                 "/api/v1/risk/rule-sets/{sha}/activate",
                 "analyst",
                 json!({ "reason": "back-test shows the load is bearable", "revision": 3 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/risk/models",
+                "analyst",
+                json!({ "from": "2026-03-01", "to": "2026-03-31" }),
             ),
             // A second entry of equipment, whose supervised item is then disposed of; the active
             // set's rule raises an alert on it.
@@ -1445,6 +1452,18 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             (
                 Method::GET,
                 "/api/v1/alerts".to_owned(),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/risk/models".to_owned(),
+                Some(json!({ "from": "2026-01-01", "to": "2026-12-31" })),
+                vec!["analyst"],
+            ),
+            (
+                Method::GET,
+                "/api/v1/risk/models".to_owned(),
                 None,
                 vec!["officer", "analyst", "admin"],
             ),
@@ -3677,5 +3696,183 @@ async fn alerts_are_raised_analysed_disposed_and_evaluated() {
             )
             .await;
         assert_eq!(v["assessment"]["class"], "dishonest", "{be}: {v}");
+    }
+}
+
+/// `n` inspected declarations alternating between `bad` (cheese, each inspection finding
+/// undervaluation) and `good` (beef, compliant): history for the learned model.
+async fn inspected_history(
+    app: &App,
+    (bad_token, bad): (&str, &str),
+    (good_token, good): (&str, &str),
+    officer: &str,
+    n: usize,
+) {
+    for i in 0..n {
+        let (token, code, hs, origin) = if i % 2 == 0 {
+            (bad_token, bad, "04069000", "CN")
+        } else {
+            (good_token, good, "02023000", "AR")
+        };
+        let (s, d) = app
+            .call(
+                Method::POST,
+                "/api/v1/declarations",
+                Some(token),
+                Some(&format!("hist-{i}")),
+                Some(&declaration(
+                    &format!("HIST-{i}"),
+                    "first_line_import",
+                    code,
+                    vec![line(hs, origin, "100", "3000", "duty_paid")],
+                )),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        let id = d["id"].as_str().expect("id").to_owned();
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/status"),
+                Some(officer),
+                Some(&format!("hist-s-{i}")),
+                Some(&json!({ "to": "under_inspection", "revision": 1 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let result = if i % 2 == 0 {
+            json!({ "result": "violation", "findings": ["undervaluation"], "revenue_found": "150", "revision": 2 })
+        } else {
+            json!({ "result": "compliant", "revision": 2 })
+        };
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/inspection-result"),
+                Some(officer),
+                Some(&format!("hist-r-{i}")),
+                Some(&result),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_retrained_on_inspection_results_joins_the_lane_with_its_reasons() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let c = app.enterprise(&admin, C, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
+        let train = |key: &'static str, from: &'static str| {
+            let (app, analyst) = (&app, analyst.clone());
+            async move {
+                app.call(
+                    Method::POST,
+                    "/api/v1/risk/models",
+                    Some(&analyst),
+                    Some(key),
+                    Some(&json!({ "from": from, "to": "2026-03-31" })),
+                )
+                .await
+            }
+        };
+        // Nothing inspected yet: refused, saying what training needs.
+        let (s, r) = train("t0", "2026-03-01").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{be}: {r}");
+        assert_eq!(r["details"]["field"], "to", "{be}: {r}");
+
+        inspected_history(&app, (&a, A), (&c, C), &officer, 50).await;
+        let (s, m) = train("t1", "2026-03-01").await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {m}");
+        assert_eq!(
+            (
+                m["cases"].as_i64(),
+                m["violations"].as_i64(),
+                m["state"].as_str()
+            ),
+            (Some(50), Some(25), Some("active")),
+            "{be}: {m}"
+        );
+        assert_eq!(m["holdout"]["cases"], 10, "{be}: {m}");
+        assert!(
+            m["holdout"]["auc"].as_f64().is_some_and(|auc| auc > 0.9),
+            "{be}: {m}"
+        );
+
+        // In the decision path: A's cheese scores high, C's beef low, each with its reasons.
+        let submit = |token: String,
+                      key: &'static str,
+                      code: &'static str,
+                      hs: &'static str,
+                      origin: &'static str| {
+            let app = &app;
+            async move {
+                let (s, d) = app
+                    .call(
+                        Method::POST,
+                        "/api/v1/declarations",
+                        Some(&token),
+                        Some(key),
+                        Some(&declaration(
+                            key,
+                            "first_line_import",
+                            code,
+                            vec![line(hs, origin, "100", "3000", "duty_paid")],
+                        )),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{d}");
+                d
+            }
+        };
+        let risky = submit(a.clone(), "NEW-A", A, "04069000", "CN").await;
+        let model = &risky["risk"]["model"];
+        assert_eq!(model["model_sha256"], m["sha256"], "{be}: {risky}");
+        let p: f64 = model["probability"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .expect("probability");
+        assert!(p > 0.5, "{be}: {model}");
+        assert_eq!(
+            risky["lane"], "red",
+            "{be}: {p} × 100 points reach red: {risky}"
+        );
+        let reasons = model["contributions"].as_array().expect("contributions");
+        assert_eq!(reasons.len(), 5, "{be}: {model}");
+        assert!(
+            reasons.iter().all(|r| r["feature"]
+                .as_str()
+                .is_some_and(|f| freeport_risk::platform_model::PLATFORM_FEATURES.contains(&f))),
+            "{be}: {model}"
+        );
+        let safe = submit(c.clone(), "NEW-C", C, "02023000", "AR").await;
+        let q: f64 = safe["risk"]["model"]["probability"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .expect("probability");
+        assert!(q < 0.5 && q < p, "{be}: {safe}");
+
+        // The same data trains the same model; a later period retires the earlier one.
+        let (_, again) = train("t2", "2026-03-01").await;
+        assert_eq!(again["sha256"], m["sha256"], "{be}: deterministic");
+        let (_, list) = app
+            .call(
+                Method::GET,
+                "/api/v1/risk/models",
+                Some(&officer),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            list["items"].as_array().map(Vec::len),
+            Some(1),
+            "{be}: {list}"
+        );
+        assert_eq!(list["items"][0]["state"], "active");
     }
 }

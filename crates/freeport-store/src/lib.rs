@@ -162,7 +162,7 @@ pub use duty_free::{NewSale, NewSaleItem, SaleRow, Shop, TravellerHistory};
 pub mod risk;
 pub use risk::{
     AlertRow, AlertStep, AssessedDeclaration, CreditRecordRow, DeclarationChange, FlowLine,
-    NewAlert, NewCreditRecord, NewInspection, RuleSetChange, RuleSetRow,
+    NewAlert, NewCreditRecord, NewInspection, RiskModelRow, RuleSetChange, RuleSetRow,
 };
 pub mod supervision;
 pub use supervision::{DisposalRow, NewDisposal, NewSupervisedItem, SupervisedItemRow};

@@ -4,6 +4,7 @@
 use freeport_core::credit::decide_repair;
 use freeport_risk::backtest::{HistoricalLine, backtest};
 use freeport_risk::feedback::{Outcome as RuleOutcome, rule_performance};
+use freeport_risk::platform_model::{PLATFORM_FEATURES, PlatformModel, platform_params};
 use freeport_risk::rules::parse_rule_set;
 use freeport_store::{AlertRow, AlertStep, DeclarationChange, NewCreditRecord, RuleSetRow};
 
@@ -593,7 +594,7 @@ pub(super) async fn backtest_rule_set(
                 .store
                 .assessed_declarations(&from.to_string(), &to.to_string(), HISTORY_LIMIT)
                 .await?;
-            let report = backtest_report(st, &proposed, &live.active, &history);
+            let report = backtest_report(st, &proposed, &live, &history);
             let report = json!({ "from": from.to_string(), "to": to.to_string(), "declarations": history.len(), "proposed": report.0, "active": report.1 });
             let report_text = report.to_string();
             let changes = st.store.rule_set_changes(&sha256).await?;
@@ -620,7 +621,7 @@ pub(super) async fn backtest_rule_set(
 fn backtest_report(
     state: &AppState,
     proposed: &freeport_risk::rules::RuleSet,
-    active: &freeport_risk::rules::RuleSet,
+    live: &crate::risk::LiveRules,
     history: &[freeport_store::AssessedDeclaration],
 ) -> (Value, Value) {
     let decoded: Vec<(
@@ -642,16 +643,18 @@ fn backtest_report(
             })
         });
         let report = backtest(set, lines);
+        // The lanes as they would have been with this set beside the live model.
+        let with_set = crate::risk::LiveRules {
+            active: set.clone(),
+            active_sha256: None,
+            shadow: None,
+            model: live.model.clone(),
+        };
         let mut lanes: std::collections::BTreeMap<&'static str, u64> = Default::default();
         let (mut caught, mut missed) = (0u64, 0u64);
         for (facts, h) in &decoded {
             let class = facts.first().map_or("general", |f| f.credit_class.as_str());
-            let live = crate::risk::LiveRules {
-                active: set.clone(),
-                active_sha256: None,
-                shadow: None,
-            };
-            let a = crate::risk::assess(&state.risk, &live, facts, class, &h.id);
+            let a = crate::risk::assess(&state.risk, &with_set, facts, class, &h.id);
             *lanes.entry(a.lane.as_str()).or_default() += 1;
             if h.result.as_deref() == Some("violation") {
                 if matches!(
@@ -684,7 +687,7 @@ fn backtest_report(
             })).collect::<Vec<_>>(),
         })
     };
-    (run(proposed), run(active))
+    (run(proposed), run(&live.active))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1184,4 +1187,142 @@ pub(super) async fn evaluate_alert(
         step(st, c, &idem, row, "evaluated", record, None, None).await
     })
     .await
+}
+
+// ----- the learned model -----------------------------------------------------------------------
+
+/// Training needs at least this many inspected lines, violations and compliant results.
+const MIN_CASES: usize = 40;
+const MIN_EACH_CLASS: usize = 4;
+
+fn model_view(m: freeport_store::RiskModelRow) -> RiskModelView {
+    RiskModelView {
+        holdout: serde_json::from_str(&m.metrics_json).unwrap_or(Value::Null),
+        features: PLATFORM_FEATURES.iter().map(|f| (*f).to_owned()).collect(),
+        sha256: m.sha256,
+        state: m.state,
+        trained_by: m.trained_by,
+        from: m.from_day,
+        to: m.to_day,
+        cases: m.cases,
+        violations: m.violations,
+        trained_at_ms: m.trained_at_ms,
+    }
+}
+
+/// Retrain the model on the inspection results of a period and put it in the decision path: from
+/// the next declaration on, its probability adds to the rules' score and its feature
+/// contributions are in the risk record. Measured first on the latest fifth of the period.
+#[utoipa::path(
+    post,
+    path = "/api/v1/risk/models",
+    tag = "risk",
+    request_body = TrainModelRequest,
+    params(("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 201, body = RiskModelView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "idempotency key reused", body = ErrorEnvelope), (status = 422, description = "invalid input, or too few inspection results in the period", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn train_model(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (st, c, payload) = (&state, &caller, &body);
+    idempotent(
+        &state,
+        &caller,
+        &[Role::RiskAnalyst],
+        &headers,
+        "POST /api/v1/risk/models",
+        &body,
+        async move |idem| {
+            let b: TrainModelRequest = parse_body(payload)?;
+            let (from, to) = period_of(&b.from, &b.to)?;
+            let history = st
+                .store
+                .assessed_declarations(&from.to_string(), &to.to_string(), HISTORY_LIMIT)
+                .await?;
+            let (mut cases, mut labels) = (Vec::new(), Vec::new());
+            for h in history.iter().filter(|h| h.result.is_some()) {
+                let record: Value = serde_json::from_str(&h.risk_json).unwrap_or(Value::Null);
+                for f in crate::risk::recorded_facts(&record) {
+                    cases.push(f.case());
+                    labels.push(h.result.as_deref() == Some("violation"));
+                }
+            }
+            let violations = labels.iter().filter(|&&v| v).count();
+            if cases.len() < MIN_CASES
+                || violations < MIN_EACH_CLASS
+                || cases.len() - violations < MIN_EACH_CLASS
+            {
+                return Err(FieldError::new(
+                    "to",
+                    FieldErrorKind::OutOfRange,
+                    format!(
+                        "the period holds {} inspected lines, {violations} of them violations; training needs {MIN_CASES} lines with {MIN_EACH_CLASS} of each result",
+                        cases.len()
+                    ),
+                )
+                .into());
+            }
+            let n = cases.len();
+            let trained = tokio::task::spawn_blocking(move || {
+                let params = platform_params();
+                let holdout = PlatformModel::holdout(&cases, &labels, &params)?;
+                let model = PlatformModel::train(&cases, &labels, &params)?;
+                Ok::<_, freeport_risk::RiskError>((holdout, model.to_bytes()?))
+            })
+            .await
+            .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
+            .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
+            let (holdout, bytes) = trained;
+            let now = now_ms();
+            let row = freeport_store::RiskModelRow {
+                sha256: freeport_store::sha256_hex(&bytes),
+                state: "active".to_owned(),
+                trained_by: c.user.id.clone(),
+                from_day: from.to_string(),
+                to_day: to.to_string(),
+                cases: n as i64,
+                violations: violations as i64,
+                metrics_json: serde_json::to_string(&holdout)
+                    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?,
+                model_text: String::from_utf8(bytes)
+                    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?,
+                trained_at_ms: now,
+            };
+            let response = to_json(&model_view(row.clone()))?;
+            st.store
+                .activate_trained_model(&row, Some(&idem.record(StatusCode::CREATED, &response)), now)
+                .await?;
+            st.reload_rules().await?;
+            Ok((StatusCode::CREATED, response))
+        },
+    )
+    .await
+}
+
+/// The models trained so far, newest first; one is active.
+#[utoipa::path(
+    get,
+    path = "/api/v1/risk/models",
+    tag = "risk",
+    responses((status = 200, body = RiskModelList), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn list_models(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<RiskModelList>> {
+    caller.require(&READERS)?;
+    Ok(Json(RiskModelList {
+        items: state
+            .store
+            .risk_models()
+            .await?
+            .into_iter()
+            .map(model_view)
+            .collect(),
+    }))
 }
