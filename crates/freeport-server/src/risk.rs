@@ -18,7 +18,7 @@ use freeport_risk::early_warning::{SpikeThreshold, flow_spike};
 use freeport_risk::lanes::{
     Calibration, ClassRates, LaneChoice, LanePolicy, Thresholds, choose_lane, draw,
 };
-use freeport_risk::platform_model::{Case, PlatformModel};
+use freeport_risk::platform_model::{Case, PlatformModel, platform_params};
 use freeport_risk::rules::{Evaluation, Facts, Lane, RuleError, RuleSet, parse_rule_set};
 use freeport_store::{FlowLine, NewAlert};
 use rust_decimal::Decimal;
@@ -27,7 +27,8 @@ use serde_json::{Value, json};
 use time::Date;
 
 use crate::AppState;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult, Code};
+use freeport_core::{FieldError, FieldErrorKind};
 
 /// The rule file shipped with the binary, used when no other is configured.
 pub const BUNDLED_RULES: &str = include_str!("../../../risk/hainan.rules");
@@ -484,4 +485,109 @@ pub(crate) async fn alerts_for(
         }
     }
     Ok(out)
+}
+
+/// Training needs at least this many inspected lines, violations and compliant results.
+const MIN_CASES: usize = 40;
+const MIN_EACH_CLASS: usize = 4;
+/// Declarations a training reads at most.
+const TRAINING_LIMIT: i64 = 200_000;
+
+/// Trains a model on the inspection results of the declarations declared from `from` to `to`
+/// and measures it on the latest fifth; nothing is written. Too few results is a `FieldError` on
+/// `to` saying what training needs.
+pub(crate) async fn prepare_model(
+    state: &AppState,
+    from: Date,
+    to: Date,
+    actor: &str,
+) -> ApiResult<freeport_store::RiskModelRow> {
+    let history = state
+        .store
+        .assessed_declarations(&from.to_string(), &to.to_string(), TRAINING_LIMIT)
+        .await?;
+    let (mut cases, mut labels) = (Vec::new(), Vec::new());
+    for h in history.iter().filter(|h| h.result.is_some()) {
+        let record: Value = serde_json::from_str(&h.risk_json).unwrap_or(Value::Null);
+        for f in recorded_facts(&record) {
+            cases.push(f.case());
+            labels.push(h.result.as_deref() == Some("violation"));
+        }
+    }
+    let violations = labels.iter().filter(|&&v| v).count();
+    if cases.len() < MIN_CASES
+        || violations < MIN_EACH_CLASS
+        || cases.len() - violations < MIN_EACH_CLASS
+    {
+        return Err(FieldError::new(
+            "to",
+            FieldErrorKind::OutOfRange,
+            format!(
+                "the period holds {} inspected lines, {violations} of them violations; training needs {MIN_CASES} lines with {MIN_EACH_CLASS} of each result",
+                cases.len()
+            ),
+        )
+        .into());
+    }
+    let n = cases.len();
+    // Training is CPU work: off the request threads.
+    let (holdout, bytes) = tokio::task::spawn_blocking(move || {
+        let params = platform_params();
+        let holdout = PlatformModel::holdout(&cases, &labels, &params)?;
+        let model = PlatformModel::train(&cases, &labels, &params)?;
+        Ok::<_, freeport_risk::RiskError>((holdout, model.to_bytes()?))
+    })
+    .await
+    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
+    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
+    let internal = |e: String| ApiError::new(Code::Internal, e);
+    Ok(freeport_store::RiskModelRow {
+        sha256: freeport_store::sha256_hex(&bytes),
+        state: "active".to_owned(),
+        trained_by: actor.to_owned(),
+        from_day: from.to_string(),
+        to_day: to.to_string(),
+        cases: i64::try_from(n).unwrap_or(i64::MAX),
+        violations: i64::try_from(violations).unwrap_or(i64::MAX),
+        metrics_json: serde_json::to_string(&holdout).map_err(|e| internal(e.to_string()))?,
+        model_text: String::from_utf8(bytes).map_err(|e| internal(e.to_string()))?,
+        trained_at_ms: crate::now_ms(),
+    })
+}
+
+/// Retrains the model every `every` on the inspection results of the last `window_days`, and
+/// activates the result when it differs from the active model (new outcomes make a new model;
+/// the same outcomes, the same one). Periods with too few results are skipped.
+pub fn spawn_retrainer(
+    state: AppState,
+    every: std::time::Duration,
+    window_days: i64,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let to = (time::OffsetDateTime::now_utc() + time::Duration::hours(8)).date();
+            let from = to - time::Duration::days(window_days);
+            let Ok(row) = prepare_model(&state, from, to, "system:retrainer").await else {
+                continue;
+            };
+            let active = state.store.active_model().await.ok().flatten();
+            if active.is_some_and(|a| a.sha256 == row.sha256) {
+                continue;
+            }
+            match state
+                .store
+                .activate_trained_model(&row, None, crate::now_ms())
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(model = %row.sha256, cases = row.cases, "retrained the risk model");
+                    let _ = state.reload_rules().await;
+                }
+                Err(e) => tracing::warn!(error = %e, "retraining the risk model failed"),
+            }
+        }
+    })
 }

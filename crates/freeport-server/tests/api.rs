@@ -3876,3 +3876,66 @@ async fn a_model_retrained_on_inspection_results_joins_the_lane_with_its_reasons
         assert_eq!(list["items"][0]["state"], "active");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_retrains_itself_when_new_inspection_results_arrive() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let c = app.enterprise(&admin, C, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let retrainer = freeport_server::risk::spawn_retrainer(
+            app.state.clone(),
+            std::time::Duration::from_millis(100),
+            3650,
+        );
+        // Too few results: nothing is trained.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(
+            app.state.store.active_model().await.expect("read"),
+            None,
+            "{be}"
+        );
+        inspected_history(&app, (&a, A), (&c, C), &officer, 44).await;
+        // It trains as soon as there are enough results, and again as more arrive: the active
+        // model ends up learned from all 44.
+        let mut active = None;
+        for _ in 0..100 {
+            active = app.state.store.active_model().await.expect("read");
+            if active.as_ref().is_some_and(|m| m.cases == 44) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let active = active.expect("the retrainer trained a model");
+        assert_eq!(
+            (active.cases, active.trained_by.as_str()),
+            (44, "system:retrainer"),
+            "{be}"
+        );
+        let models = app.state.store.risk_models().await.expect("models");
+        assert_eq!(
+            models.iter().filter(|m| m.state == "active").count(),
+            1,
+            "{be}"
+        );
+        // The live path uses it without a restart.
+        for _ in 0..50 {
+            if app.state.live_rules().model.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            app.state
+                .live_rules()
+                .model
+                .as_ref()
+                .map(|(_, sha)| sha.clone()),
+            Some(active.sha256.clone()),
+            "{be}"
+        );
+        retrainer.abort();
+    }
+}

@@ -28,6 +28,10 @@ pub(crate) struct Config {
     pub(crate) metrics_listen: String,
     /// `text` for people, `json` for log collectors.
     pub(crate) log_format: String,
+    /// Hours between retrainings of the risk model on new inspection results; 0 turns it off.
+    pub(crate) retrain_every_hours: u32,
+    /// Days of inspection results each retraining learns from.
+    pub(crate) retrain_window_days: u32,
 }
 
 impl Default for Config {
@@ -42,6 +46,8 @@ impl Default for Config {
             nats_url: None,
             metrics_listen: "127.0.0.1:9464".to_owned(),
             log_format: "text".to_owned(),
+            retrain_every_hours: 24,
+            retrain_window_days: 365,
         }
     }
 }
@@ -81,6 +87,12 @@ metrics_listen = "127.0.0.1:9464"
 
 # Log format on standard error: "text" or "json". RUST_LOG sets the level (default info).
 log_format = "text"
+
+# The risk model retrains on the inspection results of the last retrain_window_days every
+# retrain_every_hours, and replaces the active model when the results changed it (0 turns it off;
+# analysts can always retrain through POST /api/v1/risk/models).
+retrain_every_hours = 24
+retrain_window_days = 365
 "#;
 
 /// The configuration's keys, taken from the struct itself so that every field can be set from the

@@ -131,6 +131,13 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
             freeport_server::webhooks::RetryPolicy::default(),
             std::time::Duration::from_secs(1),
         );
+        let retrainer = (config.retrain_every_hours > 0).then(|| {
+            freeport_server::risk::spawn_retrainer(
+                state.clone(),
+                std::time::Duration::from_secs(u64::from(config.retrain_every_hours) * 3600),
+                i64::from(config.retrain_window_days),
+            )
+        });
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("freeport: shutting down");
@@ -138,6 +145,9 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
         freeport_server::serve(listener, state, shutdown)
             .await
             .context("serving")?;
+        if let Some(r) = retrainer {
+            r.abort();
+        }
         relay.abort();
         dispatcher.abort();
         metrics.abort();

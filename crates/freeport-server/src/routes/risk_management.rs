@@ -4,7 +4,7 @@
 use freeport_core::credit::decide_repair;
 use freeport_risk::backtest::{HistoricalLine, backtest};
 use freeport_risk::feedback::{Outcome as RuleOutcome, rule_performance};
-use freeport_risk::platform_model::{PLATFORM_FEATURES, PlatformModel, platform_params};
+use freeport_risk::platform_model::PLATFORM_FEATURES;
 use freeport_risk::rules::parse_rule_set;
 use freeport_store::{AlertRow, AlertStep, DeclarationChange, NewCreditRecord, RuleSetRow};
 
@@ -1191,10 +1191,6 @@ pub(super) async fn evaluate_alert(
 
 // ----- the learned model -----------------------------------------------------------------------
 
-/// Training needs at least this many inspected lines, violations and compliant results.
-const MIN_CASES: usize = 40;
-const MIN_EACH_CLASS: usize = 4;
-
 fn model_view(m: freeport_store::RiskModelRow) -> RiskModelView {
     RiskModelView {
         holdout: serde_json::from_str(&m.metrics_json).unwrap_or(Value::Null),
@@ -1239,62 +1235,14 @@ pub(super) async fn train_model(
         async move |idem| {
             let b: TrainModelRequest = parse_body(payload)?;
             let (from, to) = period_of(&b.from, &b.to)?;
-            let history = st
-                .store
-                .assessed_declarations(&from.to_string(), &to.to_string(), HISTORY_LIMIT)
-                .await?;
-            let (mut cases, mut labels) = (Vec::new(), Vec::new());
-            for h in history.iter().filter(|h| h.result.is_some()) {
-                let record: Value = serde_json::from_str(&h.risk_json).unwrap_or(Value::Null);
-                for f in crate::risk::recorded_facts(&record) {
-                    cases.push(f.case());
-                    labels.push(h.result.as_deref() == Some("violation"));
-                }
-            }
-            let violations = labels.iter().filter(|&&v| v).count();
-            if cases.len() < MIN_CASES
-                || violations < MIN_EACH_CLASS
-                || cases.len() - violations < MIN_EACH_CLASS
-            {
-                return Err(FieldError::new(
-                    "to",
-                    FieldErrorKind::OutOfRange,
-                    format!(
-                        "the period holds {} inspected lines, {violations} of them violations; training needs {MIN_CASES} lines with {MIN_EACH_CLASS} of each result",
-                        cases.len()
-                    ),
-                )
-                .into());
-            }
-            let n = cases.len();
-            let trained = tokio::task::spawn_blocking(move || {
-                let params = platform_params();
-                let holdout = PlatformModel::holdout(&cases, &labels, &params)?;
-                let model = PlatformModel::train(&cases, &labels, &params)?;
-                Ok::<_, freeport_risk::RiskError>((holdout, model.to_bytes()?))
-            })
-            .await
-            .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
-            .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
-            let (holdout, bytes) = trained;
-            let now = now_ms();
-            let row = freeport_store::RiskModelRow {
-                sha256: freeport_store::sha256_hex(&bytes),
-                state: "active".to_owned(),
-                trained_by: c.user.id.clone(),
-                from_day: from.to_string(),
-                to_day: to.to_string(),
-                cases: n as i64,
-                violations: violations as i64,
-                metrics_json: serde_json::to_string(&holdout)
-                    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?,
-                model_text: String::from_utf8(bytes)
-                    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?,
-                trained_at_ms: now,
-            };
+            let row = crate::risk::prepare_model(st, from, to, &c.user.id).await?;
             let response = to_json(&model_view(row.clone()))?;
             st.store
-                .activate_trained_model(&row, Some(&idem.record(StatusCode::CREATED, &response)), now)
+                .activate_trained_model(
+                    &row,
+                    Some(&idem.record(StatusCode::CREATED, &response)),
+                    row.trained_at_ms,
+                )
                 .await?;
             st.reload_rules().await?;
             Ok((StatusCode::CREATED, response))
