@@ -87,8 +87,8 @@ pub struct CreditStanding<'a> {
     pub registered: CreditClass,
     pub records: &'a [CreditRecord],
     /// Declarations the enterprise filed in the prior calendar year (the base of the violation
-    /// share).
-    pub prior_year_declarations: u64,
+    /// share); `None` when it was not counted because there are no violations to weigh.
+    pub prior_year_declarations: Option<u64>,
 }
 
 /// One input of the assessment, as the enterprise sees it: its value, the limit it is held to and
@@ -191,7 +191,8 @@ pub fn assess_credit(
             _ => Decimal::ZERO,
         })
         .sum();
-    let share_limit = rules.violation_share * Decimal::from(standing.prior_year_declarations);
+    let share_limit =
+        rules.violation_share * Decimal::from(standing.prior_year_declarations.unwrap_or(0));
     let count = Decimal::from(violations.len());
     components.push(CreditComponent {
         name: "violations",
@@ -200,13 +201,19 @@ pub fn assess_credit(
             violations.len(),
             penalties
         ),
-        limit: format!(
-            "more than {} violations ({} of {} declarations the prior year) and more than {} CNY",
-            share_limit.normalize(),
-            rules.violation_share.normalize(),
-            standing.prior_year_declarations,
-            rules.violation_penalty_over
-        ),
+        limit: match standing.prior_year_declarations {
+            Some(n) => format!(
+                "more than {} violations ({} of {n} declarations the prior year) and more than {} CNY",
+                share_limit.normalize(),
+                rules.violation_share.normalize(),
+                rules.violation_penalty_over
+            ),
+            None => format!(
+                "more than {} of the prior year's declarations and more than {} CNY",
+                rules.violation_share.normalize(),
+                rules.violation_penalty_over
+            ),
+        },
         crossed: count > share_limit && penalties > rules.violation_penalty_over.amount(),
         demotes_to: CreditClass::Dishonest,
         references: references(&violations),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::RiskError;
 use crate::dataset::{Declaration, InspectedDeclaration};
-use crate::features::{FEATURE_NAMES, FeatureBuilder};
+use crate::features::{FEATURE_NAMES, FeatureBuilder, FeatureMatrix};
 use crate::model::{ForustRiskModel, RiskModel, TrainingParams};
 
 /// A fitted feature builder and the model trained on its output.
@@ -23,6 +23,28 @@ pub struct FeatureContribution {
     pub value: f64,
     /// Its push on the log-odds of fraud; positive raises the risk.
     pub contribution: f64,
+}
+
+/// The first row's contributions under `names`, largest push first.
+pub(crate) fn ranked_contributions(
+    model: &impl RiskModel,
+    matrix: &FeatureMatrix,
+    names: &[&str],
+) -> Vec<FeatureContribution> {
+    let values = matrix.row(0);
+    let mut out: Vec<FeatureContribution> = model
+        .contributions(matrix)
+        .first()
+        .into_iter()
+        .flat_map(|row| row.iter().zip(names).zip(&values))
+        .map(|((&contribution, feature), &value)| FeatureContribution {
+            feature: (*feature).to_owned(),
+            value,
+            contribution,
+        })
+        .collect();
+    out.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+    out
 }
 
 #[derive(Serialize, Deserialize)]
@@ -65,20 +87,7 @@ impl<M: RiskModel> RiskEngine<M> {
     /// Why a declaration scored as it did: every feature's contribution, largest push first.
     pub fn explain(&self, declaration: &Declaration) -> Vec<FeatureContribution> {
         let matrix = self.features.transform(std::slice::from_ref(declaration));
-        let values = matrix.row(0);
-        let contributions = self.model.contributions(&matrix);
-        let mut out: Vec<FeatureContribution> = contributions
-            .first()
-            .into_iter()
-            .flat_map(|row| row.iter().zip(FEATURE_NAMES).zip(&values))
-            .map(|((&contribution, feature), &value)| FeatureContribution {
-                feature: feature.to_owned(),
-                value,
-                contribution,
-            })
-            .collect();
-        out.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-        out
+        ranked_contributions(&self.model, &matrix, &FEATURE_NAMES)
     }
 
     /// The engine as bytes: one JSON line for the features, then the model's own bytes.

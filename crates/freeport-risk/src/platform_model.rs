@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::RiskError;
-use crate::engine::FeatureContribution;
+use crate::engine::{FeatureContribution, ranked_contributions};
 use crate::features::FeatureMatrix;
 use crate::model::{ForustRiskModel, RiskModel, TrainingParams};
 
@@ -264,21 +264,7 @@ impl PlatformModel {
     /// Every feature's push on the log-odds of one case, largest first.
     pub fn explain(&self, case: &Case) -> Vec<FeatureContribution> {
         let matrix = self.features.transform(std::slice::from_ref(case));
-        let values = matrix.row(0);
-        let mut out: Vec<FeatureContribution> = self
-            .model
-            .contributions(&matrix)
-            .first()
-            .into_iter()
-            .flat_map(|row| row.iter().zip(PLATFORM_FEATURES).zip(&values))
-            .map(|((&contribution, feature), &value)| FeatureContribution {
-                feature: feature.to_owned(),
-                value,
-                contribution,
-            })
-            .collect();
-        out.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-        out
+        ranked_contributions(&self.model, &matrix, &PLATFORM_FEATURES)
     }
 
     pub fn to_bytes(&self) -> Result<Vec<u8>, RiskError> {

@@ -608,13 +608,32 @@ pub(crate) async fn credit_assessment(
     e: &Enterprise,
     on: time::Date,
 ) -> ApiResult<CreditAssessment> {
-    let registered = CreditClass::parse(&e.credit_class).unwrap_or(CreditClass::General);
     let rows = state.store.credit_records(&e.credit_code).await?;
     let records: Vec<CreditRecord> = rows.iter().filter_map(credit_record_of).collect();
-    let prior = state
-        .store
-        .declarations_in_year(&e.credit_code, on.year() - 1)
-        .await?;
+    assess_credit_with(state, e, &records, on).await
+}
+
+/// The assessment over `records` (the stored ones, or with a record about to be kept).
+pub(crate) async fn assess_credit_with(
+    state: &AppState,
+    e: &Enterprise,
+    records: &[CreditRecord],
+    on: time::Date,
+) -> ApiResult<CreditAssessment> {
+    // The prior year's declarations are the base of the violation share, which only violations
+    // can cross: without any, the count is not needed.
+    let prior = if records
+        .iter()
+        .any(|r| matches!(r.kind, CreditRecordKind::Violation { .. }))
+    {
+        let n = state
+            .store
+            .declarations_in_year(&e.credit_code, on.year() - 1)
+            .await?;
+        Some(u64::try_from(n).unwrap_or(0))
+    } else {
+        None
+    };
     let version = state
         .pack
         .version_on(on)
@@ -623,9 +642,9 @@ pub(crate) async fn credit_assessment(
     Ok(assess_credit(
         version,
         &CreditStanding {
-            registered,
-            records: &records,
-            prior_year_declarations: u64::try_from(prior).unwrap_or(0),
+            registered: CreditClass::parse(&e.credit_class).unwrap_or(CreditClass::General),
+            records,
+            prior_year_declarations: prior,
         },
         on,
     ))

@@ -250,6 +250,28 @@ pub struct OutboxRow {
     pub created_at_ms: i64,
 }
 
+/// Appends the next event of a declaration's history.
+pub(crate) async fn append_declaration_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    declaration_id: &str,
+    status: &str,
+    actor: &str,
+    note: &str,
+    now_ms: i64,
+) -> Result<()> {
+    let seq_row = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM declaration_events WHERE declaration_id = $1").bind(declaration_id).fetch_one(&mut **tx).await?;
+    sqlx::query("INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(declaration_id)
+        .bind(row_i64(&seq_row, "next")?)
+        .bind(status)
+        .bind(actor)
+        .bind(note)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub(crate) async fn save_idempotency(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     record: &IdempotencyRecord,
@@ -805,16 +827,15 @@ impl Store {
             )
             .await?;
         }
-        let seq_row = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM declaration_events WHERE declaration_id = $1").bind(&t.declaration_id).fetch_one(&mut *tx).await?;
-        sqlx::query("INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&t.declaration_id)
-            .bind(row_i64(&seq_row, "next")?)
-            .bind(&t.to)
-            .bind(&t.actor)
-            .bind(&t.note)
-            .bind(t.now_ms)
-            .execute(&mut *tx)
-            .await?;
+        append_declaration_event(
+            &mut tx,
+            &t.declaration_id,
+            &t.to,
+            &t.actor,
+            &t.note,
+            t.now_ms,
+        )
+        .await?;
         let payload = serde_json::json!({ "from": status, "to": t.to, "note": t.note, "replaced": t.replace.is_some() }).to_string();
         append_audit(
             &mut tx,

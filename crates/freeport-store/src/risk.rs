@@ -715,16 +715,15 @@ impl Store {
                 .bind(declaration)
                 .execute(&mut *tx)
                 .await?;
-            let seq_row = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM declaration_events WHERE declaration_id = $1").bind(declaration).fetch_one(&mut *tx).await?;
-            sqlx::query("INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(declaration)
-                .bind(row_i64(&seq_row, "next")?)
-                .bind(&change.to)
-                .bind(&s.actor)
-                .bind(format!("{} on disposal of alert {}", change.to, s.alert_id))
-                .bind(s.now_ms)
-                .execute(&mut *tx)
-                .await?;
+            crate::records::append_declaration_event(
+                &mut tx,
+                declaration,
+                &change.to,
+                &s.actor,
+                &format!("{} on disposal of alert {}", change.to, s.alert_id),
+                s.now_ms,
+            )
+            .await?;
         }
         let payload = serde_json::json!({ "alert": s.alert_id, "from": s.from_state, "to": s.to_state, "record_sha256": crate::sha256_hex(s.record_json.as_bytes()) }).to_string();
         append_audit(

@@ -35,7 +35,7 @@ fn standing(registered: CreditClass, records: &[CreditRecord], prior: u64) -> Cr
     CreditStanding {
         registered,
         records,
-        prior_year_declarations: prior,
+        prior_year_declarations: Some(prior),
     }
 }
 

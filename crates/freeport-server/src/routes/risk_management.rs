@@ -184,59 +184,44 @@ pub(super) async fn add_credit_record(
                 actor: c.user.id.clone(),
             };
             // The response shows the credit with the new record, assessed on its day.
-            let mut rows = st.store.credit_records(&code).await?;
-            rows.push(freeport_store::CreditRecordRow {
-                id: record.id.clone(),
-                on_day: record.on_day.clone(),
-                reference: record.reference.clone(),
-                kind: record.kind.clone(),
-                amount_fen: record.amount_fen,
-                due_on: record.due_on.clone(),
-                note: record.note.clone(),
-                actor: record.actor.clone(),
-                at_ms: now_ms(),
-            });
-            let records: Vec<CreditRecord> = rows.iter().filter_map(credit_record_of).collect();
-            let assessment = assess_with(st, &e, &records, on).await?;
-            let response = to_json(&credit_view(&code, &assessment, rows)?)?;
-            st.store
-                .record_credit(
-                    &record,
-                    Some(&idem.record(StatusCode::CREATED, &response)),
-                    now_ms(),
-                )
-                .await?;
-            Ok((StatusCode::CREATED, response))
+            keep_credit_record(st, &e, record, on, &idem).await
         },
     )
     .await
 }
 
-/// The assessment over `records` instead of the stored ones (a record about to be kept).
-async fn assess_with(
+/// Keeps a credit record; the response is the credit with it, assessed on `on`.
+async fn keep_credit_record(
     state: &AppState,
     e: &Enterprise,
-    records: &[CreditRecord],
+    record: NewCreditRecord,
     on: time::Date,
-) -> ApiResult<CreditAssessment> {
-    let prior = state
+    idem: &crate::Idempotency,
+) -> ApiResult<(StatusCode, Value)> {
+    let mut rows = state.store.credit_records(&e.credit_code).await?;
+    rows.push(freeport_store::CreditRecordRow {
+        id: record.id.clone(),
+        on_day: record.on_day.clone(),
+        reference: record.reference.clone(),
+        kind: record.kind.clone(),
+        amount_fen: record.amount_fen,
+        due_on: record.due_on.clone(),
+        note: record.note.clone(),
+        actor: record.actor.clone(),
+        at_ms: now_ms(),
+    });
+    let records: Vec<CreditRecord> = rows.iter().filter_map(credit_record_of).collect();
+    let assessment = assess_credit_with(state, e, &records, on).await?;
+    let response = to_json(&credit_view(&e.credit_code, &assessment, rows)?)?;
+    state
         .store
-        .declarations_in_year(&e.credit_code, on.year() - 1)
+        .record_credit(
+            &record,
+            Some(&idem.record(StatusCode::CREATED, &response)),
+            now_ms(),
+        )
         .await?;
-    let version = state
-        .pack
-        .version_on(on)
-        .or_else(|| state.pack.versions.first())
-        .ok_or_else(|| ApiError::new(Code::Internal, "the pack has no version"))?;
-    Ok(assess_credit(
-        version,
-        &CreditStanding {
-            registered: CreditClass::parse(&e.credit_class).unwrap_or(CreditClass::General),
-            records,
-            prior_year_declarations: u64::try_from(prior).unwrap_or(0),
-        },
-        on,
-    ))
+    Ok((StatusCode::CREATED, response))
 }
 
 /// Grant credit repair to a dishonest enterprise whose repair path is open today; refused with
@@ -292,29 +277,7 @@ pub(super) async fn repair_credit(
                 note: b.reason.clone(),
                 actor: c.user.id.clone(),
             };
-            let mut rows = st.store.credit_records(&code).await?;
-            rows.push(freeport_store::CreditRecordRow {
-                id: record.id.clone(),
-                on_day: record.on_day.clone(),
-                reference: record.reference.clone(),
-                kind: record.kind.clone(),
-                amount_fen: None,
-                due_on: None,
-                note: record.note.clone(),
-                actor: record.actor.clone(),
-                at_ms: now_ms(),
-            });
-            let records: Vec<CreditRecord> = rows.iter().filter_map(credit_record_of).collect();
-            let after = assess_with(st, &e, &records, on).await?;
-            let response = to_json(&credit_view(&code, &after, rows)?)?;
-            st.store
-                .record_credit(
-                    &record,
-                    Some(&idem.record(StatusCode::CREATED, &response)),
-                    now_ms(),
-                )
-                .await?;
-            Ok((StatusCode::CREATED, response))
+            keep_credit_record(st, &e, record, on, &idem).await
         },
     )
     .await

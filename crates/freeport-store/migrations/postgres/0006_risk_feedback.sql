@@ -17,6 +17,8 @@ CREATE TABLE credit_records (
     at_ms BIGINT NOT NULL
 );
 CREATE INDEX credit_records_by_enterprise ON credit_records (enterprise, on_day);
+-- The violation share counts an enterprise's declarations of the prior year.
+CREATE INDEX declarations_by_enterprise_day ON declarations (enterprise, declared_on);
 
 -- One row per inspected declaration: what the inspection found and the revenue it recovered. The
 -- declaration's risk record says which rules selected it.
