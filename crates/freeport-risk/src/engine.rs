@@ -47,6 +47,30 @@ pub(crate) fn ranked_contributions(
     out
 }
 
+/// A model stored with what its features learned: one JSON line of header, then the model's bytes.
+pub(crate) fn frame(header: &impl Serialize, model: &impl RiskModel) -> Result<Vec<u8>, RiskError> {
+    // Compact JSON escapes newlines inside strings, so the first newline ends the header.
+    let mut bytes = serde_json::to_vec(header)?;
+    bytes.push(b'\n');
+    bytes.extend(model.to_bytes()?);
+    Ok(bytes)
+}
+
+/// The header and the model's bytes of a [`frame`].
+pub(crate) fn unframe<H: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<(H, &[u8]), RiskError> {
+    let split = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| RiskError::ModelBytes("no feature header".to_owned()))?;
+    let (head, model) = bytes.split_at(split);
+    Ok((
+        serde_json::from_slice(head)?,
+        model.get(1..).unwrap_or_default(),
+    ))
+}
+
 #[derive(Serialize, Deserialize)]
 struct Header {
     format: u32,
@@ -92,32 +116,25 @@ impl<M: RiskModel> RiskEngine<M> {
 
     /// The engine as bytes: one JSON line for the features, then the model's own bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, RiskError> {
-        let header = Header {
-            format: FORMAT,
-            features: self.features.clone(),
-        };
-        // Compact JSON escapes newlines inside strings, so the first newline ends the header.
-        let mut bytes = serde_json::to_vec(&header)?;
-        bytes.push(b'\n');
-        bytes.extend(self.model.to_bytes()?);
-        Ok(bytes)
+        frame(
+            &Header {
+                format: FORMAT,
+                features: self.features.clone(),
+            },
+            &self.model,
+        )
     }
 
     /// Reads bytes written by [`RiskEngine::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RiskError> {
-        let split = bytes
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or_else(|| RiskError::ModelBytes("no feature header".to_owned()))?;
-        let (head, model) = bytes.split_at(split);
-        let header: Header = serde_json::from_slice(head)?;
+        let (header, model): (Header, _) = unframe(bytes)?;
         if header.format != FORMAT {
             return Err(RiskError::ModelBytes(format!(
                 "format {} is not the supported {FORMAT}",
                 header.format
             )));
         }
-        let model = M::from_bytes(model.get(1..).unwrap_or_default())?;
+        let model = M::from_bytes(model)?;
         Ok(Self {
             features: header.features,
             model,

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::RiskError;
-use crate::engine::{FeatureContribution, ranked_contributions};
+use crate::engine::{FeatureContribution, frame, ranked_contributions, unframe};
 use crate::features::FeatureMatrix;
 use crate::model::{ForustRiskModel, RiskModel, TrainingParams};
 
@@ -268,22 +268,17 @@ impl PlatformModel {
     }
 
     pub fn to_bytes(&self) -> Result<Vec<u8>, RiskError> {
-        let mut bytes = serde_json::to_vec(&Header {
-            format: 1,
-            features: self.features.clone(),
-        })?;
-        bytes.push(b'\n');
-        bytes.extend(self.model.to_bytes()?);
-        Ok(bytes)
+        frame(
+            &Header {
+                format: 1,
+                features: self.features.clone(),
+            },
+            &self.model,
+        )
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<PlatformModel, RiskError> {
-        let split = bytes
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or_else(|| RiskError::ModelBytes("no feature header".to_owned()))?;
-        let (head, model) = bytes.split_at(split);
-        let header: Header = serde_json::from_slice(head)?;
+        let (header, model): (Header, _) = unframe(bytes)?;
         if header.format != 1 {
             return Err(RiskError::ModelBytes(format!(
                 "format {} is not the supported 1",
@@ -292,7 +287,7 @@ impl PlatformModel {
         }
         Ok(PlatformModel {
             features: header.features,
-            model: ForustRiskModel::from_bytes(model.get(1..).unwrap_or_default())?,
+            model: ForustRiskModel::from_bytes(model)?,
         })
     }
 }
