@@ -692,11 +692,13 @@ pub struct RulePerformanceView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlertView {
     pub id: String,
-    /// `rule` (a rule's alert action), `flow_spike` or `unexplained_outflow`.
+    /// `rule` (a rule's alert action), `flow_spike`, `unexplained_outflow` or `proxy_buying`.
     pub kind: String,
     pub subject: String,
     pub enterprise: Option<String>,
     pub declaration_id: Option<String>,
+    /// The duty-free buyer it concerns, by person code (never the document number).
+    pub person_code: Option<String>,
     pub raised_on: String,
     /// `open`, `analysed`, `disposed` or `evaluated`.
     pub state: String,
@@ -733,7 +735,8 @@ pub struct AlertAnalysisRequest {
 pub struct AlertDisposalRequest {
     /// `inspect` or `hold` (the alert's declaration), `penalise` (a violation credit record with
     /// `penalty`), `downgrade_credit` (a credit record that makes the enterprise dishonest until
-    /// repaired or aged out), or `no_action`.
+    /// repaired or aged out), `ban_duty_free` (the alert's buyer may not buy duty-free for the
+    /// pack's ban years, R4.6), or `no_action`.
     pub action: String,
     #[serde(default)]
     pub penalty: Option<String>,

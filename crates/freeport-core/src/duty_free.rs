@@ -183,6 +183,8 @@ pub struct TravellerRecord {
     pub spent_this_year: Cny,
     /// What earlier sales of the same departure took, per category, in limit units.
     pub bought_this_departure: Vec<BasketItem>,
+    /// The last day of a duty-free ban by a customs decision (R4.6), if one was ever imposed.
+    pub banned_until: Option<Date>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -194,6 +196,8 @@ pub enum SaleRefusal {
     DepartureLimitExceeded,
     /// R4.2: the sale exceeds what is left of the annual quota.
     QuotaExceeded,
+    /// R4.6: the buyer is banned from duty-free shopping by a customs decision.
+    Banned,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -280,6 +284,17 @@ pub fn decide_sale<'p>(
                 rule: v.rule(&d.age_rule),
                 detail: Detail::Finding(
                     "the buyer is below the minimum age for duty-free shopping",
+                ),
+            },
+        });
+    }
+    if traveller.banned_until.is_some_and(|until| sold_on <= until) {
+        refusals.push(SaleReason {
+            code: SaleRefusal::Banned,
+            explanation: Step {
+                rule: v.rule(&d.ban_rule),
+                detail: Detail::Finding(
+                    "the buyer is banned from duty-free shopping by a customs decision",
                 ),
             },
         });

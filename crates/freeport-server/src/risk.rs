@@ -436,6 +436,7 @@ pub(crate) async fn alerts_for(
             subject: text.clone(),
             enterprise: Some(d.declarant.as_str().to_owned()),
             declaration_id: Some(declaration_id.to_owned()),
+            person_code: None,
             raised_on: day.to_string(),
             details_json: json!({ "text": text, "hits": assessment.record["hits"] }).to_string(),
         })
@@ -479,6 +480,7 @@ pub(crate) async fn alerts_for(
                 subject: format!("{flow} of heading {heading} on {day}"),
                 enterprise: None,
                 declaration_id: Some(declaration_id.to_owned()),
+                person_code: None,
                 raised_on: day.to_string(),
                 details_json: json!({ "flow": flow, "heading": heading, "day": day.to_string(), "spike": spike, "threshold": threshold }).to_string(),
             });

@@ -1234,6 +1234,10 @@ fn idem_key_hash(note: &str, payload: &[u8]) -> String {
     freeport_store::sha256_hex(&bytes)[..16].to_owned()
 }
 
+/// Departures one buyer may buy for within `PROXY_WINDOW_DAYS` before an alert (R4.8).
+const PROXY_DEPARTURES: usize = 3;
+const PROXY_WINDOW_DAYS: i64 = 30;
+
 /// What an inspection can find (the `findings` of a violation).
 const FINDING_KINDS: [&str; 8] = [
     "undervaluation",
@@ -1926,6 +1930,7 @@ async fn adjust_account_book(
                     subject: format!("{} {} short of the book for {}", quantity_text(-p.quantity_milli), p.unit, p.hs_code),
                     enterprise: Some(p.enterprise.clone()),
                     declaration_id: None,
+                    person_code: None,
                     raised_on: day.clone(),
                     details_json: json!({ "hs_code": p.hs_code, "unit": p.unit, "shortfall": quantity_text(-p.quantity_milli), "note": p.note }).to_string(),
                 })
@@ -2560,9 +2565,15 @@ async fn sell(
             }
             let person_code = st.store.person_code(&document.canonical_key());
             let year = i64::from(sold_on.year());
+            let recent_from = sold_on - time::Duration::days(PROXY_WINDOW_DAYS);
             let history = st
                 .store
-                .traveller_history(&person_code, year, &departure_on.to_string())
+                .traveller_history(
+                    &person_code,
+                    year,
+                    &departure_on.to_string(),
+                    &recent_from.to_string(),
+                )
                 .await?;
             let traveller = TravellerRecord {
                 birth_date,
@@ -2575,8 +2586,36 @@ async fn sell(
                         quantity: Decimal::new(*m, 3),
                     })
                     .collect(),
+                banned_until: history
+                    .banned_until
+                    .as_deref()
+                    .and_then(|d| parse_day("banned_until", d).ok()),
             };
             let decision = decide_sale(&st.pack, sold_on, &lines, &traveller)?;
+            // R4.8: buying for several departures within weeks is the return-flow pattern of
+            // paid carriers; the analysts see it in the alert queue.
+            let mut departures = history.recent_departures.clone();
+            if !departures.contains(&departure_on.to_string()) {
+                departures.push(departure_on.to_string());
+            }
+            let alerts = if decision.accepted && departures.len() >= PROXY_DEPARTURES {
+                vec![freeport_store::NewAlert {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    dedupe_key: format!("proxy:{person_code}:{}", &sold_on.to_string()[..7]),
+                    kind: "proxy_buying".to_owned(),
+                    subject: format!(
+                        "one buyer, {} departures within {PROXY_WINDOW_DAYS} days",
+                        departures.len()
+                    ),
+                    enterprise: None,
+                    declaration_id: None,
+                    person_code: Some(person_code.clone()),
+                    raised_on: sold_on.to_string(),
+                    details_json: json!({ "departures": departures, "shop": shop.id, "window_days": PROXY_WINDOW_DAYS }).to_string(),
+                }]
+            } else {
+                Vec::new()
+            };
             let decision_json = to_json(&decision)?;
             let limits = decision
                 .pack
@@ -2616,6 +2655,7 @@ async fn sell(
                     year,
                     annual_quota_fen: decision.pack.duty_free.annual_quota.fen(),
                     limits,
+                    alerts,
                     actor: c.user.id.clone(),
                     idempotency: Some(record),
                     now_ms: now_ms(),

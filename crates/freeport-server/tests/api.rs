@@ -1350,6 +1350,7 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                     subject: "matrix".to_owned(),
                     enterprise: Some(A.to_owned()),
                     declaration_id: Some(id.clone()),
+                    person_code: None,
                     raised_on: "2026-03-01".to_owned(),
                     details_json: "{}".to_owned(),
                 }],
@@ -3937,5 +3938,138 @@ async fn the_model_retrains_itself_when_new_inspection_results_arrive() {
             "{be}"
         );
         retrainer.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_buying_is_flagged_and_a_ban_stops_the_next_sale() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let _ = app.enterprise(&admin, C, true).await;
+        let operator = app
+            .user(&admin, "operator", "duty_free_operator", Some(C))
+            .await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
+        let (s, _) = app
+            .call(
+                Method::PUT,
+                "/api/v1/duty-free/shops/HK-1",
+                Some(&admin),
+                Some("shop"),
+                Some(&json!({ "operator": C, "name": "Haikou shop", "location": "Haikou" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let buy = |key: &'static str, departure: &'static str| {
+            let (app, operator) = (&app, operator.clone());
+            async move {
+                app.call(
+                    Method::POST,
+                    "/api/v1/duty-free/shops/HK-1/sales",
+                    Some(&operator),
+                    Some(key),
+                    Some(&sale(
+                        "passport",
+                        "E55555555",
+                        Some("GB"),
+                        "1990-05-01",
+                        departure,
+                        "watches",
+                        "1000",
+                        "1",
+                    )),
+                )
+                .await
+            }
+        };
+        // One buyer, three departures within a month: the return-flow pattern of paid carriers.
+        for (key, departure) in [("s1", "2026-03-05"), ("s2", "2026-03-12")] {
+            let (s, r) = buy(key, departure).await;
+            assert_eq!(
+                (s, r["accepted"].as_bool()),
+                (StatusCode::CREATED, Some(true)),
+                "{be}: {r}"
+            );
+        }
+        assert!(
+            app.state
+                .store
+                .alerts(None, "", 10)
+                .await
+                .expect("alerts")
+                .is_empty(),
+            "{be}: two departures are ordinary"
+        );
+        let (s, _) = buy("s3", "2026-03-20").await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (_, q) = app
+            .call(
+                Method::GET,
+                "/api/v1/alerts?state=open",
+                Some(&analyst),
+                None,
+                None,
+            )
+            .await;
+        let alert = q["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["kind"] == "proxy_buying"))
+            .expect("proxy alert")
+            .clone();
+        let person = alert["person_code"]
+            .as_str()
+            .expect("person code")
+            .to_owned();
+        assert!(
+            !person.contains("E55555555"),
+            "{be}: the document number is never stored"
+        );
+        assert_eq!(
+            alert["details"]["departures"].as_array().map(Vec::len),
+            Some(3),
+            "{be}: {alert}"
+        );
+
+        let id = alert["id"].as_str().expect("id");
+        let (s, r) = app
+            .call(Method::POST, &format!("/api/v1/alerts/{id}/analysis"), Some(&analyst), Some("an"), Some(&json!({ "conclusion": "confirmed", "notes": "quota sold through a job advert", "revision": 1 })))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {r}");
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/alerts/{id}/disposal"),
+                Some(&officer),
+                Some("ban"),
+                Some(&json!({ "action": "ban_duty_free", "notes": "R4.6", "revision": 2 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {r}");
+
+        // The next sale to the same person, in any shop, is refused under R4.6.
+        let (s, r) = buy("s4", "2026-03-25").await;
+        assert_eq!(
+            (s, r["accepted"].as_bool()),
+            (StatusCode::CREATED, Some(false)),
+            "{be}: {r}"
+        );
+        assert_eq!(r["decision"]["refusals"][0]["code"], "banned", "{be}: {r}");
+        assert_eq!(
+            r["decision"]["refusals"][0]["explanation"]["rule"], "R4.6",
+            "{be}: {r}"
+        );
+        // A disposed alert takes no second disposal.
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/alerts/{id}/disposal"),
+                Some(&officer),
+                Some("ban-again"),
+                Some(&json!({ "action": "ban_duty_free", "revision": 3 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{be}: already disposed: {r}");
     }
 }

@@ -6,7 +6,9 @@ use sha2::Sha256;
 use sqlx::any::AnyRow;
 
 use crate::records::{outbox, save_idempotency};
-use crate::{IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_string};
+use crate::{
+    IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Shop {
@@ -54,6 +56,8 @@ pub struct NewSale {
     pub annual_quota_fen: i64,
     /// Per-departure limits, in thousandths of the limit unit, re-checked inside the transaction.
     pub limits: Vec<(String, i64)>,
+    /// Early warnings the sale raised (proxy buying).
+    pub alerts: Vec<crate::risk::NewAlert>,
     pub actor: String,
     pub idempotency: Option<IdempotencyRecord>,
     pub now_ms: i64,
@@ -78,6 +82,11 @@ pub struct TravellerHistory {
     pub spent_this_year_fen: i64,
     /// Per category, what accepted sales of the departure took, in thousandths of the limit unit.
     pub bought_this_departure: Vec<(String, i64)>,
+    /// The latest end of a duty-free ban on the person, if any was imposed.
+    pub banned_until: Option<String>,
+    /// Distinct departures the person bought for in accepted sales sold from the `recent_from`
+    /// day on.
+    pub recent_departures: Vec<String>,
 }
 
 impl Store {
@@ -167,6 +176,7 @@ impl Store {
         person_code: &str,
         year: i64,
         departure_on: &str,
+        recent_from: &str,
     ) -> Result<TravellerHistory> {
         let spent = sqlx::query(
             "SELECT spent_fen FROM duty_free_quota WHERE person_code = $1 AND year = $2",
@@ -187,9 +197,26 @@ impl Store {
             .iter()
             .map(|r| Ok((row_string(r, "category")?, row_i64(r, "taken")?)))
             .collect::<Result<Vec<_>>>()?;
+        let banned_until = sqlx::query(
+            "SELECT MAX(banned_until) AS until FROM duty_free_bans WHERE person_code = $1",
+        )
+        .bind(person_code)
+        .fetch_one(&self.pool)
+        .await
+        .map(|r| row_opt_string(&r, "until"))??;
+        let recent = sqlx::query("SELECT DISTINCT departure_on FROM duty_free_sales WHERE person_code = $1 AND accepted = 1 AND sold_on >= $2 ORDER BY departure_on")
+            .bind(person_code)
+            .bind(recent_from)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| row_string(r, "departure_on"))
+            .collect::<Result<Vec<_>>>()?;
         Ok(TravellerHistory {
             spent_this_year_fen: spent,
             bought_this_departure: bought,
+            banned_until,
+            recent_departures: recent,
         })
     }
 
@@ -280,6 +307,7 @@ impl Store {
         )
         .await?;
         outbox(&mut tx, "duty_free.sale", &payload, s.now_ms).await?;
+        crate::risk::insert_alerts(&mut tx, &s.alerts, s.now_ms).await?;
         tx.commit().await?;
         Ok(())
     }

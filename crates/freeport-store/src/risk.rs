@@ -96,6 +96,8 @@ pub struct NewAlert {
     pub subject: String,
     pub enterprise: Option<String>,
     pub declaration_id: Option<String>,
+    /// The duty-free buyer it concerns, by person code.
+    pub person_code: Option<String>,
     pub raised_on: String,
     pub details_json: String,
 }
@@ -107,6 +109,7 @@ pub struct AlertRow {
     pub subject: String,
     pub enterprise: Option<String>,
     pub declaration_id: Option<String>,
+    pub person_code: Option<String>,
     pub raised_on: String,
     pub details_json: String,
     pub state: String,
@@ -131,6 +134,8 @@ pub struct AlertStep {
     /// A declaration the disposal moves: its id, the statuses it may leave, the status and lane
     /// it enters (held, or under inspection in the red lane).
     pub declaration_change: Option<DeclarationChange>,
+    /// A duty-free ban of the alert's person: from and until (inclusive).
+    pub duty_free_ban: Option<(String, String, String)>,
     pub actor: String,
     pub idempotency: Option<IdempotencyRecord>,
     pub now_ms: i64,
@@ -155,7 +160,7 @@ pub struct FlowLine {
     pub value_fen: i64,
 }
 
-const ALERT_COLUMNS: &str = "id, kind, subject, enterprise, declaration_id, raised_on, details_json, state, analysis_json, disposal_json, evaluation_json, revision, raised_at_ms, updated_at_ms";
+const ALERT_COLUMNS: &str = "id, kind, subject, enterprise, declaration_id, person_code, raised_on, details_json, state, analysis_json, disposal_json, evaluation_json, revision, raised_at_ms, updated_at_ms";
 const RULE_SET_COLUMNS: &str = "sha256, name, version, source, state, proposed_by, backtest_json, revision, created_at_ms, updated_at_ms";
 
 fn alert_from(r: &AnyRow) -> Result<AlertRow> {
@@ -165,6 +170,7 @@ fn alert_from(r: &AnyRow) -> Result<AlertRow> {
         subject: row_string(r, "subject")?,
         enterprise: row_opt_string(r, "enterprise")?,
         declaration_id: row_opt_string(r, "declaration_id")?,
+        person_code: row_opt_string(r, "person_code")?,
         raised_on: row_string(r, "raised_on")?,
         details_json: row_string(r, "details_json")?,
         state: row_string(r, "state")?,
@@ -263,7 +269,7 @@ pub(crate) async fn insert_alerts(
     now_ms: i64,
 ) -> Result<()> {
     for a in alerts {
-        let inserted = sqlx::query("INSERT INTO alerts (id, dedupe_key, kind, subject, enterprise, declaration_id, raised_on, details_json, state, revision, raised_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 1, $9, $9) ON CONFLICT (dedupe_key) DO NOTHING")
+        let inserted = sqlx::query("INSERT INTO alerts (id, dedupe_key, kind, subject, enterprise, declaration_id, raised_on, details_json, state, revision, raised_at_ms, updated_at_ms, person_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 1, $9, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING")
             .bind(&a.id)
             .bind(&a.dedupe_key)
             .bind(&a.kind)
@@ -273,6 +279,7 @@ pub(crate) async fn insert_alerts(
             .bind(&a.raised_on)
             .bind(&a.details_json)
             .bind(now_ms)
+            .bind(&a.person_code)
             .execute(&mut **tx)
             .await?
             .rows_affected();
@@ -724,6 +731,18 @@ impl Store {
                 s.now_ms,
             )
             .await?;
+        }
+        if let Some((person_code, from, until)) = &s.duty_free_ban {
+            sqlx::query("INSERT INTO duty_free_bans (person_code, banned_on, banned_until, alert_id, reason, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(person_code)
+                .bind(from)
+                .bind(until)
+                .bind(&s.alert_id)
+                .bind(&s.record_json)
+                .bind(&s.actor)
+                .bind(s.now_ms)
+                .execute(&mut *tx)
+                .await?;
         }
         let payload = serde_json::json!({ "alert": s.alert_id, "from": s.from_state, "to": s.to_state, "record_sha256": crate::sha256_hex(s.record_json.as_bytes()) }).to_string();
         append_audit(

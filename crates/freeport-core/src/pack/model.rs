@@ -442,6 +442,8 @@ pub struct DutyFreeRules {
     pub guarantee_from: Cny,
     pub departure_within_days: u16,
     pub ban_years: u8,
+    /// R4.6: who may not buy duty-free for `ban_years` after a customs decision.
+    pub ban_rule: RuleId,
     pub resident_rule: Option<RuleId>,
     pub resident_annual_quota: Option<Cny>,
 }

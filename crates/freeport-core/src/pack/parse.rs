@@ -166,6 +166,7 @@ struct RawDutyFree {
     guarantee_from_cny: String,
     departure_within_days: u16,
     ban_years: u8,
+    ban_rule: String,
     #[serde(default)]
     resident_rule: Option<String>,
     #[serde(default)]
@@ -560,6 +561,7 @@ fn build_version(
         guarantee_from: cny(&file, "duty_free.guarantee_from_cny", &d.guarantee_from_cny)?,
         departure_within_days: d.departure_within_days,
         ban_years: d.ban_years,
+        ban_rule: need(&d.ban_rule)?,
         resident_rule: need_opt(&d.resident_rule)?,
         resident_annual_quota: d
             .resident_annual_quota_cny

@@ -18,6 +18,7 @@ fn adult(spent: &str, earlier: Vec<BasketItem>) -> TravellerRecord {
         birth_date: date!(1990 - 05 - 01),
         spent_this_year: cny(spent),
         bought_this_departure: earlier,
+        banned_until: None,
     }
 }
 
@@ -121,6 +122,7 @@ fn a_buyer_under_age_is_refused_and_every_reason_is_given() {
             .expect("date"),
         spent_this_year: cny("99999"),
         bought_this_departure: vec![],
+        banned_until: None,
     };
     let d = decide_sale(
         pack(),
@@ -178,4 +180,17 @@ fn pickup_modes_follow_the_price_and_unknown_categories_are_input_errors() {
     )
     .expect_err("unknown");
     assert_eq!(e.field, "items[0].category");
+}
+
+#[test]
+fn a_banned_buyer_is_refused_until_the_ban_ends() {
+    let mut traveller = adult("0", vec![]);
+    traveller.banned_until = Some(date!(2029 - 03 - 01));
+    let lines = [item("cosmetics", "300", "1", "1")];
+    let refused = decide_sale(pack(), date!(2026 - 03 - 02), &lines, &traveller).expect("decides");
+    assert!(!refused.accepted);
+    assert_eq!(refused.refusals[0].code, SaleRefusal::Banned);
+    assert_eq!(refused.refusals[0].explanation.rule.id, "R4.6");
+    let after = decide_sale(pack(), date!(2029 - 03 - 02), &lines, &traveller).expect("decides");
+    assert!(after.accepted, "the day after the ban ends");
 }

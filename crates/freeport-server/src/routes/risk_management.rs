@@ -831,6 +831,7 @@ fn alert_view(a: AlertRow) -> AlertView {
         subject: a.subject,
         enterprise: a.enterprise,
         declaration_id: a.declaration_id,
+        person_code: a.person_code,
         raised_on: a.raised_on,
         state: a.state,
         revision: a.revision,
@@ -930,6 +931,7 @@ async fn step(
     record: Value,
     credit_record: Option<NewCreditRecord>,
     declaration_change: Option<DeclarationChange>,
+    duty_free_ban: Option<(String, String, String)>,
 ) -> ApiResult<(StatusCode, Value)> {
     let now = now_ms();
     let revision = row.revision;
@@ -955,6 +957,7 @@ async fn step(
             record_json: record.to_string(),
             credit_record,
             declaration_change,
+            duty_free_ban,
             actor: caller.user.id.clone(),
             idempotency: Some(idem.record(StatusCode::OK, &response)),
             now_ms: now,
@@ -1027,7 +1030,7 @@ pub(super) async fn analyse_alert(
             expect_state(&row, b.revision, "open", "an analysis")?;
             let record =
                 json!({ "conclusion": b.conclusion, "notes": b.notes, "analyst": c.user.id });
-            step(st, c, &idem, row, "analysed", record, None, None).await
+            step(st, c, &idem, row, "analysed", record, None, None, None).await
         },
     )
     .await
@@ -1055,7 +1058,7 @@ pub(super) async fn dispose_alert(
     let path = format!("POST /api/v1/alerts/{id}/disposal");
     idempotent(&state, &caller, &[Role::CustomsOfficer], &headers, &path, &body, async move |idem| {
         let b: AlertDisposalRequest = parse_body(payload)?;
-        const ACTIONS: [&str; 5] = ["inspect", "hold", "penalise", "downgrade_credit", "no_action"];
+        const ACTIONS: [&str; 6] = ["inspect", "hold", "penalise", "downgrade_credit", "ban_duty_free", "no_action"];
         if !ACTIONS.contains(&b.action.as_str()) {
             return Err(FieldError::new("action", FieldErrorKind::Unknown, ACTIONS.join(", ")).into());
         }
@@ -1112,8 +1115,22 @@ pub(super) async fn dispose_alert(
             "downgrade_credit" => (Some(credit("downgrade", None)?), None),
             _ => (None, None),
         };
+        // R4.6: no offshore duty-free for the pack's ban years from the customs decision.
+        let duty_free_ban = if b.action == "ban_duty_free" {
+            let person = needs(row.person_code.as_ref(), "person_code")?;
+            let years = st
+                .pack
+                .version_on(on)
+                .map_or(3, |v| u32::from(v.duty_free.ban_years));
+            let until = freeport_core::calendar::add_months(on, years * 12)
+                .previous_day()
+                .unwrap_or(on);
+            Some((person, on.to_string(), until.to_string()))
+        } else {
+            None
+        };
         let record = json!({ "action": b.action, "penalty": penalty.map(|p| p.to_string()), "notes": b.notes, "officer": c.user.id, "on": on.to_string() });
-        step(st, c, &idem, row, "disposed", record, credit_record, declaration_change).await
+        step(st, c, &idem, row, "disposed", record, credit_record, declaration_change, duty_free_ban).await
     })
     .await
 }
@@ -1147,7 +1164,7 @@ pub(super) async fn evaluate_alert(
         let row = alert_row(st, &id).await?;
         expect_state(&row, b.revision, "disposed", "an evaluation")?;
         let record = json!({ "effective": b.effective, "revenue_found": revenue.to_string(), "notes": b.notes, "analyst": c.user.id });
-        step(st, c, &idem, row, "evaluated", record, None, None).await
+        step(st, c, &idem, row, "evaluated", record, None, None, None).await
     })
     .await
 }

@@ -70,6 +70,7 @@ CREATE TABLE alerts (
     subject TEXT NOT NULL,
     enterprise TEXT,
     declaration_id TEXT,
+    person_code TEXT,
     raised_on TEXT NOT NULL,
     details_json TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -81,6 +82,18 @@ CREATE TABLE alerts (
     updated_at_ms BIGINT NOT NULL
 );
 CREATE INDEX alerts_by_state ON alerts (state, raised_at_ms);
+
+-- Duty-free bans (R4.6), by person code, imposed on disposing of an alert.
+CREATE TABLE duty_free_bans (
+    person_code TEXT NOT NULL,
+    banned_on TEXT NOT NULL,
+    banned_until TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at_ms BIGINT NOT NULL,
+    PRIMARY KEY (person_code, alert_id)
+);
 
 -- Accepted declarations' lines summed per flow, goods code, unit and day: the history that flow
 -- thresholds and value references are computed from.
