@@ -557,6 +557,23 @@ pub(crate) async fn prepare_model(
     })
 }
 
+/// Trains on a period's inspection results and makes the model active at once, without an
+/// idempotency record: for `freeport risk retrain` at the shell. The error says what training needs.
+pub async fn train_and_activate(
+    state: &AppState,
+    from: Date,
+    to: Date,
+    actor: &str,
+) -> Result<freeport_store::RiskModelRow, ApiError> {
+    let row = prepare_model(state, from, to, actor).await?;
+    state
+        .store
+        .activate_trained_model(&row, None, row.trained_at_ms)
+        .await?;
+    state.reload_rules().await?;
+    Ok(row)
+}
+
 /// Retrains the model every `every` on the inspection results of the last `window_days`, and
 /// activates the result when it differs from the active model (new outcomes make a new model;
 /// the same outcomes, the same one). Periods with too few results are skipped.

@@ -111,6 +111,14 @@ enum RiskCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Train the live model on the store's inspection results of a period (declaration days
+    /// FROM to TO, YYYY-MM-DD) and make it the active one; prints its key and holdout figures.
+    Retrain {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
     /// Declarations per second on one core through 200 rules, the trained model, and both.
     Bench {
         #[arg(long, default_value = "data/customs-import")]
@@ -191,6 +199,9 @@ fn main() -> ExitCode {
         Command::Risk {
             command: RiskCommand::Train { data, seed, out },
         } => risk::train(&data, seed, &out).map(|()| ExitCode::SUCCESS),
+        Command::Risk {
+            command: RiskCommand::Retrain { from, to },
+        } => config().and_then(|c| serve::retrain(&pack_dir, &c, &from, &to)),
         Command::Risk {
             command:
                 RiskCommand::Bench {

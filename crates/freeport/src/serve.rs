@@ -155,6 +155,42 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
     })
 }
 
+/// `freeport risk retrain`: the same training as `POST /api/v1/risk/models`, at the shell.
+pub(crate) fn retrain(pack_dir: &Path, config: &Config, from: &str, to: &str) -> Result<ExitCode> {
+    let day = |field: &str, text: &str| {
+        time::Date::parse(
+            text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .with_context(|| format!("--{field} {text:?} is not a day YYYY-MM-DD"))
+    };
+    let (from, to) = (day("from", from)?, day("to", to)?);
+    let pack = freeport_policy_fs::load_pack(pack_dir)
+        .with_context(|| format!("loading the policy pack at {}", pack_dir.display()))?;
+    runtime()?.block_on(async {
+        let store = open(config).await?;
+        let state = AppState::new(store, Arc::new(pack));
+        match freeport_server::risk::train_and_activate(&state, from, to, "cli").await {
+            Ok(m) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "sha256": m.sha256,
+                        "cases": m.cases,
+                        "violations": m.violations,
+                        "holdout": serde_json::from_str::<serde_json::Value>(&m.metrics_json)?,
+                    }))?
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("freeport: {}", e.message);
+                Ok(ExitCode::from(2))
+            }
+        }
+    })
+}
+
 pub(crate) fn migrate(config: &Config) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let store = open(config).await?;

@@ -323,21 +323,24 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Runs the binary with its embedded store in `dir`.
+fn with_store(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_freeport"))
+        .args(args)
+        .current_dir(root())
+        .env("FREEPORT_DATA_DIR", dir)
+        .env("FREEPORT_AUDIT_KEY", "cli-test-key")
+        .output()
+        .expect("runs")
+}
+
 /// `freeport audit verify` on a real database: intact, then edited, then with a row deleted, then
 /// with a forged row inserted.
 #[test]
 fn audit_verify_fails_on_a_tampered_database() {
     let dir = std::env::temp_dir().join(format!("freeport-audit-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_freeport"))
-            .args(args)
-            .current_dir(root())
-            .env("FREEPORT_DATA_DIR", &dir)
-            .env("FREEPORT_AUDIT_KEY", "cli-test-key")
-            .output()
-            .expect("runs")
-    };
+    let run = |args: &[&str]| with_store(&dir, args);
     assert_eq!(run(&["migrate"]).status.code(), Some(0));
     let url = format!("sqlite://{}", dir.join("freeport.db").display());
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -512,4 +515,43 @@ fn risk_train_writes_a_model_versioned_by_its_bytes() {
     assert!(a["validation_precision"]["10%"].as_f64() > Some(0.9), "{a}");
     let (c, _) = train("1", "c.model");
     assert_ne!(c["version"], a["version"]);
+}
+
+/// `freeport risk retrain` on a store with no inspection results: refused with exit 2, saying what
+/// training needs, and no model is kept.
+#[test]
+fn risk_retrain_refuses_a_period_without_enough_inspection_results() {
+    let dir = std::env::temp_dir().join(format!("freeport-retrain-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |args: &[&str]| with_store(&dir, args);
+    let out = run(&[
+        "risk",
+        "retrain",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("training needs 40 lines"), "{err}");
+    let out = run(&[
+        "risk",
+        "retrain",
+        "--from",
+        "2026-13-01",
+        "--to",
+        "2026-12-31",
+    ]);
+    assert_ne!(out.status.code(), Some(0), "a bad day is refused");
+    let url = format!("sqlite://{}", dir.join("freeport.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let store = rt
+        .block_on(freeport_store::Store::connect(&url, 1, b"cli-test-key"))
+        .expect("connect");
+    assert!(rt.block_on(store.risk_models()).expect("models").is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
 }
