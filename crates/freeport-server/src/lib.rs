@@ -82,6 +82,20 @@ pub(crate) fn wire_name<T: serde::Serialize>(value: T) -> String {
         .unwrap_or_default()
 }
 
+/// The day by the server's clock in the zone's time (UTC+8), for records that default to today.
+pub(crate) fn today() -> time::Date {
+    (time::OffsetDateTime::now_utc() + time::Duration::hours(8)).date()
+}
+
+/// A `YYYY-MM-DD` day the store wrote; `None` if it is not one.
+pub(crate) fn stored_day(text: &str) -> Option<time::Date> {
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
 pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)

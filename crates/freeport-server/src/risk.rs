@@ -302,6 +302,39 @@ fn evaluate(set: &RuleSet, facts: &[LineFacts]) -> SetVerdict {
     v
 }
 
+fn choose(setup: &RiskSetup, credit_class: &str, drawn: f64, v: &SetVerdict) -> LaneChoice {
+    choose_lane(
+        &setup.policy,
+        &setup.calibration,
+        credit_class,
+        f64::try_from(v.score).unwrap_or(0.0),
+        v.floor,
+        drawn,
+    )
+}
+
+/// The lane alone, as `assess` would choose it, without the record: for replaying history.
+pub(crate) fn lane_of(
+    setup: &RiskSetup,
+    live: &LiveRules,
+    facts: &[LineFacts],
+    credit_class: &str,
+    declaration_id: &str,
+) -> Lane {
+    let mut verdict = evaluate(&live.active, facts);
+    if let Some((model, _)) = &live.model {
+        let cases: Vec<Case> = facts.iter().map(LineFacts::case).collect();
+        verdict.score += riskiest_line(model, &cases).map_or(Decimal::ZERO, |(_, p)| points(p));
+    }
+    choose(
+        setup,
+        credit_class,
+        draw(declaration_id, setup.salt),
+        &verdict,
+    )
+    .lane
+}
+
 /// Chooses the lane under the active set; a set in shadow is evaluated too and recorded beside it.
 pub(crate) fn assess(
     setup: &RiskSetup,
@@ -315,25 +348,14 @@ pub(crate) fn assess(
         .model
         .as_ref()
         .map(|(m, sha)| model_opinion(m, sha, facts));
-    if let Some((points, _)) = &model {
-        verdict.score += *points;
-    }
+    let model_points = model.as_ref().map_or(Decimal::ZERO, |(points, _)| *points);
+    verdict.score += model_points;
     let drawn = draw(declaration_id, setup.salt);
-    let choose = |v: &SetVerdict| {
-        choose_lane(
-            &setup.policy,
-            &setup.calibration,
-            credit_class,
-            f64::try_from(v.score).unwrap_or(0.0),
-            v.floor,
-            drawn,
-        )
-    };
-    let LaneChoice { lane, reason } = choose(&verdict);
+    let LaneChoice { lane, reason } = choose(setup, credit_class, drawn, &verdict);
     let shadow = live.shadow.as_ref().map(|(set, sha)| {
         let mut v = evaluate(set, facts);
-        v.score += model.as_ref().map_or(Decimal::ZERO, |(points, _)| *points);
-        let choice = choose(&v);
+        v.score += model_points;
+        let choice = choose(setup, credit_class, drawn, &v);
         json!({
             "rule_set": set.name,
             "rule_set_version": set.version,
@@ -368,20 +390,33 @@ pub(crate) fn assess(
 
 /// Points a violation probability adds to the rules' score: 100 × p, so that a line the model
 /// thinks 40 % likely to be a violation reaches the red threshold on its own.
-const MODEL_POINTS: Decimal = Decimal::ONE_HUNDRED;
+fn points(probability: Decimal) -> Decimal {
+    (probability * Decimal::ONE_HUNDRED).round_dp(1)
+}
 
-/// The model's score of the riskiest line, in points, and the record explaining it: the
-/// probability and the five features that pushed it most.
+/// The line the model thinks riskiest, and its probability of a violation (4 decimals).
+fn riskiest_line(model: &PlatformModel, cases: &[Case]) -> Option<(usize, Decimal)> {
+    let scores = model.score(cases);
+    let (line, &p) = scores
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))?;
+    Some((
+        line,
+        Decimal::from_f64_retain(p)
+            .unwrap_or(Decimal::ZERO)
+            .round_dp(4),
+    ))
+}
+
+/// The model's points for the riskiest line and the record explaining them: the probability and
+/// the five features that pushed it most.
 fn model_opinion(model: &PlatformModel, sha: &str, facts: &[LineFacts]) -> (Decimal, Value) {
     let cases: Vec<Case> = facts.iter().map(LineFacts::case).collect();
-    let scores = model.score(&cases);
-    let Some((line, &p)) = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else {
+    let Some((line, probability)) = riskiest_line(model, &cases) else {
         return (Decimal::ZERO, Value::Null);
     };
-    let probability = Decimal::from_f64_retain(p)
-        .unwrap_or(Decimal::ZERO)
-        .round_dp(4);
-    let points = (probability * MODEL_POINTS).round_dp(1);
+    let points = points(probability);
     let why: Vec<Value> = model
         .explain(&cases[line])
         .into_iter()
@@ -461,10 +496,7 @@ pub(crate) async fn alerts_for(
             let n = u64::try_from(n).unwrap_or(0);
             if d_text == day.to_string() {
                 today = n;
-            } else if let Ok(past) = Date::parse(
-                &d_text,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            ) {
+            } else if let Some(past) = crate::stored_day(&d_text) {
                 let back = (day - past).whole_days();
                 if (1..=threshold.baseline_days as i64).contains(&back) {
                     history[threshold.baseline_days - back as usize] = n;
@@ -566,12 +598,21 @@ pub async fn train_and_activate(
     actor: &str,
 ) -> Result<freeport_store::RiskModelRow, ApiError> {
     let row = prepare_model(state, from, to, actor).await?;
+    activate_model(state, &row, None).await?;
+    Ok(row)
+}
+
+/// Keeps a trained model as the active one and puts it in this server's decision path.
+pub(crate) async fn activate_model(
+    state: &AppState,
+    row: &freeport_store::RiskModelRow,
+    idempotency: Option<&freeport_store::IdempotencyRecord>,
+) -> Result<(), freeport_store::StoreError> {
     state
         .store
-        .activate_trained_model(&row, None, row.trained_at_ms)
+        .activate_trained_model(row, idempotency, row.trained_at_ms)
         .await?;
-    state.reload_rules().await?;
-    Ok(row)
+    state.reload_rules().await
 }
 
 /// Retrains the model every `every` on the inspection results of the last `window_days`, and
@@ -587,7 +628,7 @@ pub fn spawn_retrainer(
         tick.tick().await;
         loop {
             tick.tick().await;
-            let to = (time::OffsetDateTime::now_utc() + time::Duration::hours(8)).date();
+            let to = crate::today();
             let from = to - time::Duration::days(window_days);
             let Ok(row) = prepare_model(&state, from, to, "system:retrainer").await else {
                 continue;
@@ -596,14 +637,9 @@ pub fn spawn_retrainer(
             if active.is_some_and(|a| a.sha256 == row.sha256) {
                 continue;
             }
-            match state
-                .store
-                .activate_trained_model(&row, None, crate::now_ms())
-                .await
-            {
+            match activate_model(&state, &row, None).await {
                 Ok(()) => {
                     tracing::info!(model = %row.sha256, cases = row.cases, "retrained the risk model");
-                    let _ = state.reload_rules().await;
                 }
                 Err(e) => tracing::warn!(error = %e, "retraining the risk model failed"),
             }

@@ -35,7 +35,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{Caller, Role, SESSION_COOKIE, hash_password, new_token, verify_password};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, now_ms};
+use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, now_ms, stored_day, today};
 
 mod risk_management;
 
@@ -651,15 +651,12 @@ pub(crate) async fn assess_credit_with(
 }
 
 fn credit_record_of(r: &freeport_store::CreditRecordRow) -> Option<CreditRecord> {
-    let day = |s: &str| {
-        time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
-    };
     let amount = Cny::from_fen(r.amount_fen.unwrap_or(0));
     let kind = match r.kind.as_str() {
         "violation" => CreditRecordKind::Violation { penalty: amount },
         "smuggling" => CreditRecordKind::Smuggling,
         "tax_due" => CreditRecordKind::TaxDue {
-            due_on: day(r.due_on.as_deref()?)?,
+            due_on: stored_day(r.due_on.as_deref()?)?,
             amount,
         },
         "tax_paid" => CreditRecordKind::TaxPaid,
@@ -671,7 +668,7 @@ fn credit_record_of(r: &freeport_store::CreditRecordRow) -> Option<CreditRecord>
         _ => return None,
     };
     Some(CreditRecord {
-        on: day(&r.on_day)?,
+        on: stored_day(&r.on_day)?,
         reference: r.reference.clone(),
         kind,
     })
@@ -698,11 +695,9 @@ async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<(Snapshot,
             }
             let mut locks = Vec::new();
             for w in state.store.waiver_locks(code.as_str()).await? {
-                let parse = |s: &str| {
-                    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
-                        .ok()
-                };
-                if let (Some(first), Some(last)) = (parse(&w.first_day), parse(&w.last_day)) {
+                if let (Some(first), Some(last)) =
+                    (stored_day(&w.first_day), stored_day(&w.last_day))
+                {
                     locks.push(WaiverLock {
                         kind_prefix: w.kind_prefix,
                         range: DayRange { first, last },
@@ -1249,11 +1244,6 @@ const FINDING_KINDS: [&str; 8] = [
     "documents",
     "other",
 ];
-
-/// The day by the server's clock (UTC+8, the zone's), for records that default to today.
-fn today() -> time::Date {
-    (time::OffsetDateTime::now_utc() + time::Duration::hours(8)).date()
-}
 
 /// A requested status change, before it is applied.
 struct Change {

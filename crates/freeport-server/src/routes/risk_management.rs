@@ -550,6 +550,10 @@ pub(super) async fn backtest_rule_set(
             let b: BacktestRequest = parse_body(payload)?;
             let (from, to) = period_of(&b.from, &b.to)?;
             let row = rule_set_row(st, &sha256).await?;
+            // Stale before the replay, not after it.
+            if b.revision != row.revision {
+                return Err(ApiError::new(Code::Conflict, format!("the rule set is at revision {}", row.revision)));
+            }
             let proposed = parse_rule_set(&row.source)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
             let live = st.live_rules();
@@ -566,9 +570,6 @@ pub(super) async fn backtest_rule_set(
             view_row.backtest_json = Some(report_text.clone());
             view_row.revision = row.revision + 1;
             view_row.updated_at_ms = now;
-            if b.revision != row.revision {
-                return Err(ApiError::new(Code::Conflict, format!("the rule set is at revision {}", row.revision)));
-            }
             let response = to_json(&rule_set_view(view_row, changes))?;
             st.store
                 .save_backtest(&sha256, b.revision, &report_text, &c.user.id, Some(&idem.record(StatusCode::OK, &response)), now)
@@ -617,11 +618,11 @@ fn backtest_report(
         let (mut caught, mut missed) = (0u64, 0u64);
         for (facts, h) in &decoded {
             let class = facts.first().map_or("general", |f| f.credit_class.as_str());
-            let a = crate::risk::assess(&state.risk, &with_set, facts, class, &h.id);
-            *lanes.entry(a.lane.as_str()).or_default() += 1;
+            let lane = crate::risk::lane_of(&state.risk, &with_set, facts, class, &h.id);
+            *lanes.entry(lane.as_str()).or_default() += 1;
             if h.result.as_deref() == Some("violation") {
                 if matches!(
-                    a.lane,
+                    lane,
                     freeport_risk::rules::Lane::Green | freeport_risk::rules::Lane::Blue
                 ) {
                     missed += 1;
@@ -1217,14 +1218,12 @@ pub(super) async fn train_model(
             let (from, to) = period_of(&b.from, &b.to)?;
             let row = crate::risk::prepare_model(st, from, to, &c.user.id).await?;
             let response = to_json(&model_view(row.clone()))?;
-            st.store
-                .activate_trained_model(
-                    &row,
-                    Some(&idem.record(StatusCode::CREATED, &response)),
-                    row.trained_at_ms,
-                )
-                .await?;
-            st.reload_rules().await?;
+            crate::risk::activate_model(
+                st,
+                &row,
+                Some(&idem.record(StatusCode::CREATED, &response)),
+            )
+            .await?;
             Ok((StatusCode::CREATED, response))
         },
     )
