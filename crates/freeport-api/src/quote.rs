@@ -8,7 +8,7 @@ use freeport_core::declaration::*;
 use freeport_core::error::{FieldError, FieldErrorKind, FieldResult};
 use freeport_core::hs::{HsCode, Nomenclature};
 use freeport_core::identity::CreditCode;
-use freeport_core::money::{Cny, parse_decimal, parse_non_negative};
+use freeport_core::money::Cny;
 use freeport_core::snapshot::{EnterpriseStanding, ExchangeRates, Snapshot, WaiverLock};
 use freeport_core::unit::Quantity;
 use serde::Deserialize;
@@ -303,7 +303,14 @@ pub(crate) fn domestic(
 }
 
 /// A non-negative amount of yuan, with at most two decimals.
+/// At most `limits::AMOUNT_CNY` (100 billion yuan); more is `out_of_range`, never clamped.
 pub fn non_negative_cny(field: &str, s: &str) -> FieldResult<Cny> {
+    bounded_cny(field, s, freeport_core::limits::AMOUNT_CNY)
+}
+
+/// A non-negative amount of yuan within `bound`: more than two decimals is `malformed` (amounts are
+/// exact to the fen), beyond the ceiling `out_of_range`.
+pub fn bounded_cny(field: &str, s: &str, bound: freeport_core::limits::Bound) -> FieldResult<Cny> {
     let c = Cny::parse(field, s)?;
     if c.is_negative() {
         return Err(FieldError::new(
@@ -312,6 +319,7 @@ pub fn non_negative_cny(field: &str, s: &str) -> FieldResult<Cny> {
             format!("{s} must not be negative"),
         ));
     }
+    bound.check(field, c.amount())?;
     Ok(c)
 }
 
@@ -456,7 +464,7 @@ impl LineDto {
             description: text(&format!("{f}.description"), &self.description)?,
             origin: country(&format!("{f}.origin"), &self.origin)?,
             quantities,
-            value: parse_non_negative(&format!("{f}.value"), &self.value)?,
+            value: freeport_core::limits::LINE_VALUE.parse(&format!("{f}.value"), &self.value)?,
             goods_status: match self.goods_status {
                 GoodsStatusDto::ZeroTariff => GoodsStatus::ZeroTariff,
                 GoodsStatusDto::Bonded => GoodsStatus::Bonded,
@@ -483,7 +491,9 @@ impl SnapshotDto {
             let share = e
                 .encouraged_revenue_share
                 .as_deref()
-                .map(|s| parse_non_negative(&format!("{f}.encouraged_revenue_share"), s))
+                .map(|s| {
+                    freeport_core::limits::SHARE.parse(&format!("{f}.encouraged_revenue_share"), s)
+                })
                 .transpose()?;
             let mut waiver_locks = Vec::new();
             for (k, w) in e.waiver_locks.iter().enumerate() {
@@ -525,14 +535,8 @@ impl SnapshotDto {
                 field: format!("{f}.currency"),
                 ..e
             })?;
-            let rate = parse_decimal(&format!("{f}.cny_per_unit"), &r.cny_per_unit)?;
-            if rate <= rust_decimal::Decimal::ZERO {
-                return Err(FieldError::new(
-                    format!("{f}.cny_per_unit"),
-                    FieldErrorKind::OutOfRange,
-                    "a rate is positive",
-                ));
-            }
+            let rate = freeport_core::limits::EXCHANGE_RATE
+                .parse(&format!("{f}.cny_per_unit"), &r.cny_per_unit)?;
             rates.insert(date(&format!("{f}.date"), &r.date)?, currency, rate);
         }
         snapshot.exchange_rates = rates;

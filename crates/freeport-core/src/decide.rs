@@ -89,6 +89,44 @@ struct Decider<'p, 'd> {
     explanation: Vec<Step<'p>>,
 }
 
+/// Refuses a declaration whose lines, converted to CNY, pass the documented ceilings
+/// (`limits::LINE_CUSTOMS_VALUE_YUAN`, `limits::DECLARATION_CUSTOMS_VALUE_YUAN`): such values are
+/// input errors, never amounts to saturate.
+fn within_customs_value_ceilings(
+    decl: &Declaration,
+    cny_per_unit: rust_decimal::Decimal,
+) -> Result<(), FieldError> {
+    use crate::limits::{DECLARATION_CUSTOMS_VALUE_YUAN, LINE_CUSTOMS_VALUE_YUAN};
+    let mut total = rust_decimal::Decimal::ZERO;
+    for (i, line) in decl.lines.iter().enumerate() {
+        let yuan = line
+            .value
+            .checked_mul(cny_per_unit)
+            .filter(|v| *v <= rust_decimal::Decimal::from(LINE_CUSTOMS_VALUE_YUAN))
+            .ok_or_else(|| {
+                FieldError::new(
+                    line_field(i, "value"),
+                    FieldErrorKind::OutOfRange,
+                    format!(
+                        "{} {} is more than {LINE_CUSTOMS_VALUE_YUAN} yuan, the ceiling of one line's customs value",
+                        line.value, decl.currency
+                    ),
+                )
+            })?;
+        total += yuan;
+    }
+    if total > rust_decimal::Decimal::from(DECLARATION_CUSTOMS_VALUE_YUAN) {
+        return Err(FieldError::new(
+            "lines",
+            FieldErrorKind::OutOfRange,
+            format!(
+                "the lines' customs values add up to {total} yuan, more than {DECLARATION_CUSTOMS_VALUE_YUAN}, the ceiling of one declaration"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn line_field(i: usize, field: &str) -> String {
     format!("lines[{i}].{field}")
 }
@@ -121,6 +159,7 @@ impl<'p, 'd> Decider<'p, 'd> {
             });
             (rate, Some(day))
         };
+        within_customs_value_ceilings(decl, cny_per_unit)?;
         Ok(Decider {
             v,
             decl,

@@ -209,6 +209,20 @@ pub fn parse_decimal(field: &str, text: &str) -> FieldResult<Decimal> {
             format!("{t:?} is not a plain decimal number such as \"1234.50\""),
         ));
     }
+    // A `Decimal` holds 28 significant digits and rounds what is beyond them; more digits than that
+    // would be changed silently, so they are refused.
+    let (int, frac) = t
+        .trim_start_matches('-')
+        .split_once('.')
+        .unwrap_or((t.trim_start_matches('-'), ""));
+    let significant = int.trim_start_matches('0').len() + frac.trim_end_matches('0').len();
+    if significant > 28 {
+        return Err(FieldError::new(
+            field,
+            FieldErrorKind::OutOfRange,
+            format!("{t:?} has more than 28 significant digits"),
+        ));
+    }
     t.parse::<Decimal>().map_err(|e| {
         FieldError::new(
             field,

@@ -126,7 +126,7 @@ pub struct Quantity {
 impl Quantity {
     pub fn parse(field: &str, value: &str, unit: &str) -> FieldResult<Quantity> {
         Ok(Quantity {
-            value: parse_non_negative(&format!("{field}.value"), value)?,
+            value: crate::limits::QUANTITY.parse(&format!("{field}.value"), value)?,
             unit: Unit::parse(&format!("{field}.unit"), unit)?,
         })
     }

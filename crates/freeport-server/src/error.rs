@@ -18,10 +18,17 @@ pub enum Code {
     NotFound,
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
+    /// A request with the same key is still being processed; retry to get its result.
+    IdempotencyKeyInFlight,
     InvalidTransition,
     Conflict,
     AccountBookInsufficient,
     PayloadTooLarge,
+    MethodNotAllowed,
+    /// The request took longer than the server's limit; nothing it had not committed stands.
+    Timeout,
+    /// Too many failed log-ins for the account or from the address; `Retry-After` says when.
+    TooManyRequests,
     Internal,
 }
 
@@ -47,6 +54,11 @@ impl Code {
                 StatusCode::CONFLICT,
                 "invalid_request",
             ),
+            Code::IdempotencyKeyInFlight => (
+                "idempotency_key_in_flight",
+                StatusCode::CONFLICT,
+                "invalid_request",
+            ),
             Code::InvalidTransition => ("invalid_transition", StatusCode::CONFLICT, "domain"),
             Code::Conflict => ("conflict", StatusCode::CONFLICT, "domain"),
             Code::AccountBookInsufficient => {
@@ -57,6 +69,13 @@ impl Code {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
             ),
+            Code::MethodNotAllowed => (
+                "method_not_allowed",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request",
+            ),
+            Code::Timeout => ("timeout", StatusCode::REQUEST_TIMEOUT, "invalid_request"),
+            Code::TooManyRequests => ("too_many_requests", StatusCode::TOO_MANY_REQUESTS, "auth"),
             Code::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -67,6 +86,8 @@ pub struct ApiError {
     pub code: Code,
     pub message: String,
     pub details: Value,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -74,7 +95,28 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
-            details: Value::Null,
+            details: json!({}),
+            retry_after: None,
+        }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The code a bare status from a lower layer (body limit, timeout, router, extractor) stands for.
+    fn for_status(status: StatusCode) -> Code {
+        match status.as_u16() {
+            401 => Code::Unauthenticated,
+            403 => Code::Forbidden,
+            404 => Code::NotFound,
+            405 => Code::MethodNotAllowed,
+            408 => Code::Timeout,
+            413 => Code::PayloadTooLarge,
+            429 => Code::TooManyRequests,
+            400..=499 => Code::InvalidInput,
+            _ => Code::Internal,
         }
     }
 
@@ -94,6 +136,7 @@ impl From<FieldError> for ApiError {
             code: Code::InvalidInput,
             message: e.to_string(),
             details: json!({ "field": e.field, "kind": e.kind, "reason": e.reason }),
+            retry_after: None,
         }
     }
 }
@@ -106,6 +149,11 @@ impl From<StoreError> for ApiError {
                 format!("{e}; retry to have the decision re-made on the current book"),
             ),
             StoreError::Conflict(m) => ApiError::new(Code::Conflict, m),
+            StoreError::BalanceCeiling { .. } => ApiError::new(Code::Conflict, e.to_string()),
+            StoreError::IdempotencyKeyTaken(_) => ApiError::new(
+                Code::IdempotencyKeyInFlight,
+                "a request with this Idempotency-Key is being processed; retry to get its result",
+            ),
             StoreError::NotFound(m) => ApiError::new(Code::NotFound, m),
             other => {
                 tracing::error!(error = %other, "store failure");
@@ -120,8 +168,64 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Every error leaves in the envelope, whichever layer produced it: a bare status or a plain-text
+/// body from the router (unknown route, wrong method), the body limit, the timeout or an
+/// extractor is replaced by the envelope of its code. JSON errors from handlers pass unchanged.
+pub(crate) async fn envelope_every_error(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let code = ApiError::for_status(status);
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    let mut enveloped = ApiError::new(code, text).into_response();
+    // Headers a lower layer set for the client (Allow on a 405, Retry-After) stay.
+    for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER] {
+        if let Some(v) = parts.headers.get(&name) {
+            enveloped.headers_mut().insert(name, v.clone());
+        }
+    }
+    enveloped
+}
+
+/// The answer to a handler that panicked: the envelope's `internal`, never a dropped connection.
+pub(crate) fn panic_response(
+    _panic: Box<dyn std::any::Any + Send + 'static>,
+) -> axum::http::Response<axum::body::Body> {
+    tracing::error!("a handler panicked; answered 500");
+    ApiError::new(
+        Code::Internal,
+        "the server failed while handling the request; it was not applied unless a retry with the same Idempotency-Key says otherwise",
+    )
+    .into_response()
+}

@@ -9,10 +9,12 @@
 pub mod auth;
 pub mod error;
 pub mod events;
+mod extract;
 pub mod observe;
 pub mod openapi;
 pub mod risk;
 mod routes;
+pub mod throttle;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -33,6 +35,9 @@ use crate::error::{ApiError, Code};
 /// Bounds (STYLE rule 12).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_PAGE: i64 = 1000;
+/// A request still unanswered after this is answered `408 timeout`; a commit it reached stands and
+/// a retry with the same Idempotency-Key returns it.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 const MAX_KEY_LEN: usize = 200;
 
 #[derive(Clone)]
@@ -48,6 +53,8 @@ pub struct AppState {
     pub risk: Arc<risk::RiskSetup>,
     /// The rule sets in force, swapped whole when an analyst activates or shadows one.
     pub live_rules: Arc<std::sync::RwLock<Arc<risk::LiveRules>>>,
+    /// Failed log-ins per account and address, and the bound on parallel password hashing.
+    pub login_throttle: Arc<throttle::LoginThrottle>,
 }
 
 impl AppState {
@@ -69,6 +76,9 @@ impl AppState {
             store,
             pack,
             crash_after_commit: Arc::new(AtomicBool::new(false)),
+            login_throttle: Arc::new(throttle::LoginThrottle::new(
+                throttle::LoginPolicy::default(),
+            )),
             events: tokio::sync::broadcast::channel(1024).0,
         }
     }
@@ -219,33 +229,45 @@ where
             }
             (status, axum::Json(body)).into_response()
         }
-        Err(ApiError {
-            code: Code::Internal,
-            message,
-            details,
-        }) => ApiError {
-            code: Code::Internal,
-            message,
-            details,
-        }
-        .into_response(),
-        Err(e) if e.code == Code::Conflict && e.message.contains("idempotency key") => {
-            match replay(state, &idem).await {
-                Ok(Some(response)) => response,
-                _ => e.into_response(),
-            }
-        }
+        // A failure is not remembered: nothing was applied, and a retry may succeed.
+        Err(e) if e.code == Code::Internal => e.into_response(),
+        // A concurrent request with the same key committed first: its answer is this one's.
+        Err(e) if e.code == Code::IdempotencyKeyInFlight => replay_when_done(state, &idem, e).await,
         Err(e) => {
             // A refusal changed nothing; remember it so the retry gets the same answer.
             let record = idem.record(e.status(), &e.body());
             match state.store.put_idempotent_result(&record, now_ms()).await {
                 Ok(()) => e.into_response(),
-                Err(StoreError::IdempotencyKeyTaken(_)) => match replay(state, &idem).await {
-                    Ok(Some(response)) => response,
-                    _ => e.into_response(),
-                },
+                Err(StoreError::IdempotencyKeyTaken(_)) => {
+                    replay_when_done(
+                        state,
+                        &idem,
+                        ApiError::from(StoreError::IdempotencyKeyTaken(idem.key.clone())),
+                    )
+                    .await
+                }
                 Err(other) => ApiError::from(other).into_response(),
             }
+        }
+    }
+}
+
+/// How long a concurrent duplicate waits for the first request's stored answer before it is told
+/// `409 idempotency_key_in_flight`.
+const IN_FLIGHT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Replays the stored answer of the request that took the key; on PostgreSQL the loser's insert
+/// already waited for the winner's commit, so the answer is normally there at once.
+async fn replay_when_done(state: &AppState, idem: &Idempotency, in_flight: ApiError) -> Response {
+    let deadline = tokio::time::Instant::now() + IN_FLIGHT_WAIT;
+    loop {
+        match replay(state, idem).await {
+            Ok(Some(response)) => return response,
+            Ok(None) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Ok(None) => return in_flight.into_response(),
+            Err(e) => return e.into_response(),
         }
     }
 }

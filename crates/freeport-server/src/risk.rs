@@ -206,7 +206,7 @@ pub(crate) async fn line_facts(
         let unit = quantity
             .map(|q| crate::wire_name(q.unit))
             .unwrap_or_default();
-        let (n, q_milli, v_fen) = state
+        let totals = state
             .store
             .declared_totals(
                 line.hs_code.as_str(),
@@ -215,8 +215,7 @@ pub(crate) async fn line_facts(
                 &to.to_string(),
             )
             .await?;
-        let reference_unit_value = (n >= REFERENCE_MIN_LINES && q_milli > 0)
-            .then(|| (Decimal::new(v_fen, 2) / Decimal::new(q_milli, 3)).round_dp(4));
+        let reference_unit_value = reference_unit_value(totals);
         out.push(LineFacts {
             hs: line.hs_code.as_str().to_owned(),
             origin: line.origin.as_str().to_owned(),
@@ -235,6 +234,16 @@ pub(crate) async fn line_facts(
         });
     }
     Ok(out)
+}
+
+/// The mean unit value of what was declared, once enough lines were; `None` below that.
+fn reference_unit_value(totals: freeport_store::DeclaredTotals) -> Option<Decimal> {
+    if totals.declarations < i128::from(REFERENCE_MIN_LINES) || totals.quantity_milli <= 0 {
+        return None;
+    }
+    let value = Decimal::try_from_i128_with_scale(totals.value_fen, 2).ok()?;
+    let quantity = Decimal::try_from_i128_with_scale(totals.quantity_milli, 3).ok()?;
+    Some(value.checked_div(quantity)?.round_dp(4))
 }
 
 fn line_of(flow: Flow) -> &'static str {

@@ -1,7 +1,7 @@
 //! The routes of `/api/v1`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -16,6 +16,7 @@ use freeport_core::decision::{Decision, Effect, Outcome};
 use freeport_core::declaration::{Counterparty, Declaration};
 use freeport_core::hs::HsCode;
 use freeport_core::identity::CreditCode;
+use freeport_core::limits::SALE_QUANTITY;
 use freeport_core::money::Cny;
 use freeport_core::snapshot::{BalanceKey, EnterpriseStanding, Snapshot, WaiverLock};
 use freeport_core::unit::Unit;
@@ -35,6 +36,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{Caller, Role, SESSION_COOKIE, hash_password, new_token, verify_password};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::extract::{PeerAddress, Query};
 use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, now_ms, stored_day, today};
 
 mod risk_management;
@@ -99,9 +101,19 @@ pub(crate) fn router(state: AppState) -> Router {
     routes
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", api))
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
-        .layer(axum::middleware::from_fn(crate::observe::observe))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            crate::error::panic_response,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            crate::REQUEST_TIMEOUT,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(
+            crate::error::envelope_every_error,
+        ))
+        .layer(axum::middleware::from_fn(crate::observe::observe))
         .with_state(state)
 }
 
@@ -185,26 +197,38 @@ const TOKEN_TTL_MS: i64 = 12 * 3600 * 1000;
     request_body = LoginRequest,
     responses((status = 201, description = "a session; the token is also set as an HttpOnly cookie", body = SessionCreated), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
 )]
-async fn login(State(state): State<AppState>, body: Bytes) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    PeerAddress(peer): PeerAddress,
+    body: Bytes,
+) -> Response {
     let result: ApiResult<Response> = async {
         let login: LoginRequest = parse_body(&body)?;
+        let throttle = &state.login_throttle;
+        throttle
+            .check(&login.username, peer, now_ms())
+            .map_err(too_many_attempts)?;
         let found = state.store.user_by_name(&login.username).await?;
         // One answer, and the same work, for an unknown user and a wrong password: an unknown
         // user is checked against a fixed hash, so neither the reply nor its timing tells which
         // usernames exist.
-        let found = match found {
-            Some((user, hash)) => verify_password(&login.password, &hash).then_some(user),
-            None => {
-                let _ = verify_password(&login.password, crate::auth::dummy_hash());
-                None
-            }
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), hash),
+            None => (None, crate::auth::dummy_hash().to_owned()),
         };
-        let Some(user) = found else {
+        let password = login.password.clone();
+        let verified = throttle
+            .hash(move || verify_password(&password, &hash))
+            .await
+            .map_err(too_many_attempts)?;
+        let Some(user) = user.filter(|_| verified) else {
+            throttle.failed(&login.username, peer, now_ms());
             return Err(ApiError::new(
                 Code::Unauthenticated,
                 "unknown user or wrong password",
             ));
         };
+        throttle.succeeded(&login.username);
         let token = new_token()?;
         let now = now_ms();
         state
@@ -236,6 +260,18 @@ async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `429 too_many_requests` with `Retry-After`.
+fn too_many_attempts(retry: crate::throttle::RetryAfter) -> ApiError {
+    ApiError::new(
+        Code::TooManyRequests,
+        format!(
+            "too many failed log-ins for this account or from this address; retry in {} s",
+            retry.0
+        ),
+    )
+    .with_retry_after(retry.0)
 }
 
 /// Log out: revoke the session's token at once.
@@ -445,8 +481,7 @@ async fn put_enterprise(
                 .into());
             }
             if let Some(share) = &b.encouraged_revenue_share {
-                let d =
-                    freeport_core::money::parse_non_negative("encouraged_revenue_share", share)?;
+                let d = freeport_core::limits::SHARE.parse("encouraged_revenue_share", share)?;
                 if d > Decimal::ONE {
                     return Err(FieldError::new(
                         "encouraged_revenue_share",
@@ -564,15 +599,8 @@ async fn put_exchange_rate(
             })?;
             let d = parse_day("day", &day)?;
             let b: ExchangeRateRequest = parse_body(payload)?;
-            let rate = freeport_core::money::parse_decimal("cny_per_unit", &b.cny_per_unit)?;
-            if rate <= Decimal::ZERO || rate.scale() > 4 {
-                return Err(FieldError::new(
-                    "cny_per_unit",
-                    FieldErrorKind::OutOfRange,
-                    "a positive rate with at most 4 decimals (R8.5)",
-                )
-                .into());
-            }
+            let rate =
+                freeport_core::limits::EXCHANGE_RATE.parse("cny_per_unit", &b.cny_per_unit)?;
             let response = to_json(&ExchangeRateView {
                 currency: c.as_str().to_owned(),
                 day: d.to_string(),
@@ -1869,7 +1897,7 @@ async fn adjust_account_book(
                 let field = format!("items[{i}].quantity");
                 let qty = milli(
                     &field,
-                    freeport_core::money::parse_non_negative(&field, &item.quantity)?,
+                    freeport_core::limits::QUANTITY.parse(&field, &item.quantity)?,
                 )?;
                 let booked = balances
                     .iter()
@@ -2161,7 +2189,7 @@ async fn dispose(
                     )
                     .into());
                 }
-                (Some(q), _) => freeport_core::money::parse_non_negative("quantity", q)?,
+                (Some(q), _) => freeport_core::limits::QUANTITY.parse("quantity", q)?,
             };
             let quantity_milli = milli("quantity", quantity)?;
             let stored = |field: &str, e: FieldError| {
@@ -2442,14 +2470,7 @@ fn parse_day(field: &str, text: &str) -> ApiResult<time::Date> {
 
 /// A quantity in thousandths, as account books and sales keep it: at most three decimals.
 fn milli(field: &str, value: Decimal) -> ApiResult<i64> {
-    let m = value * Decimal::ONE_THOUSAND;
-    if m.fract() != Decimal::ZERO {
-        return Err(
-            FieldError::new(field, FieldErrorKind::OutOfRange, "at most three decimals").into(),
-        );
-    }
-    i64::try_from(m)
-        .map_err(|_| FieldError::new(field, FieldErrorKind::OutOfRange, "too large").into())
+    Ok(freeport_core::limits::to_milli(field, value)?)
 }
 
 /// Sell duty-free: decide the sale against the buyer's age, the departure's category limits and
@@ -2523,12 +2544,14 @@ async fn sell(
             let mut items = Vec::with_capacity(b.items.len());
             for (i, item) in b.items.iter().enumerate() {
                 let f = |name: &str| format!("items[{i}].{name}");
-                let unit_price =
-                    freeport_api::quote::non_negative_cny(&f("unit_price"), &item.unit_price)?;
-                let quantity =
-                    freeport_core::money::parse_non_negative(&f("quantity"), &item.quantity)?;
+                let unit_price = freeport_api::quote::bounded_cny(
+                    &f("unit_price"),
+                    &item.unit_price,
+                    freeport_core::limits::SALE_UNIT_PRICE,
+                )?;
+                let quantity = SALE_QUANTITY.parse(&f("quantity"), &item.quantity)?;
                 let limit_quantity = match &item.limit_quantity {
-                    Some(q) => freeport_core::money::parse_non_negative(&f("limit_quantity"), q)?,
+                    Some(q) => SALE_QUANTITY.parse(&f("limit_quantity"), q)?,
                     None => quantity,
                 };
                 if item.description.len() > 300 {

@@ -90,10 +90,10 @@ pub struct TravellerHistory {
 }
 
 impl Store {
-    /// A person's code: HMAC-SHA-256 of the document's canonical key under a key derived from the
-    /// store's secret, so one person has one code in every shop and the number is never stored.
+    /// A person's code: HMAC-SHA-256 of the document's canonical key under the person-code key,
+    /// so one person has one code in every shop and on every node, and the number is never stored.
     pub fn person_code(&self, canonical_document: &str) -> String {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.audit_key)
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.person_code_key)
             .expect("HMAC takes keys of any length");
         mac.update(b"freeport person code\0");
         mac.update(canonical_document.as_bytes());

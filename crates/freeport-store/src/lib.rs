@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod keys;
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use sqlx::{AnyPool, Row};
 use tokio::sync::Mutex;
 
 pub use audit::AuditReport;
+pub use keys::KeyName;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -34,6 +36,16 @@ pub enum StoreError {
         hs_code: String,
         unit: String,
     },
+    /// An inflow would take a balance past the largest quantity a book row holds
+    /// (9 223 372 036 854 775.807 units).
+    #[error(
+        "account book of {enterprise} cannot hold more {hs_code} ({unit}): the balance would pass its ceiling"
+    )]
+    BalanceCeiling {
+        enterprise: String,
+        hs_code: String,
+        unit: String,
+    },
     /// Another request with the same idempotency key committed first; its stored result stands.
     #[error("idempotency key {0} is already used")]
     IdempotencyKeyTaken(String),
@@ -42,6 +54,11 @@ pub enum StoreError {
     Conflict(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// This node's key is not the one the database was written with.
+    #[error(
+        "the configured {0} key is not the one this database was written with; start every node with the same keys (see the operating guide)"
+    )]
+    KeyMismatch(KeyName),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -62,6 +79,8 @@ pub struct Store {
     /// needs no gate (its row locks and conditional updates serialise what must be serial).
     write_gate: Option<Arc<Mutex<()>>>,
     audit_key: Arc<Vec<u8>>,
+    /// Keys person codes; separate from the audit key (see `keys`).
+    person_code_key: Arc<Vec<u8>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -114,7 +133,18 @@ impl Store {
             backend,
             write_gate: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             audit_key: Arc::new(audit_key.to_vec()),
+            // Until `with_person_code_key` sets the configured one: a key derived from the audit
+            // key, for tests and tools that never compute person codes across nodes.
+            person_code_key: Arc::new(
+                keys::mac_hex(audit_key, b"freeport derived person-code key").into_bytes(),
+            ),
         })
+    }
+
+    /// The same store with the person-code key set.
+    pub fn with_person_code_key(mut self, key: &[u8]) -> Store {
+        self.person_code_key = Arc::new(key.to_vec());
+        self
     }
 
     pub fn backend(&self) -> Backend {
@@ -126,12 +156,27 @@ impl Store {
     }
 
     /// Applies the backend's migrations (append-only files under `migrations/<backend>/`).
+    ///
+    /// Several nodes may start at once on a new database. PostgreSQL serialises them with an
+    /// advisory lock; SQLite has none, so a node that lost the race (its migration failed because
+    /// another node's committed first) reads the applied list again and carries on. Each migration
+    /// is one transaction, so a failed attempt leaves nothing half applied.
     pub async fn migrate(&self) -> Result<()> {
-        match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        let mut attempt = 0;
+        loop {
+            let result = match self.backend {
+                Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
+                Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(_) if attempt < 10 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        Ok(())
     }
 
     async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
@@ -161,8 +206,8 @@ pub mod duty_free;
 pub use duty_free::{NewSale, NewSaleItem, SaleRow, Shop, TravellerHistory};
 pub mod risk;
 pub use risk::{
-    AlertRow, AlertStep, AssessedDeclaration, CreditRecordRow, DeclarationChange, FlowLine,
-    NewAlert, NewCreditRecord, NewInspection, RiskModelRow, RuleSetChange, RuleSetRow,
+    AlertRow, AlertStep, AssessedDeclaration, CreditRecordRow, DeclarationChange, DeclaredTotals,
+    FlowLine, NewAlert, NewCreditRecord, NewInspection, RiskModelRow, RuleSetChange, RuleSetRow,
 };
 pub mod supervision;
 pub use supervision::{DisposalRow, NewDisposal, NewSupervisedItem, SupervisedItemRow};

@@ -352,13 +352,22 @@ pub(crate) async fn apply_posting(
         .execute(&mut **tx)
         .await?;
     if p.quantity_milli >= 0 {
-        sqlx::query("INSERT INTO balances (enterprise, hs_code, unit, quantity_milli) VALUES ($1, $2, $3, $4) ON CONFLICT (enterprise, hs_code, unit) DO UPDATE SET quantity_milli = balances.quantity_milli + excluded.quantity_milli")
+        // Checked: a balance never passes what a BIGINT holds (PostgreSQL would fail, SQLite turn it
+        // into a float); the inflow is refused instead.
+        let added = sqlx::query("INSERT INTO balances (enterprise, hs_code, unit, quantity_milli) VALUES ($1, $2, $3, $4) ON CONFLICT (enterprise, hs_code, unit) DO UPDATE SET quantity_milli = balances.quantity_milli + excluded.quantity_milli WHERE balances.quantity_milli <= 9223372036854775807 - excluded.quantity_milli")
             .bind(&p.enterprise)
             .bind(&p.hs_code)
             .bind(&p.unit)
             .bind(p.quantity_milli)
             .execute(&mut **tx)
             .await?;
+        if added.rows_affected() != 1 {
+            return Err(StoreError::BalanceCeiling {
+                enterprise: p.enterprise.clone(),
+                hs_code: p.hs_code.clone(),
+                unit: p.unit.clone(),
+            });
+        }
     } else {
         // Conditional: takes out only what the book holds (the paired assertion to the core's check).
         let updated = sqlx::query("UPDATE balances SET quantity_milli = quantity_milli + $1 WHERE enterprise = $2 AND hs_code = $3 AND unit = $4 AND quantity_milli + $1 >= 0")

@@ -296,8 +296,12 @@ pub(crate) async fn add_flow_lines(
     lines: &[FlowLine],
 ) -> Result<()> {
     for l in lines {
-        sqlx::query("INSERT INTO flow_stats (flow, hs_code, unit, day, declarations, quantity_milli, value_fen) VALUES ($1, $2, $3, $4, 1, $5, $6) \
-             ON CONFLICT (flow, hs_code, unit, day) DO UPDATE SET declarations = flow_stats.declarations + 1, quantity_milli = flow_stats.quantity_milli + excluded.quantity_milli, value_fen = flow_stats.value_fen + excluded.value_fen")
+        // Checked arithmetic in SQL: a day's totals grow only while they stay within a BIGINT
+        // (SQLite would otherwise turn the row into a float, PostgreSQL fail every later
+        // declaration of the code). A line that no longer fits is counted apart, not added.
+        let added = sqlx::query("INSERT INTO flow_stats (flow, hs_code, unit, day, declarations, quantity_milli, value_fen) VALUES ($1, $2, $3, $4, 1, $5, $6) \
+             ON CONFLICT (flow, hs_code, unit, day) DO UPDATE SET declarations = flow_stats.declarations + 1, quantity_milli = flow_stats.quantity_milli + excluded.quantity_milli, value_fen = flow_stats.value_fen + excluded.value_fen \
+             WHERE flow_stats.quantity_milli <= 9223372036854775807 - excluded.quantity_milli AND flow_stats.value_fen <= 9223372036854775807 - excluded.value_fen AND flow_stats.declarations < 9223372036854775807")
             .bind(&l.flow)
             .bind(&l.hs_code)
             .bind(&l.unit)
@@ -305,7 +309,17 @@ pub(crate) async fn add_flow_lines(
             .bind(l.quantity_milli)
             .bind(l.value_fen)
             .execute(&mut **tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if added == 0 {
+            sqlx::query("UPDATE flow_stats SET lines_beyond_ceiling = lines_beyond_ceiling + 1 WHERE flow = $1 AND hs_code = $2 AND unit = $3 AND day = $4 AND lines_beyond_ceiling < 9223372036854775807")
+                .bind(&l.flow)
+                .bind(&l.hs_code)
+                .bind(&l.unit)
+                .bind(&l.day)
+                .execute(&mut **tx)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -790,28 +804,42 @@ impl Store {
             .collect()
     }
 
-    /// Quantity (thousandths) and value (fen) declared for a goods code and unit from `from` to
-    /// `to`, over every flow: the base of its value reference.
+    /// Declarations, quantity (thousandths) and value (fen) declared for a goods code and unit from
+    /// `from` to `to`, over every flow: the base of its value reference.
+    ///
+    /// Summed here in 128 bits rather than by SQL's `SUM`, which overflows a BIGINT (an error on
+    /// both backends) when a year of days holds large totals.
     pub async fn declared_totals(
         &self,
         hs_code: &str,
         unit: &str,
         from: &str,
         to: &str,
-    ) -> Result<(i64, i64, i64)> {
-        let row = sqlx::query("SELECT CAST(COALESCE(SUM(declarations), 0) AS BIGINT) AS n, CAST(COALESCE(SUM(quantity_milli), 0) AS BIGINT) AS q, CAST(COALESCE(SUM(value_fen), 0) AS BIGINT) AS v FROM flow_stats WHERE hs_code = $1 AND unit = $2 AND day >= $3 AND day <= $4")
+    ) -> Result<DeclaredTotals> {
+        let rows = sqlx::query("SELECT declarations, quantity_milli, value_fen FROM flow_stats WHERE hs_code = $1 AND unit = $2 AND day >= $3 AND day <= $4")
             .bind(hs_code)
             .bind(unit)
             .bind(from)
             .bind(to)
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        Ok((
-            row_i64(&row, "n")?,
-            row_i64(&row, "q")?,
-            row_i64(&row, "v")?,
-        ))
+        let mut totals = DeclaredTotals::default();
+        for row in &rows {
+            totals.declarations += i128::from(row_i64(row, "declarations")?);
+            totals.quantity_milli += i128::from(row_i64(row, "quantity_milli")?);
+            totals.value_fen += i128::from(row_i64(row, "value_fen")?);
+        }
+        Ok(totals)
     }
+}
+
+/// What was declared of one goods code and unit over a period, in 128 bits: a year of daily
+/// BIGINT totals cannot overflow it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeclaredTotals {
+    pub declarations: i128,
+    pub quantity_milli: i128,
+    pub value_fen: i128,
 }
 
 async fn insert_rule_set_change(

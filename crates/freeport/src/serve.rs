@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use freeport_server::AppState;
 use freeport_store::{Store, User};
 
-use crate::config::Config;
+use crate::config::{Config, Create};
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -17,37 +17,42 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-async fn open(config: &Config) -> Result<Store> {
+/// Connects, migrates and checks that this node's keys are the database's.
+async fn open(config: &Config, create: Create) -> Result<Store> {
     if config.database_url.is_none() {
+        if create == Create::Never && !config.data_dir.join("freeport.db").exists() {
+            anyhow::bail!(
+                "no database at {}: start `freeport serve` or `freeport migrate` first",
+                config.data_dir.join("freeport.db").display()
+            );
+        }
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
     }
-    let store = Store::connect(
-        &config.database_url(),
-        config.max_connections,
-        &config.audit_key()?,
-    )
-    .await
-    .context("connecting to the database")?;
+    let keys = config.keys(create)?;
+    let store = Store::connect(&config.database_url(), config.max_connections, &keys.audit)
+        .await
+        .context("connecting to the database")?
+        .with_person_code_key(&keys.person_code);
     store.migrate().await.context("applying migrations")?;
+    store.check_keys().await.context("checking the keys")?;
     Ok(store)
 }
 
 /// On first start: an administrator, with the configured password or a random one printed once.
+///
+/// Several nodes may start at once on a new database: whichever creates the administrator first
+/// wins, and the others carry on (the password is printed only by the node whose user stands).
 async fn ensure_admin(store: &Store, config: &Config) -> Result<()> {
     if store.user_count().await? > 0 {
         return Ok(());
     }
-    let password = match &config.admin_password {
-        Some(p) => p.clone(),
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (p.clone(), false),
         None => {
             let mut bytes = [0u8; 18];
             getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            let p: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            eprintln!(
-                "freeport: first start: created user \"admin\" with password {p} (shown once; set FREEPORT_ADMIN_PASSWORD to choose it)"
-            );
-            p
+            (bytes.iter().map(|b| format!("{b:02x}")).collect(), true)
         }
     };
     let hash =
@@ -58,10 +63,22 @@ async fn ensure_admin(store: &Store, config: &Config) -> Result<()> {
         role: "administrator".to_owned(),
         enterprise: None,
     };
-    store
+    match store
         .create_user(&user, &hash, "system", freeport_server::now_ms(), None)
-        .await?;
-    Ok(())
+        .await
+    {
+        Ok(()) => {
+            if generated {
+                eprintln!(
+                    "freeport: first start: created user \"admin\" with password {password} (shown once; set FREEPORT_ADMIN_PASSWORD to choose it)"
+                );
+            }
+            Ok(())
+        }
+        // Another node created it between the count and the insert.
+        Err(_) if store.user_by_name("admin").await?.is_some() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn init_logging(format: &str) {
@@ -83,7 +100,12 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
     let pack = freeport_policy_fs::load_pack(pack_dir)
         .with_context(|| format!("loading the policy pack at {}", pack_dir.display()))?;
     runtime()?.block_on(async {
-        let store = open(config).await?;
+        let store = open(config, Create::IfAbsent).await?;
+        if !store.audit_key_verifies_the_head().await? {
+            anyhow::bail!(
+                "the audit key does not verify the audit chain's newest entry: a wrong key, or the entry was altered (run `freeport audit verify`)"
+            );
+        }
         ensure_admin(&store, config).await?;
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
@@ -168,7 +190,7 @@ pub(crate) fn retrain(pack_dir: &Path, config: &Config, from: &str, to: &str) ->
     let pack = freeport_policy_fs::load_pack(pack_dir)
         .with_context(|| format!("loading the policy pack at {}", pack_dir.display()))?;
     runtime()?.block_on(async {
-        let store = open(config).await?;
+        let store = open(config, Create::Never).await?;
         let state = AppState::new(store, Arc::new(pack));
         match freeport_server::risk::train_and_activate(&state, from, to, "cli").await {
             Ok(m) => {
@@ -193,7 +215,7 @@ pub(crate) fn retrain(pack_dir: &Path, config: &Config, from: &str, to: &str) ->
 
 pub(crate) fn migrate(config: &Config) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = open(config).await?;
+        let store = open(config, Create::IfAbsent).await?;
         store.close().await;
         eprintln!(
             "freeport: migrations applied to {}",
@@ -209,7 +231,7 @@ pub(crate) fn migrate(config: &Config) -> Result<ExitCode> {
 
 pub(crate) fn audit_verify(config: &Config) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = open(config).await?;
+        let store = open(config, Create::Never).await?;
         let report = store.verify_audit().await?;
         println!("{}", serde_json::to_string_pretty(&report)?);
         Ok(if report.intact {

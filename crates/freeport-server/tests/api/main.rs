@@ -9,6 +9,8 @@ use freeport_store::{Store, User};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+mod hardening;
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 const ADMIN_PASSWORD: &str = "correct-horse-battery-staple";
 

@@ -4,6 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod nodes;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -130,6 +132,8 @@ fn quote_reads_stdin_and_files_and_prints_an_explained_decision() {
     );
     let d = json(&out);
     assert_eq!(d["totals"]["payable"]["vat"], "52.00");
+    // Dates on the wire are days, never the `[year, ordinal]` pairs they once were.
+    assert_eq!(d["declared_on"], "2026-03-02");
     assert_eq!(d["pack_version"], "hainan/2026-02-05");
 
     let out = freeport(&["quote", "examples/quote/yacht-tv05.json"], None);
@@ -329,7 +333,7 @@ fn with_store(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(root())
         .env("FREEPORT_DATA_DIR", dir)
-        .env("FREEPORT_AUDIT_KEY", "cli-test-key")
+        .env("FREEPORT_AUDIT_KEY", "cli-test-audit-key-0001")
         .output()
         .expect("runs")
 }
@@ -348,7 +352,11 @@ fn audit_verify_fails_on_a_tampered_database() {
         .build()
         .expect("runtime");
     let store = rt
-        .block_on(freeport_store::Store::connect(&url, 1, b"cli-test-key"))
+        .block_on(freeport_store::Store::connect(
+            &url,
+            1,
+            b"cli-test-audit-key-0001",
+        ))
         .expect("connect");
     for (i, name) in ["ana", "bo", "chen"].iter().enumerate() {
         let user = freeport_store::User {
@@ -524,6 +532,7 @@ fn risk_retrain_refuses_a_period_without_enough_inspection_results() {
     let dir = std::env::temp_dir().join(format!("freeport-retrain-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let run = |args: &[&str]| with_store(&dir, args);
+    assert_eq!(run(&["migrate"]).status.code(), Some(0));
     let out = run(&[
         "risk",
         "retrain",
@@ -550,7 +559,11 @@ fn risk_retrain_refuses_a_period_without_enough_inspection_results() {
         .build()
         .expect("runtime");
     let store = rt
-        .block_on(freeport_store::Store::connect(&url, 1, b"cli-test-key"))
+        .block_on(freeport_store::Store::connect(
+            &url,
+            1,
+            b"cli-test-audit-key-0001",
+        ))
         .expect("connect");
     assert!(rt.block_on(store.risk_models()).expect("models").is_empty());
     let _ = std::fs::remove_dir_all(&dir);
