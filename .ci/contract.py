@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 
+CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemathesis.toml")
 ENTERPRISE = "91460000MA5T00001F"
 OPERATOR = "91460000MA5T00002J"
 PASSWORD = "contract-password-0001"
@@ -121,7 +122,7 @@ def main():
         tokens = setup(base)
         for role in args.roles.split(","):
             started = time.time()
-            cmd = [args.schemathesis, "run", f"{base}/api/openapi.json", "--checks", "all",
+            cmd = [args.schemathesis, "--config-file", CONFIG, "run", f"{base}/api/openapi.json", "--checks", "all",
                    "-H", f"Authorization: Bearer {tokens[role]}",
                    "--seed", str(args.seed), "--max-examples", str(args.examples),
                    "--workers", "1", "--no-color", "--generation-database", "none",

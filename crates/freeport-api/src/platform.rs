@@ -10,6 +10,42 @@ use utoipa::ToSchema;
 
 use crate::quote::{DeclarationDto, SnapshotDto};
 
+/// Whole numbers as JSON Schema counts them: `3` and `3.0` alike (a client's JSON library may write
+/// either), anything with a fraction refused.
+mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        if let Some(i) = n.as_i64() {
+            return Ok(i);
+        }
+        match n.as_f64() {
+            // Within ±2^53 a float holds every whole number exactly.
+            Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_991.0 => Ok(f as i64),
+            _ => Err(D::Error::custom(format!(
+                "{n} is not a whole number between -2^53 and 2^53"
+            ))),
+        }
+    }
+
+    pub(super) fn revision<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        whole(d)
+    }
+
+    pub(super) fn days<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        match Option::<serde_json::Number>::deserialize(d)? {
+            None => Ok(None),
+            Some(n) => {
+                let i = whole(n).map_err(D::Error::custom)?;
+                u32::try_from(i)
+                    .map(Some)
+                    .map_err(|_| D::Error::custom(format!("{i} is not a number of days")))
+            }
+        }
+    }
+}
+
 /// The body of every error: `code` is stable (see `docs/reference/errors.md`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorEnvelope {
@@ -191,7 +227,7 @@ pub struct DeclarationView {
     pub lane: Option<String>,
     /// Why: the rule set and the rules that fired per line, the score, the credit class, the draw
     /// and whether the lane came from a rule, the random sample or the score.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub risk: Option<serde_json::Value>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
@@ -215,6 +251,7 @@ pub struct StatusChangeRequest {
     #[serde(default)]
     pub note: String,
     /// The revision the officer saw; a stale revision is a `conflict`.
+    #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
 }
 
@@ -225,6 +262,7 @@ pub struct InspectionResultRequest {
     pub result: String,
     #[serde(default)]
     pub note: String,
+    #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
     /// The day of the inspection, `YYYY-MM-DD`; today when absent.
     #[serde(default)]
@@ -243,6 +281,7 @@ pub struct InspectionResultRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
+    #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
     #[serde(default)]
     pub note: String,
@@ -251,6 +290,7 @@ pub struct CancelRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AmendRequest {
+    #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
     pub declaration: DeclarationDto,
 }
@@ -387,8 +427,10 @@ pub struct DisposalRequest {
     pub quantity: Option<String>,
     /// Required for a diversion.
     #[serde(default)]
+    #[serde(deserialize_with = "whole::days")]
     pub days_diverted: Option<u32>,
     /// The item's revision as read.
+    #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
 }
 
@@ -628,6 +670,7 @@ pub struct BacktestRequest {
     /// The history to replay: declarations declared from `from` to `to`, `YYYY-MM-DD`.
     pub from: String,
     pub to: String,
+    #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
 }
 
@@ -636,6 +679,7 @@ pub struct BacktestRequest {
 pub struct RuleSetStateRequest {
     /// Why: kept with the analyst's name in the rule set's history.
     pub reason: String,
+    #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
 }
 
@@ -659,7 +703,7 @@ pub struct RuleSetView {
     pub rules: usize,
     pub proposed_by: String,
     /// The latest back-test: the set against the active one on the same history.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub backtest: Option<serde_json::Value>,
     pub revision: i64,
     pub created_at_ms: i64,
@@ -682,10 +726,10 @@ pub struct RulePerformanceView {
     pub declarations: usize,
     pub inspections: usize,
     pub min_inspections: u64,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub rules: serde_json::Value,
     /// The same for the rule set in shadow, from what it would have selected.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub shadow_rules: serde_json::Value,
 }
 
@@ -704,11 +748,11 @@ pub struct AlertView {
     pub state: String,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub analysis: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub disposal: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub evaluation: Option<serde_json::Value>,
     pub revision: i64,
     pub raised_at_ms: i64,
@@ -727,6 +771,7 @@ pub struct AlertAnalysisRequest {
     /// `confirmed` (a risk to dispose of) or `unfounded`.
     pub conclusion: String,
     pub notes: String,
+    #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
 }
 
@@ -742,6 +787,7 @@ pub struct AlertDisposalRequest {
     pub penalty: Option<String>,
     #[serde(default)]
     pub notes: String,
+    #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
 }
 
@@ -755,6 +801,7 @@ pub struct AlertEvaluationRequest {
     pub revenue_found: Option<String>,
     #[serde(default)]
     pub notes: String,
+    #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
 }
 

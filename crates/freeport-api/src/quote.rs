@@ -254,11 +254,11 @@ fn bounded<T>(field: &str, items: &[T], max: usize) -> FieldResult<()> {
 }
 
 fn text(field: &str, s: &str) -> FieldResult<String> {
-    if s.len() > MAX_TEXT {
+    if s.chars().count() > MAX_TEXT {
         return Err(FieldError::new(
             field,
             FieldErrorKind::OutOfRange,
-            format!("longer than {MAX_TEXT} bytes"),
+            format!("longer than {MAX_TEXT} characters"),
         ));
     }
     Ok(s.to_owned())
@@ -308,19 +308,10 @@ pub fn non_negative_cny(field: &str, s: &str) -> FieldResult<Cny> {
     bounded_cny(field, s, freeport_core::limits::AMOUNT_CNY)
 }
 
-/// A non-negative amount of yuan within `bound`: more than two decimals is `malformed` (amounts are
-/// exact to the fen), beyond the ceiling `out_of_range`.
+/// A non-negative amount of yuan within `bound`, exact to the fen: more decimals, or more than the
+/// ceiling, is `out_of_range`; anything but a plain decimal is `malformed`.
 pub fn bounded_cny(field: &str, s: &str, bound: freeport_core::limits::Bound) -> FieldResult<Cny> {
-    let c = Cny::parse(field, s)?;
-    if c.is_negative() {
-        return Err(FieldError::new(
-            field,
-            FieldErrorKind::OutOfRange,
-            format!("{s} must not be negative"),
-        ));
-    }
-    bound.check(field, c.amount())?;
-    Ok(c)
+    bound.parse_cny(field, s)
 }
 
 impl QuoteRequest {

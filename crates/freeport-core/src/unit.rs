@@ -73,6 +73,11 @@ impl Unit {
             })
     }
 
+    /// Every unit's code, as the wire writes it.
+    pub fn codes() -> impl Iterator<Item = &'static str> {
+        Unit::ALL.iter().map(|(_, code)| *code)
+    }
+
     pub fn code(self) -> &'static str {
         Unit::ALL
             .iter()

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+mod contract;
 pub mod error;
 pub mod events;
 mod extract;
@@ -38,7 +39,7 @@ pub const MAX_PAGE: i64 = 1000;
 /// A request still unanswered after this is answered `408 timeout`; a commit it reached stands and
 /// a retry with the same Idempotency-Key returns it.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-const MAX_KEY_LEN: usize = 200;
+pub(crate) const MAX_KEY_LEN: usize = 200;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -183,11 +184,7 @@ where
     if let Err(e) = caller.require(roles) {
         return e.into_response();
     }
-    let key = match headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-    {
+    let key = match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         Some(k)
             if !k.is_empty()
                 && k.len() <= MAX_KEY_LEN

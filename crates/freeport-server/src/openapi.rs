@@ -46,7 +46,20 @@ impl utoipa::Modify for Security {
     }
 }
 
-/// The document, as served at `/api/openapi.json`.
-pub fn document() -> utoipa::openapi::OpenApi {
-    crate::routes::api_routes().split_for_parts().1
+/// The document, as served at `/api/openapi.json`: the routes' own description completed with the
+/// parsers' constraints and the answers every operation can give (`contract`). JSON rather than
+/// utoipa's model, which cannot hold the conditional rules (`if`/`then`) the contract adds.
+pub fn document() -> serde_json::Value {
+    complete(&crate::routes::api_routes().split_for_parts().1)
+}
+
+pub(crate) fn complete(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut json = serde_json::to_value(doc).expect("the document serialises");
+    crate::contract::complete(&mut json);
+    json
+}
+
+/// The document as kept in `docs/reference/openapi.json`: pretty, two-space indented.
+pub fn pretty() -> String {
+    serde_json::to_string_pretty(&document()).expect("the document serialises")
 }

@@ -39,7 +39,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{PeerAddress, Query};
 use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, now_ms, stored_day, today};
 
-mod risk_management;
+pub(crate) mod risk_management;
 
 /// The API's routes with their OpenAPI description: one list, so the document cannot miss a route.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
@@ -98,8 +98,9 @@ pub(crate) fn router(state: AppState) -> Router {
     // The metrics recorder is installed once, before any request records into it.
     let _ = crate::observe::metrics_handle();
     let (routes, api) = api_routes().split_for_parts();
+    let api = crate::openapi::complete(&api);
     routes
-        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", api))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/api/openapi.json", api))
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -148,6 +149,17 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
         ));
     }
     Ok(freeport_api::decode_json(text)?)
+}
+
+/// The enterprise a path names: a path whose code is not a unified social credit code names no
+/// resource, so it is `404`, like an unregistered one.
+fn path_code(text: &str) -> ApiResult<CreditCode> {
+    CreditCode::parse(text).map_err(|e| {
+        ApiError::new(
+            Code::NotFound,
+            format!("no enterprise {text:?}: {}", e.reason),
+        )
+    })
 }
 
 fn credit_code(field: &str, text: &str) -> ApiResult<CreditCode> {
@@ -354,7 +366,7 @@ async fn create_user(
         &body,
         async move |idem| {
             let b: NewUserRequest = parse_body(payload)?;
-            if b.username.trim().is_empty() || b.username.len() > 100 {
+            if b.username.trim().is_empty() || b.username.chars().count() > 100 {
                 return Err(FieldError::new(
                     "username",
                     FieldErrorKind::OutOfRange,
@@ -462,9 +474,9 @@ async fn put_enterprise(
         &path,
         &body,
         async move |idem| {
-            let code = credit_code("credit_code", &code)?;
+            let code = path_code(&code)?;
             let b: EnterpriseRequest = parse_body(payload)?;
-            if b.name.trim().is_empty() || b.name.len() > 300 {
+            if b.name.trim().is_empty() || b.name.chars().count() > 300 {
                 return Err(FieldError::new(
                     "name",
                     FieldErrorKind::OutOfRange,
@@ -526,7 +538,7 @@ async fn get_enterprise(
     caller: Caller,
     Path(code): Path<String>,
 ) -> ApiResult<Json<EnterpriseEnvelope>> {
-    let code = credit_code("credit_code", &code)?.as_str().to_owned();
+    let code = path_code(&code)?.as_str().to_owned();
     caller.require_enterprise(&code)?;
     let e = state
         .store
@@ -1262,7 +1274,10 @@ const PROXY_DEPARTURES: usize = 3;
 const PROXY_WINDOW_DAYS: i64 = 30;
 
 /// What an inspection can find (the `findings` of a violation).
-const FINDING_KINDS: [&str; 8] = [
+/// The longest diversion a disposal states: ten years, longer than any supervision period (R3.4).
+pub(crate) const MAX_DAYS_DIVERTED: u32 = 3653;
+
+pub(crate) const FINDING_KINDS: [&str; 8] = [
     "undervaluation",
     "misclassification",
     "origin",
@@ -1748,7 +1763,7 @@ async fn account_book(
     Path(code): Path<String>,
     Query(page): Query<PostingPage>,
 ) -> ApiResult<Json<AccountBookView>> {
-    let code = credit_code("credit_code", &code)?.as_str().to_owned();
+    let code = path_code(&code)?.as_str().to_owned();
     caller.require(&[
         Role::EnterpriseUser,
         Role::CustomsOfficer,
@@ -1808,7 +1823,7 @@ async fn account_book_csv(
     caller: Caller,
     Path(code): Path<String>,
 ) -> ApiResult<Response> {
-    let code = credit_code("credit_code", &code)?.as_str().to_owned();
+    let code = path_code(&code)?.as_str().to_owned();
     caller.require(&[
         Role::EnterpriseUser,
         Role::CustomsOfficer,
@@ -1874,7 +1889,7 @@ async fn adjust_account_book(
         &path,
         &body,
         async move |idem| {
-            let code = credit_code("enterprise", &code)?;
+            let code = path_code(&code)?;
             let b: AdjustmentRequest = parse_body(payload)?;
             if b.items.is_empty() || b.items.len() > 1000 {
                 return Err(FieldError::new(
@@ -2015,7 +2030,7 @@ async fn visible_item(
     code: &str,
     id: &str,
 ) -> ApiResult<(String, freeport_store::SupervisedItemRow)> {
-    let code = credit_code("credit_code", code)?.as_str().to_owned();
+    let code = path_code(code)?.as_str().to_owned();
     caller.require_enterprise(&code)?;
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(ApiError::new(Code::NotFound, "no such resource"));
@@ -2047,7 +2062,7 @@ async fn list_supervised_items(
         Role::RiskAnalyst,
         Role::Administrator,
     ])?;
-    let code = credit_code("credit_code", &code)?.as_str().to_owned();
+    let code = path_code(&code)?.as_str().to_owned();
     caller.require_enterprise(&code)?;
     let rows = state
         .store
@@ -2152,7 +2167,17 @@ async fn dispose(
             let kind = match (b.kind.as_str(), b.days_diverted) {
                 ("transfer", None) => DisposalKind::Transfer,
                 ("early_release", None) => DisposalKind::EarlyRelease,
-                ("diversion", Some(days)) => DisposalKind::Diversion { days },
+                ("diversion", Some(days)) if (1..=MAX_DAYS_DIVERTED).contains(&days) => {
+                    DisposalKind::Diversion { days }
+                }
+                ("diversion", Some(days)) => {
+                    return Err(FieldError::new(
+                        "days_diverted",
+                        FieldErrorKind::OutOfRange,
+                        format!("{days} is not between 1 and {MAX_DAYS_DIVERTED}"),
+                    )
+                    .into());
+                }
                 ("diversion", None) => {
                     return Err(FieldError::new(
                         "days_diverted",
@@ -2382,7 +2407,7 @@ async fn put_shop(
                 .into());
             }
             for (field, text) in [("name", &b.name), ("location", &b.location)] {
-                if text.trim().is_empty() || text.len() > 300 {
+                if text.trim().is_empty() || text.chars().count() > 300 {
                     return Err(FieldError::new(
                         field,
                         FieldErrorKind::OutOfRange,
@@ -2554,7 +2579,7 @@ async fn sell(
                     Some(q) => SALE_QUANTITY.parse(&f("limit_quantity"), q)?,
                     None => quantity,
                 };
-                if item.description.len() > 300 {
+                if item.description.chars().count() > 300 {
                     return Err(FieldError::new(
                         f("description"),
                         FieldErrorKind::OutOfRange,
@@ -2767,7 +2792,7 @@ async fn put_webhook(
         &path,
         &body,
         async move |idem| {
-            let code = credit_code("credit_code", &code)?.as_str().to_owned();
+            let code = path_code(&code)?.as_str().to_owned();
             c.require_enterprise(&code)?;
             if st.store.enterprise(&code).await?.is_none() {
                 return Err(ApiError::new(Code::NotFound, "no such resource"));
@@ -2818,7 +2843,7 @@ async fn get_webhook(
         Role::CustomsOfficer,
         Role::Administrator,
     ])?;
-    let code = credit_code("credit_code", &code)?.as_str().to_owned();
+    let code = path_code(&code)?.as_str().to_owned();
     caller.require_enterprise(&code)?;
     let w = state
         .store
@@ -2857,7 +2882,7 @@ async fn delete_webhook(
         &path,
         &Bytes::new(),
         async move |idem| {
-            let code = credit_code("credit_code", &code)?.as_str().to_owned();
+            let code = path_code(&code)?.as_str().to_owned();
             c.require_enterprise(&code)?;
             // Whether anything was removed is known only inside the transaction; the stored
             // answer says what this request did.
@@ -2893,7 +2918,7 @@ async fn webhook_deliveries(
         Role::CustomsOfficer,
         Role::Administrator,
     ])?;
-    let code = credit_code("credit_code", &code)?.as_str().to_owned();
+    let code = path_code(&code)?.as_str().to_owned();
     caller.require_enterprise(&code)?;
     let limit = limit(&Page {
         after: None,

@@ -50,6 +50,22 @@ fn check_value(name: KeyName, key: &[u8]) -> String {
     )
 }
 
+/// The audit action of a key rotation.
+pub(crate) const KEY_ROTATED: &str = "audit.key_rotated";
+
+pub(crate) fn audit_check_value(key: &[u8]) -> String {
+    check_value(KeyName::Audit, key)
+}
+
+/// The incoming key's check value a rotation entry names.
+pub(crate) fn rotation_target(payload: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(payload)
+        .ok()?
+        .get("check_value")?
+        .as_str()
+        .map(str::to_owned)
+}
+
 impl Store {
     /// Checks that this node's keys are the database's: compares each key's check value with the
     /// stored one, recording it on first use (the audit key only once it verifies the chain's
@@ -91,8 +107,39 @@ impl Store {
         Ok(())
     }
 
+    /// Retires the current audit key for `new_key`: appends an `audit.key_rotated` entry, keyed
+    /// with the current key and naming the new key's check value, and records that check value, in
+    /// one transaction. Entries after it are keyed with the new key; verifying the older ones takes
+    /// the retired key (`with_previous_audit_keys`). Run it with every node stopped, on a chain
+    /// that verifies.
+    pub async fn rotate_audit_key(&self, new_key: &[u8], actor: &str, now_ms: i64) -> Result<()> {
+        let _gate = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let incoming = audit_check_value(new_key);
+        let payload = serde_json::json!({ "check_value": incoming }).to_string();
+        crate::append_audit(
+            &mut tx,
+            &self.audit_key,
+            now_ms,
+            actor,
+            KEY_ROTATED,
+            "audit_key",
+            &payload,
+        )
+        .await?;
+        sqlx::query("UPDATE key_checks SET check_value = $1 WHERE name = $2")
+            .bind(&incoming)
+            .bind(KeyName::Audit.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Whether the audit key recomputes the newest entry's hash (true for an empty log): a node
     /// refuses to start when it does not, since every entry it appended would break the chain.
+    /// Right after a rotation the newest entry is the rotation itself, keyed with the retired key;
+    /// it stands for this key when it names this key's check value.
     pub async fn audit_key_verifies_the_head(&self) -> Result<bool> {
         let Some(row) = sqlx::query("SELECT l.seq, l.at_ms, l.actor, l.action, l.subject, l.payload, l.prev_hash, l.hash FROM audit_log l JOIN audit_head h ON h.seq = l.seq WHERE h.id = 1")
             .fetch_optional(&self.pool)
@@ -106,6 +153,9 @@ impl Store {
             row.try_get("subject")?,
             row.try_get("payload")?,
         );
+        if action == KEY_ROTATED {
+            return Ok(rotation_target(&payload) == Some(audit_check_value(&self.audit_key)));
+        }
         let prev: String = row.try_get("prev_hash")?;
         let hash = audit::entry_hash(
             &self.audit_key,

@@ -81,6 +81,8 @@ pub struct Store {
     audit_key: Arc<Vec<u8>>,
     /// Keys person codes; separate from the audit key (see `keys`).
     person_code_key: Arc<Vec<u8>>,
+    /// Audit keys retired by `rotate_audit_key`, to verify the entries written under them.
+    previous_audit_keys: Arc<Vec<Vec<u8>>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -138,7 +140,14 @@ impl Store {
             person_code_key: Arc::new(
                 keys::mac_hex(audit_key, b"freeport derived person-code key").into_bytes(),
             ),
+            previous_audit_keys: Arc::new(Vec::new()),
         })
+    }
+
+    /// The same store knowing the audit keys retired before the current one.
+    pub fn with_previous_audit_keys(mut self, keys: Vec<Vec<u8>>) -> Store {
+        self.previous_audit_keys = Arc::new(keys);
+        self
     }
 
     /// The same store with the person-code key set.
@@ -261,12 +270,20 @@ pub(crate) async fn append_audit(
 
 impl Store {
     /// Recomputes the whole chain: any edited, inserted or deleted entry shows as a break.
+    ///
+    /// The chain starts under one of the known keys (the current one or a previous one) and
+    /// changes key only at an `audit.key_rotated` entry, itself keyed with the outgoing key, whose
+    /// payload names the incoming key's check value.
     pub async fn verify_audit(&self) -> Result<AuditReport> {
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(&self.pool)
             .await?;
         let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
         let rows = sqlx::query("SELECT seq, at_ms, actor, action, subject, payload, prev_hash, hash FROM audit_log ORDER BY seq").fetch_all(&self.pool).await?;
+        let known: Vec<&[u8]> = std::iter::once(self.audit_key.as_slice())
+            .chain(self.previous_audit_keys.iter().map(Vec::as_slice))
+            .collect();
+        let mut key: Option<&[u8]> = None;
         let mut prev = "genesis".to_owned();
         let mut count = 0i64;
         let broken = |problem: String, entries: i64| {
@@ -300,26 +317,52 @@ impl Store {
                 row.try_get("subject")?,
                 row.try_get("payload")?,
             );
-            let hash = audit::entry_hash(
-                &self.audit_key,
-                &prev,
-                &audit::Entry {
-                    seq,
-                    at_ms,
-                    actor: &actor,
-                    action: &action,
-                    subject: &subject,
-                    payload: &payload,
-                },
-            );
+            let entry = audit::Entry {
+                seq,
+                at_ms,
+                actor: &actor,
+                action: &action,
+                subject: &subject,
+                payload: &payload,
+            };
             let stored: String = row.try_get("hash")?;
-            if stored != hash {
-                return broken(
-                    format!("entry {seq} was altered: its content does not match its hash"),
-                    count,
-                );
+            // The first entry tells which known key the chain began with.
+            let candidates: Vec<&[u8]> = match key {
+                Some(k) => vec![k],
+                None => known.clone(),
+            };
+            let Some(k) = candidates
+                .into_iter()
+                .find(|k| audit::entry_hash(k, &prev, &entry) == stored)
+            else {
+                let problem = if key.is_some() {
+                    format!("entry {seq} was altered: its content does not match its hash")
+                } else {
+                    format!(
+                        "entry {seq} does not match its hash under any configured audit key: it was altered, or the chain began under a retired key that is not configured (audit_previous_keys)"
+                    )
+                };
+                return broken(problem, count);
+            };
+            key = Some(k);
+            if action == keys::KEY_ROTATED {
+                let incoming = keys::rotation_target(&payload);
+                match known
+                    .iter()
+                    .find(|k| Some(keys::audit_check_value(k)) == incoming)
+                {
+                    Some(next) => key = Some(next),
+                    None => {
+                        return broken(
+                            format!(
+                                "entries after {seq} are keyed with an audit key that is not configured (set audit_previous_keys)"
+                            ),
+                            count,
+                        );
+                    }
+                }
             }
-            prev = hash;
+            prev = stored;
         }
         if head_seq != count || head_hash != prev {
             return broken(

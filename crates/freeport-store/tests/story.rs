@@ -10,19 +10,25 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh, migrated store per test: a new SQLite file, or a new PostgreSQL database.
 async fn stores() -> Vec<(String, Store)> {
+    stores_with_urls()
+        .await
+        .into_iter()
+        .map(|(name, store, _)| (name, store))
+        .collect()
+}
+
+/// The same, with each store's URL, for tests that connect again with other keys.
+async fn stores_with_urls() -> Vec<(String, Store, String)> {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let mut out = Vec::new();
     let dir = std::env::temp_dir().join(format!("freeport-store-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let sqlite = Store::connect(
-        &format!("sqlite://{}", dir.join("t.db").display()),
-        4,
-        b"test-key",
-    )
-    .await
-    .expect("sqlite");
+    let sqlite_url = format!("sqlite://{}", dir.join("t.db").display());
+    let sqlite = Store::connect(&sqlite_url, 4, b"test-key")
+        .await
+        .expect("sqlite");
     sqlite.migrate().await.expect("migrate sqlite");
-    out.push(("sqlite".to_owned(), sqlite));
+    out.push(("sqlite".to_owned(), sqlite, sqlite_url));
     if let Ok(admin) = std::env::var("FREEPORT_TEST_POSTGRES_URL") {
         let admin_store = Store::connect(&admin, 1, b"x")
             .await
@@ -47,7 +53,7 @@ async fn stores() -> Vec<(String, Store)> {
             .await
             .expect("postgres");
         pg.migrate().await.expect("migrate postgres");
-        out.push(("postgres".to_owned(), pg));
+        out.push(("postgres".to_owned(), pg, url));
     } else {
         eprintln!("note: FREEPORT_TEST_POSTGRES_URL is not set; the story runs on SQLite only");
     }
@@ -492,6 +498,105 @@ async fn concurrent_declarations_touching_the_same_rows_in_any_order_do_not_dead
         assert!(
             balances.iter().all(|b| b.quantity_milli == 24_000),
             "{backend}: {balances:?}"
+        );
+    }
+}
+
+/// Hardening defect 5: a node whose person-code or audit key differs from the database's is
+/// refused by name; the audit key rotates with the chain still verifying under both keys.
+#[tokio::test]
+async fn keys_are_checked_and_the_audit_key_rotates() {
+    let user = |i: u32| User {
+        id: format!("k{i}"),
+        username: format!("keys-{i}"),
+        role: "risk_analyst".to_owned(),
+        enterprise: None,
+    };
+    let node = |url: &str, audit: &'static [u8], person: &'static [u8]| {
+        let url = url.to_owned();
+        async move {
+            Store::connect(&url, 2, audit)
+                .await
+                .expect("connect")
+                .with_person_code_key(person)
+        }
+    };
+    for (backend, first, url) in stores_with_urls().await {
+        let a = first.with_person_code_key(b"person-key");
+        a.check_keys()
+            .await
+            .expect("the first node records its keys");
+        for i in 0..2 {
+            a.create_user(&user(i), "hash", "test", 1, None)
+                .await
+                .expect("user");
+        }
+        let other_person = node(&url, b"test-key", b"another-person-key").await;
+        assert!(
+            matches!(
+                other_person.check_keys().await,
+                Err(StoreError::KeyMismatch(KeyName::PersonCode))
+            ),
+            "{backend}: another person-code key is refused"
+        );
+        let other_audit = node(&url, b"another-audit-key", b"person-key").await;
+        assert!(
+            matches!(
+                other_audit.check_keys().await,
+                Err(StoreError::KeyMismatch(KeyName::Audit))
+            ),
+            "{backend}: another audit key is refused"
+        );
+        assert!(
+            !other_audit
+                .audit_key_verifies_the_head()
+                .await
+                .expect("head")
+        );
+
+        a.rotate_audit_key(b"the-new-audit-key", "test", 2)
+            .await
+            .expect("rotate");
+        let b = node(&url, b"the-new-audit-key", b"person-key")
+            .await
+            .with_previous_audit_keys(vec![b"test-key".to_vec()]);
+        b.check_keys().await.expect("the new key is the database's");
+        assert!(
+            b.audit_key_verifies_the_head().await.expect("head"),
+            "{backend}: right after the rotation"
+        );
+        b.create_user(&user(2), "hash", "test", 3, None)
+            .await
+            .expect("user");
+        let report = b.verify_audit().await.expect("verify");
+        assert_eq!(
+            (report.intact, report.entries),
+            (true, 4),
+            "{backend}: {report:?}"
+        );
+        assert!(
+            matches!(
+                a.check_keys().await,
+                Err(StoreError::KeyMismatch(KeyName::Audit))
+            ),
+            "{backend}: the retired key no longer starts a node"
+        );
+        let forgetful = node(&url, b"the-new-audit-key", b"person-key").await;
+        let report = forgetful.verify_audit().await.expect("verify");
+        assert!(
+            !report.intact
+                && report
+                    .problem
+                    .as_deref()
+                    .is_some_and(|p| p.contains("audit_previous_keys")),
+            "{backend}: without the retired key the old entries cannot be verified: {report:?}"
+        );
+        b.raw_execute("UPDATE audit_log SET payload = '{}' WHERE seq = 1")
+            .await
+            .expect("tamper");
+        assert!(
+            !b.verify_audit().await.expect("verify").intact,
+            "{backend}: tampering before the rotation shows"
         );
     }
 }

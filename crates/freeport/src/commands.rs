@@ -253,7 +253,7 @@ pub(crate) fn import_schedule(
 
 /// Prints the OpenAPI document, pretty, with a final newline (the form kept in docs/reference/).
 pub(crate) fn openapi() -> anyhow::Result<std::process::ExitCode> {
-    let doc = freeport_server::openapi::document().to_pretty_json()?;
+    let doc = freeport_server::openapi::pretty();
     println!("{doc}");
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -23,6 +23,9 @@ pub(crate) struct Config {
     /// Key of the person codes' HMAC (duty-free buyers); absent means `data_dir/person-code.key`,
     /// generated likewise. Every node of one database needs the same two keys.
     pub(crate) person_code_key: Option<String>,
+    /// Audit keys retired by `freeport audit rotate-key`, to verify the entries written under them;
+    /// absent means the lines of `data_dir/audit-previous.keys`.
+    pub(crate) audit_previous_keys: Option<Vec<String>>,
     /// Password of the administrator created on first start; absent means a random one, printed once.
     pub(crate) admin_password: Option<String>,
     /// NATS server for the outbox relay (JetStream stream `FREEPORT`, subjects `freeport.>`);
@@ -47,6 +50,7 @@ impl Default for Config {
             max_connections: 8,
             audit_key: None,
             person_code_key: None,
+            audit_previous_keys: None,
             admin_password: None,
             nats_url: None,
             metrics_listen: "127.0.0.1:9464".to_owned(),
@@ -78,6 +82,10 @@ max_connections = 8
 # one into <data_dir>/audit.key (mode 0600): back that file up with the database. `audit verify`
 # never creates a key. A node whose key does not verify the chain's newest entry refuses to start.
 # audit_key = "…"
+
+# Audit keys retired by `freeport audit rotate-key`, oldest first, so that `audit verify` can check
+# the entries written under them. Without it, the lines of <data_dir>/audit-previous.keys.
+# audit_previous_keys = ["…"]
 
 # Secret key of the person codes (a duty-free buyer's document becomes an HMAC under it), kept
 # apart from the audit key. Without it, <data_dir>/person-code.key, generated likewise. Every node
@@ -148,7 +156,20 @@ impl Config {
     /// The audit and person-code keys: configured, or read from the data folder; generated there
     /// (mode 0600) only when `create` is `Create::IfAbsent`.
     pub(crate) fn keys(&self, create: Create) -> Result<Keys> {
+        let audit_previous = match &self.audit_previous_keys {
+            Some(keys) => keys.iter().map(|k| k.trim().as_bytes().to_vec()).collect(),
+            None => match std::fs::read_to_string(self.previous_keys_file()) {
+                Ok(text) => text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| l.as_bytes().to_vec())
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
+        };
         Ok(Keys {
+            audit_previous,
             audit: key(self.audit_key.as_deref(), &self.data_dir, "audit", create)?,
             person_code: key(
                 self.person_code_key.as_deref(),
@@ -158,6 +179,41 @@ impl Config {
             )?,
         })
     }
+}
+
+impl Config {
+    pub(crate) fn previous_keys_file(&self) -> PathBuf {
+        self.data_dir.join("audit-previous.keys")
+    }
+
+    /// Retires the audit key file's key for `new_key` after `rotate_audit_key` recorded it: the
+    /// old key is appended to the previous keys, the new one replaces `audit.key` (both 0600).
+    pub(crate) fn replace_audit_key_file(&self, old: &[u8], new_key: &str) -> Result<()> {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let previous = self.previous_keys_file();
+        let mut file = options
+            .open(&previous)
+            .with_context(|| format!("opening {}", previous.display()))?;
+        file.write_all(&[old, b"\n"].concat())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("writing {}", previous.display()))?;
+        let path = self.data_dir.join("audit.key");
+        let staged = self.data_dir.join("audit.key.new");
+        let _ = std::fs::remove_file(&staged);
+        write_private(&staged, new_key)?;
+        std::fs::rename(&staged, &path).with_context(|| format!("replacing {}", path.display()))
+    }
+}
+
+/// A new random key, as hex.
+pub(crate) fn new_key() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Whether a command may create a missing key file.
@@ -172,6 +228,7 @@ pub(crate) enum Create {
 
 pub(crate) struct Keys {
     pub(crate) audit: Vec<u8>,
+    pub(crate) audit_previous: Vec<Vec<u8>>,
     pub(crate) person_code: Vec<u8>,
 }
 
@@ -202,10 +259,7 @@ fn key(configured: Option<&str>, data_dir: &Path, name: &str, create: Create) ->
     }
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&path, &hex)?;
+    write_private(&path, &new_key()?)?;
     // Two nodes starting at once on one folder: whichever file landed first is the key.
     Ok(std::fs::read_to_string(&path)
         .with_context(|| format!("reading {}", path.display()))?

@@ -154,6 +154,13 @@ enum RulesCommand {
 enum AuditCommand {
     /// Recompute the audit chain; exit 1 if any entry was edited, inserted or deleted.
     Verify,
+    /// Retire the audit key for a new one (every node stopped): the chain records the change, and
+    /// the old key is kept to verify the entries written under it.
+    RotateKey {
+        /// A file holding the new key; absent: a random key, written to the data folder's audit.key.
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -225,6 +232,9 @@ fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify,
         } => config().and_then(|c| serve::audit_verify(&c)),
+        Command::Audit {
+            command: AuditCommand::RotateKey { new_key_file },
+        } => config().and_then(|c| serve::audit_rotate_key(&c, new_key_file.as_deref())),
         Command::Config {
             command: ConfigCommand::Example,
         } => {

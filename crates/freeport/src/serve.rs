@@ -33,7 +33,8 @@ async fn open(config: &Config, create: Create) -> Result<Store> {
     let store = Store::connect(&config.database_url(), config.max_connections, &keys.audit)
         .await
         .context("connecting to the database")?
-        .with_person_code_key(&keys.person_code);
+        .with_person_code_key(&keys.person_code)
+        .with_previous_audit_keys(keys.audit_previous);
     store.migrate().await.context("applying migrations")?;
     store.check_keys().await.context("checking the keys")?;
     Ok(store)
@@ -239,5 +240,46 @@ pub(crate) fn audit_verify(config: &Config) -> Result<ExitCode> {
         } else {
             ExitCode::from(1)
         })
+    })
+}
+
+/// `freeport audit rotate-key`: retires the audit key for a new one, with every node stopped.
+pub(crate) fn audit_rotate_key(config: &Config, new_key_file: Option<&Path>) -> Result<ExitCode> {
+    let new_key = match new_key_file {
+        Some(f) => std::fs::read_to_string(f)
+            .with_context(|| format!("reading {}", f.display()))?
+            .trim()
+            .to_owned(),
+        None if config.audit_key.is_none() => crate::config::new_key()?,
+        None => anyhow::bail!(
+            "the audit key is configured, not a file: give the new key with --new-key-file, then set audit_key to it and add the old one to audit_previous_keys"
+        ),
+    };
+    if new_key.len() < 16 {
+        anyhow::bail!("the new audit key must be at least 16 characters");
+    }
+    runtime()?.block_on(async {
+        let store = open(config, Create::Never).await?;
+        let report = store.verify_audit().await?;
+        if !report.intact {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            anyhow::bail!("the audit chain does not verify; nothing was rotated");
+        }
+        let old = config.keys(Create::Never)?.audit;
+        store
+            .rotate_audit_key(new_key.as_bytes(), "cli", freeport_server::now_ms())
+            .await?;
+        store.close().await;
+        if config.audit_key.is_none() {
+            config.replace_audit_key_file(&old, &new_key)?;
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "rotated_after_entry": report.entries,
+                "new_key": if config.audit_key.is_none() { "written to audit.key; the old one appended to audit-previous.keys" } else { "set audit_key to the new key and add the old one to audit_previous_keys on every node" },
+            }))?
+        );
+        Ok(ExitCode::SUCCESS)
     })
 }

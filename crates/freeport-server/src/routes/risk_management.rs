@@ -123,7 +123,7 @@ pub(super) async fn add_credit_record(
         async move |idem| {
             let b: CreditRecordRequest = parse_body(payload)?;
             let on = parse_day("on", &b.on)?;
-            if b.reference.trim().is_empty() || b.reference.len() > 200 {
+            if b.reference.trim().is_empty() || b.reference.chars().count() > 200 {
                 return Err(FieldError::new(
                     "reference",
                     FieldErrorKind::Missing,
@@ -325,6 +325,14 @@ pub(super) async fn rules_performance(
     caller.require(&READERS)?;
     let (from, to) = period_of(&q.from, &q.to)?;
     let min = q.min_inspections.unwrap_or(20);
+    if min > MAX_MIN_INSPECTIONS {
+        return Err(FieldError::new(
+            "min_inspections",
+            FieldErrorKind::OutOfRange,
+            format!("{min} is more than {MAX_MIN_INSPECTIONS}"),
+        )
+        .into());
+    }
     let history = state
         .store
         .assessed_declarations(&from.to_string(), &to.to_string(), HISTORY_LIMIT)
@@ -854,6 +862,19 @@ pub(super) struct AlertQuery {
     limit: Option<i64>,
 }
 
+/// The most inspections a rule-performance query may ask for before flagging a rule.
+pub(crate) const MAX_MIN_INSPECTIONS: u64 = 1_000_000_000;
+
+/// What an analyst may do with an alert.
+pub(crate) const DISPOSAL_ACTIONS: [&str; 6] = [
+    "inspect",
+    "hold",
+    "penalise",
+    "downgrade_credit",
+    "ban_duty_free",
+    "no_action",
+];
+
 const ALERT_STATES: [&str; 4] = ["open", "analysed", "disposed", "evaluated"];
 
 /// The alert queue, oldest first.
@@ -1059,16 +1080,16 @@ pub(super) async fn dispose_alert(
     let path = format!("POST /api/v1/alerts/{id}/disposal");
     idempotent(&state, &caller, &[Role::CustomsOfficer], &headers, &path, &body, async move |idem| {
         let b: AlertDisposalRequest = parse_body(payload)?;
-        const ACTIONS: [&str; 6] = ["inspect", "hold", "penalise", "downgrade_credit", "ban_duty_free", "no_action"];
-        if !ACTIONS.contains(&b.action.as_str()) {
-            return Err(FieldError::new("action", FieldErrorKind::Unknown, ACTIONS.join(", ")).into());
+
+        if !DISPOSAL_ACTIONS.contains(&b.action.as_str()) {
+            return Err(FieldError::new("action", FieldErrorKind::Unknown, DISPOSAL_ACTIONS.join(", ")).into());
         }
         let penalty = match b.penalty.as_deref() {
             Some(text) => Some(freeport_api::quote::non_negative_cny("penalty", text)?),
             None => None,
         };
         if (b.action == "penalise") != penalty.is_some() {
-            return Err(FieldError::new("penalty", FieldErrorKind::Inconsistent, "a penalty goes with the penalise action only").into());
+            return Err(FieldError::new("penalty", FieldErrorKind::Inconsistent, "the penalise action states a penalty, and only it").into());
         }
         let row = alert_row(st, &id).await?;
         expect_state(&row, b.revision, "analysed", "a disposal")?;

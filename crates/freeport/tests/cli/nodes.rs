@@ -262,3 +262,69 @@ fn the_repository_ships_its_licence_and_every_data_sets() {
         );
     }
 }
+
+/// The audit key rotates from the command line: the old key moves to `audit-previous.keys`, the
+/// chain records the change and still verifies, entries under either key included; without the
+/// retired key `audit verify` says which key is missing rather than passing.
+#[test]
+fn the_audit_key_rotates_and_the_old_entries_still_verify() {
+    let dir = fresh_dir("rotate");
+    assert_eq!(run_in(&dir, &["migrate"], &[]).status.code(), Some(0));
+    let key_file = dir.join("audit.key");
+    let old_key = std::fs::read_to_string(&key_file).expect("audit key");
+    let url = format!("sqlite://{}", dir.join("freeport.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let add_user = |key: &str, name: &str| {
+        let store = rt
+            .block_on(freeport_store::Store::connect(
+                &url,
+                1,
+                key.trim().as_bytes(),
+            ))
+            .expect("connect");
+        let user = freeport_store::User {
+            id: name.to_owned(),
+            username: name.to_owned(),
+            role: "risk_analyst".to_owned(),
+            enterprise: None,
+        };
+        rt.block_on(store.create_user(&user, "hash", "test", 1, None))
+            .expect("user");
+        rt.block_on(store.close());
+    };
+    add_user(&old_key, "before");
+    let out = run_in(&dir, &["audit", "rotate-key"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let new_key = std::fs::read_to_string(&key_file).expect("new key");
+    assert_ne!(new_key.trim(), old_key.trim());
+    let previous = dir.join("audit-previous.keys");
+    assert_eq!(
+        std::fs::read_to_string(&previous)
+            .expect("previous keys")
+            .trim(),
+        old_key.trim()
+    );
+    #[cfg(unix)]
+    assert_eq!((mode(&key_file), mode(&previous)), (0o600, 0o600));
+    add_user(&new_key, "after");
+    let verify = run_in(&dir, &["audit", "verify"], &[]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stderr(&verify));
+    assert_eq!(json(&verify)["entries"], 3, "two users and the rotation");
+    // A node starts with the new key.
+    assert_eq!(run_in(&dir, &["migrate"], &[]).status.code(), Some(0));
+
+    std::fs::rename(&previous, dir.join("kept-elsewhere")).expect("move");
+    let verify = run_in(&dir, &["audit", "verify"], &[]);
+    assert_eq!(verify.status.code(), Some(1));
+    assert!(
+        json(&verify)["problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("audit_previous_keys")),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
