@@ -229,3 +229,63 @@ pub(crate) fn panic_response(
     )
     .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    async fn panics() -> &'static str {
+        panic!("a defect")
+    }
+
+    /// The layers `routes::router` puts around every route, here around a handler that panics and
+    /// one that takes longer than the (shortened) timeout.
+    fn edge(timeout: Duration) -> Router {
+        Router::new()
+            .route("/panics", get(panics))
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                super::panic_response,
+            ))
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                timeout,
+            ))
+            .layer(axum::middleware::from_fn(super::envelope_every_error))
+    }
+
+    async fn answer(path: &str) -> (StatusCode, serde_json::Value) {
+        let response = edge(Duration::from_millis(50))
+            .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+            .expect("an answer");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        (status, serde_json::from_slice(&bytes).expect("JSON"))
+    }
+
+    #[tokio::test]
+    async fn a_panic_and_a_timeout_answer_the_envelope() {
+        let (status, body) = answer("/panics").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "internal", "{body}");
+        let (status, body) = answer("/slow").await;
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(body["code"], "timeout", "{body}");
+        assert!(body["details"].is_object());
+    }
+}
