@@ -5,7 +5,7 @@ use serde::Serialize;
 use sha2::Sha256;
 use sqlx::any::AnyRow;
 
-use crate::records::{outbox, save_idempotency};
+use crate::records::outbox;
 use crate::{
     IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
 };
@@ -111,18 +111,14 @@ impl Store {
         now_ms: i64,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         sqlx::query("INSERT INTO duty_free_shops (id, operator, name, location, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO UPDATE SET operator = excluded.operator, name = excluded.name, location = excluded.location, updated_at_ms = excluded.updated_at_ms")
             .bind(&shop.id)
             .bind(&shop.operator)
             .bind(&shop.name)
             .bind(&shop.location)
             .bind(now_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         let payload = serde_json::to_string(shop).unwrap_or_default();
         append_audit(
@@ -224,11 +220,7 @@ impl Store {
     /// departure's limits in the same transaction, so concurrent sales to one person cannot
     /// together pass either (a lost race is a `Conflict`: decide again).
     pub async fn record_sale(&self, s: &NewSale) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = &s.idempotency {
-            save_idempotency(&mut tx, record, s.now_ms).await?;
-        }
+        let mut tx = self.begin_write(s.idempotency.as_ref(), s.now_ms).await?;
         sqlx::query("INSERT INTO duty_free_sales (id, shop, person_code, departure_on, sold_on, accepted, total_fen, pack_version, decision_json, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&s.id)
             .bind(&s.shop)
@@ -241,7 +233,7 @@ impl Store {
             .bind(&s.decision_json)
             .bind(&s.actor)
             .bind(s.now_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         for (line, item) in s.items.iter().enumerate() {
             sqlx::query("INSERT INTO duty_free_sale_items (sale_id, line, category, description, unit_price_fen, quantity_milli, limit_quantity_milli) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -252,21 +244,21 @@ impl Store {
                 .bind(item.unit_price_fen)
                 .bind(item.quantity_milli)
                 .bind(item.limit_quantity_milli)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         if s.accepted {
             sqlx::query("INSERT INTO duty_free_quota (person_code, year, spent_fen) VALUES ($1, $2, 0) ON CONFLICT (person_code, year) DO NOTHING")
                 .bind(&s.person_code)
                 .bind(s.year)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             let reserved = sqlx::query("UPDATE duty_free_quota SET spent_fen = spent_fen + $1 WHERE person_code = $2 AND year = $3 AND spent_fen + $1 <= $4")
                 .bind(s.total_fen)
                 .bind(&s.person_code)
                 .bind(s.year)
                 .bind(s.annual_quota_fen)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?
                 .rows_affected();
             if reserved != 1 {
@@ -279,7 +271,7 @@ impl Store {
                     .bind(&s.person_code)
                     .bind(&s.departure_on)
                     .bind(category)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut **tx)
                     .await?;
                 if row_i64(&taken, "taken")? > *limit {
                     return Err(StoreError::Conflict(format!(

@@ -113,8 +113,7 @@ impl Store {
     /// the retired key (`with_previous_audit_keys`). Run it with every node stopped, on a chain
     /// that verifies.
     pub async fn rotate_audit_key(&self, new_key: &[u8], actor: &str, now_ms: i64) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write(None, 0).await?;
         let incoming = audit_check_value(new_key);
         let payload = serde_json::json!({ "check_value": incoming }).to_string();
         crate::append_audit(
@@ -130,7 +129,7 @@ impl Store {
         sqlx::query("UPDATE key_checks SET check_value = $1 WHERE name = $2")
             .bind(&incoming)
             .bind(KeyName::Audit.as_str())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         tx.commit().await?;
         Ok(())

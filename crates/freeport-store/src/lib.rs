@@ -188,6 +188,22 @@ impl Store {
         }
     }
 
+    /// Begins a write: waits for the SQLite writer gate, begins the transaction, and saves the
+    /// request's idempotency record first, so that a concurrent duplicate stops here with
+    /// `IdempotencyKeyTaken` before it writes anything. Every transactional write starts here.
+    pub(crate) async fn begin_write(
+        &self,
+        idempotency: Option<&IdempotencyRecord>,
+        now_ms: i64,
+    ) -> Result<Write<'_>> {
+        let gate = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        if let Some(record) = idempotency {
+            save_idempotency(&mut tx, record, now_ms).await?;
+        }
+        Ok(Write { tx, _gate: gate })
+    }
+
     async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match &self.write_gate {
             Some(gate) => Some(gate.lock().await),
@@ -206,6 +222,33 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A write transaction holding the SQLite writer gate; dropped without `commit`, it rolls back and
+/// then releases the gate (fields drop in order).
+pub(crate) struct Write<'s> {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _gate: Option<tokio::sync::MutexGuard<'s, ()>>,
+}
+
+impl Write<'_> {
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Write<'_> {
+    type Target = sqlx::Transaction<'static, sqlx::Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Write<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
     }
 }
 

@@ -422,11 +422,7 @@ impl Store {
         now_ms: i64,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         sqlx::query(
             "INSERT INTO enterprises (credit_code, name, beneficiary, encouraged_industry_filed, encouraged_revenue_share, credit_class, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
              ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, beneficiary = excluded.beneficiary, encouraged_industry_filed = excluded.encouraged_industry_filed, \
@@ -439,7 +435,7 @@ impl Store {
         .bind(e.encouraged_revenue_share.as_deref())
         .bind(&e.credit_class)
         .bind(now_ms)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let payload = serde_json::to_string(e).unwrap_or_default();
         append_audit(
@@ -503,11 +499,7 @@ impl Store {
         now_ms: i64,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         let inserted = sqlx::query("INSERT INTO users (id, username, password_hash, role, enterprise, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING")
             .bind(&user.id)
             .bind(&user.username)
@@ -515,7 +507,7 @@ impl Store {
             .bind(&user.role)
             .bind(user.enterprise.as_deref())
             .bind(now_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         if inserted.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
@@ -618,9 +610,7 @@ impl Store {
         record: &IdempotencyRecord,
         now_ms: i64,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        save_idempotency(&mut tx, record, now_ms).await?;
+        let tx = self.begin_write(Some(record), now_ms).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -630,11 +620,7 @@ impl Store {
     /// Commits a decided declaration: the row, its first event, postings and balances, waiver
     /// locks, the audit entry, the outbox event and the idempotency record, in one transaction.
     pub async fn commit_declaration(&self, d: &NewDeclaration) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = &d.idempotency {
-            save_idempotency(&mut tx, record, d.now_ms).await?;
-        }
+        let mut tx = self.begin_write(d.idempotency.as_ref(), d.now_ms).await?;
         sqlx::query("INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12)")
             .bind(&d.id)
             .bind(&d.enterprise)
@@ -650,14 +636,14 @@ impl Store {
             .bind(d.now_ms)
             .bind(&d.lane)
             .bind(&d.risk_json)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query("INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, 1, $2, $3, 'submitted', $4)")
             .bind(&d.id)
             .bind(&d.status)
             .bind(&d.actor)
             .bind(d.now_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         for p in in_lock_order(&d.postings) {
             apply_posting(&mut tx, p, Some(&d.id), d.now_ms).await?;
@@ -672,7 +658,7 @@ impl Store {
                 .bind(&w.first_day)
                 .bind(&w.last_day)
                 .bind(&d.id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         let audit_payload = format!(
@@ -756,14 +742,10 @@ impl Store {
     /// Applies a status change atomically with its event, audit entry, outbox event and
     /// idempotency record.
     pub async fn transition(&self, t: &Transition) -> Result<DeclarationRow> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = &t.idempotency {
-            save_idempotency(&mut tx, record, t.now_ms).await?;
-        }
+        let mut tx = self.begin_write(t.idempotency.as_ref(), t.now_ms).await?;
         let current = sqlx::query("SELECT status, revision FROM declarations WHERE id = $1")
             .bind(&t.declaration_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         let Some(current) = current else {
             return Err(StoreError::NotFound(format!(
@@ -792,7 +774,7 @@ impl Store {
                     .bind(*payable)
                     .bind(&t.declaration_id)
                     .bind(revision)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?
             }
             None => {
@@ -801,7 +783,7 @@ impl Store {
                     .bind(t.now_ms)
                     .bind(&t.declaration_id)
                     .bind(revision)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?
             }
         };
@@ -816,7 +798,7 @@ impl Store {
                 .bind(lane)
                 .bind(risk_json)
                 .bind(&t.declaration_id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         for p in in_lock_order(&t.postings) {
@@ -870,7 +852,7 @@ impl Store {
             "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE id = $1"
         )))
         .bind(&t.declaration_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         let out = declaration_from(&row)?;
         tx.commit().await?;
@@ -918,11 +900,7 @@ impl Store {
         idempotency: Option<&IdempotencyRecord>,
         now_ms: i64,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         for p in in_lock_order(postings) {
             apply_posting(&mut tx, p, None, now_ms).await?;
         }
@@ -958,18 +936,14 @@ impl Store {
         now_ms: i64,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         sqlx::query("INSERT INTO exchange_rates (currency, day, cny_per_unit, set_by, at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (currency, day) DO UPDATE SET cny_per_unit = excluded.cny_per_unit, set_by = excluded.set_by, at_ms = excluded.at_ms")
             .bind(currency)
             .bind(day)
             .bind(cny_per_unit)
             .bind(actor)
             .bind(now_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         let payload =
             serde_json::json!({ "currency": currency, "day": day, "cny_per_unit": cny_per_unit })

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::records::{outbox, save_idempotency};
+use crate::records::outbox;
 use crate::{
     IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
 };
@@ -334,11 +334,7 @@ impl Store {
         idempotency: Option<&IdempotencyRecord>,
         now_ms: i64,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         insert_credit_record(&mut tx, &self.audit_key, r, now_ms).await?;
         tx.commit().await?;
         Ok(())
@@ -426,14 +422,10 @@ impl Store {
         idempotency: Option<&IdempotencyRecord>,
         now_ms: i64,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         let exists = sqlx::query("SELECT state FROM rule_sets WHERE sha256 = $1")
             .bind(sha256)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         if let Some(row) = exists {
             return Err(StoreError::Conflict(format!(
@@ -448,7 +440,7 @@ impl Store {
             .bind(source)
             .bind(analyst)
             .bind(now_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         let payload =
             serde_json::json!({ "sha256": sha256, "name": name, "version": version }).to_string();
@@ -526,17 +518,13 @@ impl Store {
         idempotency: Option<&IdempotencyRecord>,
         now_ms: i64,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         let updated = sqlx::query("UPDATE rule_sets SET backtest_json = $1, revision = revision + 1, updated_at_ms = $2 WHERE sha256 = $3 AND revision = $4")
             .bind(backtest_json)
             .bind(now_ms)
             .bind(sha256)
             .bind(expected_revision)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
         if updated != 1 {
@@ -574,14 +562,10 @@ impl Store {
         idempotency: Option<&IdempotencyRecord>,
         now_ms: i64,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         let current = sqlx::query("SELECT state, revision FROM rule_sets WHERE sha256 = $1")
             .bind(sha256)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("rule set {sha256}")))?;
         let (state, revision) = (
@@ -599,7 +583,7 @@ impl Store {
                 sqlx::query("SELECT sha256 FROM rule_sets WHERE state = $1 AND sha256 <> $2")
                     .bind(to_state)
                     .bind(sha256)
-                    .fetch_all(&mut *tx)
+                    .fetch_all(&mut **tx)
                     .await?;
             for r in &rows {
                 displaced.push(row_string(r, "sha256")?);
@@ -609,7 +593,7 @@ impl Store {
             sqlx::query("UPDATE rule_sets SET state = 'retired', revision = revision + 1, updated_at_ms = $1 WHERE sha256 = $2")
                 .bind(now_ms)
                 .bind(other)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             insert_rule_set_change(
                 &mut tx,
@@ -626,7 +610,7 @@ impl Store {
             .bind(to_state)
             .bind(now_ms)
             .bind(sha256)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         insert_rule_set_change(&mut tx, sha256, &state, to_state, analyst, reason, now_ms).await?;
         let payload = serde_json::json!({ "sha256": sha256, "from": state, "to": to_state, "reason": reason, "retired": displaced }).to_string();
@@ -649,8 +633,7 @@ impl Store {
 
     /// Raises alerts outside a declaration (flow thresholds, stock-take shortfalls).
     pub async fn raise_alerts(&self, alerts: &[NewAlert], now_ms: i64) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write(None, 0).await?;
         insert_alerts(&mut tx, alerts, now_ms).await?;
         tx.commit().await?;
         Ok(())
@@ -692,11 +675,7 @@ impl Store {
                 )));
             }
         };
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = &s.idempotency {
-            save_idempotency(&mut tx, record, s.now_ms).await?;
-        }
+        let mut tx = self.begin_write(s.idempotency.as_ref(), s.now_ms).await?;
         let updated = sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE alerts SET state = $1, {column} = $2, revision = revision + 1, updated_at_ms = $3 WHERE id = $4 AND revision = $5 AND state = $6")))
             .bind(&s.to_state)
             .bind(&s.record_json)
@@ -704,7 +683,7 @@ impl Store {
             .bind(&s.alert_id)
             .bind(s.expected_revision)
             .bind(&s.from_state)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
         if updated != 1 {
@@ -719,7 +698,7 @@ impl Store {
             let declaration = &change.declaration_id;
             let current = sqlx::query("SELECT status FROM declarations WHERE id = $1")
                 .bind(declaration)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("declaration {declaration}")))?;
             let status = row_string(&current, "status")?;
@@ -734,7 +713,7 @@ impl Store {
                 .bind(&change.lane)
                 .bind(s.now_ms)
                 .bind(declaration)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             crate::records::append_declaration_event(
                 &mut tx,
@@ -755,7 +734,7 @@ impl Store {
                 .bind(&s.record_json)
                 .bind(&s.actor)
                 .bind(s.now_ms)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         let payload = serde_json::json!({ "alert": s.alert_id, "from": s.from_state, "to": s.to_state, "record_sha256": crate::sha256_hex(s.record_json.as_bytes()) }).to_string();
@@ -774,7 +753,7 @@ impl Store {
             "SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1"
         )))
         .bind(&s.alert_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         let out = alert_from(&row)?;
         tx.commit().await?;
@@ -906,13 +885,9 @@ impl Store {
         idempotency: Option<&IdempotencyRecord>,
         now_ms: i64,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         sqlx::query("UPDATE risk_models SET state = 'retired' WHERE state = 'active'")
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query("INSERT INTO risk_models (sha256, state, trained_by, from_day, to_day, cases, violations, metrics_json, model_text, trained_at_ms) VALUES ($1, 'active', $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (sha256) DO UPDATE SET state = 'active', trained_by = excluded.trained_by, trained_at_ms = excluded.trained_at_ms")
@@ -925,7 +900,7 @@ impl Store {
             .bind(&m.metrics_json)
             .bind(&m.model_text)
             .bind(now_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         let payload = serde_json::json!({ "sha256": m.sha256, "from": m.from_day, "to": m.to_day, "cases": m.cases, "violations": m.violations }).to_string();
         append_audit(

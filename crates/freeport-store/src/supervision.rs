@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::records::{NewPosting, apply_posting, outbox, save_idempotency};
+use crate::records::{NewPosting, apply_posting, outbox};
 use crate::{
     IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
 };
@@ -187,11 +187,7 @@ impl Store {
     /// Commits a disposal: the disposal with its taxes, what remains of the item, the goods
     /// leaving the book (if they do), the audit entry, the event and the idempotency record.
     pub async fn dispose(&self, d: &NewDisposal) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = &d.idempotency {
-            save_idempotency(&mut tx, record, d.now_ms).await?;
-        }
+        let mut tx = self.begin_write(d.idempotency.as_ref(), d.now_ms).await?;
         let state = if d.remaining_quantity_milli == 0 {
             "disposed"
         } else {
@@ -204,7 +200,7 @@ impl Store {
             .bind(d.now_ms)
             .bind(&d.item_id)
             .bind(d.expected_revision)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
         if updated != 1 {
@@ -229,7 +225,7 @@ impl Store {
             .bind(&d.assessment_json)
             .bind(&d.actor)
             .bind(d.now_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         if let Some(p) = &d.posting {
             apply_posting(&mut tx, p, None, d.now_ms).await?;

@@ -8,7 +8,6 @@
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
-use crate::records::save_idempotency;
 use crate::{IdempotencyRecord, Result, Store, append_audit, row_i64, row_opt_string, row_string};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,17 +84,13 @@ impl Store {
         actor: &str,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, w.updated_at_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, w.updated_at_ms).await?;
         sqlx::query("INSERT INTO webhooks (enterprise, url, secret, updated_at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (enterprise) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at_ms = excluded.updated_at_ms")
             .bind(&w.enterprise)
             .bind(&w.url)
             .bind(&w.secret)
             .bind(w.updated_at_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         // The audit records where events go, never the secret.
         let payload = serde_json::json!({ "url": w.url }).to_string();
@@ -122,19 +117,15 @@ impl Store {
         now_ms: i64,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<bool> {
-        let _gate = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
-        }
+        let mut tx = self.begin_write(idempotency, now_ms).await?;
         let removed = sqlx::query("DELETE FROM webhooks WHERE enterprise = $1")
             .bind(enterprise)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
         sqlx::query("UPDATE webhook_deliveries SET state = 'failed', last_error = 'the webhook was removed' WHERE enterprise = $1 AND state = 'pending'")
             .bind(enterprise)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         if removed > 0 {
             append_audit(
