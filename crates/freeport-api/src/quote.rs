@@ -229,17 +229,7 @@ pub(crate) fn decode_json_with_paths<T: serde::de::DeserializeOwned>(json: &str)
 }
 
 fn date(field: &str, text: &str) -> FieldResult<Date> {
-    Date::parse(
-        text.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|e| {
-        FieldError::new(
-            field,
-            FieldErrorKind::Malformed,
-            format!("{text:?} is not a date YYYY-MM-DD: {e}"),
-        )
-    })
+    freeport_core::calendar::parse_day(field, text)
 }
 
 fn bounded<T>(field: &str, items: &[T], max: usize) -> FieldResult<()> {

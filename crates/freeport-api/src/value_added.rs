@@ -64,17 +64,7 @@ impl ValueAddedRequest {
                 "goods under the value-added rule contain imported materials",
             ));
         }
-        let declared_on = Date::parse(
-            self.declared_on.trim(),
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .map_err(|e| {
-            FieldError::new(
-                "declared_on",
-                FieldErrorKind::Malformed,
-                format!("{:?} is not a date YYYY-MM-DD: {e}", self.declared_on),
-            )
-        })?;
+        let declared_on = freeport_core::calendar::parse_day("declared_on", &self.declared_on)?;
         let imported = self
             .imported
             .iter()

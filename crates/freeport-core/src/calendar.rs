@@ -5,7 +5,25 @@
 
 use std::collections::BTreeSet;
 
+use time::format_description::BorrowedFormatItem;
 use time::{Date, Duration, Month, Weekday};
+
+use crate::error::{FieldError, FieldErrorKind, FieldResult};
+
+/// The one way a day is written, on the wire, in packs, in rules and in the store: `YYYY-MM-DD`.
+pub const DAY: &[BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+/// Parses a `YYYY-MM-DD` day, naming `field` when the text is not one.
+pub fn parse_day(field: &str, text: &str) -> FieldResult<Date> {
+    Date::parse(text, DAY).map_err(|e| {
+        FieldError::new(
+            field,
+            FieldErrorKind::Malformed,
+            format!("{text:?} is not a date YYYY-MM-DD: {e}"),
+        )
+    })
+}
 
 /// Statutory public holidays (days off), used where a rule moves a date off a holiday.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

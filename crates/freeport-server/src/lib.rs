@@ -100,11 +100,7 @@ pub(crate) fn today() -> time::Date {
 
 /// A `YYYY-MM-DD` day the store wrote; `None` if it is not one.
 pub(crate) fn stored_day(text: &str) -> Option<time::Date> {
-    time::Date::parse(
-        text,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()
+    freeport_core::calendar::parse_day("", text).ok()
 }
 
 pub fn now_ms() -> i64 {

@@ -2230,16 +2230,8 @@ async fn dispose(
                     .map_err(|e| stored("origin", e))?,
                 consumption_tax_item: row.consumption_tax_item.clone(),
                 years: u32::try_from(row.years).unwrap_or(0),
-                released_on: time::Date::parse(
-                    &row.released_on,
-                    time::macros::format_description!("[year]-[month]-[day]"),
-                )
-                .map_err(|e| {
-                    stored(
-                        "released_on",
-                        FieldError::new("released_on", FieldErrorKind::Malformed, e.to_string()),
-                    )
-                })?,
+                released_on: freeport_core::calendar::parse_day("released_on", &row.released_on)
+                    .map_err(|e| stored("released_on", e))?,
                 quantity: freeport_core::unit::Quantity {
                     value: remaining,
                     unit: Unit::parse("unit", &row.unit).map_err(|e| stored("unit", e))?,
@@ -2486,11 +2478,7 @@ fn sale_view(row: freeport_store::SaleRow) -> SaleView {
 
 /// A `YYYY-MM-DD` day from the request, or an error naming `field`.
 fn parse_day(field: &str, text: &str) -> ApiResult<time::Date> {
-    time::Date::parse(
-        text,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|e| FieldError::new(field, FieldErrorKind::Malformed, e.to_string()).into())
+    Ok(freeport_core::calendar::parse_day(field, text)?)
 }
 
 /// A quantity in thousandths, as account books and sales keep it: at most three decimals.

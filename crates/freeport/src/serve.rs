@@ -181,11 +181,8 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
 /// `freeport risk retrain`: the same training as `POST /api/v1/risk/models`, at the shell.
 pub(crate) fn retrain(pack_dir: &Path, config: &Config, from: &str, to: &str) -> Result<ExitCode> {
     let day = |field: &str, text: &str| {
-        time::Date::parse(
-            text,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .with_context(|| format!("--{field} {text:?} is not a day YYYY-MM-DD"))
+        freeport_core::calendar::parse_day(field, text)
+            .map_err(|e| anyhow::anyhow!("--{field}: {}", e.reason))
     };
     let (from, to) = (day("from", from)?, day("to", to)?);
     let pack = freeport_policy_fs::load_pack(pack_dir)

@@ -731,11 +731,7 @@ pub(crate) fn parse_confidence(text: &str) -> Option<Confidence> {
 }
 
 fn parse_date(file: &str, text: &str) -> Result<Date, PackError> {
-    Date::parse(
-        text,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|e| PackError::new(file, format!("{text:?} is not a date YYYY-MM-DD: {e}")))
+    crate::calendar::parse_day("", text).map_err(|e| PackError::new(file, e.reason))
 }
 
 fn months(file: &str, field: &str, months: u32) -> Result<u32, PackError> {

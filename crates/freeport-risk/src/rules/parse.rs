@@ -109,11 +109,8 @@ impl Parser {
             Token::Date(s) => {
                 let pos = self.pos();
                 self.next();
-                Date::parse(
-                    &s,
-                    time::macros::format_description!("[year]-[month]-[day]"),
-                )
-                .or_else(|e| self.error(pos, format!("{s} is not a date: {e}")))
+                freeport_core::calendar::parse_day("", &s)
+                    .or_else(|_| self.error(pos, format!("{s} is not a date YYYY-MM-DD")))
             }
             _ => self.expected("a date YYYY-MM-DD"),
         }
