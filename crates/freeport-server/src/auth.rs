@@ -175,7 +175,7 @@ impl FromRequestParts<AppState> for Caller {
         let token_sha256 = freeport_store::sha256_hex(token.as_bytes());
         let user = state
             .store
-            .user_by_token(&token_sha256, crate::now_ms())
+            .user_by_token(&token_sha256, state.now_ms())
             .await?
             .ok_or_else(|| {
                 ApiError::new(

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod clock;
 mod contract;
 pub mod error;
 pub mod events;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub live_rules: Arc<std::sync::RwLock<Arc<risk::LiveRules>>>,
     /// Failed log-ins per account and address, and the bound on parallel password hashing.
     pub login_throttle: Arc<throttle::LoginThrottle>,
+    /// Where every recorded time comes from (`clock`).
+    pub clock: Arc<dyn clock::Clock>,
 }
 
 impl AppState {
@@ -80,8 +83,27 @@ impl AppState {
             login_throttle: Arc::new(throttle::LoginThrottle::new(
                 throttle::LoginPolicy::default(),
             )),
+            clock: Arc::new(clock::SystemClock),
             events: tokio::sync::broadcast::channel(1024).0,
         }
+    }
+}
+
+impl AppState {
+    /// The same state on another clock (tests, drills).
+    pub fn with_clock(mut self, clock: Arc<dyn clock::Clock>) -> AppState {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by the state's clock, in milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Today in the zone's time (UTC+8), by the state's clock, for records that default to it.
+    pub fn today(&self) -> time::Date {
+        clock::zone_day(self.now_ms())
     }
 }
 
@@ -93,19 +115,14 @@ pub(crate) fn wire_name<T: serde::Serialize>(value: T) -> String {
         .unwrap_or_default()
 }
 
-/// The day by the server's clock in the zone's time (UTC+8), for records that default to today.
-pub(crate) fn today() -> time::Date {
-    (time::OffsetDateTime::now_utc() + time::Duration::hours(8)).date()
-}
-
 /// A `YYYY-MM-DD` day the store wrote; `None` if it is not one.
 pub(crate) fn stored_day(text: &str) -> Option<time::Date> {
     freeport_core::calendar::parse_day("", text).ok()
 }
 
+/// The wall clock, for what runs outside a request's application time (the relays, the shell).
 pub fn now_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+    clock::Clock::now_ms(&clock::SystemClock)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -229,7 +246,11 @@ where
         Err(e) => {
             // A refusal changed nothing; remember it so the retry gets the same answer.
             let record = idem.record(e.status(), &e.body());
-            match state.store.put_idempotent_result(&record, now_ms()).await {
+            match state
+                .store
+                .put_idempotent_result(&record, state.now_ms())
+                .await
+            {
                 Ok(()) => e.into_response(),
                 Err(StoreError::IdempotencyKeyTaken(_)) => {
                     replay_when_done(

@@ -594,7 +594,7 @@ pub(crate) async fn prepare_model(
         violations: i64::try_from(violations).unwrap_or(i64::MAX),
         metrics_json: serde_json::to_string(&holdout).map_err(|e| internal(e.to_string()))?,
         model_text: String::from_utf8(bytes).map_err(|e| internal(e.to_string()))?,
-        trained_at_ms: crate::now_ms(),
+        trained_at_ms: state.now_ms(),
     })
 }
 
@@ -637,7 +637,7 @@ pub fn spawn_retrainer(
         tick.tick().await;
         loop {
             tick.tick().await;
-            let to = crate::today();
+            let to = state.today();
             let from = to - time::Duration::days(window_days);
             let Ok(row) = prepare_model(&state, from, to, "system:retrainer").await else {
                 continue;

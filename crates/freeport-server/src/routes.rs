@@ -37,7 +37,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::{Caller, Role, SESSION_COOKIE, hash_password, new_token, verify_password};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{PeerAddress, Query};
-use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, now_ms, stored_day, today};
+use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, stored_day};
 
 pub(crate) mod risk_management;
 
@@ -218,7 +218,7 @@ async fn login(
         let login: LoginRequest = parse_body(&body)?;
         let throttle = &state.login_throttle;
         throttle
-            .check(&login.username, peer, now_ms())
+            .check(&login.username, peer, state.now_ms())
             .map_err(too_many_attempts)?;
         let found = state.store.user_by_name(&login.username).await?;
         // One answer, and the same work, for an unknown user and a wrong password: an unknown
@@ -234,7 +234,7 @@ async fn login(
             .await
             .map_err(too_many_attempts)?;
         let Some(user) = user.filter(|_| verified) else {
-            throttle.failed(&login.username, peer, now_ms());
+            throttle.failed(&login.username, peer, state.now_ms());
             return Err(ApiError::new(
                 Code::Unauthenticated,
                 "unknown user or wrong password",
@@ -242,7 +242,7 @@ async fn login(
         };
         throttle.succeeded(&login.username);
         let token = new_token()?;
-        let now = now_ms();
+        let now = state.now_ms();
         state
             .store
             .put_token(
@@ -427,7 +427,7 @@ async fn create_user(
             })?;
             let record = idem.record(StatusCode::CREATED, &response);
             st.store
-                .create_user(&user, &hash, &c.user.id, now_ms(), Some(&record))
+                .create_user(&user, &hash, &c.user.id, st.now_ms(), Some(&record))
                 .await?;
             Ok((StatusCode::CREATED, response))
         },
@@ -516,7 +516,7 @@ async fn put_enterprise(
             })?;
             let record = idem.record(StatusCode::OK, &response);
             st.store
-                .put_enterprise(&e, &actor, now_ms(), Some(&record))
+                .put_enterprise(&e, &actor, st.now_ms(), Some(&record))
                 .await?;
             Ok((StatusCode::OK, response))
         },
@@ -625,7 +625,7 @@ async fn put_exchange_rate(
                     &d.to_string(),
                     &rate.to_string(),
                     &actor,
-                    now_ms(),
+                    st.now_ms(),
                     Some(&record),
                 )
                 .await?;
@@ -1046,7 +1046,7 @@ async fn submit(
             let status = status_after(decision.outcome);
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
-            let now = now_ms();
+            let now = st.now_ms();
             let waiver_locks = decision
                 .effects
                 .iter()
@@ -1340,7 +1340,7 @@ async fn transition_response(
         view.lane = l.clone();
         view.risk = r.as_deref().and_then(|r| serde_json::from_str(r).ok());
     }
-    let now = now_ms();
+    let now = state.now_ms();
     view.updated_at_ms = now;
     let view = to_json(&view)?;
     let t = Transition {
@@ -1470,7 +1470,7 @@ async fn inspection_result(
             };
             let inspected_on = match b.inspected_on.as_deref() {
                 Some(text) => parse_day("inspected_on", text)?,
-                None => today(),
+                None => st.today(),
             };
             let revenue = match b.revenue_found.as_deref() {
                 Some(text) => freeport_api::quote::non_negative_cny("revenue_found", text)?,
@@ -1952,7 +1952,7 @@ async fn adjust_account_book(
             }
             // A count below the book means zero-tariff goods left the account without a
             // declaration: an early warning for the analysts, raised with the adjustment.
-            let day = today().to_string();
+            let day = st.today().to_string();
             let alerts: Vec<freeport_store::NewAlert> = postings
                 .iter()
                 .filter(|p| b.kind == "stock_take" && p.quantity_milli < 0)
@@ -1979,7 +1979,7 @@ async fn adjust_account_book(
                     &c.user.id,
                     &format!("account_book.{}", b.kind),
                     Some(&idem.record(StatusCode::OK, &response)),
-                    now_ms(),
+                    st.now_ms(),
                 )
                 .await?;
             Ok((StatusCode::OK, response))
@@ -2309,7 +2309,7 @@ async fn dispose(
                     remaining_value_fen,
                     actor: c.user.id.clone(),
                     idempotency: Some(record),
-                    now_ms: now_ms(),
+                    now_ms: st.now_ms(),
                 })
                 .await?;
             Ok((StatusCode::CREATED, response))
@@ -2417,7 +2417,7 @@ async fn put_shop(
             let response = to_json(&shop_view(shop.clone()))?;
             let record = idem.record(StatusCode::OK, &response);
             st.store
-                .put_shop(&shop, &c.user.id, now_ms(), Some(&record))
+                .put_shop(&shop, &c.user.id, st.now_ms(), Some(&record))
                 .await?;
             Ok((StatusCode::OK, response))
         },
@@ -2684,7 +2684,7 @@ async fn sell(
                     alerts,
                     actor: c.user.id.clone(),
                     idempotency: Some(record),
-                    now_ms: now_ms(),
+                    now_ms: st.now_ms(),
                 })
                 .await?;
             Ok((StatusCode::CREATED, response))
@@ -2800,7 +2800,7 @@ async fn put_webhook(
                         enterprise: code,
                         url,
                         secret,
-                        updated_at_ms: now_ms(),
+                        updated_at_ms: st.now_ms(),
                     },
                     &c.user.id,
                     Some(&record),
@@ -2878,7 +2878,7 @@ async fn delete_webhook(
             let response = to_json(&WebhookRemoved { removed: existed })?;
             let record = idem.record(StatusCode::OK, &response);
             st.store
-                .delete_webhook(&code, &c.user.id, now_ms(), Some(&record))
+                .delete_webhook(&code, &c.user.id, st.now_ms(), Some(&record))
                 .await?;
             Ok((StatusCode::OK, response))
         },

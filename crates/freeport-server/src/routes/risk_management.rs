@@ -85,7 +85,7 @@ pub(super) async fn get_credit(
     caller.require_enterprise(&code)?;
     let on = match q.on.as_deref() {
         Some(text) => parse_day("on", text)?,
-        None => today(),
+        None => state.today(),
     };
     let e = registered(&state, &code).await?;
     let assessment = credit_assessment(&state, &e, on).await?;
@@ -208,7 +208,7 @@ async fn keep_credit_record(
         due_on: record.due_on.clone(),
         note: record.note.clone(),
         actor: record.actor.clone(),
-        at_ms: now_ms(),
+        at_ms: state.now_ms(),
     });
     let records: Vec<CreditRecord> = rows.iter().filter_map(credit_record_of).collect();
     let assessment = assess_credit_with(state, e, &records, on).await?;
@@ -218,7 +218,7 @@ async fn keep_credit_record(
         .record_credit(
             &record,
             Some(&idem.record(StatusCode::CREATED, &response)),
-            now_ms(),
+            state.now_ms(),
         )
         .await?;
     Ok((StatusCode::CREATED, response))
@@ -262,7 +262,7 @@ pub(super) async fn repair_credit(
                 .into());
             }
             let e = registered(st, &code).await?;
-            let on = today();
+            let on = st.today();
             let before = credit_assessment(st, &e, on).await?;
             decide_repair(&before)
                 .map_err(|refusal| ApiError::new(Code::InvalidTransition, refusal.to_string()))?;
@@ -454,7 +454,7 @@ pub(super) async fn propose_rule_set(
                 )
             })?;
             let sha256 = freeport_store::sha256_hex(b.source.as_bytes());
-            let now = now_ms();
+            let now = st.now_ms();
             let row = RuleSetRow {
                 sha256: sha256.clone(),
                 name: set.name.clone(),
@@ -573,7 +573,7 @@ pub(super) async fn backtest_rule_set(
             let report = json!({ "from": from.to_string(), "to": to.to_string(), "declarations": history.len(), "proposed": report.0, "active": report.1 });
             let report_text = report.to_string();
             let changes = st.store.rule_set_changes(&sha256).await?;
-            let now = now_ms();
+            let now = st.now_ms();
             let mut view_row = row.clone();
             view_row.backtest_json = Some(report_text.clone());
             view_row.revision = row.revision + 1;
@@ -700,7 +700,7 @@ async fn change_state(
                     "back-test the rule set before activating it",
                 ));
             }
-            let now = now_ms();
+            let now = st.now_ms();
             let mut changes = st.store.rule_set_changes(&sha256).await?;
             changes.push(freeport_store::RuleSetChange {
                 from_state: row.state.clone(),
@@ -955,7 +955,7 @@ async fn step(
     declaration_change: Option<DeclarationChange>,
     duty_free_ban: Option<(String, String, String)>,
 ) -> ApiResult<(StatusCode, Value)> {
-    let now = now_ms();
+    let now = state.now_ms();
     let revision = row.revision;
     let from = row.state.clone();
     let mut next = row.clone();
@@ -1101,7 +1101,7 @@ pub(super) async fn dispose_alert(
         if unfounded && b.action != "no_action" {
             return Err(ApiError::new(Code::InvalidTransition, "the analysis found the alert unfounded: dispose of it with no_action"));
         }
-        let on = today();
+        let on = st.today();
         let needs = |what: Option<&String>, field: &str| -> ApiResult<String> {
             what.cloned().ok_or_else(|| {
                 FieldError::new(field, FieldErrorKind::Inconsistent, format!("this alert names no {field}")).into()

@@ -9,6 +9,7 @@ use freeport_store::{Store, User};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+mod clock;
 mod hardening;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -32,7 +33,11 @@ fn pack() -> Arc<freeport_core::pack::PolicyPack> {
     .clone()
 }
 
-async fn start(backend: &str, store: Store) -> App {
+async fn start_on(
+    backend: &str,
+    store: Store,
+    clock: Option<Arc<dyn freeport_server::clock::Clock>>,
+) -> App {
     store.migrate().await.expect("migrate");
     let hash = freeport_server::auth::hash_password(ADMIN_PASSWORD).expect("hash");
     store
@@ -50,7 +55,10 @@ async fn start(backend: &str, store: Store) -> App {
         )
         .await
         .expect("admin");
-    let state = AppState::new(store, pack());
+    let mut state = AppState::new(store, pack());
+    if let Some(clock) = clock {
+        state = state.with_clock(clock);
+    }
     let (addr, _handle) = freeport_server::spawn(state.clone()).await.expect("spawn");
     App {
         backend: backend.to_owned(),
@@ -65,6 +73,11 @@ async fn start(backend: &str, store: Store) -> App {
 
 /// A fresh server per backend: SQLite always, PostgreSQL when configured.
 async fn apps() -> Vec<App> {
+    apps_on(None).await
+}
+
+/// The same, every server on `clock`.
+async fn apps_on(clock: Option<Arc<dyn freeport_server::clock::Clock>>) -> Vec<App> {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let mut out = Vec::new();
     let dir = std::env::temp_dir().join(format!("freeport-api-{}-{n}", std::process::id()));
@@ -72,7 +85,7 @@ async fn apps() -> Vec<App> {
     let sqlite = Store::connect(&format!("sqlite://{}", dir.join("t.db").display()), 4, b"k")
         .await
         .expect("sqlite");
-    out.push(start("sqlite", sqlite).await);
+    out.push(start_on("sqlite", sqlite, clock.clone()).await);
     if let Ok(admin) = std::env::var("FREEPORT_TEST_POSTGRES_URL") {
         let a = Store::connect(&admin, 1, b"k").await.expect("pg admin");
         let name = format!("freeport_api_{}_{n}", std::process::id());
@@ -83,7 +96,14 @@ async fn apps() -> Vec<App> {
             "{}/{name}",
             &admin[..admin.rfind('/').expect("url ends in /db")]
         );
-        out.push(start("postgres", Store::connect(&url, 8, b"k").await.expect("pg")).await);
+        out.push(
+            start_on(
+                "postgres",
+                Store::connect(&url, 8, b"k").await.expect("pg"),
+                clock,
+            )
+            .await,
+        );
     }
     out
 }
