@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+pub mod fresh;
 mod keys;
 
 use std::sync::Arc;

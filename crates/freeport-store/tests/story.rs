@@ -20,42 +20,22 @@ async fn stores() -> Vec<(String, Store)> {
 /// The same, with each store's URL, for tests that connect again with other keys.
 async fn stores_with_urls() -> Vec<(String, Store, String)> {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let mut out = Vec::new();
-    let dir = std::env::temp_dir().join(format!("freeport-store-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let sqlite_url = format!("sqlite://{}", dir.join("t.db").display());
-    let sqlite = Store::connect(&sqlite_url, 4, b"test-key")
-        .await
-        .expect("sqlite");
-    sqlite.migrate().await.expect("migrate sqlite");
-    out.push(("sqlite".to_owned(), sqlite, sqlite_url));
-    if let Ok(admin) = std::env::var("FREEPORT_TEST_POSTGRES_URL") {
-        let admin_store = Store::connect(&admin, 1, b"x")
-            .await
-            .expect("postgres admin connection");
-        let name = format!("freeport_story_{}_{n}", std::process::id());
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .execute(admin_store.pool())
-        .await
-        .expect("drop");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(admin_store.pool())
-            .await
-            .expect("create database");
-        admin_store.close().await;
-        let url = match admin.rfind('/') {
-            Some(i) => format!("{}/{name}", &admin[..i]),
-            None => panic!("FREEPORT_TEST_POSTGRES_URL must end in /DATABASE"),
-        };
-        let pg = Store::connect(&url, 4, b"test-key")
-            .await
-            .expect("postgres");
-        pg.migrate().await.expect("migrate postgres");
-        out.push(("postgres".to_owned(), pg, url));
-    } else {
+    let postgres = std::env::var("FREEPORT_TEST_POSTGRES_URL").ok();
+    if postgres.is_none() {
         eprintln!("note: FREEPORT_TEST_POSTGRES_URL is not set; the story runs on SQLite only");
+    }
+    let mut out = Vec::new();
+    for (backend, admin) in [("sqlite", None), ("postgres", postgres.as_deref())] {
+        if backend == "postgres" && admin.is_none() {
+            continue;
+        }
+        let name = format!("freeport_story_{}_{n}", std::process::id());
+        let url = fresh::fresh_database(admin, &name)
+            .await
+            .expect("a fresh database");
+        let store = Store::connect(&url, 4, b"test-key").await.expect("connect");
+        store.migrate().await.expect("migrate");
+        out.push((backend.to_owned(), store, url));
     }
     out
 }

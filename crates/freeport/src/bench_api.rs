@@ -21,49 +21,16 @@ async fn fresh_store(
     tag: &str,
     connections: u32,
 ) -> Result<(Store, Option<(String, String)>)> {
-    match postgres_admin {
-        None => {
-            let dir =
-                std::env::temp_dir().join(format!("freeport-bench-{}-{tag}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir)?;
-            let store = Store::connect(
-                &format!("sqlite://{}", dir.join("bench.db").display()),
-                connections,
-                b"bench",
-            )
-            .await?;
-            store.migrate().await?;
-            Ok((store, None))
-        }
-        Some(admin) => {
-            let name = format!("freeport_bench_{}_{tag}", std::process::id());
-            let a = Store::connect(admin, 1, b"bench").await?;
-            a.raw_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-                .await?;
-            a.raw_execute(&format!("CREATE DATABASE {name}")).await?;
-            a.close().await;
-            let url = format!(
-                "{}/{name}",
-                &admin[..admin
-                    .rfind('/')
-                    .context("the PostgreSQL URL ends in /DATABASE")?]
-            );
-            let store = Store::connect(&url, connections, b"bench").await?;
-            store.migrate().await?;
-            Ok((store, Some((admin.to_owned(), name))))
-        }
-    }
+    let name = format!("freeport_bench_{}_{tag}", std::process::id());
+    let url = freeport_store::fresh::fresh_database(postgres_admin, &name).await?;
+    let store = Store::connect(&url, connections, b"bench").await?;
+    store.migrate().await?;
+    Ok((store, postgres_admin.map(|admin| (admin.to_owned(), name))))
 }
 
 async fn drop_database(created: Option<(String, String)>) {
-    if let Some((admin, name)) = created
-        && let Ok(a) = Store::connect(&admin, 1, b"bench").await
-    {
-        let _ = a
-            .raw_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
-        a.close().await;
+    if let Some((admin, name)) = created {
+        freeport_store::fresh::drop_fresh_database(Some(&admin), &name).await;
     }
 }
 

@@ -79,31 +79,20 @@ async fn apps() -> Vec<App> {
 /// The same, every server on `clock`.
 async fn apps_on(clock: Option<Arc<dyn freeport_server::clock::Clock>>) -> Vec<App> {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let postgres = std::env::var("FREEPORT_TEST_POSTGRES_URL").ok();
     let mut out = Vec::new();
-    let dir = std::env::temp_dir().join(format!("freeport-api-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let sqlite = Store::connect(&format!("sqlite://{}", dir.join("t.db").display()), 4, b"k")
-        .await
-        .expect("sqlite");
-    out.push(start_on("sqlite", sqlite, clock.clone()).await);
-    if let Ok(admin) = std::env::var("FREEPORT_TEST_POSTGRES_URL") {
-        let a = Store::connect(&admin, 1, b"k").await.expect("pg admin");
+    for (backend, admin) in [("sqlite", None), ("postgres", postgres.as_deref())] {
+        if backend == "postgres" && admin.is_none() {
+            continue;
+        }
         let name = format!("freeport_api_{}_{n}", std::process::id());
-        sqlx_exec(&a, &format!("DROP DATABASE IF EXISTS {name}")).await;
-        sqlx_exec(&a, &format!("CREATE DATABASE {name}")).await;
-        a.close().await;
-        let url = format!(
-            "{}/{name}",
-            &admin[..admin.rfind('/').expect("url ends in /db")]
-        );
-        out.push(
-            start_on(
-                "postgres",
-                Store::connect(&url, 8, b"k").await.expect("pg"),
-                clock,
-            )
-            .await,
-        );
+        let url = freeport_store::fresh::fresh_database(admin, &name)
+            .await
+            .expect("a fresh database");
+        let store = Store::connect(&url, if admin.is_some() { 8 } else { 4 }, b"k")
+            .await
+            .expect("connect");
+        out.push(start_on(backend, store, clock.clone()).await);
     }
     out
 }

@@ -208,26 +208,23 @@ fn two_nodes_started_at_once_on_a_new_database_both_serve() {
         .enable_all()
         .build()
         .expect("runtime");
-    let admin = rt
-        .block_on(freeport_store::Store::connect(&admin_url, 1, b"admin"))
-        .expect("PostgreSQL");
     for attempt in 0..5 {
         let name = format!("freeport_nodes_{}_{attempt}", std::process::id());
-        rt.block_on(admin.raw_execute(&format!("DROP DATABASE IF EXISTS {name}")))
-            .expect("drop");
-        rt.block_on(admin.raw_execute(&format!("CREATE DATABASE {name}")))
-            .expect("create");
-        let url = format!(
-            "{}/{name}",
-            &admin_url[..admin_url.rfind('/').expect("/db")]
-        );
+        let url = rt
+            .block_on(freeport_store::fresh::fresh_database(
+                Some(&admin_url),
+                &name,
+            ))
+            .expect("a fresh database");
         let dir = fresh_dir(&format!("two-nodes-pg-{attempt}"));
         std::fs::create_dir_all(&dir).expect("dir");
         start_two(&dir, Some(&url))
             .unwrap_or_else(|e| panic!("PostgreSQL, attempt {attempt}: {e}"));
         let _ = std::fs::remove_dir_all(&dir);
-        let _ =
-            rt.block_on(admin.raw_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+        rt.block_on(freeport_store::fresh::drop_fresh_database(
+            Some(&admin_url),
+            &name,
+        ));
     }
 }
 
