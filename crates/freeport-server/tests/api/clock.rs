@@ -17,17 +17,15 @@ async fn records_carry_the_injected_clocks_time() {
         let admin = app.admin().await;
         let a = app.enterprise(&admin, A, true).await;
         let (s, d) = app
-            .call(
-                Method::POST,
-                "/api/v1/declarations",
-                Some(&a),
-                Some(&format!("clock-{be}")),
-                Some(&declaration(
+            .submit(
+                &a,
+                &format!("clock-{be}"),
+                &declaration(
                     "CLOCK-1",
                     "first_line_import",
                     A,
                     vec![line("02023000", "AR", "10", "3560", "duty_paid")],
-                )),
+                ),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{be}: {d}");

@@ -58,17 +58,15 @@ async fn absurd_values_are_refused_and_no_stored_total_can_poison_later_declarat
             ),
         ] {
             let (s, b) = app
-                .call(
-                    Method::POST,
-                    "/api/v1/declarations",
-                    Some(&a),
-                    Some(&format!("huge-{value}")),
-                    Some(&declaration(
+                .submit(
+                    &a,
+                    &format!("huge-{value}"),
+                    &declaration(
                         "HUGE",
                         "first_line_import",
                         A,
                         vec![line("02023000", "AR", "10", value, "duty_paid")],
-                    )),
+                    ),
                 )
                 .await;
             assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{be}: {value}: {b}");
@@ -80,19 +78,17 @@ async fn absurd_values_are_refused_and_no_stored_total_can_poison_later_declarat
         }
         // A declaration's lines together pass the declaration's ceiling.
         let (s, b) = app
-            .call(
-                Method::POST,
-                "/api/v1/declarations",
-                Some(&a),
-                Some("huge-total"),
-                Some(&declaration(
+            .submit(
+                &a,
+                "huge-total",
+                &declaration(
                     "HUGE-TOTAL",
                     "first_line_import",
                     A,
                     (0..11)
                         .map(|_| line("02023000", "AR", "10", "99999999999", "duty_paid"))
                         .collect(),
-                )),
+                ),
             )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{be}: {b}");
@@ -178,17 +174,15 @@ async fn oversized_numbers_are_refused_naming_the_field() {
         let officer = app.user(&admin, "officer", "customs_officer", None).await;
         let op = shop(&app, &admin).await;
         let (s, b) = app
-            .call(
-                Method::POST,
-                "/api/v1/declarations",
-                Some(&a),
-                Some("stock"),
-                Some(&declaration(
+            .submit(
+                &a,
+                "stock",
+                &declaration(
                     "STOCK",
                     "first_line_import",
                     A,
                     vec![line("02023000", "AR", "1000", "356000", "duty_paid")],
-                )),
+                ),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{be}: {b}");
@@ -544,17 +538,15 @@ async fn a_409_replays_for_its_key_and_a_new_key_decides_again() {
         let admin = app.admin().await;
         let a = app.enterprise(&admin, A, true).await;
         let (s, d) = app
-            .call(
-                Method::POST,
-                "/api/v1/declarations",
-                Some(&a),
-                Some("d-1"),
-                Some(&declaration(
+            .submit(
+                &a,
+                "d-1",
+                &declaration(
                     "D-1",
                     "first_line_import",
                     A,
                     vec![line("02023000", "AR", "10", "3560", "duty_paid")],
-                )),
+                ),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
@@ -670,16 +662,9 @@ async fn decision_records_carry_dates_as_days() {
         let be = app.backend.clone();
         let admin = app.admin().await;
         let a = app.enterprise(&admin, A, true).await;
-        let (s, d) = app
-            .call(
-                Method::POST,
-                "/api/v1/declarations",
-                Some(&a),
-                Some("day-1"),
-                Some(&json!({ "id": "DAY-1", "flow": "first_line_import", "declared_on": "2026-03-16",
+        let (s, d) = app.submit(&a, "day-1", &json!({ "id": "DAY-1", "flow": "first_line_import", "declared_on": "2026-03-16",
                     "declarant": A, "currency": "CNY", "lines": [{ "hs_code": "90181210", "origin": "DE",
-                    "quantities": [{ "value": "3", "unit": "piece" }], "value": "360000", "goods_status": "duty_paid" }] })),
-            )
+                    "quantities": [{ "value": "3", "unit": "piece" }], "value": "360000", "goods_status": "duty_paid" }] }))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
         let decision = &d["decision"];

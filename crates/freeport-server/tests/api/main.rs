@@ -129,6 +129,18 @@ impl App {
         )
     }
 
+    /// Submits a declaration with `key`.
+    async fn submit(&self, token: &str, key: &str, body: &Value) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/api/v1/declarations",
+            Some(token),
+            Some(key),
+            Some(body),
+        )
+        .await
+    }
+
     async fn raw(
         &self,
         method: Method,
