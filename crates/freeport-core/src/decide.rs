@@ -1,5 +1,9 @@
 //! `decide`: one declaration, the pack version in force on its date, and a snapshot, in; a
 //! `Decision` out. Pure: the same inputs always give the same decision.
+//!
+//! One file on purpose: the six flows share the `Decider`'s private state (the snapshot's balances
+//! already taken, the explanation arena), and reading a flow beside the shared steps it calls is how
+//! its rules are checked against POLICY.md.
 
 use crate::calendar::{customs_rate_date, deadline_after, waiver_lock};
 use crate::country::Country;

@@ -1,4 +1,8 @@
 //! The routes of `/api/v1`.
+//!
+//! Too long, knowingly: the handlers still hold the use cases. Issue 10 moves the use cases into an
+//! application crate and splits what remains by resource (sessions, registry, declarations, account
+//! books, supervised goods, duty-free, webhooks); until then this is the one file to read for them.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};

@@ -1,5 +1,8 @@
 //! The routes of risk management: enterprise credit, rule performance from inspection results,
 //! the rule sets' lifecycle (propose, back-test, shadow, activate, retire) and the alert queue.
+//!
+//! Over 1000 lines until issue 10 moves its use cases into the application crate and splits it into
+//! credit, rule sets and alerts.
 
 use freeport_core::credit::decide_repair;
 use freeport_risk::backtest::{HistoricalLine, backtest};
