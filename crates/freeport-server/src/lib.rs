@@ -242,7 +242,7 @@ where
         // A failure is not remembered: nothing was applied, and a retry may succeed.
         Err(e) if e.code == Code::Internal => e.into_response(),
         // A concurrent request with the same key committed first: its answer is this one's.
-        Err(e) if e.code == Code::IdempotencyKeyInFlight => replay_when_done(state, &idem, e).await,
+        Err(e) if e.code == Code::IdempotencyKeyInFlight => replay_when_done(state, &idem).await,
         Err(e) => {
             // A refusal changed nothing; remember it so the retry gets the same answer.
             let record = idem.record(e.status(), &e.body());
@@ -252,14 +252,7 @@ where
                 .await
             {
                 Ok(()) => e.into_response(),
-                Err(StoreError::IdempotencyKeyTaken(_)) => {
-                    replay_when_done(
-                        state,
-                        &idem,
-                        ApiError::from(StoreError::IdempotencyKeyTaken(idem.key.clone())),
-                    )
-                    .await
-                }
+                Err(StoreError::IdempotencyKeyTaken(_)) => replay_when_done(state, &idem).await,
                 Err(other) => ApiError::from(other).into_response(),
             }
         }
@@ -272,7 +265,7 @@ const IN_FLIGHT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Replays the stored answer of the request that took the key; on PostgreSQL the loser's insert
 /// already waited for the winner's commit, so the answer is normally there at once.
-async fn replay_when_done(state: &AppState, idem: &Idempotency, in_flight: ApiError) -> Response {
+async fn replay_when_done(state: &AppState, idem: &Idempotency) -> Response {
     let deadline = tokio::time::Instant::now() + IN_FLIGHT_WAIT;
     loop {
         match replay(state, idem).await {
@@ -280,7 +273,10 @@ async fn replay_when_done(state: &AppState, idem: &Idempotency, in_flight: ApiEr
             Ok(None) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
-            Ok(None) => return in_flight.into_response(),
+            Ok(None) => {
+                return ApiError::from(StoreError::IdempotencyKeyTaken(idem.key.clone()))
+                    .into_response();
+            }
             Err(e) => return e.into_response(),
         }
     }
