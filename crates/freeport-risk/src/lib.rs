@@ -13,6 +13,8 @@
 //! - [`early_warning`] flags a day's flow that spikes against its own history.
 //! - [`platform_model`] learns from the platform's own inspection results, over live line facts.
 //! - [`rules`] is the risk rule language: rule files parsed and type-checked into rule sets.
+//! - [`selectivity`] is the live lane: line facts, value references, the one `assess` every
+//!   caller uses, and the alerts a declaration raises, under settings read as data.
 //! - [`lanes`] chooses a declaration's selectivity lane from rules, score, credit class and a
 //!   random draw.
 //!
@@ -48,6 +50,7 @@ pub mod lanes;
 pub mod model;
 pub mod platform_model;
 pub mod rules;
+pub mod selectivity;
 
 pub use dataset::{
     Declaration, Hs6, InspectedDeclaration, InspectionOutcome, parse_inspected_declarations,

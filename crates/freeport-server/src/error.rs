@@ -29,6 +29,8 @@ pub enum Code {
     Timeout,
     /// Too many failed log-ins for the account or from the address; `Retry-After` says when.
     TooManyRequests,
+    /// A stored record the request needs no longer decodes; nothing was decided or applied.
+    StoredRecordUnreadable,
     Internal,
 }
 
@@ -76,6 +78,11 @@ impl Code {
             ),
             Code::Timeout => ("timeout", StatusCode::REQUEST_TIMEOUT, "invalid_request"),
             Code::TooManyRequests => ("too_many_requests", StatusCode::TOO_MANY_REQUESTS, "auth"),
+            Code::StoredRecordUnreadable => (
+                "stored_record_unreadable",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+            ),
             Code::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -155,6 +162,15 @@ impl From<StoreError> for ApiError {
                 "a request with this Idempotency-Key is being processed; retry to get its result",
             ),
             StoreError::NotFound(m) => ApiError::new(Code::NotFound, m),
+            StoreError::Corrupt(m) => {
+                tracing::error!(record = %m, "stored record unreadable");
+                ApiError::new(
+                    Code::StoredRecordUnreadable,
+                    format!(
+                        "a stored record the request needs does not read ({m}); nothing was applied: an administrator must repair it"
+                    ),
+                )
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::new(

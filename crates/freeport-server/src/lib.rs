@@ -54,7 +54,7 @@ pub struct AppState {
     /// The bundled rule set, the lane rates and the draw's salt.
     pub risk: Arc<risk::RiskSetup>,
     /// The rule sets in force, swapped whole when an analyst activates or shadows one.
-    pub live_rules: Arc<std::sync::RwLock<Arc<risk::LiveRules>>>,
+    pub live_rules: Arc<std::sync::RwLock<Arc<freeport_risk::selectivity::LiveRules>>>,
     /// Failed log-ins per account and address, and the bound on parallel password hashing.
     pub login_throttle: Arc<throttle::LoginThrottle>,
     /// Where every recorded time comes from (`clock`).
@@ -66,14 +66,9 @@ impl AppState {
     /// nobody without it can tell which declarations the random sample will take.
     pub fn new(store: Store, pack: Arc<PolicyPack>) -> AppState {
         let salt = u64::from_str_radix(&store.person_code("risk draw salt")[..16], 16).unwrap_or(0);
-        let risk = risk::RiskSetup::new(risk::BUNDLED_RULES, &pack, salt)
-            .expect("the bundled rule file parses (tested)");
-        let live = risk::LiveRules {
-            active: risk.rules.clone(),
-            active_sha256: None,
-            shadow: None,
-            model: None,
-        };
+        let risk = risk::RiskSetup::bundled(&pack, salt)
+            .expect("the bundled rule and settings files parse (tested)");
+        let live = freeport_risk::selectivity::LiveRules::bundled(&risk);
         AppState {
             risk: Arc::new(risk),
             live_rules: Arc::new(std::sync::RwLock::new(Arc::new(live))),
@@ -239,8 +234,8 @@ where
             }
             (status, axum::Json(body)).into_response()
         }
-        // A failure is not remembered: nothing was applied, and a retry may succeed.
-        Err(e) if e.code == Code::Internal => e.into_response(),
+        // A failure is not remembered: nothing was applied, and a retry (after a repair) may succeed.
+        Err(e) if e.status().is_server_error() => e.into_response(),
         // A concurrent request with the same key committed first: its answer is this one's.
         Err(e) if e.code == Code::IdempotencyKeyInFlight => replay_when_done(state, &idem).await,
         Err(e) => {

@@ -1,99 +1,25 @@
-//! The selectivity lane of a decided declaration: the active rule set over its lines, the
-//! declarant's credit class, and a draw derived from the declaration.
-//!
-//! The active rule set is the store's (activated by an analyst) or, before any, the bundled file.
-//! A rule set in shadow is evaluated beside it on every declaration and recorded, never obeyed.
-//! Each line's facts are kept in the risk record, so that a proposed set can be back-tested on
-//! exactly what the active one saw.
-//!
-//! Once an analyst has trained a model on the platform's own inspection results, its probability
-//! for the riskiest line adds to the rules' score and its largest feature contributions are kept in
-//! the record. (The model evaluated on the Korean data set needs fields live declarations do not
-//! carry, so it stays offline.)
+//! The server's side of selectivity: reading what the pure assessment in
+//! `freeport_risk::selectivity` needs from the store (before the declaration is decided), turning
+//! its alerts and line facts into store rows, keeping the live rule sets in step with the store,
+//! and training the platform model on stored inspection results.
 
-use freeport_core::decision::Decision;
-use freeport_core::declaration::{Declaration, Flow};
-use freeport_core::pack::PolicyPack;
-use freeport_risk::early_warning::{SpikeThreshold, flow_spike};
-use freeport_risk::lanes::{
-    Calibration, ClassRates, LaneChoice, LanePolicy, Thresholds, choose_lane, draw,
+use freeport_core::declaration::Declaration;
+use freeport_risk::platform_model::{PlatformModel, platform_params};
+use freeport_risk::rules::parse_rule_set;
+use freeport_risk::selectivity::{
+    DeclaredHistory, LineFacts, LiveRules, RaisedAlert, recorded_facts, reference_keys,
+    reference_unit_value, reference_window, spike_headings,
 };
-use freeport_risk::platform_model::{Case, PlatformModel, platform_params};
-use freeport_risk::rules::{Evaluation, Facts, Lane, RuleError, RuleSet, parse_rule_set};
 use freeport_store::{FlowLine, NewAlert};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::Date;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Code};
 use freeport_core::{FieldError, FieldErrorKind};
 
-/// The rule file shipped with the binary, used when no other is configured.
-pub const BUNDLED_RULES: &str = include_str!("../../../risk/hainan.rules");
-
-/// What selects lanes: the active rules, the expected rates, the thresholds and the draw's salt.
-#[derive(Debug, Clone)]
-pub struct RiskSetup {
-    pub rules: RuleSet,
-    pub policy: LanePolicy,
-    pub calibration: Calibration,
-    pub salt: u64,
-}
-
-impl RiskSetup {
-    /// The given rules with lane rates from the pack's credit rules (R6.1): advanced certified
-    /// enterprises at half the pack's ceiling on their ratio to the regular rate, certified at half
-    /// the regular rate, dishonest ones at no less than the pack's floor, seriously dishonest always.
-    /// Until there is history to calibrate on, rule scores meet fixed thresholds.
-    pub fn new(rules_text: &str, pack: &PolicyPack, salt: u64) -> Result<RiskSetup, RuleError> {
-        let rules = parse_rule_set(rules_text)?;
-        let credit = pack.versions.last().map(|v| &v.credit);
-        let as_f64 = |d: Decimal| f64::try_from(d).unwrap_or(0.0);
-        let advanced = credit.map_or(0.2, |c| as_f64(c.advanced_ratio_max));
-        let dishonest = credit.map_or(0.8, |c| as_f64(c.dishonest_rate_min));
-        let class = |factor, red_floor| ClassRates { factor, red_floor };
-        let policy = LanePolicy {
-            random_red: 0.005,
-            red: 0.03,
-            yellow: 0.05,
-            blue: 0.02,
-            classes: [
-                ("advanced_certified", class(advanced / 2.0, 0.0)),
-                ("certified", class(0.5, 0.0)),
-                ("general", class(1.0, 0.0)),
-                ("dishonest", class(1.0, dishonest)),
-                ("seriously_dishonest", class(1.0, 1.0)),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-        };
-        Ok(RiskSetup {
-            rules,
-            policy,
-            calibration: Calibration::fixed(Thresholds {
-                red: 40.0,
-                yellow: 20.0,
-                blue: 10.0,
-            }),
-            salt,
-        })
-    }
-}
-
-/// The rule sets in force: the active one, and one in shadow if an analyst put one there.
-#[derive(Debug, Clone)]
-pub struct LiveRules {
-    pub active: RuleSet,
-    /// The store's key of the active set; none while the bundled file is in force.
-    pub active_sha256: Option<String>,
-    pub shadow: Option<(RuleSet, String)>,
-    /// The model trained on the platform's inspection results, with its store key; none before
-    /// the first training.
-    pub model: Option<(std::sync::Arc<PlatformModel>, String)>,
-}
+pub use freeport_risk::selectivity::RiskSetup;
 
 impl AppState {
     pub fn live_rules(&self) -> std::sync::Arc<LiveRules> {
@@ -103,21 +29,38 @@ impl AppState {
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 
-    /// Loads the active and shadow rule sets from the store; the bundled set stays active while
-    /// the store has none.
+    /// Loads the active and shadow rule sets and the active model from the store; the bundled set
+    /// stays active while the store has none. A stored set or model that no longer parses is an
+    /// error and leaves the sets in force as they were: a node never falls back to looser rules.
     pub async fn reload_rules(&self) -> Result<(), freeport_store::StoreError> {
+        let corrupt = |what: &str, sha: &str, e: String| {
+            freeport_store::StoreError::Corrupt(format!("{what} {sha} does not read: {e}"))
+        };
         let parse = |row: freeport_store::RuleSetRow| {
             parse_rule_set(&row.source)
-                .ok()
-                .map(|set| (set, row.sha256))
+                .map(|set| (set, row.sha256.clone()))
+                .map_err(|e| corrupt("rule set", &row.sha256, e.to_string()))
         };
-        let active = self.store.rule_set_in("active").await?.and_then(parse);
-        let shadow = self.store.rule_set_in("shadow").await?.and_then(parse);
-        let model = self.store.active_model().await?.and_then(|m| {
-            PlatformModel::from_bytes(m.model_text.as_bytes())
-                .ok()
-                .map(|model| (std::sync::Arc::new(model), m.sha256))
-        });
+        let active = self
+            .store
+            .rule_set_in("active")
+            .await?
+            .map(parse)
+            .transpose()?;
+        let shadow = self
+            .store
+            .rule_set_in("shadow")
+            .await?
+            .map(parse)
+            .transpose()?;
+        let model = match self.store.active_model().await? {
+            Some(m) => Some(
+                PlatformModel::from_bytes(m.model_text.as_bytes())
+                    .map(|model| (std::sync::Arc::new(model), m.sha256.clone()))
+                    .map_err(|e| corrupt("model", &m.sha256, e.to_string()))?,
+            ),
+            None => None,
+        };
         let live = LiveRules {
             model,
             active_sha256: active.as_ref().map(|(_, sha)| sha.clone()),
@@ -133,125 +76,69 @@ impl AppState {
     }
 }
 
-/// One line's facts as the rules saw them, owned, so the risk record can keep them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LineFacts {
-    pub hs: String,
-    pub origin: String,
-    pub enterprise: String,
-    pub credit_class: String,
-    pub line: String,
-    pub flow: String,
-    pub declared_on: Date,
-    pub value: Decimal,
-    pub quantity: Decimal,
-    pub unit: String,
-    pub reference_unit_value: Option<Decimal>,
+/// What the assessment of a declaration reads from the store, read before it is decided: the
+/// value reference of each line, and the flow history of each heading a watched flow declares.
+pub(crate) struct RiskInputs {
+    pub(crate) references: Vec<Option<Decimal>>,
+    pub(crate) spike_counts: Vec<(String, Vec<(Date, u64)>)>,
 }
 
-impl LineFacts {
-    /// The line as the learned model sees it.
-    pub fn case(&self) -> Case {
-        let f = |d: Decimal| f64::try_from(d).unwrap_or(f64::NAN);
-        Case {
-            hs: self.hs.clone(),
-            origin: self.origin.clone(),
-            enterprise: self.enterprise.clone(),
-            credit_class: self.credit_class.clone(),
-            flow: self.flow.clone(),
-            value: f(self.value),
-            quantity: f(self.quantity),
-            reference_unit_value: self.reference_unit_value.map(f),
-        }
-    }
-
-    pub fn facts(&self) -> Facts<'_> {
-        Facts {
-            hs: &self.hs,
-            origin: &self.origin,
-            departure: None,
-            enterprise: &self.enterprise,
-            declarant: None,
-            seller: None,
-            credit_class: &self.credit_class,
-            line: &self.line,
-            flow: &self.flow,
-            port: None,
-            declared_on: self.declared_on,
-            value: self.value,
-            quantity: self.quantity,
-            reference_unit_value: self.reference_unit_value,
-            tax_rate: None,
-        }
-    }
-}
-
-/// A value reference needs this many declared lines of the same code and unit in the past year;
-/// below it, a rule comparing with the reference does not fire.
-const REFERENCE_MIN_LINES: i64 = 5;
-
-/// The facts of each line, with the value reference of its code and unit: the mean unit value
-/// declared over the past 365 days, the declaration day excluded.
-pub(crate) async fn line_facts(
-    state: &AppState,
-    d: &Declaration,
-    decision: &Decision<'_>,
-    credit_class: &str,
-) -> ApiResult<Vec<LineFacts>> {
-    let to = d.declared_on.previous_day().unwrap_or(d.declared_on);
-    let from = d.declared_on - time::Duration::days(365);
-    let mut out = Vec::with_capacity(d.lines.len());
-    for (i, line) in d.lines.iter().enumerate() {
-        let quantity = line.quantities.first();
-        let unit = quantity
-            .map(|q| crate::wire_name(q.unit))
-            .unwrap_or_default();
+pub(crate) async fn risk_inputs(state: &AppState, d: &Declaration) -> ApiResult<RiskInputs> {
+    let settings = &state.risk.settings;
+    let (from, to) = reference_window(d.declared_on, &settings.value_reference);
+    let mut references = Vec::with_capacity(d.lines.len());
+    for key in reference_keys(d) {
         let totals = state
             .store
-            .declared_totals(
-                line.hs_code.as_str(),
-                &unit,
-                &from.to_string(),
-                &to.to_string(),
-            )
+            .declared_totals(&key.hs_code, &key.unit, &from.to_string(), &to.to_string())
             .await?;
-        let reference_unit_value = reference_unit_value(totals);
-        out.push(LineFacts {
-            hs: line.hs_code.as_str().to_owned(),
-            origin: line.origin.as_str().to_owned(),
-            enterprise: d.declarant.as_str().to_owned(),
-            credit_class: credit_class.to_owned(),
-            line: line_of(d.flow).to_owned(),
-            flow: crate::wire_name(d.flow),
-            declared_on: d.declared_on,
-            value: decision
-                .lines
-                .get(i)
-                .map_or(Decimal::ZERO, |l| l.customs_value.amount()),
-            quantity: quantity.map_or(Decimal::ZERO, |q| q.value),
-            unit,
-            reference_unit_value,
-        });
+        let history = DeclaredHistory {
+            lines: totals.declarations,
+            value_fen: totals.value_fen,
+            quantity_milli: totals.quantity_milli,
+        };
+        references.push(reference_unit_value(history, &settings.value_reference));
     }
-    Ok(out)
+    let day = d.declared_on;
+    let first = day - time::Duration::days(i64::from(settings.flow_spike.baseline_days));
+    let mut spike_counts = Vec::new();
+    for heading in spike_headings(settings, d) {
+        let flow = freeport_risk::selectivity::wire_name(d.flow);
+        let rows = state
+            .store
+            .flow_by_day(&flow, &heading, &first.to_string(), &day.to_string())
+            .await?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for (text, n) in rows {
+            let on = crate::stored_day(&text).ok_or_else(|| {
+                freeport_store::StoreError::Corrupt(format!("flow statistics day {text:?}"))
+            })?;
+            counts.push((on, u64::try_from(n).unwrap_or(0)));
+        }
+        spike_counts.push((heading, counts));
+    }
+    Ok(RiskInputs {
+        references,
+        spike_counts,
+    })
 }
 
-/// The mean unit value of what was declared, once enough lines were; `None` below that.
-fn reference_unit_value(totals: freeport_store::DeclaredTotals) -> Option<Decimal> {
-    if totals.declarations < i128::from(REFERENCE_MIN_LINES) || totals.quantity_milli <= 0 {
-        return None;
-    }
-    let value = Decimal::try_from_i128_with_scale(totals.value_fen, 2).ok()?;
-    let quantity = Decimal::try_from_i128_with_scale(totals.quantity_milli, 3).ok()?;
-    Some(value.checked_div(quantity)?.round_dp(4))
-}
-
-fn line_of(flow: Flow) -> &'static str {
-    match flow {
-        Flow::FirstLineImport | Flow::FirstLineExport => "first",
-        Flow::SecondLineExit | Flow::SecondLineEntry => "second",
-        Flow::IslandTransfer | Flow::Processing => "island",
-    }
+/// The alerts an assessment raised, as store rows.
+pub(crate) fn alert_rows(raised: Vec<RaisedAlert>) -> Vec<NewAlert> {
+    raised
+        .into_iter()
+        .map(|a| NewAlert {
+            id: uuid::Uuid::now_v7().to_string(),
+            dedupe_key: a.dedupe_key,
+            kind: a.kind.to_owned(),
+            subject: a.subject,
+            enterprise: a.enterprise,
+            declaration_id: Some(a.declaration_id),
+            person_code: None,
+            raised_on: a.raised_on.to_string(),
+            details_json: a.details.to_string(),
+        })
+        .collect()
 }
 
 /// The lines an accepted declaration adds to the flow statistics.
@@ -275,261 +162,6 @@ pub(crate) fn flow_lines(facts: &[LineFacts]) -> Vec<FlowLine> {
         .collect()
 }
 
-/// A lane chosen, with the record that explains it.
-pub(crate) struct Assessment {
-    pub(crate) lane: Lane,
-    pub(crate) record: Value,
-    pub(crate) alerts: Vec<String>,
-}
-
-struct SetVerdict {
-    score: Decimal,
-    floor: Option<Lane>,
-    hits: Vec<Value>,
-    alerts: Vec<String>,
-}
-
-/// The riskiest line's score, the most intrusive lane any rule asked for, and every hit.
-fn evaluate(set: &RuleSet, facts: &[LineFacts]) -> SetVerdict {
-    let mut v = SetVerdict {
-        score: Decimal::ZERO,
-        floor: None,
-        hits: Vec::new(),
-        alerts: Vec::new(),
-    };
-    let mut out = Evaluation::default();
-    for (i, f) in facts.iter().enumerate() {
-        set.evaluate_into(&f.facts(), &mut out);
-        v.score = v.score.max(out.score);
-        v.floor = v.floor.max(out.lane);
-        for r in &out.hits {
-            let rule = &set.rules[*r];
-            v.hits.push(json!({ "line": i, "rule": rule.id, "title": rule.title, "owner": rule.owner, "actions": rule.actions }));
-        }
-        v.alerts.extend(out.alerts.iter().cloned());
-    }
-    v
-}
-
-fn choose(setup: &RiskSetup, credit_class: &str, drawn: f64, v: &SetVerdict) -> LaneChoice {
-    choose_lane(
-        &setup.policy,
-        &setup.calibration,
-        credit_class,
-        f64::try_from(v.score).unwrap_or(0.0),
-        v.floor,
-        drawn,
-    )
-}
-
-/// The lane alone, as `assess` would choose it, without the record: for replaying history.
-pub(crate) fn lane_of(
-    setup: &RiskSetup,
-    live: &LiveRules,
-    facts: &[LineFacts],
-    credit_class: &str,
-    declaration_id: &str,
-) -> Lane {
-    let mut verdict = evaluate(&live.active, facts);
-    if let Some((model, _)) = &live.model {
-        let cases: Vec<Case> = facts.iter().map(LineFacts::case).collect();
-        verdict.score += riskiest_line(model, &cases).map_or(Decimal::ZERO, |(_, p)| points(p));
-    }
-    choose(
-        setup,
-        credit_class,
-        draw(declaration_id, setup.salt),
-        &verdict,
-    )
-    .lane
-}
-
-/// Chooses the lane under the active set; a set in shadow is evaluated too and recorded beside it.
-pub(crate) fn assess(
-    setup: &RiskSetup,
-    live: &LiveRules,
-    facts: &[LineFacts],
-    credit_class: &str,
-    declaration_id: &str,
-) -> Assessment {
-    let mut verdict = evaluate(&live.active, facts);
-    let model = live
-        .model
-        .as_ref()
-        .map(|(m, sha)| model_opinion(m, sha, facts));
-    let model_points = model.as_ref().map_or(Decimal::ZERO, |(points, _)| *points);
-    verdict.score += model_points;
-    let drawn = draw(declaration_id, setup.salt);
-    let LaneChoice { lane, reason } = choose(setup, credit_class, drawn, &verdict);
-    let shadow = live.shadow.as_ref().map(|(set, sha)| {
-        let mut v = evaluate(set, facts);
-        v.score += model_points;
-        let choice = choose(setup, credit_class, drawn, &v);
-        json!({
-            "rule_set": set.name,
-            "rule_set_version": set.version,
-            "rule_set_sha256": sha,
-            "score": v.score.to_string(),
-            "lane": choice.lane,
-            "reason": choice.reason,
-            "hits": v.hits,
-        })
-    });
-    Assessment {
-        lane,
-        alerts: verdict.alerts.clone(),
-        record: json!({
-            "rule_set": live.active.name,
-            "rule_set_version": live.active.version,
-            "rule_set_sha256": live.active_sha256,
-            "credit_class": credit_class,
-            "score": verdict.score.to_string(),
-            "lane": lane,
-            "reason": reason,
-            "draw": drawn,
-            "random_share": setup.policy.random_share(credit_class),
-            "hits": verdict.hits,
-            "alerts": verdict.alerts,
-            "model": model.map(|(_, record)| record),
-            "shadow": shadow,
-            "facts": facts,
-        }),
-    }
-}
-
-/// Points a violation probability adds to the rules' score: 100 × p, so that a line the model
-/// thinks 40 % likely to be a violation reaches the red threshold on its own.
-fn points(probability: Decimal) -> Decimal {
-    (probability * Decimal::ONE_HUNDRED).round_dp(1)
-}
-
-/// The line the model thinks riskiest, and its probability of a violation (4 decimals).
-fn riskiest_line(model: &PlatformModel, cases: &[Case]) -> Option<(usize, Decimal)> {
-    let scores = model.score(cases);
-    let (line, &p) = scores
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))?;
-    Some((
-        line,
-        Decimal::from_f64_retain(p)
-            .unwrap_or(Decimal::ZERO)
-            .round_dp(4),
-    ))
-}
-
-/// The model's points for the riskiest line and the record explaining them: the probability and
-/// the five features that pushed it most.
-fn model_opinion(model: &PlatformModel, sha: &str, facts: &[LineFacts]) -> (Decimal, Value) {
-    let cases: Vec<Case> = facts.iter().map(LineFacts::case).collect();
-    let Some((line, probability)) = riskiest_line(model, &cases) else {
-        return (Decimal::ZERO, Value::Null);
-    };
-    let points = points(probability);
-    let why: Vec<Value> = model
-        .explain(&cases[line])
-        .into_iter()
-        .take(5)
-        .map(|c| json!({ "feature": c.feature, "value": c.value.is_finite().then_some(c.value), "contribution": (c.contribution * 1e4).round() / 1e4 }))
-        .collect();
-    (
-        points,
-        json!({ "model_sha256": sha, "line": line, "probability": probability.to_string(), "points": points.to_string(), "contributions": why }),
-    )
-}
-
-/// The rule ids a risk record says fired, once each.
-pub(crate) fn hit_rules(record: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = record["hits"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|h| h["rule"].as_str().map(str::to_owned))
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
-/// The line facts a risk record kept.
-pub(crate) fn recorded_facts(record: &Value) -> Vec<LineFacts> {
-    serde_json::from_value(record["facts"].clone()).unwrap_or_default()
-}
-
-/// Flows watched for spikes: second-line exits, where goods leave the zone's privileges.
-const WATCHED_FLOWS: [Flow; 1] = [Flow::SecondLineExit];
-
-/// Early warnings one accepted declaration raises: the rules' alert actions, and a spike of its
-/// flow for any heading it declares (the declaration's own lines included in the day's count).
-pub(crate) async fn alerts_for(
-    state: &AppState,
-    d: &Declaration,
-    facts: &[LineFacts],
-    assessment: &Assessment,
-    declaration_id: &str,
-) -> ApiResult<Vec<NewAlert>> {
-    let day = d.declared_on;
-    let mut out: Vec<NewAlert> = assessment
-        .alerts
-        .iter()
-        .enumerate()
-        .map(|(i, text)| NewAlert {
-            id: uuid::Uuid::now_v7().to_string(),
-            dedupe_key: format!("rule:{declaration_id}:{i}"),
-            kind: "rule".to_owned(),
-            subject: text.clone(),
-            enterprise: Some(d.declarant.as_str().to_owned()),
-            declaration_id: Some(declaration_id.to_owned()),
-            person_code: None,
-            raised_on: day.to_string(),
-            details_json: json!({ "text": text, "hits": assessment.record["hits"] }).to_string(),
-        })
-        .collect();
-    if !WATCHED_FLOWS.contains(&d.flow) {
-        return Ok(out);
-    }
-    let threshold = SpikeThreshold::default();
-    let flow = crate::wire_name(d.flow);
-    let mut headings: Vec<&str> = facts.iter().map(|f| &f.hs[..4.min(f.hs.len())]).collect();
-    headings.sort_unstable();
-    headings.dedup();
-    let first = day - time::Duration::days(threshold.baseline_days as i64);
-    for heading in headings {
-        let counts = state
-            .store
-            .flow_by_day(&flow, heading, &first.to_string(), &day.to_string())
-            .await?;
-        let mut history = vec![0u64; threshold.baseline_days];
-        let mut today = 0u64;
-        for (d_text, n) in counts {
-            let n = u64::try_from(n).unwrap_or(0);
-            if d_text == day.to_string() {
-                today = n;
-            } else if let Some(past) = crate::stored_day(&d_text) {
-                let back = (day - past).whole_days();
-                if (1..=threshold.baseline_days as i64).contains(&back) {
-                    history[threshold.baseline_days - back as usize] = n;
-                }
-            }
-        }
-        let own = facts.iter().filter(|f| f.hs.starts_with(heading)).count() as u64;
-        if let Some(spike) = flow_spike(&history, today + own, &threshold) {
-            out.push(NewAlert {
-                id: uuid::Uuid::now_v7().to_string(),
-                dedupe_key: format!("spike:{flow}:{heading}:{day}"),
-                kind: "flow_spike".to_owned(),
-                subject: format!("{flow} of heading {heading} on {day}"),
-                enterprise: None,
-                declaration_id: Some(declaration_id.to_owned()),
-                person_code: None,
-                raised_on: day.to_string(),
-                details_json: json!({ "flow": flow, "heading": heading, "day": day.to_string(), "spike": spike, "threshold": threshold }).to_string(),
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// Training needs at least this many inspected lines, violations and compliant results.
 const MIN_CASES: usize = 40;
 const MIN_EACH_CLASS: usize = 4;
@@ -551,8 +183,9 @@ pub(crate) async fn prepare_model(
         .await?;
     let (mut cases, mut labels) = (Vec::new(), Vec::new());
     for h in history.iter().filter(|h| h.result.is_some()) {
-        let record: Value = serde_json::from_str(&h.risk_json).unwrap_or(Value::Null);
-        for f in recorded_facts(&record) {
+        let record: Value =
+            serde_json::from_str(&h.risk_json).map_err(|e| stored_record_error(&h.id, &e))?;
+        for f in recorded_facts(&record).map_err(|e| stored_record_error(&h.id, &e))? {
             cases.push(f.case());
             labels.push(h.result.as_deref() == Some("violation"));
         }
@@ -655,3 +288,59 @@ pub fn spawn_retrainer(
         }
     })
 }
+
+/// A stored risk record that does not read: the store is damaged, and nothing is trained or
+/// replayed on part of the history.
+pub(crate) fn stored_record_error(declaration_id: &str, e: &serde_json::Error) -> ApiError {
+    freeport_store::StoreError::Corrupt(format!(
+        "the risk record of declaration {declaration_id} does not read: {e}"
+    ))
+    .into()
+}
+
+/// Keeps this node's rule sets and model in step with the store, whichever node changed them:
+/// every `every`, reads the keys of what is active and in shadow (one small query) and reloads
+/// when they differ from the ones in use. An activation through another node reaches this one
+/// within `every` plus the reload.
+pub fn spawn_live_watcher(
+    state: AppState,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let stored = match state.store.live_keys().await {
+                Ok(keys) => keys,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the live rule keys failed");
+                    continue;
+                }
+            };
+            let live = state.live_rules();
+            let in_use = freeport_store::LiveKeys {
+                active: live.active_sha256.clone(),
+                shadow: live.shadow.as_ref().map(|(_, sha)| sha.clone()),
+                model: live.model.as_ref().map(|(_, sha)| sha.clone()),
+            };
+            if stored == in_use {
+                continue;
+            }
+            match state.reload_rules().await {
+                Ok(()) => tracing::info!(
+                    active = ?stored.active,
+                    shadow = ?stored.shadow,
+                    model = ?stored.model,
+                    "rule sets or model changed in the store; reloaded"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "reloading the live rules failed; the previous ones stay in force")
+                }
+            }
+        }
+    })
+}
+
+/// How often a node checks the store for rule sets and models other nodes activated.
+pub const LIVE_WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use freeport_api::platform::*;
 use freeport_api::quote::DeclarationDto;
-use freeport_core::calendar::{DayRange, customs_rate_date};
+use freeport_core::calendar::customs_rate_date;
 use freeport_core::credit::{
-    CreditAssessment, CreditClass, CreditRecord, CreditRecordKind, CreditStanding, assess_credit,
+    CreditAssessment, CreditRecord, CreditRecordKind, CreditStanding, assess_credit,
 };
 use freeport_core::currency::Currency;
 use freeport_core::decision::{Decision, Effect, Outcome};
@@ -22,7 +22,7 @@ use freeport_core::hs::HsCode;
 use freeport_core::identity::CreditCode;
 use freeport_core::limits::SALE_QUANTITY;
 use freeport_core::money::Cny;
-use freeport_core::snapshot::{BalanceKey, EnterpriseStanding, Snapshot, WaiverLock};
+use freeport_core::snapshot::{BalanceKey, Snapshot};
 use freeport_core::unit::Unit;
 use freeport_core::{FieldError, FieldErrorKind};
 use freeport_store::{
@@ -38,10 +38,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+use freeport_risk::selectivity::{self, Assessment, LineFacts, RaisedAlert};
+
 use crate::auth::{Caller, Role, SESSION_COOKIE, hash_password, new_token, verify_password};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{PeerAddress, Query};
-use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent, stored_day};
+use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent};
 
 pub(crate) mod risk_management;
 
@@ -652,8 +654,7 @@ pub(crate) async fn credit_assessment(
     e: &Enterprise,
     on: time::Date,
 ) -> ApiResult<CreditAssessment> {
-    let rows = state.store.credit_records(&e.credit_code).await?;
-    let records: Vec<CreditRecord> = rows.iter().filter_map(credit_record_of).collect();
+    let records = state.store.credit_history(&e.credit_code).await?;
     assess_credit_with(state, e, &records, on).await
 }
 
@@ -686,36 +687,12 @@ pub(crate) async fn assess_credit_with(
     Ok(assess_credit(
         version,
         &CreditStanding {
-            registered: CreditClass::parse(&e.credit_class).unwrap_or(CreditClass::General),
+            registered: freeport_store::domain::registered_class(e)?,
             records,
             prior_year_declarations: prior,
         },
         on,
     ))
-}
-
-fn credit_record_of(r: &freeport_store::CreditRecordRow) -> Option<CreditRecord> {
-    let amount = Cny::from_fen(r.amount_fen.unwrap_or(0));
-    let kind = match r.kind.as_str() {
-        "violation" => CreditRecordKind::Violation { penalty: amount },
-        "smuggling" => CreditRecordKind::Smuggling,
-        "tax_due" => CreditRecordKind::TaxDue {
-            due_on: stored_day(r.due_on.as_deref()?)?,
-            amount,
-        },
-        "tax_paid" => CreditRecordKind::TaxPaid,
-        "inspection_finding" => CreditRecordKind::InspectionFinding {
-            revenue_found: amount,
-        },
-        "downgrade" => CreditRecordKind::Downgrade,
-        "repair" => CreditRecordKind::Repair,
-        _ => return None,
-    };
-    Some(CreditRecord {
-        on: stored_day(&r.on_day)?,
-        reference: r.reference.clone(),
-        kind,
-    })
 }
 
 async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<(Snapshot, String)> {
@@ -737,59 +714,24 @@ async fn snapshot_for(state: &AppState, d: &Declaration) -> ApiResult<(Snapshot,
                     .as_str()
                     .to_owned();
             }
-            let mut locks = Vec::new();
-            for w in state.store.waiver_locks(code.as_str()).await? {
-                if let (Some(first), Some(last)) =
-                    (stored_day(&w.first_day), stored_day(&w.last_day))
-                {
-                    locks.push(WaiverLock {
-                        kind_prefix: w.kind_prefix,
-                        range: DayRange { first, last },
-                    });
-                }
-            }
-            let share = e
-                .encouraged_revenue_share
-                .as_deref()
-                .and_then(|s| s.parse::<Decimal>().ok());
-            snapshot.enterprises.insert(
-                code,
-                EnterpriseStanding {
-                    beneficiary: e.beneficiary,
-                    encouraged_industry_filed: e.encouraged_industry_filed,
-                    encouraged_revenue_share: share,
-                    waiver_locks: locks,
-                },
-            );
+            snapshot
+                .enterprises
+                .insert(code, state.store.standing(&e).await?);
         }
     }
-    for b in state.store.balances(d.declarant.as_str()).await? {
-        let (Ok(hs_code), Ok(unit)) = (
-            HsCode::parse_shape("hs_code", &b.hs_code),
-            Unit::parse("unit", &b.unit),
-        ) else {
-            continue;
-        };
-        snapshot.balances.insert(
-            BalanceKey {
-                enterprise: d.declarant,
-                hs_code,
-                unit,
-            },
-            Decimal::new(b.quantity_milli, 3),
-        );
-    }
+    snapshot
+        .balances
+        .extend(state.store.book(d.declarant).await?);
     if d.currency != Currency::CNY
         && let Some(v) = state.pack.version_on(d.declared_on)
     {
         let day = customs_rate_date(d.declared_on, &v.holidays);
         if let Some(rate) = state
             .store
-            .exchange_rate(d.currency.as_str(), &day.to_string())
+            .exchange_rate_on(d.currency.as_str(), day)
             .await?
-            && let Ok(r) = rate.parse::<Decimal>()
         {
-            snapshot.exchange_rates.insert(day, d.currency, r);
+            snapshot.exchange_rates.insert(day, d.currency, rate);
         }
     }
     Ok((snapshot, declarant_class))
@@ -928,21 +870,31 @@ fn reversals(rows: &[PostingRow]) -> Vec<NewPosting> {
 }
 
 /// The lane of an accepted declaration, against the declarant's credit class on the declaration
-/// day, with the facts the rules saw; refused and not-required declarations take none.
-async fn assess_lane(
+/// day, with the facts the rules saw and the alerts it raises; refused and not-required
+/// declarations take none. Pure: every input was read before the declaration was decided.
+fn assess_lane(
     state: &AppState,
     d: &Declaration,
     decision: &Decision<'_>,
     class: &str,
+    inputs: &crate::risk::RiskInputs,
     id: &str,
-) -> ApiResult<Option<(crate::risk::Assessment, Vec<crate::risk::LineFacts>)>> {
+) -> Option<(Assessment, Vec<LineFacts>, Vec<RaisedAlert>)> {
     if decision.outcome != Outcome::Accepted {
-        return Ok(None);
+        return None;
     }
-    let facts = crate::risk::line_facts(state, d, decision, class).await?;
+    let facts = selectivity::line_facts(d, decision, class, &inputs.references);
     let live = state.live_rules();
-    let assessment = crate::risk::assess(&state.risk, &live, &facts, class, id);
-    Ok(Some((assessment, facts)))
+    let assessment = selectivity::assess(&state.risk, &live, &facts, class, id);
+    let mut alerts = selectivity::rule_alerts(&assessment, d.declarant.as_str(), id, d.declared_on);
+    alerts.extend(selectivity::spike_alerts(
+        &state.risk.settings,
+        &facts,
+        &inputs.spike_counts,
+        id,
+        d.declared_on,
+    ));
+    Some((assessment, facts, alerts))
 }
 
 fn status_after(outcome: Outcome) -> &'static str {
@@ -1034,19 +986,20 @@ async fn submit(
                 )
                 .into());
             }
+            let inputs = crate::risk::risk_inputs(st, &d).await?;
             let decision = decide(st, &d, &snapshot)?;
             let postings = postings_of(&decision)?;
             let supervised = supervised_of(&decision, &d)?;
             let id = uuid::Uuid::now_v7().to_string();
-            let assessed = assess_lane(st, &d, &decision, &class, &id).await?;
+            let assessed = assess_lane(st, &d, &decision, &class, &inputs, &id);
             let (flow_lines, alerts) = match &assessed {
-                Some((a, facts)) => (
+                Some((_, facts, alerts)) => (
                     crate::risk::flow_lines(facts),
-                    crate::risk::alerts_for(st, &d, facts, a, &id).await?,
+                    crate::risk::alert_rows(alerts.clone()),
                 ),
                 None => (Vec::new(), Vec::new()),
             };
-            let assessment = assessed.map(|(a, _)| a);
+            let assessment = assessed.map(|(a, _, _)| a);
             let status = status_after(decision.outcome);
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
@@ -1674,30 +1627,31 @@ async fn amend(
             let old = st.store.declaration_postings(&id).await?;
             let (mut snapshot, class) = snapshot_for(st, &d).await?;
             for p in &old {
-                if let (Ok(hs_code), Ok(unit), Ok(code)) = (
-                    HsCode::parse_shape("hs", &p.hs_code),
-                    Unit::parse("unit", &p.unit),
-                    CreditCode::parse(&p.enterprise),
-                ) && code == d.declarant
-                {
-                    *snapshot
-                        .balances
-                        .entry(BalanceKey {
-                            enterprise: code,
-                            hs_code,
-                            unit,
-                        })
-                        .or_default() -= Decimal::new(p.quantity_milli, 3);
+                let unreadable = || {
+                    freeport_store::StoreError::Corrupt(format!(
+                        "posting {} of declaration {id}",
+                        p.id
+                    ))
+                };
+                let code = CreditCode::parse(&p.enterprise).map_err(|_| unreadable())?;
+                if code != d.declarant {
+                    continue;
                 }
+                let key = BalanceKey {
+                    enterprise: code,
+                    hs_code: HsCode::parse_shape("hs", &p.hs_code).map_err(|_| unreadable())?,
+                    unit: Unit::parse("unit", &p.unit).map_err(|_| unreadable())?,
+                };
+                *snapshot.balances.entry(key).or_default() -= Decimal::new(p.quantity_milli, 3);
             }
+            let inputs = crate::risk::risk_inputs(st, &d).await?;
             let decision = decide(st, &d, &snapshot)?;
             let mut postings = reversals(&old);
             postings.extend(postings_of(&decision)?);
             let supervised = supervised_of(&decision, &d)?;
             // The same declaration draws the same number: amending cannot re-roll the sample.
-            let assessment = assess_lane(st, &d, &decision, &class, &id)
-                .await?
-                .map(|(a, _)| a);
+            let assessment =
+                assess_lane(st, &d, &decision, &class, &inputs, &id).map(|(a, _, _)| a);
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
                 .to_string();

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+pub mod domain;
 pub mod fresh;
 mod keys;
 
@@ -55,6 +56,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// A stored row that no longer decodes into its domain type. Nothing is decided without it: a
+    /// skipped waiver lock or credit record would loosen the decision.
+    #[error("a stored record does not read: {0}")]
+    Corrupt(String),
     /// This node's key is not the one the database was written with.
     #[error(
         "the configured {0} key is not the one this database was written with; start every node with the same keys (see the operating guide)"
@@ -260,7 +265,8 @@ pub use duty_free::{NewSale, NewSaleItem, SaleRow, Shop, TravellerHistory};
 pub mod risk;
 pub use risk::{
     AlertRow, AlertStep, AssessedDeclaration, CreditRecordRow, DeclarationChange, DeclaredTotals,
-    FlowLine, NewAlert, NewCreditRecord, NewInspection, RiskModelRow, RuleSetChange, RuleSetRow,
+    FlowLine, LiveKeys, NewAlert, NewCreditRecord, NewInspection, RiskModelRow, RuleSetChange,
+    RuleSetRow,
 };
 pub mod supervision;
 pub use supervision::{DisposalRow, NewDisposal, NewSupervisedItem, SupervisedItemRow};

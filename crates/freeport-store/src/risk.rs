@@ -64,6 +64,15 @@ pub struct AssessedDeclaration {
     pub revenue_found_fen: Option<i64>,
 }
 
+/// The store keys of the active rule set, the shadow rule set and the active model; `None` where
+/// there is none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveKeys {
+    pub active: Option<String>,
+    pub shadow: Option<String>,
+    pub model: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleSetRow {
     pub sha256: String,
@@ -488,6 +497,30 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rule_set_from).transpose()
+    }
+
+    /// The keys of what selects lanes now: the active and shadow rule sets and the active model.
+    /// One small read, so that every node can poll it and reload when another node changed it.
+    pub async fn live_keys(&self) -> Result<LiveKeys> {
+        let rows = sqlx::query(
+            "SELECT 'rules' AS kind, state, sha256 FROM rule_sets WHERE state IN ('active', 'shadow') \
+             UNION ALL SELECT 'model' AS kind, state, sha256 FROM risk_models WHERE state = 'active'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut keys = LiveKeys::default();
+        for r in &rows {
+            let sha = Some(row_string(r, "sha256")?);
+            match (
+                row_string(r, "kind")?.as_str(),
+                row_string(r, "state")?.as_str(),
+            ) {
+                ("rules", "active") => keys.active = sha,
+                ("rules", _) => keys.shadow = sha,
+                _ => keys.model = sha,
+            }
+        }
+        Ok(keys)
     }
 
     pub async fn rule_set_changes(&self, sha256: &str) -> Result<Vec<RuleSetChange>> {

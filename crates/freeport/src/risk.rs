@@ -77,6 +77,7 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
     use std::time::Instant;
 
     use freeport_risk::rules::{Evaluation, parse_rule_set};
+    use freeport_risk::selectivity;
 
     let read = |name: &str| {
         let path = data_dir.join(name);
@@ -162,33 +163,71 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
         })
         .collect();
     let train_labels: Vec<bool> = train.iter().map(|t| t.outcome.is_fraud()).collect();
-    let platform = freeport_risk::platform_model::PlatformModel::train(
+    let platform = std::sync::Arc::new(freeport_risk::platform_model::PlatformModel::train(
         &train_cases,
         &train_labels,
         &freeport_risk::platform_model::platform_params(),
-    )?;
+    )?);
     let test_cases: Vec<_> = test
         .iter()
         .map(|d| case_of(d, reference.get(d.hs6.as_str()).copied()))
         .collect();
+    // The server's own assessment, lane and all: the generated rules and the platform model under
+    // the bundled settings and the bundled pack's credit rates.
+    let pack = freeport_policy_fs::load_pack(&freeport_policy_fs::bundled_pack_dir())
+        .context("loading the bundled policy pack")?;
+    let setup = selectivity::RiskSetup::new(
+        &generated,
+        selectivity::SelectivitySettings::parse(selectivity::BUNDLED_SETTINGS)?,
+        &pack,
+        0,
+    )?;
+    let live = selectivity::LiveRules {
+        active: many.clone(),
+        active_sha256: None,
+        shadow: None,
+        model: Some((platform.clone(), "bench".to_owned())),
+    };
+    let line_facts: Vec<selectivity::LineFacts> = (0..n)
+        .map(|i| {
+            let f = facts(i);
+            selectivity::LineFacts {
+                hs: f.hs.to_owned(),
+                origin: f.origin.to_owned(),
+                enterprise: f.enterprise.to_owned(),
+                credit_class: f.credit_class.to_owned(),
+                line: f.line.to_owned(),
+                flow: f.flow.to_owned(),
+                declared_on: f.declared_on,
+                value: f.value,
+                quantity: f.quantity,
+                unit: "kg".to_owned(),
+                reference_unit_value: f.reference_unit_value,
+            }
+        })
+        .collect();
     let mut platform_best = f64::INFINITY;
     let mut live_best = f64::INFINITY;
     let mut platform_scores = Vec::new();
+    let mut lanes = std::collections::BTreeMap::<&str, u64>::new();
     for _ in 0..passes {
         let start = Instant::now();
         platform_scores = platform.score(&test_cases);
         platform_best = platform_best.min(start.elapsed().as_secs_f64());
-        // As the server does it: each declaration on its own, rules then model.
+        // As the server does it: each declaration on its own through the one `lane_of`.
         let start = Instant::now();
-        let mut out = Evaluation::default();
-        let mut combined = 0.0;
-        for (i, case) in test_cases.iter().enumerate() {
-            many.evaluate_into(&facts(i), &mut out);
-            let p = platform.score(std::slice::from_ref(case));
-            combined += p[0] + f64::try_from(out.score).unwrap_or(0.0);
+        lanes.clear();
+        for (i, f) in line_facts.iter().enumerate() {
+            let lane = selectivity::lane_of(
+                &setup,
+                &live,
+                std::slice::from_ref(f),
+                "general",
+                &i.to_string(),
+            );
+            *lanes.entry(lane.as_str()).or_default() += 1;
         }
         live_best = live_best.min(start.elapsed().as_secs_f64());
-        std::hint::black_box(combined);
     }
     // How well the live features find fraud on this data: precision at the data set's rates.
     let test_frauds: Vec<bool> = freeport_risk::parse_inspected_declarations(&read(SPLITS[2])?)?
@@ -207,6 +246,7 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
         "passes": passes,
         "platform_model_declarations_per_second": (n as f64 / platform_best).round(),
         "rules_and_platform_model_one_by_one_declarations_per_second": (n as f64 / live_best).round(),
+        "lanes_one_by_one": lanes,
         "ratio_rules_and_platform_model_to_baseline": ((n as f64 / live_best) / baseline * 1000.0).round() / 1000.0,
         "platform_model_precision": { "1%": precision_at(0.01), "5%": precision_at(0.05), "10%": precision_at(0.10) },
         "rules": many.rules.len(),

@@ -154,6 +154,11 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
             freeport_server::webhooks::RetryPolicy::default(),
             std::time::Duration::from_secs(1),
         );
+        // Rule sets and models activated through any node reach this one.
+        let watcher = freeport_server::risk::spawn_live_watcher(
+            state.clone(),
+            freeport_server::risk::LIVE_WATCH_EVERY,
+        );
         let retrainer = (config.retrain_every_hours > 0).then(|| {
             freeport_server::risk::spawn_retrainer(
                 state.clone(),
@@ -172,6 +177,7 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
             r.abort();
         }
         relay.abort();
+        watcher.abort();
         dispatcher.abort();
         metrics.abort();
         Ok(ExitCode::SUCCESS)

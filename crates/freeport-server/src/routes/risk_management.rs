@@ -9,6 +9,7 @@ use freeport_risk::backtest::{HistoricalLine, backtest};
 use freeport_risk::feedback::{Outcome as RuleOutcome, rule_performance};
 use freeport_risk::platform_model::PLATFORM_FEATURES;
 use freeport_risk::rules::parse_rule_set;
+use freeport_risk::selectivity;
 use freeport_store::{AlertRow, AlertStep, DeclarationChange, NewCreditRecord, RuleSetRow};
 
 use super::*;
@@ -213,7 +214,10 @@ async fn keep_credit_record(
         actor: record.actor.clone(),
         at_ms: state.now_ms(),
     });
-    let records: Vec<CreditRecord> = rows.iter().filter_map(credit_record_of).collect();
+    let records: Vec<CreditRecord> = rows
+        .iter()
+        .map(freeport_store::domain::credit_record)
+        .collect::<Result<_, _>>()?;
     let assessment = assess_credit_with(state, e, &records, on).await?;
     let response = to_json(&credit_view(&e.credit_code, &assessment, rows)?)?;
     state
@@ -351,17 +355,18 @@ pub(super) async fn rules_performance(
     let rows: Vec<Row> = history
         .iter()
         .map(|h| {
-            let record: Value = serde_json::from_str(&h.risk_json).unwrap_or(Value::Null);
-            Row {
+            let record: Value = serde_json::from_str(&h.risk_json)
+                .map_err(|e| crate::risk::stored_record_error(&h.id, &e))?;
+            Ok(Row {
                 month: h.declared_on.get(..7).unwrap_or("").to_owned(),
-                active: crate::risk::hit_rules(&record),
-                shadow: crate::risk::hit_rules(&record["shadow"]),
+                active: selectivity::hit_rules(&record),
+                shadow: selectivity::hit_rules(&record["shadow"]),
                 inspected: h.result.is_some(),
                 violation: h.result.as_deref() == Some("violation"),
                 revenue: Decimal::new(h.revenue_found_fen.unwrap_or(0), 2),
-            }
+            })
         })
-        .collect();
+        .collect::<ApiResult<_>>()?;
     let outcomes = |shadow: bool| {
         rows.iter().map(move |r| RuleOutcome {
             period: &r.month,
@@ -572,7 +577,7 @@ pub(super) async fn backtest_rule_set(
                 .store
                 .assessed_declarations(&from.to_string(), &to.to_string(), HISTORY_LIMIT)
                 .await?;
-            let report = backtest_report(st, &proposed, &live, &history);
+            let report = backtest_report(st, &proposed, &live, &history)?;
             let report = json!({ "from": from.to_string(), "to": to.to_string(), "declarations": history.len(), "proposed": report.0, "active": report.1 });
             let report_text = report.to_string();
             let changes = st.store.rule_set_changes(&sha256).await?;
@@ -596,19 +601,20 @@ pub(super) async fn backtest_rule_set(
 fn backtest_report(
     state: &AppState,
     proposed: &freeport_risk::rules::RuleSet,
-    live: &crate::risk::LiveRules,
+    live: &selectivity::LiveRules,
     history: &[freeport_store::AssessedDeclaration],
-) -> (Value, Value) {
+) -> ApiResult<(Value, Value)> {
     let decoded: Vec<(
-        Vec<crate::risk::LineFacts>,
+        Vec<selectivity::LineFacts>,
         &freeport_store::AssessedDeclaration,
     )> = history
         .iter()
         .map(|h| {
-            let record: Value = serde_json::from_str(&h.risk_json).unwrap_or(Value::Null);
-            (crate::risk::recorded_facts(&record), h)
+            let unreadable = |e: serde_json::Error| crate::risk::stored_record_error(&h.id, &e);
+            let record: Value = serde_json::from_str(&h.risk_json).map_err(unreadable)?;
+            Ok((selectivity::recorded_facts(&record).map_err(unreadable)?, h))
         })
-        .collect();
+        .collect::<ApiResult<_>>()?;
     let run = |set: &freeport_risk::rules::RuleSet| {
         let lines = decoded.iter().flat_map(|(facts, h)| {
             facts.iter().map(move |f| HistoricalLine {
@@ -619,7 +625,7 @@ fn backtest_report(
         });
         let report = backtest(set, lines);
         // The lanes as they would have been with this set beside the live model.
-        let with_set = crate::risk::LiveRules {
+        let with_set = selectivity::LiveRules {
             active: set.clone(),
             active_sha256: None,
             shadow: None,
@@ -629,7 +635,7 @@ fn backtest_report(
         let (mut caught, mut missed) = (0u64, 0u64);
         for (facts, h) in &decoded {
             let class = facts.first().map_or("general", |f| f.credit_class.as_str());
-            let lane = crate::risk::lane_of(&state.risk, &with_set, facts, class, &h.id);
+            let lane = selectivity::lane_of(&state.risk, &with_set, facts, class, &h.id);
             *lanes.entry(lane.as_str()).or_default() += 1;
             if h.result.as_deref() == Some("violation") {
                 if matches!(
@@ -662,7 +668,7 @@ fn backtest_report(
             })).collect::<Vec<_>>(),
         })
     };
-    (run(proposed), run(&live.active))
+    Ok((run(proposed), run(&live.active)))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -10,6 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 mod clock;
+mod fail_closed;
 mod hardening;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod architecture;
 mod nodes;
 
 fn root() -> PathBuf {

@@ -129,11 +129,26 @@ fn healthy(port: u16) -> bool {
     answer.starts_with("HTTP/1.1 200")
 }
 
-/// Starts two `serve` processes at once on `database` (None: SQLite in `dir`) and waits for both to
+/// `freeport serve` processes sharing one database; killed when dropped.
+struct Nodes {
+    ports: Vec<u16>,
+    children: Vec<std::process::Child>,
+}
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Starts `n` `serve` processes at once on `database` (None: SQLite in `dir`) and waits for all to
 /// answer; returns what each printed when one did not.
-fn start_two(dir: &Path, database: Option<&str>) -> Result<(), String> {
-    let ports = [free_port(), free_port()];
-    let mut children: Vec<std::process::Child> = ports
+fn start_nodes(dir: &Path, database: Option<&str>, n: usize) -> Result<Nodes, String> {
+    let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+    let children: Vec<std::process::Child> = ports
         .iter()
         .map(|port| {
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_freeport"));
@@ -142,7 +157,7 @@ fn start_two(dir: &Path, database: Option<&str>) -> Result<(), String> {
                 .env("FREEPORT_DATA_DIR", dir)
                 .env("FREEPORT_LISTEN", format!("127.0.0.1:{port}"))
                 .env("FREEPORT_METRICS_LISTEN", "127.0.0.1:0")
-                .env("FREEPORT_ADMIN_PASSWORD", "nodes-admin-password")
+                .env("FREEPORT_ADMIN_PASSWORD", ADMIN_PASSWORD)
                 .env("FREEPORT_RETRAIN_EVERY_HOURS", "0")
                 .env("FREEPORT_AUDIT_KEY", AUDIT_KEY)
                 .env("FREEPORT_PERSON_CODE_KEY", PERSON_KEY)
@@ -155,40 +170,110 @@ fn start_two(dir: &Path, database: Option<&str>) -> Result<(), String> {
             cmd.spawn().expect("serve starts")
         })
         .collect();
+    let mut nodes = Nodes { ports, children };
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut result = Ok(());
     loop {
-        if ports.iter().all(|p| healthy(*p)) {
-            break;
+        if nodes.ports.iter().all(|p| healthy(*p)) {
+            return Ok(nodes);
         }
-        let exited: Vec<usize> = children
+        let exited: Vec<usize> = nodes
+            .children
             .iter_mut()
             .enumerate()
             .filter_map(|(i, c)| c.try_wait().ok().flatten().map(|_| i))
             .collect();
         if !exited.is_empty() || Instant::now() > deadline {
-            result = Err(format!("nodes {exited:?} exited or did not answer in time"));
-            break;
+            let why = format!("nodes {exited:?} exited or did not answer in time");
+            for c in &mut nodes.children {
+                let _ = c.kill();
+            }
+            let printed: Vec<String> = std::mem::take(&mut nodes.children)
+                .into_iter()
+                .map(|c| stderr(&c.wait_with_output().expect("waits")))
+                .collect();
+            return Err(format!("{why}: {printed:?}"));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    for c in &mut children {
-        let _ = c.kill();
+}
+
+fn start_two(dir: &Path, database: Option<&str>) -> Result<(), String> {
+    start_nodes(dir, database, 2).map(drop)
+}
+
+const ADMIN_PASSWORD: &str = "nodes-admin-password";
+
+/// One HTTP/1.1 request to the node on `port`: the status and the JSON body (null when empty).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(t) = token {
+        request.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
-    if let Err(why) = result {
-        let printed: Vec<String> = children
-            .into_iter()
-            .map(|c| {
-                let out = c.wait_with_output().expect("waits");
-                stderr(&out)
-            })
-            .collect();
-        return Err(format!("{why}: {printed:?}"));
+    if let Some(k) = key {
+        request.push_str(&format!("Idempotency-Key: {k}\r\n"));
     }
-    for c in children {
-        let _ = c.wait_with_output();
+    request.push_str("\r\n");
+    request.push_str(&body);
+    stream.write_all(request.as_bytes()).expect("writes");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("reads");
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, rest) = answer.split_once("\r\n\r\n").expect("a response");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let text = if chunked {
+        unchunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
+fn unchunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
     }
-    Ok(())
+    out
+}
+
+fn login(port: u16, username: &str, password: &str) -> String {
+    let (s, b) = http(
+        port,
+        "POST",
+        "/api/v1/sessions",
+        None,
+        None,
+        Some(&serde_json::json!({ "username": username, "password": password })),
+    );
+    assert_eq!(s, 201, "login {username}: {b}");
+    b["token"].as_str().expect("token").to_owned()
 }
 
 /// Defect 6: two nodes started at the same moment on a new database both come up (migrations and
@@ -324,4 +409,163 @@ fn the_audit_key_rotates_and_the_old_entries_still_verify() {
         String::from_utf8_lossy(&verify.stdout)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+const E: &str = "91460000MA5T00001F";
+
+/// A rule set that sends every first-line line to red: its effect on a lane is unmistakable.
+const RED_RULES: &str = r#"ruleset "nodes" version 1
+
+rule "NOD-001"
+  title "Everything to red, to see the set in force"
+  owner "risk.test"
+  when line == "first"
+  then score 50, lane red
+end
+"#;
+
+/// Submits a declaration through `port`; the lane and the rule set the risk record names.
+fn submit(port: u16, token: &str, n: usize) -> (String, String) {
+    let body = serde_json::json!({
+        "id": format!("NODE-{n}"), "flow": "first_line_import", "declared_on": "2026-03-16",
+        "declarant": E, "currency": "CNY",
+        "lines": [{ "hs_code": "84713000", "origin": "CN", "quantities": [{ "value": "2", "unit": "kg" }], "value": "9000", "goods_status": "duty_paid" }]
+    });
+    let (s, b) = http(
+        port,
+        "POST",
+        "/api/v1/declarations",
+        Some(token),
+        Some(&format!("node-{n}")),
+        Some(&body),
+    );
+    assert_eq!(s, 201, "{b}");
+    (
+        b["lane"].as_str().unwrap_or("").to_owned(),
+        b["risk"]["rule_set"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+/// Issue 10: a rule set activated through node A changes the lane node B assigns within 2 s, with
+/// no request to B in between but declarations.
+fn activation_reaches_the_other_node(dir: &Path, database: Option<&str>) -> Duration {
+    let nodes = start_nodes(dir, database, 2).unwrap_or_else(|e| panic!("{e}"));
+    let (a, b) = (nodes.ports[0], nodes.ports[1]);
+    let admin = login(a, "admin", ADMIN_PASSWORD);
+    let (s, r) = http(
+        a,
+        "PUT",
+        &format!("/api/v1/enterprises/{E}"),
+        Some(&admin),
+        Some("put-e"),
+        Some(
+            &serde_json::json!({ "name": "Firm E", "beneficiary": false, "encouraged_industry_filed": false }),
+        ),
+    );
+    assert_eq!(s, 200, "{r}");
+    for (name, role, enterprise) in [
+        ("user-e", "enterprise_user", Some(E)),
+        ("analyst", "risk_analyst", None),
+    ] {
+        let mut body = serde_json::json!({ "username": name, "password": "a-long-enough-password", "role": role });
+        if let Some(e) = enterprise {
+            body["enterprise"] = serde_json::json!(e);
+        }
+        let (s, r) = http(
+            a,
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(name),
+            Some(&body),
+        );
+        assert_eq!(s, 201, "{r}");
+    }
+    let user = login(b, "user-e", "a-long-enough-password");
+    let analyst = login(a, "analyst", "a-long-enough-password");
+
+    // Before: node B decides under the bundled rules.
+    let before: Vec<(String, String)> = (0..3).map(|n| submit(b, &user, n)).collect();
+    assert!(before.iter().all(|(_, set)| set == "hainan"), "{before:?}");
+    assert!(before.iter().any(|(lane, _)| lane != "red"), "{before:?}");
+
+    let (s, set) = http(
+        a,
+        "POST",
+        "/api/v1/risk/rule-sets",
+        Some(&analyst),
+        Some("propose"),
+        Some(&serde_json::json!({ "source": RED_RULES })),
+    );
+    assert_eq!(s, 201, "{set}");
+    let sha = set["sha256"].as_str().expect("sha").to_owned();
+    let (s, r) = http(
+        a,
+        "POST",
+        &format!("/api/v1/risk/rule-sets/{sha}/backtest"),
+        Some(&analyst),
+        Some("backtest"),
+        Some(&serde_json::json!({ "from": "2026-01-01", "to": "2026-12-31", "revision": 1 })),
+    );
+    assert_eq!(s, 200, "{r}");
+    let (s, r) = http(
+        a,
+        "POST",
+        &format!("/api/v1/risk/rule-sets/{sha}/activate"),
+        Some(&analyst),
+        Some("activate"),
+        Some(&serde_json::json!({ "reason": "nodes test", "revision": 2 })),
+    );
+    assert_eq!(s, 200, "{r}");
+    let activated = Instant::now();
+
+    // Node A has it at once; node B within 2 s.
+    assert_eq!(submit(a, &user, 100).1, "nodes");
+    let mut n = 200;
+    loop {
+        let (lane, set) = submit(b, &user, n);
+        if set == "nodes" {
+            assert_eq!(lane, "red");
+            return activated.elapsed();
+        }
+        assert!(
+            activated.elapsed() < Duration::from_secs(2),
+            "node B still decides under {set} after {:?}",
+            activated.elapsed()
+        );
+        n += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_rule_set_activated_on_one_node_changes_the_lane_on_another_within_two_seconds() {
+    let dir = fresh_dir("propagation");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let took = activation_reaches_the_other_node(&dir, None);
+    eprintln!("SQLite: node B changed lanes {took:?} after the activation on node A");
+    let _ = std::fs::remove_dir_all(&dir);
+    let Ok(admin_url) = std::env::var("FREEPORT_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let name = format!("freeport_propagation_{}", std::process::id());
+    let url = rt
+        .block_on(freeport_store::fresh::fresh_database(
+            Some(&admin_url),
+            &name,
+        ))
+        .expect("a fresh database");
+    let dir = fresh_dir("propagation-pg");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let took = activation_reaches_the_other_node(&dir, Some(&url));
+    eprintln!("PostgreSQL: node B changed lanes {took:?} after the activation on node A");
+    let _ = std::fs::remove_dir_all(&dir);
+    rt.block_on(freeport_store::fresh::drop_fresh_database(
+        Some(&admin_url),
+        &name,
+    ));
 }
