@@ -269,12 +269,12 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
         (
             "InspectionResultRequest",
             "findings",
-            json!({ "type": "array", "items": one_of(crate::routes::FINDING_KINDS) }),
+            json!({ "type": "array", "items": one_of(crate::routes::lifecycle::FINDING_KINDS) }),
         ),
         (
             "DisposalRequest",
             "days_diverted",
-            json!({ "type": ["integer", "null"], "minimum": 1, "maximum": crate::routes::MAX_DAYS_DIVERTED }),
+            json!({ "type": ["integer", "null"], "minimum": 1, "maximum": crate::routes::lifecycle::MAX_DAYS_DIVERTED }),
         ),
         ("InspectionResultRequest", "inspected_on", nullable(day())),
         (
@@ -291,7 +291,7 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
         (
             "AlertDisposalRequest",
             "action",
-            one_of(crate::routes::risk_management::DISPOSAL_ACTIONS),
+            one_of(crate::routes::alerts::DISPOSAL_ACTIONS),
         ),
         (
             "AlertDisposalRequest",
@@ -398,7 +398,7 @@ fn parameter(name: &str) -> Option<Value> {
         "sha256" => json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" }),
         "state" => one_of(["open", "analysed", "disposed", "evaluated"]),
         "min_inspections" => {
-            json!({ "type": "integer", "format": "int64", "minimum": 0, "maximum": crate::routes::risk_management::MAX_MIN_INSPECTIONS })
+            json!({ "type": "integer", "format": "int64", "minimum": 0, "maximum": crate::routes::rule_sets::MAX_MIN_INSPECTIONS })
         }
         "Idempotency-Key" => {
             json!({ "type": "string", "minLength": 1, "maxLength": crate::MAX_KEY_LEN, "pattern": "^[!-~]+$" })

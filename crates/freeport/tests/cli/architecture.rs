@@ -91,9 +91,15 @@ fn every_crate_module_and_file_the_architecture_names_exists() {
             }
         }
     }
-    assert!(missing.is_empty(), "ARCHITECTURE.md names what is not there: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names what is not there: {missing:?}"
+    );
     in_codemap.sort();
-    assert_eq!(in_codemap, on_disk, "the codemap lists every crate, and only those");
+    assert_eq!(
+        in_codemap, on_disk,
+        "the codemap lists every crate, and only those"
+    );
     assert!(
         modules_checked >= 30,
         "the module tables were read ({modules_checked} names)"

@@ -1,0 +1,258 @@
+//! Account books: balances and postings (JSON and CSV) and adjustments.
+
+use super::*;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct PostingPage {
+    /// The `next_after` of the previous page.
+    #[serde(default)]
+    pub(super) after: Option<i64>,
+    #[serde(default)]
+    pub(super) limit: Option<i64>,
+}
+
+pub(super) fn quantity_text(milli: i64) -> String {
+    Decimal::new(milli, 3).normalize().to_string()
+}
+
+/// Read an enterprise's account book: balances and a page of postings.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises/{code}/account-book",
+    tag = "account books",
+    params(("code" = String, Path), PostingPage),
+    responses((status = 200, body = AccountBookView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn account_book(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(page): Query<PostingPage>,
+) -> ApiResult<Json<AccountBookView>> {
+    let code = path_code(&code)?.as_str().to_owned();
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    caller.require_enterprise(&code)?;
+    let limit = limit(&Page {
+        after: None,
+        limit: page.limit,
+    })?;
+    let balances = state.store.balances(&code).await?;
+    let postings = state
+        .store
+        .postings(&code, page.after.unwrap_or(0), limit)
+        .await?;
+    Ok(Json(AccountBookView {
+        enterprise: code,
+        next_after: postings.last().map(|p| p.id),
+        balances: balances
+            .into_iter()
+            .map(|b| BalanceView {
+                quantity: quantity_text(b.quantity_milli),
+                hs_code: b.hs_code,
+                unit: b.unit,
+            })
+            .collect(),
+        postings: postings
+            .into_iter()
+            .map(|p| PostingView {
+                id: p.id,
+                quantity: quantity_text(p.quantity_milli),
+                value: freeport_core::money::Cny::from_fen(p.value_fen).to_string(),
+                hs_code: p.hs_code,
+                unit: p.unit,
+                movement: p.movement,
+                declaration_id: p.declaration_id,
+                line: p.line,
+                note: p.note,
+                at_ms: p.at_ms,
+            })
+            .collect(),
+    }))
+}
+
+/// Export an enterprise's account book as CSV.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises/{code}/account-book.csv",
+    tag = "account books",
+    params(("code" = String, Path)),
+    responses((status = 200, description = "every posting as CSV", content_type = "text/csv", body = String), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn account_book_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Response> {
+    let code = path_code(&code)?.as_str().to_owned();
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    caller.require_enterprise(&code)?;
+    let mut out = String::from(
+        "posting_id,at_ms,hs_code,unit,quantity,value_cny,movement,declaration_id,line,note\n",
+    );
+    let mut after = 0;
+    // Bounded: 1000 pages of 1000 postings; beyond that, page through the JSON endpoint.
+    for _ in 0..1000 {
+        let page = state.store.postings(&code, after, MAX_PAGE).await?;
+        for p in &page {
+            let note = p.note.replace('"', "\"\"");
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},\"{note}\"\n",
+                p.id,
+                p.at_ms,
+                p.hs_code,
+                p.unit,
+                quantity_text(p.quantity_milli),
+                freeport_core::money::Cny::from_fen(p.value_fen),
+                p.movement,
+                p.declaration_id.as_deref().unwrap_or(""),
+                p.line.map(|l| l.to_string()).unwrap_or_default()
+            ));
+        }
+        match page.last() {
+            Some(p) if page.len() as i64 == MAX_PAGE => after = p.id,
+            _ => break,
+        }
+    }
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
+}
+
+/// Post a stock-take or a write-off to an account book.
+#[utoipa::path(
+    post,
+    path = "/api/v1/enterprises/{code}/account-book/adjustments",
+    tag = "account books",
+    request_body = AdjustmentRequest,
+    params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = AdjustmentReport), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn adjust_account_book(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (st, c) = (&state, &caller);
+    let path = format!("POST /api/v1/enterprises/{code}/account-book/adjustments");
+    let payload = &body;
+    idempotent(
+        &state,
+        &caller,
+        &[Role::CustomsOfficer],
+        &headers,
+        &path,
+        &body,
+        async move |idem| {
+            let code = path_code(&code)?;
+            let b: AdjustmentRequest = parse_body(payload)?;
+            if b.items.is_empty() || b.items.len() > 1000 {
+                return Err(FieldError::new(
+                    "items",
+                    FieldErrorKind::OutOfRange,
+                    "1 to 1000 items",
+                )
+                .into());
+            }
+            let balances = st.store.balances(code.as_str()).await?;
+            let mut postings = Vec::new();
+            let mut report = Vec::new();
+            for (i, item) in b.items.iter().enumerate() {
+                let hs = HsCode::parse(
+                    &format!("items[{i}].hs_code"),
+                    &item.hs_code,
+                    &st.pack.nomenclature,
+                )?;
+                let unit = Unit::parse(&format!("items[{i}].unit"), &item.unit)?;
+                let field = format!("items[{i}].quantity");
+                let qty = milli(
+                    &field,
+                    freeport_core::limits::QUANTITY.parse(&field, &item.quantity)?,
+                )?;
+                let booked = balances
+                    .iter()
+                    .find(|x| x.hs_code == hs.as_str() && x.unit == unit.code())
+                    .map_or(0, |x| x.quantity_milli);
+                let delta = match b.kind.as_str() {
+                    // A stock-take posts counted minus booked; a write-off removes the stated quantity.
+                    "stock_take" => qty - booked,
+                    "write_off" => -qty,
+                    _ => {
+                        return Err(FieldError::new(
+                            "kind",
+                            FieldErrorKind::Unknown,
+                            "stock_take or write_off",
+                        )
+                        .into());
+                    }
+                };
+                report.push(AdjustmentLine {
+                    hs_code: hs.as_str().to_owned(),
+                    unit: unit.code().to_owned(),
+                    booked: quantity_text(booked),
+                    adjustment: quantity_text(delta),
+                });
+                if delta != 0 {
+                    postings.push(NewPosting {
+                        enterprise: code.as_str().to_owned(),
+                        hs_code: hs.as_str().to_owned(),
+                        unit: unit.code().to_owned(),
+                        quantity_milli: delta,
+                        value_fen: 0,
+                        movement: b.kind.clone(),
+                        line: None,
+                        note: item.note.clone(),
+                    });
+                }
+            }
+            // A count below the book means zero-tariff goods left the account without a
+            // declaration: an early warning for the analysts, raised with the adjustment.
+            let day = st.today().to_string();
+            let alerts: Vec<freeport_store::NewAlert> = postings
+                .iter()
+                .filter(|p| b.kind == "stock_take" && p.quantity_milli < 0)
+                .map(|p| freeport_store::NewAlert {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    dedupe_key: format!("outflow:{}:{}:{}:{}", p.enterprise, p.hs_code, p.unit, idem_key_hash(&p.note, payload)),
+                    kind: "unexplained_outflow".to_owned(),
+                    subject: format!("{} {} short of the book for {}", quantity_text(-p.quantity_milli), p.unit, p.hs_code),
+                    enterprise: Some(p.enterprise.clone()),
+                    declaration_id: None,
+                    person_code: None,
+                    raised_on: day.clone(),
+                    details_json: json!({ "hs_code": p.hs_code, "unit": p.unit, "shortfall": quantity_text(-p.quantity_milli), "note": p.note }).to_string(),
+                })
+                .collect();
+            let response = to_json(&AdjustmentReport {
+                kind: b.kind.clone(),
+                items: report,
+            })?;
+            st.store
+                .adjust(
+                    &postings,
+                    &alerts,
+                    &c.user.id,
+                    &format!("account_book.{}", b.kind),
+                    Some(&idem.record(StatusCode::OK, &response)),
+                    st.now_ms(),
+                )
+                .await?;
+            Ok((StatusCode::OK, response))
+        },
+    )
+    .await
+}

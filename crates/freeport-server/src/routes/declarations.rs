@@ -1,0 +1,305 @@
+//! Declarations: quote, submit, read and list.
+
+use super::*;
+
+/// Decide a declaration without committing anything.
+#[utoipa::path(
+    post,
+    path = "/api/v1/quote",
+    tag = "declarations",
+    request_body = QuoteBody,
+    responses((status = 200, body = DecisionEnvelope), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn quote(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<Json<DecisionEnvelope>> {
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    let b: QuoteBody = parse_body(&body)?;
+    let d = b.declaration.into_domain(&state.pack.nomenclature)?;
+    // A quote against the store reads the declarant's account book: an enterprise user may read
+    // only its own, or a refusal would tell it what another enterprise holds.
+    caller.require_enterprise(d.declarant.as_str())?;
+    // A quote decides against the store's snapshot unless the caller supplies one (what-if).
+    let snapshot = match b.snapshot {
+        Some(s) => s.into_domain()?,
+        None => snapshot_for(&state, &d).await?.0,
+    };
+    let decision = decide(&state, &d, &snapshot)?;
+    Ok(Json(DecisionEnvelope {
+        decision: to_json(&decision)?,
+    }))
+}
+
+/// Submit a declaration: decide it and commit the decision in one transaction.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations",
+    tag = "declarations",
+    request_body = DeclarationDto,
+    params(("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 201, description = "decided and committed", body = DeclarationView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let st = &state;
+    let c = &caller;
+    let payload = &body;
+    idempotent(
+        &state,
+        &caller,
+        &[Role::EnterpriseUser],
+        &headers,
+        "POST /api/v1/declarations",
+        &body,
+        async move |idem| {
+            let dto: DeclarationDto = parse_body(payload)?;
+            let d = dto.into_domain(&st.pack.nomenclature)?;
+            if c.user.enterprise.as_deref() != Some(d.declarant.as_str()) {
+                return Err(ApiError::new(
+                    Code::Forbidden,
+                    "an enterprise user declares for its own enterprise only",
+                ));
+            }
+            // The snapshot has read the registry: a declarant absent from it is not registered.
+            let (snapshot, class) = snapshot_for(st, &d).await?;
+            if snapshot.standing(&d.declarant).is_none() {
+                return Err(FieldError::new(
+                    "declaration.declarant",
+                    FieldErrorKind::Unknown,
+                    "not in the enterprise registry",
+                )
+                .into());
+            }
+            let inputs = crate::risk::risk_inputs(st, &d).await?;
+            let decision = decide(st, &d, &snapshot)?;
+            let postings = postings_of(&decision)?;
+            let supervised = supervised_of(&decision, &d)?;
+            let id = uuid::Uuid::now_v7().to_string();
+            let assessed = assess_lane(st, &d, &decision, &class, &inputs, &id);
+            let (flow_lines, alerts) = match &assessed {
+                Some((_, facts, alerts)) => (
+                    crate::risk::flow_lines(facts),
+                    crate::risk::alert_rows(alerts.clone()),
+                ),
+                None => (Vec::new(), Vec::new()),
+            };
+            let assessment = assessed.map(|(a, _, _)| a);
+            let status = status_after(decision.outcome);
+            let decision_json = serde_json::to_value(&decision)
+                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
+            let now = st.now_ms();
+            let waiver_locks = decision
+                .effects
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::WaiverLock {
+                        enterprise,
+                        kind_prefix,
+                        range,
+                        ..
+                    } => Some(NewWaiverLock {
+                        enterprise: enterprise.as_str().to_owned(),
+                        kind_prefix: kind_prefix.clone(),
+                        first_day: range.first.to_string(),
+                        last_day: range.last.to_string(),
+                    }),
+                    Effect::LedgerEntryDue { .. } | Effect::Supervised { .. } => None,
+                })
+                .collect();
+            let outcome = crate::wire_name(decision.outcome);
+            let record = NewDeclaration {
+                id: id.clone(),
+                enterprise: d.declarant.as_str().to_owned(),
+                reference: d.id.clone(),
+                flow: crate::wire_name(d.flow),
+                status: status.to_owned(),
+                declared_on: d.declared_on.to_string(),
+                pack_version: decision.pack.id.clone(),
+                outcome,
+                payable_total_fen: decision.totals.payable_total.fen(),
+                request_json: String::from_utf8_lossy(payload).into_owned(),
+                decision_json: decision_json.to_string(),
+                lane: assessment.as_ref().map(|a| a.lane.as_str().to_owned()),
+                risk_json: assessment.as_ref().map(|a| a.record.to_string()),
+                postings,
+                supervised,
+                waiver_locks,
+                flow_lines,
+                alerts,
+                actor: c.user.id.clone(),
+                event_topic: "declaration.decided".to_owned(),
+                event_payload: json!({
+                    "id": id,
+                    "enterprise": d.declarant.as_str(),
+                    "status": status,
+                    "lane": assessment.as_ref().map(|a| a.lane.as_str()),
+                })
+                .to_string(),
+                idempotency: None,
+                now_ms: now,
+            };
+            let response = to_json(&DeclarationView {
+                id: record.id.clone(),
+                enterprise: record.enterprise.clone(),
+                reference: record.reference.clone(),
+                flow: record.flow.clone(),
+                status: record.status.clone(),
+                revision: 1,
+                declared_on: record.declared_on.clone(),
+                pack_version: record.pack_version.clone(),
+                outcome: record.outcome.clone(),
+                payable_total_fen: record.payable_total_fen,
+                decision: decision_json,
+                lane: record.lane.clone(),
+                risk: assessment.map(|a| a.record),
+                created_at_ms: now,
+                updated_at_ms: now,
+                events: None,
+            })?;
+            let record = NewDeclaration {
+                idempotency: Some(idem.record(StatusCode::CREATED, &response)),
+                ..record
+            };
+            st.store.commit_declaration(&record).await?;
+            crate::observe::decision_committed(
+                &record.outcome,
+                &record.flow,
+                record.lane.as_deref().unwrap_or("none"),
+                &record.postings,
+            );
+            Ok((StatusCode::CREATED, response))
+        },
+    )
+    .await
+}
+
+pub(super) fn declaration_view(row: &freeport_store::DeclarationRow) -> DeclarationView {
+    DeclarationView {
+        id: row.id.clone(),
+        enterprise: row.enterprise.clone(),
+        reference: row.reference.clone(),
+        flow: row.flow.clone(),
+        status: row.status.clone(),
+        revision: row.revision,
+        declared_on: row.declared_on.clone(),
+        pack_version: row.pack_version.clone(),
+        outcome: row.outcome.clone(),
+        payable_total_fen: row.payable_total_fen,
+        decision: serde_json::from_str::<Value>(&row.decision_json).unwrap_or(Value::Null),
+        lane: row.lane.clone(),
+        risk: row
+            .risk_json
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok()),
+        created_at_ms: row.created_at_ms,
+        updated_at_ms: row.updated_at_ms,
+        events: None,
+    }
+}
+
+pub(super) async fn visible_declaration(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<freeport_store::DeclarationRow> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(ApiError::new(Code::NotFound, "no such resource"));
+    }
+    let row = state
+        .store
+        .declaration(id)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))?;
+    caller.require_enterprise(&row.enterprise)?;
+    Ok(row)
+}
+
+/// Read a declaration with its decision and status history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations/{id}",
+    tag = "declarations",
+    params(("id" = String, Path)),
+    responses((status = 200, body = DeclarationView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn get_declaration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DeclarationView>> {
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    let row = visible_declaration(&state, &caller, &id).await?;
+    let events = state.store.declaration_events(&id).await?;
+    let mut view = declaration_view(&row);
+    view.events = Some(
+        events
+            .into_iter()
+            .map(|e| DeclarationEventView {
+                seq: e.seq,
+                status: e.status,
+                actor: e.actor,
+                note: e.note,
+                at_ms: e.at_ms,
+            })
+            .collect(),
+    );
+    Ok(Json(view))
+}
+
+/// List declarations in submission order (an enterprise user sees its own).
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations",
+    tag = "declarations",
+    params(Page),
+    responses((status = 200, body = DeclarationPage), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn list_declarations(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<DeclarationPage>> {
+    caller.require(&[
+        Role::EnterpriseUser,
+        Role::CustomsOfficer,
+        Role::RiskAnalyst,
+        Role::Administrator,
+    ])?;
+    let enterprise = if caller.role == Role::EnterpriseUser {
+        caller.user.enterprise.clone()
+    } else {
+        None
+    };
+    let rows = state
+        .store
+        .list_declarations(
+            enterprise.as_deref(),
+            page.after.as_deref().unwrap_or(""),
+            limit(&page)?,
+        )
+        .await?;
+    Ok(Json(DeclarationPage {
+        items: rows.iter().map(declaration_view).collect(),
+        next_after: rows.last().map(|r| r.id.clone()),
+    }))
+}

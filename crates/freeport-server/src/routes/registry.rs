@@ -1,0 +1,201 @@
+//! The enterprise registry and the customs exchange rates.
+
+use super::*;
+
+pub(super) const CREDIT_CLASSES: [&str; 5] = [
+    "advanced_certified",
+    "certified",
+    "general",
+    "dishonest",
+    "seriously_dishonest",
+];
+
+/// Register an enterprise or update its registry entry.
+#[utoipa::path(
+    put,
+    path = "/api/v1/enterprises/{code}",
+    tag = "registry",
+    request_body = EnterpriseRequest,
+    params(("code" = String, Path, description = "unified social credit code"), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = EnterpriseEnvelope), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn put_enterprise(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let st = &state;
+    let actor = caller.user.id.clone();
+    let path = format!("PUT /api/v1/enterprises/{code}");
+    let payload = &body;
+    idempotent(
+        &state,
+        &caller,
+        &[Role::Administrator, Role::CustomsOfficer],
+        &headers,
+        &path,
+        &body,
+        async move |idem| {
+            let code = path_code(&code)?;
+            let b: EnterpriseRequest = parse_body(payload)?;
+            if b.name.trim().is_empty() || b.name.chars().count() > 300 {
+                return Err(FieldError::new(
+                    "name",
+                    FieldErrorKind::OutOfRange,
+                    "1 to 300 characters",
+                )
+                .into());
+            }
+            if !CREDIT_CLASSES.contains(&b.credit_class.as_str()) {
+                return Err(FieldError::new(
+                    "credit_class",
+                    FieldErrorKind::Unknown,
+                    format!("one of {}", CREDIT_CLASSES.join(", ")),
+                )
+                .into());
+            }
+            if let Some(share) = &b.encouraged_revenue_share {
+                let d = freeport_core::limits::SHARE.parse("encouraged_revenue_share", share)?;
+                if d > Decimal::ONE {
+                    return Err(FieldError::new(
+                        "encouraged_revenue_share",
+                        FieldErrorKind::OutOfRange,
+                        "a share between 0 and 1",
+                    )
+                    .into());
+                }
+            }
+            let e = Enterprise {
+                credit_code: code.as_str().to_owned(),
+                name: b.name.trim().to_owned(),
+                beneficiary: b.beneficiary,
+                encouraged_industry_filed: b.encouraged_industry_filed,
+                encouraged_revenue_share: b.encouraged_revenue_share,
+                credit_class: b.credit_class,
+            };
+            let response = to_json(&EnterpriseEnvelope {
+                enterprise: enterprise_view(e.clone()),
+            })?;
+            let record = idem.record(StatusCode::OK, &response);
+            st.store
+                .put_enterprise(&e, &actor, st.now_ms(), Some(&record))
+                .await?;
+            Ok((StatusCode::OK, response))
+        },
+    )
+    .await
+}
+
+/// Read one registry entry.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises/{code}",
+    tag = "registry",
+    params(("code" = String, Path, description = "unified social credit code")),
+    responses((status = 200, body = EnterpriseEnvelope), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn get_enterprise(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Json<EnterpriseEnvelope>> {
+    let code = path_code(&code)?.as_str().to_owned();
+    caller.require_enterprise(&code)?;
+    let e = state
+        .store
+        .enterprise(&code)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))?;
+    Ok(Json(EnterpriseEnvelope {
+        enterprise: enterprise_view(e),
+    }))
+}
+
+/// List the registry, in credit-code order.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises",
+    tag = "registry",
+    params(Page),
+    responses((status = 200, body = EnterprisePage), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn list_enterprises(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<EnterprisePage>> {
+    caller.require(&[Role::Administrator, Role::CustomsOfficer, Role::RiskAnalyst])?;
+    let items = state
+        .store
+        .list_enterprises(page.after.as_deref().unwrap_or(""), limit(&page)?)
+        .await?;
+    let next_after = items.last().map(|e| e.credit_code.clone());
+    Ok(Json(EnterprisePage {
+        items: items.into_iter().map(enterprise_view).collect(),
+        next_after,
+    }))
+}
+
+/// Record the benchmark exchange rate of a day (R8.5).
+#[utoipa::path(
+    put,
+    path = "/api/v1/exchange-rates/{currency}/{day}",
+    tag = "registry",
+    request_body = ExchangeRateRequest,
+    params(("currency" = String, Path, description = "ISO 4217 code"), ("day" = String, Path, description = "YYYY-MM-DD"), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = ExchangeRateView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn put_exchange_rate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((currency, day)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let st = &state;
+    let actor = caller.user.id.clone();
+    let path = format!("PUT /api/v1/exchange-rates/{currency}/{day}");
+    let payload = &body;
+    idempotent(
+        &state,
+        &caller,
+        &[Role::Administrator, Role::CustomsOfficer],
+        &headers,
+        &path,
+        &body,
+        async move |idem| {
+            let c = Currency::parse(&currency).map_err(|e| FieldError {
+                field: "currency".to_owned(),
+                ..e
+            })?;
+            let d = parse_day("day", &day)?;
+            let b: ExchangeRateRequest = parse_body(payload)?;
+            let rate =
+                freeport_core::limits::EXCHANGE_RATE.parse("cny_per_unit", &b.cny_per_unit)?;
+            let response = to_json(&ExchangeRateView {
+                currency: c.as_str().to_owned(),
+                day: d.to_string(),
+                cny_per_unit: rate.to_string(),
+            })?;
+            let record = idem.record(StatusCode::OK, &response);
+            st.store
+                .put_exchange_rate(
+                    c.as_str(),
+                    &d.to_string(),
+                    &rate.to_string(),
+                    &actor,
+                    st.now_ms(),
+                    Some(&record),
+                )
+                .await?;
+            Ok((StatusCode::OK, response))
+        },
+    )
+    .await
+}
