@@ -182,6 +182,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<freeport_app::AppError> for ApiError {
+    fn from(e: freeport_app::AppError) -> Self {
+        use freeport_app::AppError;
+        match e {
+            AppError::Invalid(f) => f.into(),
+            AppError::Forbidden(m) => ApiError::new(Code::Forbidden, m),
+            AppError::NotFound(m) => ApiError::new(Code::NotFound, m),
+            AppError::InvalidTransition(m) => ApiError::new(Code::InvalidTransition, m),
+            AppError::Conflict(m) => ApiError::new(Code::Conflict, m),
+            AppError::Store(s) => s.into(),
+            AppError::Internal(m) => ApiError::new(Code::Internal, m),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();

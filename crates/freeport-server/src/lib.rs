@@ -1,23 +1,22 @@
 //! Freeport's HTTP API: the only crate that knows HTTP.
 //!
-//! Handlers are thin: authenticate, check role and tenant, parse the body into domain types, build
-//! the snapshot from the store, call the pure core, commit the decision in one transaction, answer.
-//! Every state-changing request takes an `Idempotency-Key`.
+//! Handlers are thin: authenticate, check the role, parse the body into domain types, call one use
+//! case of `freeport-app`, answer. Every state-changing request takes an `Idempotency-Key`.
 
 #![forbid(unsafe_code)]
 
 pub mod auth;
-pub mod clock;
 mod contract;
 pub mod error;
 pub mod events;
 mod extract;
 pub mod observe;
 pub mod openapi;
-pub mod risk;
 mod routes;
 pub mod throttle;
 pub mod webhooks;
+
+pub use freeport_app::clock;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,78 +41,49 @@ pub const MAX_PAGE: i64 = 1000;
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub(crate) const MAX_KEY_LEN: usize = 200;
 
+/// The platform and what only the HTTP edge needs beside it. Dereferences to the
+/// [`freeport_app::Platform`], so a handler reads `state.store` or `state.pack` directly.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub pack: Arc<PolicyPack>,
+    pub platform: freeport_app::Platform,
     /// Fault injection for tests: when set, the next committed write answers 503 as if the server
     /// had crashed between commit and response (the commit stands).
     pub crash_after_commit: Arc<AtomicBool>,
     /// Events for in-process subscribers (the console's live feed) when no NATS is configured.
     pub events: tokio::sync::broadcast::Sender<events::Event>,
-    /// The bundled rule set, the lane rates and the draw's salt.
-    pub risk: Arc<risk::RiskSetup>,
-    /// The rule sets in force, swapped whole when an analyst activates or shadows one.
-    pub live_rules: Arc<std::sync::RwLock<Arc<freeport_risk::selectivity::LiveRules>>>,
     /// Failed log-ins per account and address, and the bound on parallel password hashing.
     pub login_throttle: Arc<throttle::LoginThrottle>,
-    /// Where every recorded time comes from (`clock`).
-    pub clock: Arc<dyn clock::Clock>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = freeport_app::Platform;
+
+    fn deref(&self) -> &freeport_app::Platform {
+        &self.platform
+    }
 }
 
 impl AppState {
-    /// The state with the bundled rule file; the draw's salt is keyed by the store's secret, so
-    /// nobody without it can tell which declarations the random sample will take.
+    /// The state with the bundled rule file, on the system clock.
     pub fn new(store: Store, pack: Arc<PolicyPack>) -> AppState {
-        let salt = u64::from_str_radix(&store.person_code("risk draw salt")[..16], 16).unwrap_or(0);
-        let risk = risk::RiskSetup::bundled(&pack, salt)
-            .expect("the bundled rule and settings files parse (tested)");
-        let live = freeport_risk::selectivity::LiveRules::bundled(&risk);
         AppState {
-            risk: Arc::new(risk),
-            live_rules: Arc::new(std::sync::RwLock::new(Arc::new(live))),
-            store,
-            pack,
+            platform: freeport_app::Platform::new(store, pack),
             crash_after_commit: Arc::new(AtomicBool::new(false)),
             login_throttle: Arc::new(throttle::LoginThrottle::new(
                 throttle::LoginPolicy::default(),
             )),
-            clock: Arc::new(clock::SystemClock),
             events: tokio::sync::broadcast::channel(1024).0,
         }
     }
-}
 
-impl AppState {
     /// The same state on another clock (tests, drills).
     pub fn with_clock(mut self, clock: Arc<dyn clock::Clock>) -> AppState {
-        self.clock = clock;
+        self.platform.clock = clock;
         self
     }
-
-    /// Now, by the state's clock, in milliseconds since the Unix epoch.
-    pub fn now_ms(&self) -> i64 {
-        self.clock.now_ms()
-    }
-
-    /// Today in the zone's time (UTC+8), by the state's clock, for records that default to it.
-    pub fn today(&self) -> time::Date {
-        clock::zone_day(self.now_ms())
-    }
 }
 
-/// The name a unit enum variant has on the wire (`first_line_import`, `accepted`, `exit`).
-pub(crate) fn wire_name<T: serde::Serialize>(value: T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// A `YYYY-MM-DD` day the store wrote; `None` if it is not one.
-pub(crate) fn stored_day(text: &str) -> Option<time::Date> {
-    freeport_core::calendar::parse_day("", text).ok()
-}
+pub(crate) use freeport_app::wire_name;
 
 /// The wall clock, for what runs outside a request's application time (the relays, the shell).
 pub fn now_ms() -> i64 {

@@ -155,13 +155,13 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
             std::time::Duration::from_secs(1),
         );
         // Rule sets and models activated through any node reach this one.
-        let watcher = freeport_server::risk::spawn_live_watcher(
-            state.clone(),
-            freeport_server::risk::LIVE_WATCH_EVERY,
+        let watcher = freeport_app::live::spawn_live_watcher(
+            state.platform.clone(),
+            freeport_app::live::LIVE_WATCH_EVERY,
         );
         let retrainer = (config.retrain_every_hours > 0).then(|| {
-            freeport_server::risk::spawn_retrainer(
-                state.clone(),
+            freeport_app::training::spawn_retrainer(
+                state.platform.clone(),
                 std::time::Duration::from_secs(u64::from(config.retrain_every_hours) * 3600),
                 i64::from(config.retrain_window_days),
             )
@@ -195,8 +195,8 @@ pub(crate) fn retrain(pack_dir: &Path, config: &Config, from: &str, to: &str) ->
         .with_context(|| format!("loading the policy pack at {}", pack_dir.display()))?;
     runtime()?.block_on(async {
         let store = open(config, Create::Never).await?;
-        let state = AppState::new(store, Arc::new(pack));
-        match freeport_server::risk::train_and_activate(&state, from, to, "cli").await {
+        let platform = freeport_app::Platform::new(store, Arc::new(pack));
+        match freeport_app::training::train_and_activate(&platform, from, to, "cli").await {
             Ok(m) => {
                 println!(
                     "{}",
@@ -210,7 +210,7 @@ pub(crate) fn retrain(pack_dir: &Path, config: &Config, from: &str, to: &str) ->
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
-                eprintln!("freeport: {}", e.message);
+                eprintln!("freeport: {e}");
                 Ok(ExitCode::from(2))
             }
         }

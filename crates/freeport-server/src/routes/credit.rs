@@ -77,7 +77,7 @@ pub(super) async fn get_credit(
         None => state.today(),
     };
     let e = registered(&state, &code).await?;
-    let assessment = credit_assessment(&state, &e, on).await?;
+    let assessment = state.credit_assessment(&e, on).await?;
     let rows = state.store.credit_records(&code).await?;
     Ok(Json(credit_view(&code, &assessment, rows)?))
 }
@@ -203,7 +203,7 @@ pub(super) async fn keep_credit_record(
         .iter()
         .map(freeport_store::domain::credit_record)
         .collect::<Result<_, _>>()?;
-    let assessment = assess_credit_with(state, e, &records, on).await?;
+    let assessment = state.assess_credit_with(e, &records, on).await?;
     let response = to_json(&credit_view(&e.credit_code, &assessment, rows)?)?;
     state
         .store
@@ -255,7 +255,7 @@ pub(super) async fn repair_credit(
             }
             let e = registered(st, &code).await?;
             let on = st.today();
-            let before = credit_assessment(st, &e, on).await?;
+            let before = st.credit_assessment(&e, on).await?;
             decide_repair(&before)
                 .map_err(|refusal| ApiError::new(Code::InvalidTransition, refusal.to_string()))?;
             let record = NewCreditRecord {

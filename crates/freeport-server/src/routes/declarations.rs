@@ -30,9 +30,9 @@ pub(super) async fn quote(
     // A quote decides against the store's snapshot unless the caller supplies one (what-if).
     let snapshot = match b.snapshot {
         Some(s) => s.into_domain()?,
-        None => snapshot_for(&state, &d).await?.0,
+        None => state.snapshot_for(&d).await?.0,
     };
-    let decision = decide(&state, &d, &snapshot)?;
+    let decision = decide(&state.pack, &d, &snapshot)?;
     Ok(Json(DecisionEnvelope {
         decision: to_json(&decision)?,
     }))
@@ -67,123 +67,51 @@ pub(super) async fn submit(
         async move |idem| {
             let dto: DeclarationDto = parse_body(payload)?;
             let d = dto.into_domain(&st.pack.nomenclature)?;
-            if c.user.enterprise.as_deref() != Some(d.declarant.as_str()) {
-                return Err(ApiError::new(
-                    Code::Forbidden,
-                    "an enterprise user declares for its own enterprise only",
-                ));
-            }
-            // The snapshot has read the registry: a declarant absent from it is not registered.
-            let (snapshot, class) = snapshot_for(st, &d).await?;
-            if snapshot.standing(&d.declarant).is_none() {
-                return Err(FieldError::new(
-                    "declaration.declarant",
-                    FieldErrorKind::Unknown,
-                    "not in the enterprise registry",
-                )
-                .into());
-            }
-            let inputs = crate::risk::risk_inputs(st, &d).await?;
-            let decision = decide(st, &d, &snapshot)?;
-            let postings = postings_of(&decision)?;
-            let supervised = supervised_of(&decision, &d)?;
-            let id = uuid::Uuid::now_v7().to_string();
-            let assessed = assess_lane(st, &d, &decision, &class, &inputs, &id);
-            let (flow_lines, alerts) = match &assessed {
-                Some((_, facts, alerts)) => (
-                    crate::risk::flow_lines(facts),
-                    crate::risk::alert_rows(alerts.clone()),
-                ),
-                None => (Vec::new(), Vec::new()),
+            let actor = freeport_app::Actor {
+                user_id: c.user.id.clone(),
+                enterprise: c.user.enterprise.clone(),
             };
-            let assessment = assessed.map(|(a, _, _)| a);
-            let status = status_after(decision.outcome);
-            let decision_json = serde_json::to_value(&decision)
-                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
-            let now = st.now_ms();
-            let waiver_locks = decision
-                .effects
-                .iter()
-                .filter_map(|e| match e {
-                    Effect::WaiverLock {
-                        enterprise,
-                        kind_prefix,
-                        range,
-                        ..
-                    } => Some(NewWaiverLock {
-                        enterprise: enterprise.as_str().to_owned(),
-                        kind_prefix: kind_prefix.clone(),
-                        first_day: range.first.to_string(),
-                        last_day: range.last.to_string(),
-                    }),
-                    Effect::LedgerEntryDue { .. } | Effect::Supervised { .. } => None,
-                })
-                .collect();
-            let outcome = crate::wire_name(decision.outcome);
-            let record = NewDeclaration {
-                id: id.clone(),
-                enterprise: d.declarant.as_str().to_owned(),
-                reference: d.id.clone(),
-                flow: crate::wire_name(d.flow),
-                status: status.to_owned(),
-                declared_on: d.declared_on.to_string(),
-                pack_version: decision.pack.id.clone(),
-                outcome,
-                payable_total_fen: decision.totals.payable_total.fen(),
-                request_json: String::from_utf8_lossy(payload).into_owned(),
-                decision_json: decision_json.to_string(),
-                lane: assessment.as_ref().map(|a| a.lane.as_str().to_owned()),
-                risk_json: assessment.as_ref().map(|a| a.record.to_string()),
-                postings,
-                supervised,
-                waiver_locks,
-                flow_lines,
-                alerts,
-                actor: c.user.id.clone(),
-                event_topic: "declaration.decided".to_owned(),
-                event_payload: json!({
-                    "id": id,
-                    "enterprise": d.declarant.as_str(),
-                    "status": status,
-                    "lane": assessment.as_ref().map(|a| a.lane.as_str()),
-                })
-                .to_string(),
-                idempotency: None,
-                now_ms: now,
-            };
-            let response = to_json(&DeclarationView {
-                id: record.id.clone(),
-                enterprise: record.enterprise.clone(),
-                reference: record.reference.clone(),
-                flow: record.flow.clone(),
-                status: record.status.clone(),
-                revision: 1,
-                declared_on: record.declared_on.clone(),
-                pack_version: record.pack_version.clone(),
-                outcome: record.outcome.clone(),
-                payable_total_fen: record.payable_total_fen,
-                decision: decision_json,
-                lane: record.lane.clone(),
-                risk: assessment.map(|a| a.record),
-                created_at_ms: now,
-                updated_at_ms: now,
-                events: None,
-            })?;
-            let record = NewDeclaration {
-                idempotency: Some(idem.record(StatusCode::CREATED, &response)),
-                ..record
-            };
-            st.store.commit_declaration(&record).await?;
+            let request_json = String::from_utf8_lossy(payload).into_owned();
+            let submitted = freeport_app::declarations::submit(st, &actor, d, request_json, |s| {
+                let view = to_json(&submitted_view(s))
+                    .map_err(|e| freeport_app::AppError::Internal(e.message))?;
+                Ok(Some(idem.record(StatusCode::CREATED, &view)))
+            })
+            .await?;
+            let record = &submitted.record;
             crate::observe::decision_committed(
                 &record.outcome,
                 &record.flow,
                 record.lane.as_deref().unwrap_or("none"),
                 &record.postings,
             );
-            Ok((StatusCode::CREATED, response))
+            Ok((StatusCode::CREATED, to_json(&submitted_view(&submitted))?))
         },
     )
     .await
+}
+
+/// The answer to a submitted declaration: revision 1, as committed.
+fn submitted_view(s: &freeport_app::declarations::Submitted) -> DeclarationView {
+    let r = &s.record;
+    DeclarationView {
+        id: r.id.clone(),
+        enterprise: r.enterprise.clone(),
+        reference: r.reference.clone(),
+        flow: r.flow.clone(),
+        status: r.status.clone(),
+        revision: 1,
+        declared_on: r.declared_on.clone(),
+        pack_version: r.pack_version.clone(),
+        outcome: r.outcome.clone(),
+        payable_total_fen: r.payable_total_fen,
+        decision: s.decision.clone(),
+        lane: r.lane.clone(),
+        risk: s.risk.clone(),
+        created_at_ms: r.now_ms,
+        updated_at_ms: r.now_ms,
+        events: None,
+    }
 }
 
 pub(super) fn declaration_view(row: &freeport_store::DeclarationRow) -> DeclarationView {

@@ -421,7 +421,7 @@ pub(super) async fn amend(
             }
             // Decide against the book as it would be without this declaration's own postings.
             let old = st.store.declaration_postings(&id).await?;
-            let (mut snapshot, class) = snapshot_for(st, &d).await?;
+            let (mut snapshot, class) = st.snapshot_for(&d).await?;
             for p in &old {
                 let unreadable = || {
                     freeport_store::StoreError::Corrupt(format!(
@@ -440,14 +440,22 @@ pub(super) async fn amend(
                 };
                 *snapshot.balances.entry(key).or_default() -= Decimal::new(p.quantity_milli, 3);
             }
-            let inputs = crate::risk::risk_inputs(st, &d).await?;
-            let decision = decide(st, &d, &snapshot)?;
+            let inputs = st.risk_inputs(&d).await?;
+            let decision = decide(&st.pack, &d, &snapshot)?;
             let mut postings = reversals(&old);
             postings.extend(postings_of(&decision)?);
             let supervised = supervised_of(&decision, &d)?;
             // The same declaration draws the same number: amending cannot re-roll the sample.
-            let assessment =
-                assess_lane(st, &d, &decision, &class, &inputs, &id).map(|(a, _, _)| a);
+            let assessment = freeport_app::deciding::assess_lane(
+                &st.risk,
+                &st.live_rules(),
+                &d,
+                &decision,
+                &class,
+                &inputs,
+                &id,
+            )
+            .map(|a| a.assessment);
             let decision_json = serde_json::to_value(&decision)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
                 .to_string();

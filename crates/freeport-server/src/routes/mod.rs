@@ -9,24 +9,16 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use freeport_api::platform::*;
 use freeport_api::quote::DeclarationDto;
-use freeport_core::calendar::customs_rate_date;
-use freeport_core::credit::{
-    CreditAssessment, CreditRecord, CreditRecordKind, CreditStanding, assess_credit,
-};
+use freeport_core::credit::{CreditAssessment, CreditRecord};
 use freeport_core::currency::Currency;
-use freeport_core::decision::{Decision, Effect, Outcome};
-use freeport_core::declaration::{Counterparty, Declaration};
 use freeport_core::hs::HsCode;
 use freeport_core::identity::CreditCode;
 use freeport_core::limits::SALE_QUANTITY;
 use freeport_core::money::Cny;
-use freeport_core::snapshot::{BalanceKey, Snapshot};
+use freeport_core::snapshot::BalanceKey;
 use freeport_core::unit::Unit;
 use freeport_core::{FieldError, FieldErrorKind};
-use freeport_store::{
-    Enterprise, NewDeclaration, NewPosting, NewSupervisedItem, NewWaiverLock, PostingRow,
-    Transition, User,
-};
+use freeport_store::{Enterprise, NewPosting, NewSupervisedItem, Transition, User};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -36,7 +28,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use freeport_risk::selectivity::{self, Assessment, LineFacts, RaisedAlert};
+use freeport_app::deciding::{decide, postings_of, reversals, status_after, supervised_of};
+use freeport_risk::selectivity;
 
 use crate::auth::{Caller, Role, SESSION_COOKIE, hash_password, new_token, verify_password};
 use crate::error::{ApiError, ApiResult, Code};
@@ -54,8 +47,6 @@ pub(crate) mod sessions;
 use sessions::*;
 pub(crate) mod registry;
 use registry::*;
-pub(crate) mod deciding;
-use deciding::*;
 pub(crate) mod declarations;
 use declarations::*;
 pub(crate) mod lifecycle;

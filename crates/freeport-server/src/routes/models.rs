@@ -46,10 +46,11 @@ pub(super) async fn train_model(
         async move |idem| {
             let b: TrainModelRequest = parse_body(payload)?;
             let (from, to) = period_of(&b.from, &b.to)?;
-            let row = crate::risk::prepare_model(st, from, to, &c.user.id).await?;
+            let row =
+                freeport_app::training::prepare_model(&st.platform, from, to, &c.user.id).await?;
             let response = to_json(&model_view(row.clone()))?;
-            crate::risk::activate_model(
-                st,
+            freeport_app::training::activate_model(
+                &st.platform,
                 &row,
                 Some(&idem.record(StatusCode::CREATED, &response)),
             )

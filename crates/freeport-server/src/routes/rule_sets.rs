@@ -70,7 +70,7 @@ pub(super) async fn rules_performance(
         .iter()
         .map(|h| {
             let record: Value = serde_json::from_str(&h.risk_json)
-                .map_err(|e| crate::risk::stored_record_error(&h.id, &e))?;
+                .map_err(|e| freeport_app::training::stored_record_error(&h.id, &e))?;
             Ok(Row {
                 month: h.declared_on.get(..7).unwrap_or("").to_owned(),
                 active: selectivity::hit_rules(&record),
@@ -327,7 +327,8 @@ pub(super) fn backtest_report(
     )> = history
         .iter()
         .map(|h| {
-            let unreadable = |e: serde_json::Error| crate::risk::stored_record_error(&h.id, &e);
+            let unreadable =
+                |e: serde_json::Error| freeport_app::training::stored_record_error(&h.id, &e);
             let record: Value = serde_json::from_str(&h.risk_json).map_err(unreadable)?;
             Ok((selectivity::recorded_facts(&record).map_err(unreadable)?, h))
         })

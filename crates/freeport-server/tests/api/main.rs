@@ -3910,8 +3910,8 @@ async fn the_model_retrains_itself_when_new_inspection_results_arrive() {
         let a = app.enterprise(&admin, A, true).await;
         let c = app.enterprise(&admin, C, true).await;
         let officer = app.user(&admin, "officer", "customs_officer", None).await;
-        let retrainer = freeport_server::risk::spawn_retrainer(
-            app.state.clone(),
+        let retrainer = freeport_app::training::spawn_retrainer(
+            app.state.platform.clone(),
             std::time::Duration::from_millis(100),
             3650,
         );

@@ -1,7 +1,7 @@
 //! The platform's clock, injected: the system's in production; one that tests and the drill set.
 //!
 //! Every time the application records (a commit's `at_ms`, a session's expiry, "today" for records
-//! that default to it, the retrainer's window) comes from `AppState::clock`, so a test or a drill
+//! that default to it, the retrainer's window) comes from `Platform::clock`, so a test or a drill
 //! can put the platform on any day. The outbox relay and the webhook dispatcher keep the wall
 //! clock: they schedule real network retries.
 

@@ -1,0 +1,114 @@
+//! Declarations: submit one, in a straight line. Edge -> parse (done by the caller) -> one snapshot
+//! read -> `decide` -> risk `assess` -> one commit (with its outbox event). Nothing is read from the
+//! store after the decision.
+
+use freeport_core::FieldError;
+use freeport_core::FieldErrorKind;
+use freeport_core::declaration::Declaration;
+use freeport_store::{IdempotencyRecord, NewDeclaration};
+use serde_json::{Value, json};
+
+use crate::deciding::{
+    alert_rows, assess_lane, decide, flow_lines, postings_of, status_after, supervised_of,
+    waiver_locks_of,
+};
+use crate::{Actor, AppError, AppResult, Platform, wire_name};
+
+/// A declaration decided and committed: the stored record, the decision and the risk record.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub record: NewDeclaration,
+    pub decision: Value,
+    pub risk: Option<Value>,
+}
+
+/// Decides a declaration and commits the decision, its postings, supervised items, waiver locks,
+/// flow statistics, alerts, audit entry and event in one transaction. `answer` gives the edge's
+/// answer to keep with the commit (the idempotency record), so a retry replays it.
+pub async fn submit(
+    platform: &Platform,
+    actor: &Actor,
+    d: Declaration,
+    request_json: String,
+    answer: impl FnOnce(&Submitted) -> AppResult<Option<IdempotencyRecord>>,
+) -> AppResult<Submitted> {
+    if actor.enterprise.as_deref() != Some(d.declarant.as_str()) {
+        return Err(AppError::Forbidden(
+            "an enterprise user declares for its own enterprise only".into(),
+        ));
+    }
+    // 1. Read: the snapshot has read the registry, so a declarant absent from it is not
+    //    registered.
+    let inputs = platform.declaration_inputs(&d).await?;
+    if inputs.snapshot.standing(&d.declarant).is_none() {
+        return Err(FieldError::new(
+            "declaration.declarant",
+            FieldErrorKind::Unknown,
+            "not in the enterprise registry",
+        )
+        .into());
+    }
+    // 2. Decide and assess, purely.
+    let decision = decide(&platform.pack, &d, &inputs.snapshot)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let live = platform.live_rules();
+    let assessed = assess_lane(
+        &platform.risk,
+        &live,
+        &d,
+        &decision,
+        &inputs.credit_class,
+        &inputs.risk,
+        &id,
+    );
+    let status = status_after(decision.outcome);
+    let lane = assessed
+        .as_ref()
+        .map(|a| a.assessment.lane.as_str().to_owned());
+    let decision_json =
+        serde_json::to_value(&decision).map_err(|e| AppError::Internal(e.to_string()))?;
+    let record = NewDeclaration {
+        id: id.clone(),
+        enterprise: d.declarant.as_str().to_owned(),
+        reference: d.id.clone(),
+        flow: wire_name(d.flow),
+        status: status.to_owned(),
+        declared_on: d.declared_on.to_string(),
+        pack_version: decision.pack.id.clone(),
+        outcome: wire_name(decision.outcome),
+        payable_total_fen: decision.totals.payable_total.fen(),
+        request_json,
+        decision_json: decision_json.to_string(),
+        lane: lane.clone(),
+        risk_json: assessed.as_ref().map(|a| a.assessment.record.to_string()),
+        postings: postings_of(&decision)?,
+        supervised: supervised_of(&decision, &d)?,
+        waiver_locks: waiver_locks_of(&decision),
+        flow_lines: assessed
+            .as_ref()
+            .map_or_else(Vec::new, |a| flow_lines(&a.facts)),
+        alerts: assessed
+            .as_ref()
+            .map_or_else(Vec::new, |a| alert_rows(&a.alerts)),
+        actor: actor.user_id.clone(),
+        event_topic: "declaration.decided".to_owned(),
+        event_payload: json!({
+            "id": id,
+            "enterprise": d.declarant.as_str(),
+            "status": status,
+            "lane": lane,
+        })
+        .to_string(),
+        idempotency: None,
+        now_ms: platform.now_ms(),
+    };
+    let mut submitted = Submitted {
+        record,
+        decision: decision_json,
+        risk: assessed.map(|a| a.assessment.record),
+    };
+    // 3. Commit once, with the answer.
+    submitted.record.idempotency = answer(&submitted)?;
+    platform.store.commit_declaration(&submitted.record).await?;
+    Ok(submitted)
+}

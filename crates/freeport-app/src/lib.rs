@@ -1,0 +1,83 @@
+//! The application layer of Freeport: the platform's use cases, one function each, shared by the
+//! HTTP API, the CLI, the console and the drill.
+//!
+//! A use case takes parsed domain values, the actor, and the [`Platform`] (store, pack, risk setup,
+//! clock). It reads everything it needs first (one snapshot), calls the pure core (`decide`) and the
+//! pure risk assessment, and commits once. No HTTP type crosses into it; each edge maps
+//! [`AppError`] to its own words.
+//!
+//! - [`declarations`]: submit a declaration, the straight line edge -> parse -> snapshot -> decide
+//!   -> assess -> commit.
+//! - [`snapshot`]: what a decision and its assessment read, in core types, before deciding.
+//! - [`deciding`]: the pure steps after `decide`: postings, supervised items, reversals, the lane.
+//! - [`live`]: the rule sets and model in force, kept in step with the store on every node.
+//! - [`training`]: the platform model trained on stored inspection results, and the retrainer.
+//! - [`clock`]: where every recorded time comes from.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod deciding;
+pub mod declarations;
+mod error;
+pub mod live;
+pub mod snapshot;
+pub mod training;
+
+use std::sync::{Arc, RwLock};
+
+use freeport_core::pack::PolicyPack;
+use freeport_risk::selectivity::{LiveRules, RiskSetup};
+use freeport_store::Store;
+
+pub use error::{AppError, AppResult};
+pub use freeport_risk::selectivity::wire_name;
+
+/// Everything a use case works with: the store, the policy pack, what selects lanes, and the clock.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Platform {
+    pub store: Store,
+    pub pack: Arc<PolicyPack>,
+    /// The bundled rule set, the lane settings and the draw's salt.
+    pub risk: Arc<RiskSetup>,
+    /// The rule sets and model in force, swapped whole when an analyst activates or shadows one.
+    pub live_rules: Arc<RwLock<Arc<LiveRules>>>,
+    /// Where every recorded time comes from.
+    pub clock: Arc<dyn clock::Clock>,
+}
+
+impl Platform {
+    /// The platform with the bundled rule and settings files, on the system clock. The draw's salt
+    /// is keyed by the store's secret, so nobody without it can tell which declarations the random
+    /// sample will take.
+    pub fn new(store: Store, pack: Arc<PolicyPack>) -> Platform {
+        let salt = u64::from_str_radix(&store.person_code("risk draw salt")[..16], 16).unwrap_or(0);
+        let risk = RiskSetup::bundled(&pack, salt)
+            .expect("the bundled rule and settings files parse (tested)");
+        let live = LiveRules::bundled(&risk);
+        Platform {
+            risk: Arc::new(risk),
+            live_rules: Arc::new(RwLock::new(Arc::new(live))),
+            store,
+            pack,
+            clock: Arc::new(clock::SystemClock),
+        }
+    }
+
+    /// Now, by the platform's clock, in milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Today in the zone's time (UTC+8), by the platform's clock.
+    pub fn today(&self) -> time::Date {
+        clock::zone_day(self.now_ms())
+    }
+}
+
+/// The user a use case acts for: who is recorded, and the enterprise an enterprise user acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub enterprise: Option<String>,
+}
