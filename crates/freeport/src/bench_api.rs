@@ -1,6 +1,8 @@
 //! `freeport bench-api`: declarations per second end to end (HTTP → decide → commit), with p50
-//! and p99 latency, beside the raw database writing the same rows, one transaction per declaration,
-//! at the same concurrency, in the same run.
+//! and p99 latency, beside the database's own tool writing the same statements, one transaction per
+//! declaration, at the same concurrency, in the same run: `pgbench` with `bench/declaration.pgbench`
+//! on PostgreSQL, `bench/sqlite_declarations.py` (Python's own sqlite3) on SQLite. The same rows
+//! written through our store are reported beside them, to tell the store's cost from the API's.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -20,12 +22,144 @@ async fn fresh_store(
     postgres_admin: Option<&str>,
     tag: &str,
     connections: u32,
-) -> Result<(Store, Option<(String, String)>)> {
+) -> Result<(Store, Option<(String, String)>, String)> {
     let name = format!("freeport_bench_{}_{tag}", std::process::id());
     let url = freeport_store::fresh::fresh_database(postgres_admin, &name).await?;
     let store = Store::connect(&url, connections, b"bench").await?;
     store.migrate().await?;
-    Ok((store, postgres_admin.map(|admin| (admin.to_owned(), name))))
+    Ok((
+        store,
+        postgres_admin.map(|admin| (admin.to_owned(), name)),
+        url,
+    ))
+}
+
+/// Mean lengths of the text the API stored per declaration: request, decision, risk record, and
+/// the idempotency record's answer; the database tools write text as long.
+#[derive(Debug, Clone, Copy)]
+struct TextLengths {
+    request: usize,
+    decision: usize,
+    risk: usize,
+    response: usize,
+}
+
+fn text_lengths(bodies: &[String], responses: &[String]) -> TextLengths {
+    let mean = |sum: usize, n: usize| sum / n.max(1);
+    let parsed: Vec<Value> = responses
+        .iter()
+        .filter_map(|r| serde_json::from_str(r).ok())
+        .collect();
+    TextLengths {
+        request: mean(bodies.iter().map(String::len).sum(), bodies.len()),
+        decision: mean(
+            parsed.iter().map(|v| v["decision"].to_string().len()).sum(),
+            parsed.len(),
+        ),
+        risk: mean(
+            parsed.iter().map(|v| v["risk"].to_string().len()).sum(),
+            parsed.len(),
+        ),
+        response: mean(responses.iter().map(String::len).sum(), responses.len()),
+    }
+}
+
+/// The database's own tool writing what `count` declarations write, on the fresh database at
+/// `url`; `None` when the tool is not installed.
+fn database_tool(
+    postgres: bool,
+    url: &str,
+    count: usize,
+    concurrency: usize,
+    lengths: TextLengths,
+) -> Result<Option<Measured>> {
+    let root = std::env::current_dir()?;
+    let TextLengths {
+        request,
+        decision,
+        risk,
+        response,
+    } = lengths;
+    if !postgres {
+        let path = url.trim_start_matches("sqlite://");
+        let out = match std::process::Command::new("python3")
+            .arg(root.join("bench/sqlite_declarations.py"))
+            .args([path, &count.to_string(), ENTERPRISE])
+            .args([request, decision, risk, response].map(|n| n.to_string()))
+            .output()
+        {
+            Ok(out) => out,
+            Err(_) => return Ok(None),
+        };
+        if !out.status.success() {
+            bail!("sqlite baseline: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let v: Value = serde_json::from_slice(&out.stdout)?;
+        let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+        return Ok(Some(Measured {
+            per_second: f("per_second"),
+            p50_ms: f("p50_ms"),
+            p99_ms: f("p99_ms"),
+        }));
+    }
+    let logs = std::env::temp_dir().join(format!("freeport_pgbench_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&logs);
+    std::fs::create_dir_all(&logs)?;
+    let per_client = count.div_ceil(concurrency);
+    let define = |k: &str, v: String| ["-D".to_owned(), format!("{k}={v}")];
+    let mut cmd = std::process::Command::new("pgbench");
+    cmd.args(["-n", "-M", "prepared", "-f"])
+        .arg(root.join("bench/declaration.pgbench"))
+        .args([
+            "-c",
+            &concurrency.to_string(),
+            "-j",
+            "2",
+            "-t",
+            &per_client.to_string(),
+        ])
+        .args(define("enterprise", ENTERPRISE.to_owned()))
+        .args(define("request_len", request.to_string()))
+        .args(define("decision_len", decision.to_string()))
+        .args(define("risk_len", risk.to_string()))
+        .args(define("response_len", response.to_string()))
+        .arg("--log")
+        .arg(format!("--log-prefix={}", logs.join("tx").display()))
+        .arg(url);
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(_) => return Ok(None),
+    };
+    if !out.status.success() {
+        bail!("pgbench: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let tps = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse::<f64>().ok())
+        .context("pgbench printed no tps")?;
+    // Each log line: client, transaction, latency in µs, script, epoch, µs.
+    let mut latencies = Vec::new();
+    for entry in std::fs::read_dir(&logs)?.flatten() {
+        for line in std::fs::read_to_string(entry.path())?.lines() {
+            if let Some(us) = line
+                .split_whitespace()
+                .nth(2)
+                .and_then(|t| t.parse::<f64>().ok())
+            {
+                latencies.push(us / 1000.0);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&logs);
+    latencies.sort_by(f64::total_cmp);
+    Ok(Some(Measured {
+        per_second: tps,
+        p50_ms: percentile(&latencies, 50.0),
+        p99_ms: percentile(&latencies, 99.0),
+    }))
 }
 
 async fn drop_database(created: Option<(String, String)>) {
@@ -46,7 +180,8 @@ fn declaration(i: usize) -> Value {
     let n = 1 + i % 5;
     let lines: Vec<Value> = (0..n)
         .map(|k| {
-            let (hs, unit, origin) = goods[(i + k) % goods.len()];
+            // Line k is the same goods in every declaration, as the database tools write them.
+            let (hs, unit, origin) = goods[k];
             json!({ "hs_code": hs, "origin": origin, "quantities": [{ "value": format!("{}", 1 + (i * 7 + k) % 500), "unit": unit }], "value": format!("{}.00", 1000 + (i * 13 + k) % 90_000), "goods_status": "duty_paid" })
         })
         .collect();
@@ -125,11 +260,12 @@ pub(crate) fn run(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let postgres_url_given = postgres.is_some();
     runtime.block_on(async move {
         let connections = u32::try_from(concurrency).unwrap_or(8) + 2;
 
         // End to end: HTTP on loopback → authenticate → parse → snapshot → decide → commit.
-        let (store, created) = fresh_store(postgres, "api", connections).await?;
+        let (store, created, _) = fresh_store(postgres, "api", connections).await?;
         let hash = freeport_server::auth::hash_password("bench-admin-password").map_err(|e| anyhow::anyhow!(e.message))?;
         store.create_user(&User { id: "admin".into(), username: "admin".into(), role: "administrator".into(), enterprise: None }, &hash, "bench", 1, None).await?;
         let state = AppState::new(store.clone(), pack.clone());
@@ -154,7 +290,8 @@ pub(crate) fn run(
             .error_for_status()?;
         let token = Arc::new(login("bench", "bench-user-password").await?);
         let bodies: Arc<Vec<String>> = Arc::new((0..count).map(|i| declaration(i).to_string()).collect());
-        let sample_response: Arc<std::sync::Mutex<Option<String>>> = Arc::new(std::sync::Mutex::new(None));
+        // Every 50th answer, kept to size the database tools' text columns after the timing.
+        let sample_response: Arc<std::sync::Mutex<Vec<String>>> = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (latencies, seconds) = {
             let (http, base, bodies, token, sample) = (http.clone(), base.clone(), bodies.clone(), token.clone(), sample_response.clone());
             run_workers(count, concurrency, move |i| {
@@ -165,8 +302,8 @@ pub(crate) fn run(
                         bail!("declaration {i}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
                     }
                     let text = resp.text().await?;
-                    if i == 0 {
-                        *sample.lock().map_err(|_| anyhow::anyhow!("lock"))? = Some(text);
+                    if i % 50 == 0 {
+                        sample.lock().map_err(|_| anyhow::anyhow!("lock"))?.push(text);
                     }
                     Ok(())
                 }
@@ -178,18 +315,32 @@ pub(crate) fn run(
         store.close().await;
         drop_database(created).await;
 
-        // Raw: the same rows (declaration, event, postings and balances, flow statistics, audit
-        // entry, outbox event, idempotency record) written straight through the store, one transaction each.
-        let (raw_store, created) = fresh_store(postgres, "raw", connections).await?;
+        let samples = sample_response.lock().map_err(|_| anyhow::anyhow!("lock"))?.clone();
+        let lengths = text_lengths(&bodies, &samples);
+
+        // The database's own tool, the same statements, on a fresh database with the schema.
+        let (tool_store, created, url) = fresh_store(postgres, "tool", 2).await?;
+        tool_store
+            .put_enterprise(&freeport_store::Enterprise { credit_code: ENTERPRISE.into(), name: "Bench Co".into(), beneficiary: true, encouraged_industry_filed: false, encouraged_revenue_share: None, credit_class: "general".into() }, "bench", 1, None)
+            .await?;
+        tool_store.close().await;
+        let tool = tokio::task::spawn_blocking(move || database_tool(postgres_url_given, &url, count, concurrency, lengths)).await??;
+        drop_database(created).await;
+
+        // Through our store: the same rows (declaration, event, postings and balances, supervised
+        // items, flow statistics, audit entry, outbox event, idempotency record), one transaction each.
+        let (raw_store, created, _) = fresh_store(postgres, "raw", connections).await?;
         raw_store
             .put_enterprise(&freeport_store::Enterprise { credit_code: ENTERPRISE.into(), name: "Bench Co".into(), beneficiary: true, encouraged_industry_filed: false, encouraged_revenue_share: None, credit_class: "general".into() }, "bench", 1, None)
             .await?;
-        let decision_json = sample_response.lock().map_err(|_| anyhow::anyhow!("lock"))?.clone().unwrap_or_default();
+        let decision_json = "d".repeat(lengths.decision);
+        let risk_json = Arc::new("k".repeat(lengths.risk));
+        let response = Arc::new("r".repeat(lengths.response));
         let (latencies, seconds) = {
             let (store, bodies) = (raw_store.clone(), bodies.clone());
             let decision_json = Arc::new(decision_json);
             run_workers(count, concurrency, move |i| {
-                let (store, bodies, decision_json) = (store.clone(), bodies.clone(), decision_json.clone());
+                let (store, bodies, decision_json, risk_json, response) = (store.clone(), bodies.clone(), decision_json.clone(), risk_json.clone(), response.clone());
                 async move {
                     let lines = 1 + i % 5;
                     let postings = (0..lines).map(|k| NewPosting { enterprise: ENTERPRISE.into(), hs_code: format!("0202300{k}"), unit: "kg".into(), quantity_milli: 1000, value_fen: 100_000, movement: "first_line_entry".into(), line: Some(k as i64), note: String::new() }).collect();
@@ -213,10 +364,10 @@ pub(crate) fn run(
                             postings,
                             waiver_locks: vec![],
                             lane: Some("green".into()),
-                            risk_json: Some(r#"{"rule_set":"hainan","version":1,"score":"0","lane":"green","reason":"score","hits":[],"alerts":[]}"#.into()),
+                            risk_json: Some(risk_json.to_string()),
                             // The API records a supervised item for each line of equipment (84, 85).
                             supervised: (0..lines)
-                                .filter(|k| matches!((i + k) % 5, 1 | 2))
+                                .filter(|k| matches!(k, 1 | 2))
                                 .map(|k| freeport_store::NewSupervisedItem {
                                     id: uuid::Uuid::now_v7().to_string(),
                                     enterprise: ENTERPRISE.into(),
@@ -236,7 +387,7 @@ pub(crate) fn run(
                             actor: "bench".into(),
                             event_topic: "declaration.decided".into(),
                             event_payload: json!({ "id": id }).to_string(),
-                            idempotency: Some(freeport_store::IdempotencyRecord { user_id: "bench".into(), key: format!("raw-{i}"), request_sha256: "x".into(), status: 201, response: decision_json.to_string() }),
+                            idempotency: Some(freeport_store::IdempotencyRecord { user_id: "bench".into(), key: format!("raw-{i}"), request_sha256: "x".into(), status: 201, response: response.to_string() }),
                             now_ms: freeport_server::now_ms(),
                         })
                         .await?;
@@ -256,10 +407,16 @@ pub(crate) fn run(
             "api_declarations_per_second": api.per_second.round(),
             "api_latency_ms_p50": (api.p50_ms * 100.0).round() / 100.0,
             "api_latency_ms_p99": (api.p99_ms * 100.0).round() / 100.0,
-            "raw_declarations_per_second": raw.per_second.round(),
-            "raw_latency_ms_p50": (raw.p50_ms * 100.0).round() / 100.0,
-            "raw_latency_ms_p99": (raw.p99_ms * 100.0).round() / 100.0,
-            "ratio_api_to_raw": ((api.per_second / raw.per_second) * 100.0).round() / 100.0,
+            "database_tool": if postgres.is_some() { "pgbench -M prepared -f bench/declaration.pgbench" } else { "python3 bench/sqlite_declarations.py" },
+            "tool_declarations_per_second": tool.as_ref().map(|t| t.per_second.round()),
+            "tool_latency_ms_p50": tool.as_ref().map(|t| (t.p50_ms * 100.0).round() / 100.0),
+            "tool_latency_ms_p99": tool.as_ref().map(|t| (t.p99_ms * 100.0).round() / 100.0),
+            "ratio_api_to_tool": tool.as_ref().map(|t| ((api.per_second / t.per_second) * 100.0).round() / 100.0),
+            "text_lengths": { "request": lengths.request, "decision": lengths.decision, "risk": lengths.risk, "response": lengths.response },
+            "store_declarations_per_second": raw.per_second.round(),
+            "store_latency_ms_p50": (raw.p50_ms * 100.0).round() / 100.0,
+            "store_latency_ms_p99": (raw.p99_ms * 100.0).round() / 100.0,
+            "ratio_api_to_store": ((api.per_second / raw.per_second) * 100.0).round() / 100.0,
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
         Ok(ExitCode::SUCCESS)
