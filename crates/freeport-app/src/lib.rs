@@ -10,6 +10,7 @@
 //!   -> assess -> commit.
 //! - [`snapshot`]: what a decision and its assessment read, in core types, before deciding.
 //! - [`deciding`]: the pure steps after `decide`: postings, supervised items, reversals, the lane.
+//! - [`lifecycle`]: a declaration's status changes, inspection results, cancellation, amendment.
 //! - [`live`]: the rule sets and model in force, kept in step with the store on every node.
 //! - [`training`]: the platform model trained on stored inspection results, and the retrainer.
 //! - [`clock`]: where every recorded time comes from.
@@ -19,6 +20,7 @@ pub mod clock;
 pub mod deciding;
 pub mod declarations;
 mod error;
+pub mod lifecycle;
 pub mod live;
 pub mod snapshot;
 pub mod training;
@@ -75,9 +77,19 @@ impl Platform {
     }
 }
 
-/// The user a use case acts for: who is recorded, and the enterprise an enterprise user acts for.
+/// The user a use case acts for: who is recorded, the enterprise an enterprise user acts for, and
+/// whether the user sees every enterprise's records (officers, analysts, administrators).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub user_id: String,
     pub enterprise: Option<String>,
+    pub sees_every_enterprise: bool,
+}
+
+impl Actor {
+    /// May this actor see or act on `enterprise`'s records? A foreign tenant's record is reported
+    /// absent (`NotFound`), so its existence does not leak.
+    pub fn may_see(&self, enterprise: &str) -> bool {
+        self.sees_every_enterprise || self.enterprise.as_deref() == Some(enterprise)
+    }
 }

@@ -20,6 +20,7 @@ pub mod explain;
 pub mod fasthash;
 pub mod hs;
 pub mod identity;
+pub mod lifecycle;
 pub mod limits;
 pub mod money;
 pub mod pack;

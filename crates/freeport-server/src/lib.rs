@@ -83,8 +83,6 @@ impl AppState {
     }
 }
 
-pub(crate) use freeport_app::wire_name;
-
 /// The wall clock, for what runs outside a request's application time (the relays, the shell).
 pub fn now_ms() -> i64 {
     clock::Clock::now_ms(&clock::SystemClock)

@@ -67,10 +67,7 @@ pub(super) async fn submit(
         async move |idem| {
             let dto: DeclarationDto = parse_body(payload)?;
             let d = dto.into_domain(&st.pack.nomenclature)?;
-            let actor = freeport_app::Actor {
-                user_id: c.user.id.clone(),
-                enterprise: c.user.enterprise.clone(),
-            };
+            let actor = actor_of(c);
             let request_json = String::from_utf8_lossy(payload).into_owned();
             let submitted = freeport_app::declarations::submit(st, &actor, d, request_json, |s| {
                 let view = to_json(&submitted_view(s))

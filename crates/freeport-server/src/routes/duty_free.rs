@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// Departures one buyer may buy for within `PROXY_WINDOW_DAYS` before an alert (R4.8).
+pub(super) const PROXY_DEPARTURES: usize = 3;
+pub(super) const PROXY_WINDOW_DAYS: i64 = 30;
+
 pub(super) fn shop_id(text: &str) -> ApiResult<String> {
     if text.is_empty()
         || text.len() > 64

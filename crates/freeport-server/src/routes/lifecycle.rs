@@ -1,18 +1,10 @@
 //! A declaration's life after its decision: officers' status changes, inspection results,
 //! cancellation and amendment.
 
-use super::*;
+use freeport_app::lifecycle::{InspectionResult, Transitioned};
+use freeport_core::lifecycle::DeclarationStatus;
 
-/// The officer's transitions: from → allowed targets.
-pub(super) fn allowed_officer_transition(from: &str, to: &str) -> bool {
-    matches!(
-        (from, to),
-        ("decided", "released" | "under_inspection" | "held")
-            | ("under_inspection", "held")
-            | ("held", "released" | "closed")
-            | ("released", "closed")
-    )
-}
+use super::*;
 
 /// A short hash of a request, so that one stock-take raises one alert per line however it is
 /// retried, and two stock-takes raise two.
@@ -22,14 +14,10 @@ pub(super) fn idem_key_hash(note: &str, payload: &[u8]) -> String {
     freeport_store::sha256_hex(&bytes)[..16].to_owned()
 }
 
-/// Departures one buyer may buy for within `PROXY_WINDOW_DAYS` before an alert (R4.8).
-pub(super) const PROXY_DEPARTURES: usize = 3;
-pub(super) const PROXY_WINDOW_DAYS: i64 = 30;
-
-/// What an inspection can find (the `findings` of a violation).
 /// The longest diversion a disposal states: ten years, longer than any supervision period (R3.4).
 pub(crate) const MAX_DAYS_DIVERTED: u32 = 3653;
 
+/// What an inspection can find (the `findings` of a violation).
 pub(crate) const FINDING_KINDS: [&str; 8] = [
     "undervaluation",
     "misclassification",
@@ -41,84 +29,50 @@ pub(crate) const FINDING_KINDS: [&str; 8] = [
     "other",
 ];
 
-/// A requested status change, before it is applied.
-pub(super) struct Change {
-    from: Vec<String>,
-    to: String,
-    revision: i64,
-    note: String,
-    replace: Option<(String, String, String, i64)>,
-    postings: Vec<NewPosting>,
-    /// For a cancellation or an amendment: the supervised items that replace the declaration's.
-    supervised: Option<Vec<NewSupervisedItem>>,
-    /// For an amendment: the lane chosen again, and its assessment.
-    lane: Option<(Option<String>, Option<String>)>,
-    /// For an inspection result: what it found.
-    inspection: Option<freeport_store::NewInspection>,
+/// The actor a caller is to the application layer.
+pub(super) fn actor_of(caller: &Caller) -> freeport_app::Actor {
+    freeport_app::Actor {
+        user_id: caller.user.id.clone(),
+        enterprise: (caller.role == Role::EnterpriseUser)
+            .then(|| caller.user.enterprise.clone())
+            .flatten(),
+        sees_every_enterprise: matches!(
+            caller.role,
+            Role::CustomsOfficer | Role::RiskAnalyst | Role::Administrator
+        ),
+    }
 }
 
-pub(super) async fn transition_response(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    change: Change,
-    idem: &crate::Idempotency,
-) -> ApiResult<(StatusCode, Value)> {
-    let Change {
-        from,
-        to,
-        revision,
-        note,
-        replace,
-        postings,
-        supervised,
-        lane,
-        inspection,
-    } = change;
-    let row = state
-        .store
-        .declaration(id)
-        .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))?;
-    // The response is known before the commit: the new status at the next revision.
-    let mut view = declaration_view(&row);
-    view.status = to.clone();
-    view.revision = revision + 1;
-    if let Some((_, decision_json, outcome, payable)) = &replace {
-        view.decision = serde_json::from_str(decision_json).unwrap_or(Value::Null);
+/// The answer to a transition: the declaration at its new status and revision.
+fn transitioned_view(t: &Transitioned) -> ApiResult<Value> {
+    let tr = &t.transition;
+    let mut view = declaration_view(&t.before);
+    view.status = tr.to.clone();
+    view.revision = tr.expected_revision + 1;
+    if let Some((_, decision_json, outcome, payable)) = &tr.replace {
+        view.decision = serde_json::from_str(decision_json)
+            .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
         view.outcome = outcome.clone();
         view.payable_total_fen = *payable;
     }
-    if let Some((l, r)) = &lane {
-        view.lane = l.clone();
-        view.risk = r.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    if let Some((lane, risk)) = &tr.lane {
+        view.lane = lane.clone();
+        view.risk = risk.as_deref().and_then(|r| serde_json::from_str(r).ok());
     }
-    let now = state.now_ms();
-    view.updated_at_ms = now;
-    let view = to_json(&view)?;
-    let t = Transition {
-        declaration_id: id.to_owned(),
-        from,
-        to: to.clone(),
-        expected_revision: revision,
-        actor: caller.user.id.clone(),
-        note,
-        replace,
-        postings,
-        supervised,
-        lane,
-        inspection,
-        event_topic: "declaration.status".to_owned(),
-        event_payload: json!({ "id": id, "enterprise": row.enterprise, "status": to }).to_string(),
-        idempotency: None,
-        now_ms: now,
-    };
-    let t = Transition {
-        idempotency: Some(idem.record(StatusCode::OK, &view)),
-        ..t
-    };
-    state.store.transition(&t).await?;
-    Ok((StatusCode::OK, view))
+    view.updated_at_ms = tr.now_ms;
+    to_json(&view)
+}
+
+/// How a transition's answer is kept with it.
+fn answer(idem: &crate::Idempotency) -> freeport_app::lifecycle::Answer<'_> {
+    Box::new(move |t: &Transitioned| {
+        let view = transitioned_view(t).map_err(|e| freeport_app::AppError::Internal(e.message))?;
+        Ok(Some(idem.record(StatusCode::OK, &view)))
+    })
+}
+
+fn answered(t: &Transitioned) -> ApiResult<(StatusCode, Value)> {
+    Ok((StatusCode::OK, transitioned_view(t)?))
 }
 
 /// Move a declaration along its lifecycle (customs officers).
@@ -150,31 +104,24 @@ pub(super) async fn change_status(
         &body,
         async move |idem| {
             let b: StatusChangeRequest = parse_body(payload)?;
-            let row = visible_declaration(st, c, &id).await?;
-            if !allowed_officer_transition(&row.status, &b.to) {
-                return Err(ApiError::new(
-                    Code::InvalidTransition,
-                    format!("a declaration {} cannot become {}", row.status, b.to),
-                ));
-            }
-            transition_response(
+            let to = DeclarationStatus::parse(&b.to).ok_or_else(|| {
+                FieldError::new(
+                    "to",
+                    FieldErrorKind::Unknown,
+                    "released, under_inspection, held or closed",
+                )
+            })?;
+            let t = freeport_app::lifecycle::change_status(
                 st,
-                c,
+                &actor_of(c),
                 &id,
-                Change {
-                    from: vec![row.status.clone()],
-                    to: b.to.to_string(),
-                    revision: b.revision,
-                    note: b.note,
-                    replace: None,
-                    postings: vec![],
-                    supervised: None,
-                    lane: None,
-                    inspection: None,
-                },
-                &idem,
+                to,
+                b.revision,
+                b.note,
+                answer(&idem),
             )
-            .await
+            .await?;
+            answered(&t)
         },
     )
     .await
@@ -209,9 +156,8 @@ pub(super) async fn inspection_result(
         &body,
         async move |idem| {
             let b: InspectionResultRequest = parse_body(payload)?;
-            let to = match b.result.as_str() {
-                "compliant" => "released",
-                "violation" => "held",
+            match b.result.as_str() {
+                "compliant" | "violation" => {}
                 _ => {
                     return Err(FieldError::new(
                         "result",
@@ -220,10 +166,6 @@ pub(super) async fn inspection_result(
                     )
                     .into());
                 }
-            };
-            let inspected_on = match b.inspected_on.as_deref() {
-                Some(text) => parse_day("inspected_on", text)?,
-                None => st.today(),
             };
             let revenue = match b.revenue_found.as_deref() {
                 Some(text) => freeport_api::quote::non_negative_cny("revenue_found", text)?,
@@ -262,52 +204,30 @@ pub(super) async fn inspection_result(
                 }
                 _ => {}
             }
-            let row = visible_declaration(st, c, &id).await?;
-            if row.status != "under_inspection" {
-                return Err(ApiError::new(
-                    Code::InvalidTransition,
-                    format!("a declaration {} has no inspection to record", row.status),
-                ));
-            }
-            let credit_record =
-                (b.result == "violation").then(|| freeport_store::NewCreditRecord {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    enterprise: row.enterprise.clone(),
-                    on_day: inspected_on.to_string(),
-                    reference: id.clone(),
-                    kind: "inspection_finding".to_owned(),
-                    amount_fen: Some(revenue.fen()),
-                    due_on: None,
-                    note: b.findings.join(", "),
-                    actor: c.user.id.clone(),
-                });
-            let inspection = freeport_store::NewInspection {
-                enterprise: row.enterprise.clone(),
-                inspected_on: inspected_on.to_string(),
-                result: b.result.clone(),
-                revenue_found_fen: revenue.fen(),
-                findings_json: json!(b.findings).to_string(),
-                credit_record,
+            let result = if b.result == "violation" {
+                InspectionResult::Violation {
+                    findings: b.findings.clone(),
+                    revenue,
+                }
+            } else {
+                InspectionResult::Compliant
             };
-            let note = format!("inspection {}: {}", b.result, b.note);
-            transition_response(
+            let inspected_on = match b.inspected_on.as_deref() {
+                Some(text) => Some(parse_day("inspected_on", text)?),
+                None => None,
+            };
+            let t = freeport_app::lifecycle::record_inspection(
                 st,
-                c,
+                &actor_of(c),
                 &id,
-                Change {
-                    from: vec!["under_inspection".to_owned()],
-                    to: (to).to_string(),
-                    revision: b.revision,
-                    note,
-                    replace: None,
-                    postings: vec![],
-                    supervised: None,
-                    lane: None,
-                    inspection: Some(inspection),
-                },
-                &idem,
+                result,
+                inspected_on,
+                b.revision,
+                &b.note,
+                answer(&idem),
             )
-            .await
+            .await?;
+            answered(&t)
         },
     )
     .await
@@ -342,33 +262,16 @@ pub(super) async fn cancel(
         &body,
         async move |idem| {
             let b: CancelRequest = parse_body(payload)?;
-            let row = visible_declaration(st, c, &id).await?;
-            if !matches!(row.status.as_str(), "decided" | "held") {
-                return Err(ApiError::new(
-                    Code::InvalidTransition,
-                    format!("a declaration {} cannot be cancelled", row.status),
-                ));
-            }
-            // Cancelling undoes the book: each posting is reversed in the same transaction.
-            let postings = reversals(&st.store.declaration_postings(&id).await?);
-            transition_response(
+            let t = freeport_app::lifecycle::cancel(
                 st,
-                c,
+                &actor_of(c),
                 &id,
-                Change {
-                    from: vec!["decided".to_owned(), "held".to_owned()],
-                    to: ("cancelled").to_string(),
-                    revision: b.revision,
-                    note: b.note,
-                    replace: None,
-                    postings,
-                    supervised: Some(Vec::new()),
-                    lane: None,
-                    inspection: None,
-                },
-                &idem,
+                b.revision,
+                b.note,
+                answer(&idem),
             )
-            .await
+            .await?;
+            answered(&t)
         },
     )
     .await
@@ -403,91 +306,18 @@ pub(super) async fn amend(
         &body,
         async move |idem| {
             let b: AmendRequest = parse_body(payload)?;
-            let row = visible_declaration(st, c, &id).await?;
-            if row.status != "decided" {
-                return Err(ApiError::new(
-                    Code::InvalidTransition,
-                    format!("a declaration {} cannot be amended", row.status),
-                ));
-            }
             let d = b.declaration.into_domain(&st.pack.nomenclature)?;
-            if d.declarant.as_str() != row.enterprise {
-                return Err(FieldError::new(
-                    "declaration.declarant",
-                    FieldErrorKind::Inconsistent,
-                    "an amendment keeps the declarant",
-                )
-                .into());
-            }
-            // Decide against the book as it would be without this declaration's own postings.
-            let old = st.store.declaration_postings(&id).await?;
-            let (mut snapshot, class) = st.snapshot_for(&d).await?;
-            for p in &old {
-                let unreadable = || {
-                    freeport_store::StoreError::Corrupt(format!(
-                        "posting {} of declaration {id}",
-                        p.id
-                    ))
-                };
-                let code = CreditCode::parse(&p.enterprise).map_err(|_| unreadable())?;
-                if code != d.declarant {
-                    continue;
-                }
-                let key = BalanceKey {
-                    enterprise: code,
-                    hs_code: HsCode::parse_shape("hs", &p.hs_code).map_err(|_| unreadable())?,
-                    unit: Unit::parse("unit", &p.unit).map_err(|_| unreadable())?,
-                };
-                *snapshot.balances.entry(key).or_default() -= Decimal::new(p.quantity_milli, 3);
-            }
-            let inputs = st.risk_inputs(&d).await?;
-            let decision = decide(&st.pack, &d, &snapshot)?;
-            let mut postings = reversals(&old);
-            postings.extend(postings_of(&decision)?);
-            let supervised = supervised_of(&decision, &d)?;
-            // The same declaration draws the same number: amending cannot re-roll the sample.
-            let assessment = freeport_app::deciding::assess_lane(
-                &st.risk,
-                &st.live_rules(),
-                &d,
-                &decision,
-                &class,
-                &inputs,
-                &id,
-            )
-            .map(|a| a.assessment);
-            let decision_json = serde_json::to_value(&decision)
-                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
-                .to_string();
-            let outcome = crate::wire_name(decision.outcome);
-            let to = status_after(decision.outcome);
-            let replace = Some((
-                json!({ "declaration_json": String::from_utf8_lossy(payload) }).to_string(),
-                decision_json,
-                outcome,
-                decision.totals.payable_total.fen(),
-            ));
-            transition_response(
+            let t = freeport_app::lifecycle::amend(
                 st,
-                c,
+                &actor_of(c),
                 &id,
-                Change {
-                    from: vec!["decided".to_owned()],
-                    to: (to).to_string(),
-                    revision: b.revision,
-                    note: "amended".to_owned(),
-                    replace,
-                    postings,
-                    supervised: Some(supervised),
-                    lane: Some((
-                        assessment.as_ref().map(|a| a.lane.as_str().to_owned()),
-                        assessment.map(|a| a.record.to_string()),
-                    )),
-                    inspection: None,
-                },
-                &idem,
+                d,
+                &String::from_utf8_lossy(payload),
+                b.revision,
+                answer(&idem),
             )
-            .await
+            .await?;
+            answered(&t)
         },
     )
     .await

@@ -15,10 +15,9 @@ use freeport_core::hs::HsCode;
 use freeport_core::identity::CreditCode;
 use freeport_core::limits::SALE_QUANTITY;
 use freeport_core::money::Cny;
-use freeport_core::snapshot::BalanceKey;
 use freeport_core::unit::Unit;
 use freeport_core::{FieldError, FieldErrorKind};
-use freeport_store::{Enterprise, NewPosting, NewSupervisedItem, Transition, User};
+use freeport_store::{Enterprise, NewPosting, User};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use freeport_app::deciding::{decide, postings_of, reversals, status_after, supervised_of};
+use freeport_app::deciding::decide;
 use freeport_risk::selectivity;
 
 use crate::auth::{Caller, Role, SESSION_COOKIE, hash_password, new_token, verify_password};
