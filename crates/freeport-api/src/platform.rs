@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::quote::{DeclarationDto, SnapshotDto};
+use freeport_core::duty_free::{SaleLine, SaleOrder};
+use freeport_core::{FieldError, FieldErrorKind};
 
 /// Whole numbers as JSON Schema counts them: `3` and `3.0` alike (a client's JSON library may write
 /// either), anything with a fraction refused.
@@ -524,6 +526,82 @@ pub struct SaleRequest {
     pub sold_on: String,
     /// 1 to 100 items.
     pub items: Vec<SaleItemRequest>,
+}
+
+impl SaleRequest {
+    /// The sale in the core's terms; every error names its field.
+    pub fn into_domain(&self) -> Result<SaleOrder, FieldError> {
+        use freeport_core::calendar::parse_day;
+        use freeport_core::identity::PersonDocument;
+        use freeport_core::limits::{SALE_QUANTITY, SALE_UNIT_PRICE};
+        let document = PersonDocument::parse(
+            &self.document.kind,
+            &self.document.number,
+            self.document.issuing_country.as_deref(),
+        )?;
+        let birth_date = parse_day("birth_date", &self.birth_date)?;
+        if let PersonDocument::ResidentId(id) = &document
+            && id.birth_date() != birth_date
+        {
+            return Err(FieldError::new(
+                "birth_date",
+                FieldErrorKind::Inconsistent,
+                "does not match the resident identity card",
+            ));
+        }
+        let departure_on = parse_day("departure_on", &self.departure_on)?;
+        let sold_on = parse_day("sold_on", &self.sold_on)?;
+        if departure_on < sold_on {
+            return Err(FieldError::new(
+                "departure_on",
+                FieldErrorKind::OutOfRange,
+                "the departure cannot precede the sale",
+            ));
+        }
+        if self.items.is_empty() || self.items.len() > 100 {
+            return Err(FieldError::new(
+                "items",
+                FieldErrorKind::OutOfRange,
+                "1 to 100 items",
+            ));
+        }
+        let mut lines = Vec::with_capacity(self.items.len());
+        let mut descriptions = Vec::with_capacity(self.items.len());
+        for (i, item) in self.items.iter().enumerate() {
+            let f = |name: &str| format!("items[{i}].{name}");
+            let unit_price = SALE_UNIT_PRICE.parse_cny(&f("unit_price"), &item.unit_price)?;
+            let quantity = SALE_QUANTITY.parse(&f("quantity"), &item.quantity)?;
+            let limit_quantity = match &item.limit_quantity {
+                Some(q) => SALE_QUANTITY.parse(&f("limit_quantity"), q)?,
+                None => quantity,
+            };
+            if item.description.chars().count() > 300 {
+                return Err(FieldError::new(
+                    f("description"),
+                    FieldErrorKind::OutOfRange,
+                    "at most 300 characters",
+                ));
+            }
+            // Checked here so that the store's thousandths can always hold them.
+            freeport_core::limits::to_milli(&f("quantity"), quantity)?;
+            freeport_core::limits::to_milli(&f("limit_quantity"), limit_quantity)?;
+            descriptions.push(item.description.clone());
+            lines.push(SaleLine {
+                category: item.category.clone(),
+                unit_price,
+                quantity,
+                limit_quantity,
+            });
+        }
+        Ok(SaleOrder {
+            document,
+            birth_date,
+            departure_on,
+            sold_on,
+            lines,
+            descriptions,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -10,6 +10,7 @@
 //!   -> assess -> commit.
 //! - [`snapshot`]: what a decision and its assessment read, in core types, before deciding.
 //! - [`deciding`]: the pure steps after `decide`: postings, supervised items, reversals, the lane.
+//! - [`duty_free`]: a duty-free sale decided and recorded, with proxy-buying alerts.
 //! - [`lifecycle`]: a declaration's status changes, inspection results, cancellation, amendment.
 //! - [`live`]: the rule sets and model in force, kept in step with the store on every node.
 //! - [`training`]: the platform model trained on stored inspection results, and the retrainer.
@@ -19,6 +20,7 @@
 pub mod clock;
 pub mod deciding;
 pub mod declarations;
+pub mod duty_free;
 mod error;
 pub mod lifecycle;
 pub mod live;

@@ -165,6 +165,19 @@ pub fn check_credit_rates(
 }
 
 /// One line of a duty-free sale.
+/// A sale as an operator asks for it, parsed: the buyer's document and birth date, the departure
+/// the limits count for, the day of the sale, and the lines with their descriptions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaleOrder {
+    pub document: crate::identity::PersonDocument,
+    pub birth_date: Date,
+    pub departure_on: Date,
+    pub sold_on: Date,
+    pub lines: Vec<SaleLine>,
+    /// What each line is, as the receipt says (at most 300 characters each).
+    pub descriptions: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleLine {
     pub category: String,

@@ -31,7 +31,7 @@ pub use facts::{
     DeclaredHistory, LineFacts, ReferenceKey, line_facts, line_of, reference_keys,
     reference_unit_value, reference_window, wire_name,
 };
-pub use settings::{BUNDLED_SETTINGS, SelectivitySettings, SettingsError};
+pub use settings::{BUNDLED_SETTINGS, ProxyBuying, SelectivitySettings, SettingsError};
 
 /// The rule file shipped with the Hainan pack, used when no other is configured.
 pub const BUNDLED_RULES: &str = include_str!("../../../../risk/hainan.rules");

@@ -18,6 +18,16 @@ pub struct SelectivitySettings {
     pub model: ModelWeight,
     pub value_reference: ValueReference,
     pub flow_spike: FlowSpike,
+    pub proxy_buying: ProxyBuying,
+}
+
+/// When duty-free buying looks like buying for others (R4.8).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyBuying {
+    /// Distinct departures one buyer bought for within the window, this sale's included.
+    pub departures: u16,
+    pub window_days: u16,
 }
 
 /// Expected lane shares for an enterprise under regular measures, and the certified factor.
@@ -96,8 +106,15 @@ impl SelectivitySettings {
                 "thresholds descend: red ≥ yellow ≥ blue ≥ 0".into(),
             ));
         }
-        if s.flow_spike.baseline_days == 0 || s.value_reference.window_days == 0 {
-            return Err(SettingsError("windows are at least one day".into()));
+        if s.flow_spike.baseline_days == 0
+            || s.value_reference.window_days == 0
+            || s.proxy_buying.window_days == 0
+            || s.proxy_buying.departures < 2
+        {
+            return Err(SettingsError(
+                "windows are at least one day, and proxy buying needs two departures or more"
+                    .into(),
+            ));
         }
         Ok(s)
     }

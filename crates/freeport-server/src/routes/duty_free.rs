@@ -2,10 +2,6 @@
 
 use super::*;
 
-/// Departures one buyer may buy for within `PROXY_WINDOW_DAYS` before an alert (R4.8).
-pub(super) const PROXY_DEPARTURES: usize = 3;
-pub(super) const PROXY_WINDOW_DAYS: i64 = 30;
-
 pub(super) fn shop_id(text: &str) -> ApiResult<String> {
     if text.is_empty()
         || text.len() > 64
@@ -205,178 +201,33 @@ pub(super) async fn sell(
         &path,
         &body,
         async move |idem| {
-            use freeport_core::duty_free::{BasketItem, SaleLine, TravellerRecord, decide_sale};
             let shop = visible_shop(st, c, &shop).await?;
-            let b: SaleRequest = parse_body(payload)?;
-            let document = freeport_core::identity::PersonDocument::parse(
-                &b.document.kind,
-                &b.document.number,
-                b.document.issuing_country.as_deref(),
-            )?;
-            let birth_date = parse_day("birth_date", &b.birth_date)?;
-            if let freeport_core::identity::PersonDocument::ResidentId(id) = &document
-                && id.birth_date() != birth_date
-            {
-                return Err(FieldError::new(
-                    "birth_date",
-                    FieldErrorKind::Inconsistent,
-                    "does not match the resident identity card",
-                )
-                .into());
-            }
-            let departure_on = parse_day("departure_on", &b.departure_on)?;
-            let sold_on = parse_day("sold_on", &b.sold_on)?;
-            if departure_on < sold_on {
-                return Err(FieldError::new(
-                    "departure_on",
-                    FieldErrorKind::OutOfRange,
-                    "the departure cannot precede the sale",
-                )
-                .into());
-            }
-            if b.items.is_empty() || b.items.len() > 100 {
-                return Err(
-                    FieldError::new("items", FieldErrorKind::OutOfRange, "1 to 100 items").into(),
-                );
-            }
-            let mut lines = Vec::with_capacity(b.items.len());
-            let mut items = Vec::with_capacity(b.items.len());
-            for (i, item) in b.items.iter().enumerate() {
-                let f = |name: &str| format!("items[{i}].{name}");
-                let unit_price = freeport_api::quote::bounded_cny(
-                    &f("unit_price"),
-                    &item.unit_price,
-                    freeport_core::limits::SALE_UNIT_PRICE,
-                )?;
-                let quantity = SALE_QUANTITY.parse(&f("quantity"), &item.quantity)?;
-                let limit_quantity = match &item.limit_quantity {
-                    Some(q) => SALE_QUANTITY.parse(&f("limit_quantity"), q)?,
-                    None => quantity,
-                };
-                if item.description.chars().count() > 300 {
-                    return Err(FieldError::new(
-                        f("description"),
-                        FieldErrorKind::OutOfRange,
-                        "at most 300 characters",
-                    )
-                    .into());
-                }
-                items.push(freeport_store::NewSaleItem {
-                    category: item.category.clone(),
-                    description: item.description.clone(),
-                    unit_price_fen: unit_price.fen(),
-                    quantity_milli: milli(&f("quantity"), quantity)?,
-                    limit_quantity_milli: milli(&f("limit_quantity"), limit_quantity)?,
-                });
-                lines.push(SaleLine {
-                    category: item.category.clone(),
-                    unit_price,
-                    quantity,
-                    limit_quantity,
-                });
-            }
-            let person_code = st.store.person_code(&document.canonical_key());
-            let year = i64::from(sold_on.year());
-            let recent_from = sold_on - time::Duration::days(PROXY_WINDOW_DAYS);
-            let history = st
-                .store
-                .traveller_history(
-                    &person_code,
-                    year,
-                    &departure_on.to_string(),
-                    &recent_from.to_string(),
-                )
-                .await?;
-            let traveller = TravellerRecord {
-                birth_date,
-                spent_this_year: freeport_core::money::Cny::from_fen(history.spent_this_year_fen),
-                bought_this_departure: history
-                    .bought_this_departure
-                    .iter()
-                    .map(|(category, m)| BasketItem {
-                        category: category.clone(),
-                        quantity: Decimal::new(*m, 3),
-                    })
-                    .collect(),
-                banned_until: history
-                    .banned_until
-                    .as_deref()
-                    .and_then(|d| parse_day("banned_until", d).ok()),
-            };
-            let decision = decide_sale(&st.pack, sold_on, &lines, &traveller)?;
-            // R4.8: buying for several departures within weeks is the return-flow pattern of
-            // paid carriers; the analysts see it in the alert queue.
-            let mut departures = history.recent_departures.clone();
-            if !departures.contains(&departure_on.to_string()) {
-                departures.push(departure_on.to_string());
-            }
-            let alerts = if decision.accepted && departures.len() >= PROXY_DEPARTURES {
-                vec![freeport_store::NewAlert {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    dedupe_key: format!("proxy:{person_code}:{}", &sold_on.to_string()[..7]),
-                    kind: "proxy_buying".to_owned(),
-                    subject: format!(
-                        "one buyer, {} departures within {PROXY_WINDOW_DAYS} days",
-                        departures.len()
-                    ),
-                    enterprise: None,
-                    declaration_id: None,
-                    person_code: Some(person_code.clone()),
-                    raised_on: sold_on.to_string(),
-                    details_json: json!({ "departures": departures, "shop": shop.id, "window_days": PROXY_WINDOW_DAYS }).to_string(),
-                }]
-            } else {
-                Vec::new()
-            };
-            let decision_json = to_json(&decision)?;
-            let limits = decision
-                .pack
-                .duty_free
-                .categories
-                .values()
-                .filter_map(|c| {
-                    let limit = c.per_departure_limit? * Decimal::ONE_THOUSAND;
-                    Some((c.id.clone(), i64::try_from(limit.trunc()).ok()?))
-                })
-                .filter(|(id, _)| items.iter().any(|i| &i.category == id))
-                .collect();
-            let sale_id = uuid::Uuid::now_v7().to_string();
-            let response = to_json(&SaleView {
-                id: sale_id.clone(),
-                shop: shop.id.clone(),
-                departure_on: departure_on.to_string(),
-                sold_on: sold_on.to_string(),
-                accepted: decision.accepted,
-                total: decision.total.to_string(),
-                pack_version: decision.pack.id.clone(),
-                decision: decision_json.clone(),
-            })?;
-            let record = idem.record(StatusCode::CREATED, &response);
-            st.store
-                .record_sale(&freeport_store::NewSale {
-                    id: sale_id,
-                    shop: shop.id,
-                    person_code,
-                    departure_on: departure_on.to_string(),
-                    sold_on: sold_on.to_string(),
-                    accepted: decision.accepted,
-                    total_fen: decision.total.fen(),
-                    pack_version: decision.pack.id.clone(),
-                    decision_json: decision_json.to_string(),
-                    items,
-                    year,
-                    annual_quota_fen: decision.pack.duty_free.annual_quota.fen(),
-                    limits,
-                    alerts,
-                    actor: c.user.id.clone(),
-                    idempotency: Some(record),
-                    now_ms: st.now_ms(),
-                })
-                .await?;
-            Ok((StatusCode::CREATED, response))
+            let order = parse_body::<SaleRequest>(payload)?.into_domain()?;
+            let sold = freeport_app::duty_free::sell(st, &actor_of(c), &shop, order, |sold| {
+                let view = to_json(&sold_view(sold))
+                    .map_err(|e| freeport_app::AppError::Internal(e.message))?;
+                Ok(Some(idem.record(StatusCode::CREATED, &view)))
+            })
+            .await?;
+            Ok((StatusCode::CREATED, to_json(&sold_view(&sold))?))
         },
     )
     .await
+}
+
+/// The answer to a recorded sale.
+fn sold_view(sold: &freeport_app::duty_free::Sold) -> SaleView {
+    let s = &sold.sale;
+    SaleView {
+        id: s.id.clone(),
+        shop: s.shop.clone(),
+        departure_on: s.departure_on.clone(),
+        sold_on: s.sold_on.clone(),
+        accepted: s.accepted,
+        total: Cny::from_fen(s.total_fen).to_string(),
+        pack_version: s.pack_version.clone(),
+        decision: sold.decision.clone(),
+    }
 }
 
 /// List a shop's sales, accepted and refused, in time order.

@@ -13,7 +13,6 @@ use freeport_core::credit::{CreditAssessment, CreditRecord};
 use freeport_core::currency::Currency;
 use freeport_core::hs::HsCode;
 use freeport_core::identity::CreditCode;
-use freeport_core::limits::SALE_QUANTITY;
 use freeport_core::money::Cny;
 use freeport_core::unit::Unit;
 use freeport_core::{FieldError, FieldErrorKind};
