@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::quote::{DeclarationDto, SnapshotDto};
 use freeport_core::duty_free::{SaleLine, SaleOrder};
+use freeport_core::supervision::{DisposalKind, DisposalOrder};
 use freeport_core::{FieldError, FieldErrorKind};
 
 /// Whole numbers as JSON Schema counts them: `3` and `3.0` alike (a client's JSON library may write
@@ -434,6 +435,30 @@ pub struct DisposalRequest {
     /// The item's revision as read.
     #[serde(deserialize_with = "whole::revision")]
     pub revision: i64,
+}
+
+impl DisposalRequest {
+    /// The disposal in the core's terms; every error names its field.
+    pub fn into_domain(&self) -> Result<DisposalOrder, FieldError> {
+        let on = freeport_core::calendar::parse_day("on", &self.on)?;
+        let kind = DisposalKind::parse(&self.kind, self.days_diverted)?;
+        let quantity = match (&self.quantity, kind) {
+            (None, _) => None,
+            (Some(_), DisposalKind::Diversion { .. }) => {
+                return Err(FieldError::new(
+                    "quantity",
+                    FieldErrorKind::Inconsistent,
+                    "a diversion concerns the goods' use, not a quantity",
+                ));
+            }
+            (Some(q), _) => {
+                let q = freeport_core::limits::QUANTITY.parse("quantity", q)?;
+                freeport_core::limits::to_milli("quantity", q)?;
+                Some(q)
+            }
+        };
+        Ok(DisposalOrder { kind, on, quantity })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -12,6 +12,7 @@
 //! - [`deciding`]: the pure steps after `decide`: postings, supervised items, reversals, the lane.
 //! - [`duty_free`]: a duty-free sale decided and recorded, with proxy-buying alerts.
 //! - [`lifecycle`]: a declaration's status changes, inspection results, cancellation, amendment.
+//! - [`supervision`]: disposals of supervised goods and their back taxes.
 //! - [`live`]: the rule sets and model in force, kept in step with the store on every node.
 //! - [`training`]: the platform model trained on stored inspection results, and the retrainer.
 //! - [`clock`]: where every recorded time comes from.
@@ -25,6 +26,7 @@ mod error;
 pub mod lifecycle;
 pub mod live;
 pub mod snapshot;
+pub mod supervision;
 pub mod training;
 
 use std::sync::{Arc, RwLock};

@@ -45,7 +45,48 @@ pub enum DisposalKind {
     Diversion { days: u32 },
 }
 
+/// The longest diversion a disposal states: ten years, longer than any supervision period (R3.4).
+pub const MAX_DAYS_DIVERTED: u32 = 3653;
+
 impl DisposalKind {
+    /// The wire and storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisposalKind::Transfer => "transfer",
+            DisposalKind::EarlyRelease => "early_release",
+            DisposalKind::Diversion { .. } => "diversion",
+        }
+    }
+
+    /// Reads a kind and its days diverted, which only a diversion states.
+    pub fn parse(kind: &str, days_diverted: Option<u32>) -> Result<DisposalKind, FieldError> {
+        let days_error = |kind, reason: String| Err(FieldError::new("days_diverted", kind, reason));
+        match (kind, days_diverted) {
+            ("transfer", None) => Ok(DisposalKind::Transfer),
+            ("early_release", None) => Ok(DisposalKind::EarlyRelease),
+            ("diversion", Some(days)) if (1..=MAX_DAYS_DIVERTED).contains(&days) => {
+                Ok(DisposalKind::Diversion { days })
+            }
+            ("diversion", Some(days)) => days_error(
+                FieldErrorKind::OutOfRange,
+                format!("{days} is not between 1 and {MAX_DAYS_DIVERTED}"),
+            ),
+            ("diversion", None) => days_error(
+                FieldErrorKind::Missing,
+                "a diversion states its days".to_owned(),
+            ),
+            ("transfer" | "early_release", Some(_)) => days_error(
+                FieldErrorKind::Inconsistent,
+                "only a diversion counts days".to_owned(),
+            ),
+            _ => Err(FieldError::new(
+                "kind",
+                FieldErrorKind::Unknown,
+                "transfer, early_release or diversion",
+            )),
+        }
+    }
+
     /// Whether the goods leave supervision (and the account book).
     pub fn ends_supervision(self) -> bool {
         !matches!(self, DisposalKind::Diversion { .. })
@@ -59,6 +100,46 @@ pub struct Disposal {
     /// The part of the supervised quantity disposed of (all of it for a diversion, which is
     /// about use, not quantity).
     pub quantity: Decimal,
+}
+
+/// A disposal as the holder asks for it: the quantity is absent when it is all that remains
+/// (and always for a diversion, which concerns use, not quantity).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisposalOrder {
+    pub kind: DisposalKind,
+    pub on: Date,
+    pub quantity: Option<Decimal>,
+}
+
+/// Where a supervised item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupervisedState {
+    Supervised,
+    /// Nothing is left under supervision.
+    Disposed,
+    /// Its declaration was cancelled or amended.
+    Withdrawn,
+}
+
+impl SupervisedState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupervisedState::Supervised => "supervised",
+            SupervisedState::Disposed => "disposed",
+            SupervisedState::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SupervisedState> {
+        [
+            SupervisedState::Supervised,
+            SupervisedState::Disposed,
+            SupervisedState::Withdrawn,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
 }
 
 /// The back taxes of one disposal, explained.

@@ -274,7 +274,7 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
         (
             "DisposalRequest",
             "days_diverted",
-            json!({ "type": ["integer", "null"], "minimum": 1, "maximum": crate::routes::lifecycle::MAX_DAYS_DIVERTED }),
+            json!({ "type": ["integer", "null"], "minimum": 1, "maximum": freeport_core::supervision::MAX_DAYS_DIVERTED }),
         ),
         ("InspectionResultRequest", "inspected_on", nullable(day())),
         (

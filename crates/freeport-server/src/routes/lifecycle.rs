@@ -14,9 +14,6 @@ pub(super) fn idem_key_hash(note: &str, payload: &[u8]) -> String {
     freeport_store::sha256_hex(&bytes)[..16].to_owned()
 }
 
-/// The longest diversion a disposal states: ten years, longer than any supervision period (R3.4).
-pub(crate) const MAX_DAYS_DIVERTED: u32 = 3653;
-
 /// What an inspection can find (the `findings` of a violation).
 pub(crate) const FINDING_KINDS: [&str; 8] = [
     "undervaluation",

@@ -162,166 +162,39 @@ pub(super) async fn dispose(
         &path,
         &body,
         async move |idem| {
-            use freeport_core::supervision::{Disposal, DisposalKind, SupervisedItem};
-            let (code, row) = visible_item(st, c, &code, &id).await?;
+            let actor = actor_of(c);
+            let enterprise = path_code(&code)?;
+            let row =
+                freeport_app::supervision::supervised_item(st, &actor, enterprise, &id).await?;
             let b: DisposalRequest = parse_body(payload)?;
-            if row.state != "supervised" {
-                return Err(ApiError::new(
-                    Code::InvalidTransition,
-                    format!("the item is {}, no longer supervised", row.state),
-                ));
-            }
-            let on = parse_day("on", &b.on)?;
-            let kind = match (b.kind.as_str(), b.days_diverted) {
-                ("transfer", None) => DisposalKind::Transfer,
-                ("early_release", None) => DisposalKind::EarlyRelease,
-                ("diversion", Some(days)) if (1..=MAX_DAYS_DIVERTED).contains(&days) => {
-                    DisposalKind::Diversion { days }
-                }
-                ("diversion", Some(days)) => {
-                    return Err(FieldError::new(
-                        "days_diverted",
-                        FieldErrorKind::OutOfRange,
-                        format!("{days} is not between 1 and {MAX_DAYS_DIVERTED}"),
-                    )
-                    .into());
-                }
-                ("diversion", None) => {
-                    return Err(FieldError::new(
-                        "days_diverted",
-                        FieldErrorKind::Missing,
-                        "a diversion states its days",
-                    )
-                    .into());
-                }
-                ("transfer" | "early_release", Some(_)) => {
-                    return Err(FieldError::new(
-                        "days_diverted",
-                        FieldErrorKind::Inconsistent,
-                        "only a diversion counts days",
-                    )
-                    .into());
-                }
-                _ => {
-                    return Err(FieldError::new(
-                        "kind",
-                        FieldErrorKind::Unknown,
-                        "transfer, early_release or diversion",
-                    )
-                    .into());
-                }
-            };
-            let remaining = Decimal::new(row.quantity_milli, 3);
-            let quantity = match (&b.quantity, kind) {
-                (None, _) => remaining,
-                (Some(_), DisposalKind::Diversion { .. }) => {
-                    return Err(FieldError::new(
-                        "quantity",
-                        FieldErrorKind::Inconsistent,
-                        "a diversion concerns the goods' use, not a quantity",
-                    )
-                    .into());
-                }
-                (Some(q), _) => freeport_core::limits::QUANTITY.parse("quantity", q)?,
-            };
-            let quantity_milli = milli("quantity", quantity)?;
-            let stored = |field: &str, e: FieldError| {
-                ApiError::new(
-                    Code::Internal,
-                    format!("stored item has a bad {field}: {e}"),
-                )
-            };
-            let item = SupervisedItem {
-                hs_code: HsCode::parse("hs_code", &row.hs_code, &st.pack.nomenclature)
-                    .map_err(|e| stored("hs_code", e))?,
-                origin: freeport_core::country::Country::parse(&row.origin)
-                    .map_err(|e| stored("origin", e))?,
-                consumption_tax_item: row.consumption_tax_item.clone(),
-                years: u32::try_from(row.years).unwrap_or(0),
-                released_on: freeport_core::calendar::parse_day("released_on", &row.released_on)
-                    .map_err(|e| stored("released_on", e))?,
-                quantity: freeport_core::unit::Quantity {
-                    value: remaining,
-                    unit: Unit::parse("unit", &row.unit).map_err(|e| stored("unit", e))?,
-                },
-                customs_value: freeport_core::money::Cny::from_fen(row.customs_value_fen),
-            };
-            let assessment = freeport_core::supervision::assess_disposal(
-                &st.pack,
-                &item,
-                &Disposal { kind, on, quantity },
-            )?;
-            let leaves = kind.ends_supervision();
-            let (remaining_quantity_milli, remaining_value_fen) = if leaves {
-                (
-                    row.quantity_milli - quantity_milli,
-                    row.customs_value_fen - assessment.disposed_value.fen(),
-                )
-            } else {
-                (row.quantity_milli, row.customs_value_fen)
-            };
-            let explanation = to_json(&assessment.steps)?;
-            let disposal_id = uuid::Uuid::now_v7().to_string();
-            let mut after = item_view(freeport_store::SupervisedItemRow {
-                quantity_milli: remaining_quantity_milli,
-                customs_value_fen: remaining_value_fen,
-                state: if remaining_quantity_milli == 0 {
-                    "disposed".to_owned()
-                } else {
-                    "supervised".to_owned()
-                },
-                revision: row.revision + 1,
-                ..row.clone()
-            });
-            after.disposals = None;
-            let response = to_json(&DisposalView {
-                id: disposal_id.clone(),
-                kind: b.kind.clone(),
-                on: on.to_string(),
-                pack_version: assessment.pack.id.clone(),
-                disposed_value: assessment.disposed_value.to_string(),
-                back_tax_value: assessment.back_tax_value.to_string(),
-                taxes: taxes_view(&assessment.taxes),
-                explanation: explanation.clone(),
-                item: after,
-            })?;
-            let record = idem.record(StatusCode::CREATED, &response);
-            st.store
-                .dispose(&freeport_store::NewDisposal {
-                    id: disposal_id,
-                    item_id: row.id.clone(),
-                    expected_revision: b.revision,
-                    enterprise: code.clone(),
-                    kind: b.kind.clone(),
-                    on_day: on.to_string(),
-                    days_diverted: b.days_diverted.map(i64::from),
-                    quantity_milli,
-                    disposed_value_fen: assessment.disposed_value.fen(),
-                    back_tax_value_fen: assessment.back_tax_value.fen(),
-                    tariff_fen: assessment.taxes.tariff.fen(),
-                    consumption_tax_fen: assessment.taxes.consumption_tax.fen(),
-                    vat_fen: assessment.taxes.vat.fen(),
-                    pack_version: assessment.pack.id.clone(),
-                    assessment_json: explanation.to_string(),
-                    posting: leaves.then(|| NewPosting {
-                        enterprise: code.clone(),
-                        hs_code: row.hs_code.clone(),
-                        unit: row.unit.clone(),
-                        quantity_milli: -quantity_milli,
-                        value_fen: assessment.disposed_value.fen(),
-                        movement: "early_disposal".to_owned(),
-                        line: None,
-                        note: format!("{} of supervised item {}", b.kind, row.id),
-                    }),
-                    remaining_quantity_milli,
-                    remaining_value_fen,
-                    actor: c.user.id.clone(),
-                    idempotency: Some(record),
-                    now_ms: st.now_ms(),
+            let order = b.into_domain()?;
+            let disposed =
+                freeport_app::supervision::dispose(st, &actor, row, order, b.revision, |d| {
+                    let view = to_json(&disposed_view(d))
+                        .map_err(|e| freeport_app::AppError::Internal(e.message))?;
+                    Ok(Some(idem.record(StatusCode::CREATED, &view)))
                 })
                 .await?;
-            Ok((StatusCode::CREATED, response))
+            Ok((StatusCode::CREATED, to_json(&disposed_view(&disposed))?))
         },
     )
     .await
+}
+
+/// The answer to a disposal: its taxes and explanation, and the item as it now stands.
+fn disposed_view(d: &freeport_app::supervision::Disposed) -> DisposalView {
+    let r = &d.disposal;
+    let mut item = item_view(d.item_after.clone());
+    item.disposals = None;
+    DisposalView {
+        id: r.id.clone(),
+        kind: r.kind.clone(),
+        on: r.on_day.clone(),
+        pack_version: r.pack_version.clone(),
+        disposed_value: cny_text(r.disposed_value_fen),
+        back_tax_value: cny_text(r.back_tax_value_fen),
+        taxes: taxes_view(&d.taxes),
+        explanation: d.explanation.clone(),
+        item,
+    }
 }
