@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::quote::{DeclarationDto, SnapshotDto};
+use freeport_core::account_book::{Adjustment, AdjustmentEntry, AdjustmentKind};
 use freeport_core::duty_free::{SaleLine, SaleOrder};
 use freeport_core::supervision::{DisposalKind, DisposalOrder};
 use freeport_core::{FieldError, FieldErrorKind};
@@ -353,6 +354,41 @@ pub struct AdjustmentRequest {
     pub kind: String,
     /// 1 to 1000 items.
     pub items: Vec<AdjustmentItem>,
+}
+
+impl AdjustmentRequest {
+    /// The adjustment in the core's terms; every error names its field.
+    pub fn into_domain(
+        &self,
+        nomenclature: &freeport_core::hs::Nomenclature,
+    ) -> Result<Adjustment, FieldError> {
+        let kind = AdjustmentKind::parse(&self.kind).ok_or_else(|| {
+            FieldError::new("kind", FieldErrorKind::Unknown, "stock_take or write_off")
+        })?;
+        if self.items.is_empty() || self.items.len() > 1000 {
+            return Err(FieldError::new(
+                "items",
+                FieldErrorKind::OutOfRange,
+                "1 to 1000 items",
+            ));
+        }
+        let mut entries = Vec::with_capacity(self.items.len());
+        for (i, item) in self.items.iter().enumerate() {
+            let field = format!("items[{i}].quantity");
+            let quantity = freeport_core::limits::QUANTITY.parse(&field, &item.quantity)?;
+            entries.push(AdjustmentEntry {
+                hs_code: freeport_core::hs::HsCode::parse(
+                    &format!("items[{i}].hs_code"),
+                    &item.hs_code,
+                    nomenclature,
+                )?,
+                unit: freeport_core::unit::Unit::parse(&format!("items[{i}].unit"), &item.unit)?,
+                quantity_milli: freeport_core::limits::to_milli(&field, quantity)?,
+                note: item.note.clone(),
+            });
+        }
+        Ok(Adjustment { kind, entries })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -6,6 +6,7 @@
 //! pure risk assessment, and commits once. No HTTP type crosses into it; each edge maps
 //! [`AppError`] to its own words.
 //!
+//! - [`account_books`]: an officer's stock-take or write-off, with shortfall alerts.
 //! - [`declarations`]: submit a declaration, the straight line edge -> parse -> snapshot -> decide
 //!   -> assess -> commit.
 //! - [`snapshot`]: what a decision and its assessment read, in core types, before deciding.
@@ -18,6 +19,7 @@
 //! - [`clock`]: where every recorded time comes from.
 #![forbid(unsafe_code)]
 
+pub mod account_books;
 pub mod clock;
 pub mod deciding;
 pub mod declarations;

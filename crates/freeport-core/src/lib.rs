@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod account_book;
 pub mod calendar;
 pub mod country;
 pub mod credit;

@@ -13,9 +13,7 @@ pub(super) struct PostingPage {
     pub(super) limit: Option<i64>,
 }
 
-pub(super) fn quantity_text(milli: i64) -> String {
-    Decimal::new(milli, 3).normalize().to_string()
-}
+pub(super) use freeport_app::account_books::quantity_text;
 
 /// Read an enterprise's account book: balances and a page of postings.
 #[utoipa::path(
@@ -160,99 +158,39 @@ pub(super) async fn adjust_account_book(
         async move |idem| {
             let code = path_code(&code)?;
             let b: AdjustmentRequest = parse_body(payload)?;
-            if b.items.is_empty() || b.items.len() > 1000 {
-                return Err(FieldError::new(
-                    "items",
-                    FieldErrorKind::OutOfRange,
-                    "1 to 1000 items",
-                )
-                .into());
-            }
-            let balances = st.store.balances(code.as_str()).await?;
-            let mut postings = Vec::new();
-            let mut report = Vec::new();
-            for (i, item) in b.items.iter().enumerate() {
-                let hs = HsCode::parse(
-                    &format!("items[{i}].hs_code"),
-                    &item.hs_code,
-                    &st.pack.nomenclature,
-                )?;
-                let unit = Unit::parse(&format!("items[{i}].unit"), &item.unit)?;
-                let field = format!("items[{i}].quantity");
-                let qty = milli(
-                    &field,
-                    freeport_core::limits::QUANTITY.parse(&field, &item.quantity)?,
-                )?;
-                let booked = balances
-                    .iter()
-                    .find(|x| x.hs_code == hs.as_str() && x.unit == unit.code())
-                    .map_or(0, |x| x.quantity_milli);
-                let delta = match b.kind.as_str() {
-                    // A stock-take posts counted minus booked; a write-off removes the stated quantity.
-                    "stock_take" => qty - booked,
-                    "write_off" => -qty,
-                    _ => {
-                        return Err(FieldError::new(
-                            "kind",
-                            FieldErrorKind::Unknown,
-                            "stock_take or write_off",
-                        )
-                        .into());
-                    }
-                };
-                report.push(AdjustmentLine {
-                    hs_code: hs.as_str().to_owned(),
-                    unit: unit.code().to_owned(),
-                    booked: quantity_text(booked),
-                    adjustment: quantity_text(delta),
-                });
-                if delta != 0 {
-                    postings.push(NewPosting {
-                        enterprise: code.as_str().to_owned(),
-                        hs_code: hs.as_str().to_owned(),
-                        unit: unit.code().to_owned(),
-                        quantity_milli: delta,
-                        value_fen: 0,
-                        movement: b.kind.clone(),
-                        line: None,
-                        note: item.note.clone(),
-                    });
-                }
-            }
-            // A count below the book means zero-tariff goods left the account without a
-            // declaration: an early warning for the analysts, raised with the adjustment.
-            let day = st.today().to_string();
-            let alerts: Vec<freeport_store::NewAlert> = postings
-                .iter()
-                .filter(|p| b.kind == "stock_take" && p.quantity_milli < 0)
-                .map(|p| freeport_store::NewAlert {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    dedupe_key: format!("outflow:{}:{}:{}:{}", p.enterprise, p.hs_code, p.unit, idem_key_hash(&p.note, payload)),
-                    kind: "unexplained_outflow".to_owned(),
-                    subject: format!("{} {} short of the book for {}", quantity_text(-p.quantity_milli), p.unit, p.hs_code),
-                    enterprise: Some(p.enterprise.clone()),
-                    declaration_id: None,
-                    person_code: None,
-                    raised_on: day.clone(),
-                    details_json: json!({ "hs_code": p.hs_code, "unit": p.unit, "shortfall": quantity_text(-p.quantity_milli), "note": p.note }).to_string(),
-                })
-                .collect();
-            let response = to_json(&AdjustmentReport {
-                kind: b.kind.clone(),
-                items: report,
-            })?;
-            st.store
-                .adjust(
-                    &postings,
-                    &alerts,
-                    &c.user.id,
-                    &format!("account_book.{}", b.kind),
-                    Some(&idem.record(StatusCode::OK, &response)),
-                    st.now_ms(),
-                )
-                .await?;
-            Ok((StatusCode::OK, response))
+            let adjustment = b.into_domain(&st.pack.nomenclature)?;
+            let digest = String::from_utf8_lossy(payload);
+            let adjusted = freeport_app::account_books::adjust(
+                st,
+                &actor_of(c),
+                code,
+                adjustment,
+                &digest,
+                |a| {
+                    let view = to_json(&adjustment_report(a))
+                        .map_err(|e| freeport_app::AppError::Internal(e.message))?;
+                    Ok(Some(idem.record(StatusCode::OK, &view)))
+                },
+            )
+            .await?;
+            Ok((StatusCode::OK, to_json(&adjustment_report(&adjusted))?))
         },
     )
     .await
+}
+
+fn adjustment_report(a: &freeport_app::account_books::Adjusted) -> AdjustmentReport {
+    AdjustmentReport {
+        kind: a.kind.as_str().to_owned(),
+        items: a
+            .entries
+            .iter()
+            .map(|e| AdjustmentLine {
+                hs_code: e.hs_code.clone(),
+                unit: e.unit.clone(),
+                booked: quantity_text(e.booked_milli),
+                adjustment: quantity_text(e.delta_milli),
+            })
+            .collect(),
+    }
 }

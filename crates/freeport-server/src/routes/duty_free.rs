@@ -163,11 +163,6 @@ pub(super) fn parse_day(field: &str, text: &str) -> ApiResult<time::Date> {
     Ok(freeport_core::calendar::parse_day(field, text)?)
 }
 
-/// A quantity in thousandths, as account books and sales keep it: at most three decimals.
-pub(super) fn milli(field: &str, value: Decimal) -> ApiResult<i64> {
-    Ok(freeport_core::limits::to_milli(field, value)?)
-}
-
 /// Sell duty-free: decide the sale against the buyer's age, the departure's category limits and
 /// the annual quota, and record it.
 ///

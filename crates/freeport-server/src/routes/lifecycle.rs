@@ -6,14 +6,6 @@ use freeport_core::lifecycle::DeclarationStatus;
 
 use super::*;
 
-/// A short hash of a request, so that one stock-take raises one alert per line however it is
-/// retried, and two stock-takes raise two.
-pub(super) fn idem_key_hash(note: &str, payload: &[u8]) -> String {
-    let mut bytes = payload.to_vec();
-    bytes.extend_from_slice(note.as_bytes());
-    freeport_store::sha256_hex(&bytes)[..16].to_owned()
-}
-
 /// What an inspection can find (the `findings` of a violation).
 pub(crate) const FINDING_KINDS: [&str; 8] = [
     "undervaluation",
