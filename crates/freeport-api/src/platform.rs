@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::quote::{DeclarationDto, SnapshotDto};
 use freeport_core::account_book::{Adjustment, AdjustmentEntry, AdjustmentKind};
+use freeport_core::credit::{CreditRecord, CreditRecordKind};
 use freeport_core::duty_free::{SaleLine, SaleOrder};
 use freeport_core::supervision::{DisposalKind, DisposalOrder};
 use freeport_core::{FieldError, FieldErrorKind};
@@ -763,6 +764,68 @@ pub struct CreditRecordRequest {
     pub due_on: Option<String>,
     #[serde(default)]
     pub note: String,
+}
+
+impl CreditRecordRequest {
+    /// The record in the core's terms; every error names its field.
+    pub fn into_domain(&self) -> Result<CreditRecord, FieldError> {
+        use freeport_core::calendar::parse_day;
+        let on = parse_day("on", &self.on)?;
+        if self.reference.trim().is_empty() || self.reference.chars().count() > 200 {
+            return Err(FieldError::new(
+                "reference",
+                FieldErrorKind::Missing,
+                "1 to 200 characters",
+            ));
+        }
+        let amount = match self.amount.as_deref() {
+            Some(text) => Some(crate::quote::non_negative_cny("amount", text)?),
+            None => None,
+        };
+        let due_on = match self.due_on.as_deref() {
+            Some(text) => Some(parse_day("due_on", text)?),
+            None => None,
+        };
+        let inconsistent = |field: &str, reason: &str| {
+            FieldError::new(field, FieldErrorKind::Inconsistent, reason)
+        };
+        let kind = match (self.kind.as_str(), amount, due_on) {
+            ("violation", Some(penalty), None) => CreditRecordKind::Violation { penalty },
+            ("violation", _, _) => {
+                return Err(inconsistent(
+                    "amount",
+                    "a violation states its penalty, and no due day",
+                ));
+            }
+            ("tax_due", Some(amount), Some(due_on)) => CreditRecordKind::TaxDue { due_on, amount },
+            ("tax_due", _, _) => {
+                return Err(inconsistent(
+                    "due_on",
+                    "a tax due states its amount and due day",
+                ));
+            }
+            ("smuggling", None, None) => CreditRecordKind::Smuggling,
+            ("tax_paid", None, None) => CreditRecordKind::TaxPaid,
+            ("smuggling" | "tax_paid", _, _) => {
+                return Err(inconsistent(
+                    "amount",
+                    "this record takes no amount or due day",
+                ));
+            }
+            _ => {
+                return Err(FieldError::new(
+                    "kind",
+                    FieldErrorKind::Unknown,
+                    "violation, smuggling, tax_due or tax_paid",
+                ));
+            }
+        };
+        Ok(CreditRecord {
+            on,
+            reference: self.reference.clone(),
+            kind,
+        })
+    }
 }
 
 /// Customs grants credit repair to a dishonest enterprise that is eligible.

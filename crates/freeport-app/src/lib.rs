@@ -7,6 +7,7 @@
 //! [`AppError`] to its own words.
 //!
 //! - [`account_books`]: an officer's stock-take or write-off, with shortfall alerts.
+//! - [`credit`]: credit records and repair, answered with the assessment.
 //! - [`declarations`]: submit a declaration, the straight line edge -> parse -> snapshot -> decide
 //!   -> assess -> commit.
 //! - [`snapshot`]: what a decision and its assessment read, in core types, before deciding.
@@ -21,6 +22,7 @@
 
 pub mod account_books;
 pub mod clock;
+pub mod credit;
 pub mod deciding;
 pub mod declarations;
 pub mod duty_free;

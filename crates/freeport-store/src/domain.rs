@@ -57,6 +57,37 @@ pub fn credit_record(r: &CreditRecordRow) -> Result<CreditRecord> {
     })
 }
 
+/// A credit record to keep, from the core's record.
+pub fn new_credit_record(
+    enterprise: &str,
+    record: &CreditRecord,
+    note: &str,
+    actor: &str,
+) -> crate::risk::NewCreditRecord {
+    let (kind, amount, due_on) = match &record.kind {
+        CreditRecordKind::Violation { penalty } => ("violation", Some(*penalty), None),
+        CreditRecordKind::Smuggling => ("smuggling", None, None),
+        CreditRecordKind::TaxDue { due_on, amount } => ("tax_due", Some(*amount), Some(*due_on)),
+        CreditRecordKind::TaxPaid => ("tax_paid", None, None),
+        CreditRecordKind::InspectionFinding { revenue_found } => {
+            ("inspection_finding", Some(*revenue_found), None)
+        }
+        CreditRecordKind::Downgrade => ("downgrade", None, None),
+        CreditRecordKind::Repair => ("repair", None, None),
+    };
+    crate::risk::NewCreditRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        enterprise: enterprise.to_owned(),
+        on_day: record.on.to_string(),
+        reference: record.reference.clone(),
+        kind: kind.to_owned(),
+        amount_fen: amount.map(Cny::fen),
+        due_on: due_on.map(|d| d.to_string()),
+        note: note.to_owned(),
+        actor: actor.to_owned(),
+    }
+}
+
 /// An enterprise's registered credit class.
 pub fn registered_class(e: &Enterprise) -> Result<CreditClass> {
     CreditClass::parse(&e.credit_class).ok_or_else(|| {

@@ -1,5 +1,7 @@
 //! Enterprise credit: the assessment an enterprise can see, credit records and repair (R6.1).
 
+use freeport_app::credit::Credited;
+
 use super::*;
 
 pub(super) const READERS: [Role; 3] =
@@ -33,11 +35,7 @@ pub(super) fn credit_view(
 }
 
 pub(super) async fn registered(state: &AppState, code: &str) -> ApiResult<Enterprise> {
-    state
-        .store
-        .enterprise(code)
-        .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))
+    Ok(freeport_app::credit::registered(state, code).await?)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -111,109 +109,40 @@ pub(super) async fn add_credit_record(
         &body,
         async move |idem| {
             let b: CreditRecordRequest = parse_body(payload)?;
-            let on = parse_day("on", &b.on)?;
-            if b.reference.trim().is_empty() || b.reference.chars().count() > 200 {
-                return Err(FieldError::new(
-                    "reference",
-                    FieldErrorKind::Missing,
-                    "1 to 200 characters",
-                )
-                .into());
-            }
-            let amount = match b.amount.as_deref() {
-                Some(text) => Some(freeport_api::quote::non_negative_cny("amount", text)?),
-                None => None,
-            };
-            let due_on = match b.due_on.as_deref() {
-                Some(text) => Some(parse_day("due_on", text)?),
-                None => None,
-            };
-            let needs = |ok: bool, field: &str, reason: &str| -> ApiResult<()> {
-                if ok {
-                    Ok(())
-                } else {
-                    Err(FieldError::new(field, FieldErrorKind::Inconsistent, reason).into())
-                }
-            };
-            match b.kind.as_str() {
-                "violation" => needs(
-                    amount.is_some() && due_on.is_none(),
-                    "amount",
-                    "a violation states its penalty, and no due day",
-                )?,
-                "tax_due" => needs(
-                    amount.is_some() && due_on.is_some(),
-                    "due_on",
-                    "a tax due states its amount and due day",
-                )?,
-                "smuggling" | "tax_paid" => needs(
-                    amount.is_none() && due_on.is_none(),
-                    "amount",
-                    "this record takes no amount or due day",
-                )?,
-                _ => {
-                    return Err(FieldError::new(
-                        "kind",
-                        FieldErrorKind::Unknown,
-                        "violation, smuggling, tax_due or tax_paid",
-                    )
-                    .into());
-                }
-            }
-            let e = registered(st, &code).await?;
-            let record = NewCreditRecord {
-                id: uuid::Uuid::now_v7().to_string(),
-                enterprise: code.clone(),
-                on_day: on.to_string(),
-                reference: b.reference.clone(),
-                kind: b.kind.clone(),
-                amount_fen: amount.map(Cny::fen),
-                due_on: due_on.map(|d| d.to_string()),
-                note: b.note.clone(),
-                actor: c.user.id.clone(),
-            };
-            // The response shows the credit with the new record, assessed on its day.
-            keep_credit_record(st, &e, record, on, &idem).await
+            let record = b.into_domain()?;
+            let credited = freeport_app::credit::record(
+                st,
+                &actor_of(c),
+                &code,
+                record,
+                &b.note,
+                answer(&idem),
+            )
+            .await?;
+            Ok((StatusCode::CREATED, credited_view(&credited)?))
         },
     )
     .await
 }
 
-/// Keeps a credit record; the response is the credit with it, assessed on `on`.
-pub(super) async fn keep_credit_record(
-    state: &AppState,
-    e: &Enterprise,
-    record: NewCreditRecord,
-    on: time::Date,
+/// How a kept credit record's answer is stored with it.
+fn answer(
     idem: &crate::Idempotency,
-) -> ApiResult<(StatusCode, Value)> {
-    let mut rows = state.store.credit_records(&e.credit_code).await?;
-    rows.push(freeport_store::CreditRecordRow {
-        id: record.id.clone(),
-        on_day: record.on_day.clone(),
-        reference: record.reference.clone(),
-        kind: record.kind.clone(),
-        amount_fen: record.amount_fen,
-        due_on: record.due_on.clone(),
-        note: record.note.clone(),
-        actor: record.actor.clone(),
-        at_ms: state.now_ms(),
-    });
-    let records: Vec<CreditRecord> = rows
-        .iter()
-        .map(freeport_store::domain::credit_record)
-        .collect::<Result<_, _>>()?;
-    let assessment = state.assess_credit_with(e, &records, on).await?;
-    let response = to_json(&credit_view(&e.credit_code, &assessment, rows)?)?;
-    state
-        .store
-        .record_credit(
-            &record,
-            Some(&idem.record(StatusCode::CREATED, &response)),
-            state.now_ms(),
-        )
-        .await?;
-    Ok((StatusCode::CREATED, response))
+) -> impl FnOnce(&Credited) -> freeport_app::AppResult<Option<freeport_store::IdempotencyRecord>> + '_
+{
+    move |credited| {
+        let view =
+            credited_view(credited).map_err(|e| freeport_app::AppError::Internal(e.message))?;
+        Ok(Some(idem.record(StatusCode::CREATED, &view)))
+    }
+}
+
+fn credited_view(c: &Credited) -> ApiResult<Value> {
+    to_json(&credit_view(
+        &c.enterprise,
+        &c.assessment,
+        c.records.clone(),
+    )?)
 }
 
 /// Grant credit repair to a dishonest enterprise whose repair path is open today; refused with
@@ -253,23 +182,10 @@ pub(super) async fn repair_credit(
                 )
                 .into());
             }
-            let e = registered(st, &code).await?;
-            let on = st.today();
-            let before = st.credit_assessment(&e, on).await?;
-            decide_repair(&before)
-                .map_err(|refusal| ApiError::new(Code::InvalidTransition, refusal.to_string()))?;
-            let record = NewCreditRecord {
-                id: uuid::Uuid::now_v7().to_string(),
-                enterprise: code.clone(),
-                on_day: on.to_string(),
-                reference: format!("repair-{}", on),
-                kind: "repair".to_owned(),
-                amount_fen: None,
-                due_on: None,
-                note: b.reason.clone(),
-                actor: c.user.id.clone(),
-            };
-            keep_credit_record(st, &e, record, on, &idem).await
+            let credited =
+                freeport_app::credit::repair(st, &actor_of(c), &code, &b.reason, answer(&idem))
+                    .await?;
+            Ok((StatusCode::CREATED, credited_view(&credited)?))
         },
     )
     .await

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use freeport_api::platform::*;
 use freeport_api::quote::DeclarationDto;
-use freeport_core::credit::{CreditAssessment, CreditRecord};
+use freeport_core::credit::CreditAssessment;
 use freeport_core::currency::Currency;
 use freeport_core::identity::CreditCode;
 use freeport_core::money::Cny;
@@ -32,7 +32,6 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{PeerAddress, Query};
 use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent};
 
-use freeport_core::credit::decide_repair;
 use freeport_risk::backtest::{HistoricalLine, backtest};
 use freeport_risk::feedback::{Outcome as RuleOutcome, rule_performance};
 use freeport_risk::platform_model::PLATFORM_FEATURES;
