@@ -9,6 +9,7 @@
 //! - [`engine`] ties features and model together for training, scoring, explaining, storing.
 //! - [`evaluate`] measures precision and recall at inspection rates, over seeds.
 //! - [`backtest`] runs a rule set over inspected history: load, hit rate, yield, rules to retire.
+//! - [`governance`] is a rule set's lifecycle: proposed, shadow, active, retired.
 //! - [`feedback`] turns inspection results into per-rule hit rate, yield and load over time.
 //! - [`early_warning`] flags a day's flow that spikes against its own history.
 //! - [`platform_model`] learns from the platform's own inspection results, over live line facts.
@@ -46,6 +47,7 @@ mod error;
 pub mod evaluate;
 pub mod features;
 pub mod feedback;
+pub mod governance;
 pub mod lanes;
 pub mod model;
 pub mod platform_model;

@@ -32,7 +32,6 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{PeerAddress, Query};
 use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent};
 
-use freeport_risk::backtest::{HistoricalLine, backtest};
 use freeport_risk::feedback::{Outcome as RuleOutcome, rule_performance};
 use freeport_risk::platform_model::PLATFORM_FEATURES;
 use freeport_risk::rules::parse_rule_set;

@@ -1,6 +1,9 @@
 //! Rule performance from inspection results, and the rule sets' lifecycle: propose, back-test,
 //! shadow, activate, retire.
 
+use freeport_app::rule_sets::RuleSetNow;
+use freeport_risk::governance::RuleSetState;
+
 use super::*;
 
 /// The most inspections a rule-performance query may ask for before flagging a rule.
@@ -171,43 +174,30 @@ pub(super) async fn propose_rule_set(
         &body,
         async move |idem| {
             let b: ProposeRuleSetRequest = parse_body(payload)?;
-            let set = parse_rule_set(&b.source).map_err(|e| {
-                FieldError::new(
-                    "source",
-                    FieldErrorKind::Malformed,
-                    format!("line {}, column {}: {}", e.line, e.column, e.message),
-                )
-            })?;
-            let sha256 = freeport_store::sha256_hex(b.source.as_bytes());
-            let now = st.now_ms();
-            let row = RuleSetRow {
-                sha256: sha256.clone(),
-                name: set.name.clone(),
-                version: i64::from(set.version),
-                source: b.source.clone(),
-                state: "proposed".to_owned(),
-                proposed_by: c.user.id.clone(),
-                backtest_json: None,
-                revision: 1,
-                created_at_ms: now,
-                updated_at_ms: now,
-            };
-            let response = to_json(&rule_set_view(row, Vec::new()))?;
-            st.store
-                .propose_rule_set(
-                    &sha256,
-                    &set.name,
-                    i64::from(set.version),
-                    &b.source,
-                    &c.user.id,
-                    Some(&idem.record(StatusCode::CREATED, &response)),
-                    now,
-                )
-                .await?;
-            Ok((StatusCode::CREATED, response))
+            let done = freeport_app::rule_sets::propose(
+                st,
+                &actor_of(c),
+                &b.source,
+                answer(&idem, StatusCode::CREATED),
+            )
+            .await?;
+            Ok((StatusCode::CREATED, rule_set_now_view(&done)?))
         },
     )
     .await
+}
+
+/// How a rule set's answer is kept with its change.
+fn answer(idem: &crate::Idempotency, status: StatusCode) -> freeport_app::rule_sets::Answer<'_> {
+    Box::new(move |now: &RuleSetNow| {
+        let view =
+            rule_set_now_view(now).map_err(|e| freeport_app::AppError::Internal(e.message))?;
+        Ok(Some(idem.record(status, &view)))
+    })
+}
+
+fn rule_set_now_view(now: &RuleSetNow) -> ApiResult<Value> {
+    to_json(&rule_set_view(now.row.clone(), now.changes.clone()))
 }
 
 /// List the rule sets, newest first.
@@ -281,115 +271,22 @@ pub(super) async fn backtest_rule_set(
         &body,
         async move |idem| {
             let b: BacktestRequest = parse_body(payload)?;
-            let (from, to) = period_of(&b.from, &b.to)?;
-            let row = rule_set_row(st, &sha256).await?;
-            // Stale before the replay, not after it.
-            if b.revision != row.revision {
-                return Err(ApiError::new(Code::Conflict, format!("the rule set is at revision {}", row.revision)));
-            }
-            let proposed = parse_rule_set(&row.source)
-                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
-            let live = st.live_rules();
-            let history = st
-                .store
-                .assessed_declarations(&from.to_string(), &to.to_string(), HISTORY_LIMIT)
-                .await?;
-            let report = backtest_report(st, &proposed, &live, &history)?;
-            let report = json!({ "from": from.to_string(), "to": to.to_string(), "declarations": history.len(), "proposed": report.0, "active": report.1 });
-            let report_text = report.to_string();
-            let changes = st.store.rule_set_changes(&sha256).await?;
-            let now = st.now_ms();
-            let mut view_row = row.clone();
-            view_row.backtest_json = Some(report_text.clone());
-            view_row.revision = row.revision + 1;
-            view_row.updated_at_ms = now;
-            let response = to_json(&rule_set_view(view_row, changes))?;
-            st.store
-                .save_backtest(&sha256, b.revision, &report_text, &c.user.id, Some(&idem.record(StatusCode::OK, &response)), now)
-                .await?;
-            Ok((StatusCode::OK, response))
+            let period = period_of(&b.from, &b.to)?;
+            let done = freeport_app::rule_sets::run_backtest(
+                st,
+                &actor_of(c),
+                &sha256,
+                period,
+                b.revision,
+                answer(&idem, StatusCode::OK),
+            )
+            .await?;
+            Ok((StatusCode::OK, rule_set_now_view(&done)?))
         },
     )
     .await
 }
 
-/// Both sets over the same recorded facts: per-rule hits, findings and revenue, and the lanes
-/// each would choose with the same draws.
-pub(super) fn backtest_report(
-    state: &AppState,
-    proposed: &freeport_risk::rules::RuleSet,
-    live: &selectivity::LiveRules,
-    history: &[freeport_store::AssessedDeclaration],
-) -> ApiResult<(Value, Value)> {
-    let decoded: Vec<(
-        Vec<selectivity::LineFacts>,
-        &freeport_store::AssessedDeclaration,
-    )> = history
-        .iter()
-        .map(|h| {
-            let unreadable =
-                |e: serde_json::Error| freeport_app::training::stored_record_error(&h.id, &e);
-            let record: Value = serde_json::from_str(&h.risk_json).map_err(unreadable)?;
-            Ok((selectivity::recorded_facts(&record).map_err(unreadable)?, h))
-        })
-        .collect::<ApiResult<_>>()?;
-    let run = |set: &freeport_risk::rules::RuleSet| {
-        let lines = decoded.iter().flat_map(|(facts, h)| {
-            facts.iter().map(move |f| HistoricalLine {
-                facts: f.facts(),
-                fraud: h.result.as_deref() == Some("violation"),
-                revenue_proxy: Decimal::new(h.revenue_found_fen.unwrap_or(0), 2),
-            })
-        });
-        let report = backtest(set, lines);
-        // The lanes as they would have been with this set beside the live model.
-        let with_set = selectivity::LiveRules {
-            active: set.clone(),
-            active_sha256: None,
-            shadow: None,
-            model: live.model.clone(),
-        };
-        let mut lanes: std::collections::BTreeMap<&'static str, u64> = Default::default();
-        let (mut caught, mut missed) = (0u64, 0u64);
-        for (facts, h) in &decoded {
-            let class = facts.first().map_or("general", |f| f.credit_class.as_str());
-            let lane = selectivity::lane_of(&state.risk, &with_set, facts, class, &h.id);
-            *lanes.entry(lane.as_str()).or_default() += 1;
-            if h.result.as_deref() == Some("violation") {
-                if matches!(
-                    lane,
-                    freeport_risk::rules::Lane::Green | freeport_risk::rules::Lane::Blue
-                ) {
-                    missed += 1;
-                } else {
-                    caught += 1;
-                }
-            }
-        }
-        json!({
-            "rule_set": set.name,
-            "version": set.version,
-            "lines": report.lines,
-            "lines_hit": report.hit_lines,
-            "lanes": lanes,
-            "violations_selected": caught,
-            "violations_released": missed,
-            "rules": report.rules.iter().map(|r| json!({
-                "rule": r.rule,
-                "owner": r.owner,
-                "hits": r.hits,
-                "load": r.load,
-                "findings": r.frauds,
-                "hit_rate": r.hit_rate,
-                "revenue_found": r.yield_proxy.to_string(),
-                "no_yield": r.no_yield,
-            })).collect::<Vec<_>>(),
-        })
-    };
-    Ok((run(proposed), run(&live.active)))
-}
-
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn change_state(
     state: &AppState,
     caller: &Caller,
@@ -397,8 +294,7 @@ pub(super) async fn change_state(
     headers: &HeaderMap,
     body: &Bytes,
     verb: &str,
-    from: &'static [&'static str],
-    to: &'static str,
+    to: RuleSetState,
 ) -> Response {
     let (st, c) = (state, caller);
     let path = format!("POST /api/v1/risk/rule-sets/{sha256}/{verb}");
@@ -411,50 +307,17 @@ pub(super) async fn change_state(
         body,
         async move |idem| {
             let b: RuleSetStateRequest = parse_body(body)?;
-            if b.reason.trim().is_empty() {
-                return Err(FieldError::new("reason", FieldErrorKind::Missing, "say why").into());
-            }
-            let row = rule_set_row(st, &sha256).await?;
-            if !from.contains(&row.state.as_str()) {
-                return Err(ApiError::new(
-                    Code::InvalidTransition,
-                    format!("a {} rule set cannot become {to}", row.state),
-                ));
-            }
-            if to == "active" && row.backtest_json.is_none() {
-                return Err(ApiError::new(
-                    Code::InvalidTransition,
-                    "back-test the rule set before activating it",
-                ));
-            }
-            let now = st.now_ms();
-            let mut changes = st.store.rule_set_changes(&sha256).await?;
-            changes.push(freeport_store::RuleSetChange {
-                from_state: row.state.clone(),
-                to_state: to.to_owned(),
-                analyst: c.user.id.clone(),
-                reason: b.reason.clone(),
-                at_ms: now,
-            });
-            let mut view_row = row.clone();
-            view_row.state = to.to_owned();
-            view_row.revision = row.revision + 1;
-            view_row.updated_at_ms = now;
-            let response = to_json(&rule_set_view(view_row, changes))?;
-            st.store
-                .change_rule_set_state(
-                    &sha256,
-                    b.revision,
-                    from,
-                    to,
-                    &c.user.id,
-                    &b.reason,
-                    Some(&idem.record(StatusCode::OK, &response)),
-                    now,
-                )
-                .await?;
-            st.reload_rules().await?;
-            Ok((StatusCode::OK, response))
+            let done = freeport_app::rule_sets::change_state(
+                st,
+                &actor_of(c),
+                &sha256,
+                to,
+                b.revision,
+                &b.reason,
+                answer(&idem, StatusCode::OK),
+            )
+            .await?;
+            Ok((StatusCode::OK, rule_set_now_view(&done)?))
         },
     )
     .await
@@ -485,8 +348,7 @@ pub(super) async fn shadow_rule_set(
         &headers,
         &body,
         "shadow",
-        &["proposed"],
-        "shadow",
+        RuleSetState::Shadow,
     )
     .await
 }
@@ -516,8 +378,7 @@ pub(super) async fn activate_rule_set(
         &headers,
         &body,
         "activate",
-        &["proposed", "shadow"],
-        "active",
+        RuleSetState::Active,
     )
     .await
 }
@@ -547,8 +408,7 @@ pub(super) async fn retire_rule_set(
         &headers,
         &body,
         "retire",
-        &["proposed", "shadow", "active"],
-        "retired",
+        RuleSetState::Retired,
     )
     .await
 }
