@@ -7,6 +7,7 @@
 //! [`AppError`] to its own words.
 //!
 //! - [`account_books`]: an officer's stock-take or write-off, with shortfall alerts.
+//! - [`alerts`]: the alert queue's steps (analysis, disposal, evaluation) and their consequences.
 //! - [`credit`]: credit records and repair, answered with the assessment.
 //! - [`declarations`]: submit a declaration, the straight line edge -> parse -> snapshot -> decide
 //!   -> assess -> commit.
@@ -22,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account_books;
+pub mod alerts;
 pub mod clock;
 pub mod credit;
 pub mod deciding;

@@ -17,7 +17,7 @@ use freeport_core::{FieldError, FieldErrorKind};
 use freeport_store::{Enterprise, User};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,7 +35,7 @@ use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent};
 use freeport_risk::feedback::{Outcome as RuleOutcome, rule_performance};
 use freeport_risk::platform_model::PLATFORM_FEATURES;
 use freeport_risk::rules::parse_rule_set;
-use freeport_store::{AlertRow, AlertStep, DeclarationChange, NewCreditRecord, RuleSetRow};
+use freeport_store::{AlertRow, RuleSetRow};
 
 pub(crate) mod sessions;
 use sessions::*;
