@@ -8,6 +8,7 @@
 
 pub mod platform;
 pub mod quote;
+pub mod requests;
 pub mod value_added;
 
 pub use quote::{QuoteRequest, parse_quote_request};

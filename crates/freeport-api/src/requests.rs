@@ -1,0 +1,208 @@
+//! Platform requests parsed into the core's types (`into_domain`), as declarations are in
+//! `quote`: every bound and every condition between fields checked here, every error naming its
+//! field by its JSON path, so that the application layer receives only values it can act on.
+
+use freeport_core::account_book::{Adjustment, AdjustmentEntry, AdjustmentKind};
+use freeport_core::credit::{CreditRecord, CreditRecordKind};
+use freeport_core::duty_free::{SaleLine, SaleOrder};
+use freeport_core::supervision::{DisposalKind, DisposalOrder};
+use freeport_core::{FieldError, FieldErrorKind};
+
+use crate::platform::{AdjustmentRequest, CreditRecordRequest, DisposalRequest, SaleRequest};
+
+impl AdjustmentRequest {
+    /// The adjustment in the core's terms; every error names its field.
+    pub fn into_domain(
+        &self,
+        nomenclature: &freeport_core::hs::Nomenclature,
+    ) -> Result<Adjustment, FieldError> {
+        let kind = AdjustmentKind::parse(&self.kind).ok_or_else(|| {
+            FieldError::new("kind", FieldErrorKind::Unknown, "stock_take or write_off")
+        })?;
+        if self.items.is_empty() || self.items.len() > 1000 {
+            return Err(FieldError::new(
+                "items",
+                FieldErrorKind::OutOfRange,
+                "1 to 1000 items",
+            ));
+        }
+        let mut entries = Vec::with_capacity(self.items.len());
+        for (i, item) in self.items.iter().enumerate() {
+            let field = format!("items[{i}].quantity");
+            let quantity = freeport_core::limits::QUANTITY.parse(&field, &item.quantity)?;
+            entries.push(AdjustmentEntry {
+                hs_code: freeport_core::hs::HsCode::parse(
+                    &format!("items[{i}].hs_code"),
+                    &item.hs_code,
+                    nomenclature,
+                )?,
+                unit: freeport_core::unit::Unit::parse(&format!("items[{i}].unit"), &item.unit)?,
+                quantity_milli: freeport_core::limits::to_milli(&field, quantity)?,
+                note: item.note.clone(),
+            });
+        }
+        Ok(Adjustment { kind, entries })
+    }
+}
+
+impl DisposalRequest {
+    /// The disposal in the core's terms; every error names its field.
+    pub fn into_domain(&self) -> Result<DisposalOrder, FieldError> {
+        let on = freeport_core::calendar::parse_day("on", &self.on)?;
+        let kind = DisposalKind::parse(&self.kind, self.days_diverted)?;
+        let quantity = match (&self.quantity, kind) {
+            (None, _) => None,
+            (Some(_), DisposalKind::Diversion { .. }) => {
+                return Err(FieldError::new(
+                    "quantity",
+                    FieldErrorKind::Inconsistent,
+                    "a diversion concerns the goods' use, not a quantity",
+                ));
+            }
+            (Some(q), _) => {
+                let q = freeport_core::limits::QUANTITY.parse("quantity", q)?;
+                freeport_core::limits::to_milli("quantity", q)?;
+                Some(q)
+            }
+        };
+        Ok(DisposalOrder { kind, on, quantity })
+    }
+}
+
+impl SaleRequest {
+    /// The sale in the core's terms; every error names its field.
+    pub fn into_domain(&self) -> Result<SaleOrder, FieldError> {
+        use freeport_core::calendar::parse_day;
+        use freeport_core::identity::PersonDocument;
+        use freeport_core::limits::{SALE_QUANTITY, SALE_UNIT_PRICE};
+        let document = PersonDocument::parse(
+            &self.document.kind,
+            &self.document.number,
+            self.document.issuing_country.as_deref(),
+        )?;
+        let birth_date = parse_day("birth_date", &self.birth_date)?;
+        if let PersonDocument::ResidentId(id) = &document
+            && id.birth_date() != birth_date
+        {
+            return Err(FieldError::new(
+                "birth_date",
+                FieldErrorKind::Inconsistent,
+                "does not match the resident identity card",
+            ));
+        }
+        let departure_on = parse_day("departure_on", &self.departure_on)?;
+        let sold_on = parse_day("sold_on", &self.sold_on)?;
+        if departure_on < sold_on {
+            return Err(FieldError::new(
+                "departure_on",
+                FieldErrorKind::OutOfRange,
+                "the departure cannot precede the sale",
+            ));
+        }
+        if self.items.is_empty() || self.items.len() > 100 {
+            return Err(FieldError::new(
+                "items",
+                FieldErrorKind::OutOfRange,
+                "1 to 100 items",
+            ));
+        }
+        let mut lines = Vec::with_capacity(self.items.len());
+        let mut descriptions = Vec::with_capacity(self.items.len());
+        for (i, item) in self.items.iter().enumerate() {
+            let f = |name: &str| format!("items[{i}].{name}");
+            let unit_price = SALE_UNIT_PRICE.parse_cny(&f("unit_price"), &item.unit_price)?;
+            let quantity = SALE_QUANTITY.parse(&f("quantity"), &item.quantity)?;
+            let limit_quantity = match &item.limit_quantity {
+                Some(q) => SALE_QUANTITY.parse(&f("limit_quantity"), q)?,
+                None => quantity,
+            };
+            if item.description.chars().count() > 300 {
+                return Err(FieldError::new(
+                    f("description"),
+                    FieldErrorKind::OutOfRange,
+                    "at most 300 characters",
+                ));
+            }
+            // Checked here so that the store's thousandths can always hold them.
+            freeport_core::limits::to_milli(&f("quantity"), quantity)?;
+            freeport_core::limits::to_milli(&f("limit_quantity"), limit_quantity)?;
+            descriptions.push(item.description.clone());
+            lines.push(SaleLine {
+                category: item.category.clone(),
+                unit_price,
+                quantity,
+                limit_quantity,
+            });
+        }
+        Ok(SaleOrder {
+            document,
+            birth_date,
+            departure_on,
+            sold_on,
+            lines,
+            descriptions,
+        })
+    }
+}
+
+impl CreditRecordRequest {
+    /// The record in the core's terms; every error names its field.
+    pub fn into_domain(&self) -> Result<CreditRecord, FieldError> {
+        use freeport_core::calendar::parse_day;
+        let on = parse_day("on", &self.on)?;
+        if self.reference.trim().is_empty() || self.reference.chars().count() > 200 {
+            return Err(FieldError::new(
+                "reference",
+                FieldErrorKind::Missing,
+                "1 to 200 characters",
+            ));
+        }
+        let amount = match self.amount.as_deref() {
+            Some(text) => Some(crate::quote::non_negative_cny("amount", text)?),
+            None => None,
+        };
+        let due_on = match self.due_on.as_deref() {
+            Some(text) => Some(parse_day("due_on", text)?),
+            None => None,
+        };
+        let inconsistent = |field: &str, reason: &str| {
+            FieldError::new(field, FieldErrorKind::Inconsistent, reason)
+        };
+        let kind = match (self.kind.as_str(), amount, due_on) {
+            ("violation", Some(penalty), None) => CreditRecordKind::Violation { penalty },
+            ("violation", _, _) => {
+                return Err(inconsistent(
+                    "amount",
+                    "a violation states its penalty, and no due day",
+                ));
+            }
+            ("tax_due", Some(amount), Some(due_on)) => CreditRecordKind::TaxDue { due_on, amount },
+            ("tax_due", _, _) => {
+                return Err(inconsistent(
+                    "due_on",
+                    "a tax due states its amount and due day",
+                ));
+            }
+            ("smuggling", None, None) => CreditRecordKind::Smuggling,
+            ("tax_paid", None, None) => CreditRecordKind::TaxPaid,
+            ("smuggling" | "tax_paid", _, _) => {
+                return Err(inconsistent(
+                    "amount",
+                    "this record takes no amount or due day",
+                ));
+            }
+            _ => {
+                return Err(FieldError::new(
+                    "kind",
+                    FieldErrorKind::Unknown,
+                    "violation, smuggling, tax_due or tax_paid",
+                ));
+            }
+        };
+        Ok(CreditRecord {
+            on,
+            reference: self.reference.clone(),
+            kind,
+        })
+    }
+}
