@@ -3,12 +3,18 @@
 //! field by its JSON path, so that the application layer receives only values it can act on.
 
 use freeport_core::account_book::{Adjustment, AdjustmentEntry, AdjustmentKind};
+use freeport_core::credit::CreditClass;
 use freeport_core::credit::{CreditRecord, CreditRecordKind};
 use freeport_core::duty_free::{SaleLine, SaleOrder};
+use freeport_core::identity::CreditCode;
+use freeport_core::registry::Registration;
 use freeport_core::supervision::{DisposalKind, DisposalOrder};
 use freeport_core::{FieldError, FieldErrorKind};
+use rust_decimal::Decimal;
 
-use crate::platform::{AdjustmentRequest, CreditRecordRequest, DisposalRequest, SaleRequest};
+use crate::platform::{
+    AdjustmentRequest, CreditRecordRequest, DisposalRequest, EnterpriseRequest, SaleRequest,
+};
 
 impl AdjustmentRequest {
     /// The adjustment in the core's terms; every error names its field.
@@ -203,6 +209,49 @@ impl CreditRecordRequest {
             on,
             reference: self.reference.clone(),
             kind,
+        })
+    }
+}
+
+impl EnterpriseRequest {
+    /// The registration of the enterprise `code` names; every error names its field.
+    pub fn into_domain(&self, code: CreditCode) -> Result<Registration, FieldError> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 300 {
+            return Err(FieldError::new(
+                "name",
+                FieldErrorKind::OutOfRange,
+                "1 to 300 characters",
+            ));
+        }
+        let credit_class = CreditClass::parse(&self.credit_class).ok_or_else(|| {
+            let names: Vec<&str> = CreditClass::ALL.iter().map(|c| c.as_str()).collect();
+            FieldError::new(
+                "credit_class",
+                FieldErrorKind::Unknown,
+                format!("one of {}", names.join(", ")),
+            )
+        })?;
+        let encouraged_revenue_share = match &self.encouraged_revenue_share {
+            Some(share) => {
+                let d = freeport_core::limits::SHARE.parse("encouraged_revenue_share", share)?;
+                if d > Decimal::ONE {
+                    return Err(FieldError::new(
+                        "encouraged_revenue_share",
+                        FieldErrorKind::OutOfRange,
+                        "a share between 0 and 1",
+                    ));
+                }
+                Some(d)
+            }
+            None => None,
+        };
+        Ok(Registration {
+            code,
+            name: self.name.trim().to_owned(),
+            beneficiary: self.beneficiary,
+            encouraged_industry_filed: self.encouraged_industry_filed,
+            encouraged_revenue_share,
+            credit_class,
         })
     }
 }

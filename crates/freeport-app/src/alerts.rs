@@ -128,31 +128,18 @@ pub async fn analyse(
     .await
 }
 
-/// An officer disposes of an analysed alert. An unfounded alert takes no action; the penalty is
-/// stated for `penalise` and only for it (checked at parsing).
-#[allow(clippy::too_many_arguments)]
-pub async fn dispose(
+/// What a disposal action changes beside the alert: its declaration, the enterprise's credit
+/// record, or the person's duty-free ban.
+fn consequences_of(
     platform: &Platform,
     actor: &Actor,
-    id: &str,
+    row: &AlertRow,
     action: AlertAction,
     penalty: Option<Cny>,
     notes: &str,
-    revision: i64,
-    answer: Answer<'_>,
-) -> AppResult<AlertRow> {
-    let row = ready(platform, id, AlertState::Disposed, revision).await?;
-    let analysis: Value = match row.analysis_json.as_deref() {
-        Some(a) => serde_json::from_str(a)
-            .map_err(|e| StoreError::Corrupt(format!("analysis of alert {id}: {e}")))?,
-        None => Value::Null,
-    };
-    if analysis["conclusion"] == "unfounded" && action != AlertAction::NoAction {
-        return Err(AppError::InvalidTransition(
-            "the analysis found the alert unfounded: dispose of it with no_action".into(),
-        ));
-    }
-    let on = platform.today();
+    on: time::Date,
+) -> AppResult<Consequences> {
+    let id = &row.id;
     let needs = |what: Option<&String>, field: &str| -> AppResult<String> {
         what.cloned().ok_or_else(|| {
             FieldError::new(
@@ -221,6 +208,35 @@ pub async fn dispose(
         }
         AlertAction::NoAction => {}
     }
+    Ok(consequences)
+}
+
+/// An officer disposes of an analysed alert. An unfounded alert takes no action; the penalty is
+/// stated for `penalise` and only for it (checked at parsing).
+#[allow(clippy::too_many_arguments)]
+pub async fn dispose(
+    platform: &Platform,
+    actor: &Actor,
+    id: &str,
+    action: AlertAction,
+    penalty: Option<Cny>,
+    notes: &str,
+    revision: i64,
+    answer: Answer<'_>,
+) -> AppResult<AlertRow> {
+    let row = ready(platform, id, AlertState::Disposed, revision).await?;
+    let analysis: Value = match row.analysis_json.as_deref() {
+        Some(a) => serde_json::from_str(a)
+            .map_err(|e| StoreError::Corrupt(format!("analysis of alert {id}: {e}")))?,
+        None => Value::Null,
+    };
+    if analysis["conclusion"] == "unfounded" && action != AlertAction::NoAction {
+        return Err(AppError::InvalidTransition(
+            "the analysis found the alert unfounded: dispose of it with no_action".into(),
+        ));
+    }
+    let on = platform.today();
+    let consequences = consequences_of(platform, actor, &row, action, penalty, notes, on)?;
     let record = json!({ "action": action.as_str(), "penalty": penalty.map(|p| p.to_string()), "notes": notes, "officer": actor.user_id, "on": on.to_string() });
     step(
         platform,

@@ -18,6 +18,58 @@ pub struct Sold {
     pub decision: Value,
 }
 
+/// R4.8: buying for several departures within weeks is the return-flow pattern of paid carriers;
+/// the analysts see it in the alert queue.
+fn proxy_alert(
+    proxy: &freeport_risk::selectivity::ProxyBuying,
+    person_code: &str,
+    order: &SaleOrder,
+    recent_departures: &[String],
+    shop: &str,
+) -> Option<NewAlert> {
+    let mut departures = recent_departures.to_vec();
+    if !departures.contains(&order.departure_on.to_string()) {
+        departures.push(order.departure_on.to_string());
+    }
+    (departures.len() >= usize::from(proxy.departures)).then(|| NewAlert {
+        id: uuid::Uuid::now_v7().to_string(),
+        dedupe_key: format!("proxy:{person_code}:{}", &order.sold_on.to_string()[..7]),
+        kind: "proxy_buying".to_owned(),
+        subject: format!(
+            "one buyer, {} departures within {} days",
+            departures.len(),
+            proxy.window_days
+        ),
+        enterprise: None,
+        declaration_id: None,
+        person_code: Some(person_code.to_owned()),
+        raised_on: order.sold_on.to_string(),
+        details_json:
+            json!({ "departures": departures, "shop": shop, "window_days": proxy.window_days })
+                .to_string(),
+    })
+}
+
+/// The sale's lines as store rows, quantities in thousandths.
+fn sale_items(order: &SaleOrder) -> AppResult<Vec<NewSaleItem>> {
+    order
+        .lines
+        .iter()
+        .zip(&order.descriptions)
+        .enumerate()
+        .map(|(i, (line, description))| {
+            let f = |name: &str| format!("items[{i}].{name}");
+            Ok(NewSaleItem {
+                category: line.category.clone(),
+                description: description.clone(),
+                unit_price_fen: line.unit_price.fen(),
+                quantity_milli: to_milli(&f("quantity"), line.quantity)?,
+                limit_quantity_milli: to_milli(&f("limit_quantity"), line.limit_quantity)?,
+            })
+        })
+        .collect()
+}
+
 /// Decides and records a sale at `shop` (whose operator the caller acts for, checked at the edge).
 pub async fn sell(
     platform: &Platform,
@@ -63,42 +115,20 @@ pub async fn sell(
     };
     // 2. Decide, purely.
     let decision = decide_sale(&platform.pack, order.sold_on, &order.lines, &traveller)?;
-    // R4.8: buying for several departures within weeks is the return-flow pattern of paid
-    // carriers; the analysts see it in the alert queue.
-    let mut departures = history.recent_departures.clone();
-    if !departures.contains(&order.departure_on.to_string()) {
-        departures.push(order.departure_on.to_string());
-    }
-    let alerts = if decision.accepted && departures.len() >= usize::from(proxy.departures) {
-        vec![NewAlert {
-            id: uuid::Uuid::now_v7().to_string(),
-            dedupe_key: format!("proxy:{person_code}:{}", &order.sold_on.to_string()[..7]),
-            kind: "proxy_buying".to_owned(),
-            subject: format!(
-                "one buyer, {} departures within {} days",
-                departures.len(),
-                proxy.window_days
-            ),
-            enterprise: None,
-            declaration_id: None,
-            person_code: Some(person_code.clone()),
-            raised_on: order.sold_on.to_string(),
-            details_json: json!({ "departures": departures, "shop": shop.id, "window_days": proxy.window_days }).to_string(),
-        }]
+    let alerts = if decision.accepted {
+        proxy_alert(
+            proxy,
+            &person_code,
+            &order,
+            &history.recent_departures,
+            &shop.id,
+        )
+        .into_iter()
+        .collect()
     } else {
         Vec::new()
     };
-    let mut items = Vec::with_capacity(order.lines.len());
-    for (i, (line, description)) in order.lines.iter().zip(&order.descriptions).enumerate() {
-        let f = |name: &str| format!("items[{i}].{name}");
-        items.push(NewSaleItem {
-            category: line.category.clone(),
-            description: description.clone(),
-            unit_price_fen: line.unit_price.fen(),
-            quantity_milli: to_milli(&f("quantity"), line.quantity)?,
-            limit_quantity_milli: to_milli(&f("limit_quantity"), line.limit_quantity)?,
-        });
-    }
+    let items = sale_items(&order)?;
     let limits = decision
         .pack
         .duty_free

@@ -16,6 +16,7 @@
 //! - [`duty_free`]: a duty-free sale decided and recorded, with proxy-buying alerts.
 //! - [`lifecycle`]: a declaration's status changes, inspection results, cancellation, amendment.
 //! - [`supervision`]: disposals of supervised goods and their back taxes.
+//! - [`registry`]: enterprises registered, exchange rates kept.
 //! - [`rule_sets`]: propose, back-test, shadow, activate and retire rule sets.
 //! - [`live`]: the rule sets and model in force, kept in step with the store on every node.
 //! - [`training`]: the platform model trained on stored inspection results, and the retrainer.
@@ -32,6 +33,7 @@ pub mod duty_free;
 mod error;
 pub mod lifecycle;
 pub mod live;
+pub mod registry;
 pub mod rule_sets;
 pub mod snapshot;
 pub mod supervision;

@@ -2,14 +2,6 @@
 
 use super::*;
 
-pub(super) const CREDIT_CLASSES: [&str; 5] = [
-    "advanced_certified",
-    "certified",
-    "general",
-    "dishonest",
-    "seriously_dishonest",
-];
-
 /// Register an enterprise or update its registry entry.
 #[utoipa::path(
     put,
@@ -28,7 +20,7 @@ pub(super) async fn put_enterprise(
     body: Bytes,
 ) -> Response {
     let st = &state;
-    let actor = caller.user.id.clone();
+    let actor = actor_of(&caller);
     let path = format!("PUT /api/v1/enterprises/{code}");
     let payload = &body;
     idempotent(
@@ -40,50 +32,21 @@ pub(super) async fn put_enterprise(
         &body,
         async move |idem| {
             let code = path_code(&code)?;
-            let b: EnterpriseRequest = parse_body(payload)?;
-            if b.name.trim().is_empty() || b.name.chars().count() > 300 {
-                return Err(FieldError::new(
-                    "name",
-                    FieldErrorKind::OutOfRange,
-                    "1 to 300 characters",
-                )
-                .into());
-            }
-            if !CREDIT_CLASSES.contains(&b.credit_class.as_str()) {
-                return Err(FieldError::new(
-                    "credit_class",
-                    FieldErrorKind::Unknown,
-                    format!("one of {}", CREDIT_CLASSES.join(", ")),
-                )
-                .into());
-            }
-            if let Some(share) = &b.encouraged_revenue_share {
-                let d = freeport_core::limits::SHARE.parse("encouraged_revenue_share", share)?;
-                if d > Decimal::ONE {
-                    return Err(FieldError::new(
-                        "encouraged_revenue_share",
-                        FieldErrorKind::OutOfRange,
-                        "a share between 0 and 1",
-                    )
-                    .into());
-                }
-            }
-            let e = Enterprise {
-                credit_code: code.as_str().to_owned(),
-                name: b.name.trim().to_owned(),
-                beneficiary: b.beneficiary,
-                encouraged_industry_filed: b.encouraged_industry_filed,
-                encouraged_revenue_share: b.encouraged_revenue_share,
-                credit_class: b.credit_class,
-            };
-            let response = to_json(&EnterpriseEnvelope {
-                enterprise: enterprise_view(e.clone()),
-            })?;
-            let record = idem.record(StatusCode::OK, &response);
-            st.store
-                .put_enterprise(&e, &actor, st.now_ms(), Some(&record))
-                .await?;
-            Ok((StatusCode::OK, response))
+            let registration = parse_body::<EnterpriseRequest>(payload)?.into_domain(code)?;
+            let e = freeport_app::registry::register(st, &actor, registration, |e| {
+                let view = to_json(&EnterpriseEnvelope {
+                    enterprise: enterprise_view(e.clone()),
+                })
+                .map_err(|e| freeport_app::AppError::Internal(e.message))?;
+                Ok(Some(idem.record(StatusCode::OK, &view)))
+            })
+            .await?;
+            Ok((
+                StatusCode::OK,
+                to_json(&EnterpriseEnvelope {
+                    enterprise: enterprise_view(e),
+                })?,
+            ))
         },
     )
     .await
@@ -159,7 +122,7 @@ pub(super) async fn put_exchange_rate(
     body: Bytes,
 ) -> Response {
     let st = &state;
-    let actor = caller.user.id.clone();
+    let actor = actor_of(&caller);
     let path = format!("PUT /api/v1/exchange-rates/{currency}/{day}");
     let payload = &body;
     idempotent(
@@ -184,16 +147,7 @@ pub(super) async fn put_exchange_rate(
                 cny_per_unit: rate.to_string(),
             })?;
             let record = idem.record(StatusCode::OK, &response);
-            st.store
-                .put_exchange_rate(
-                    c.as_str(),
-                    &d.to_string(),
-                    &rate.to_string(),
-                    &actor,
-                    st.now_ms(),
-                    Some(&record),
-                )
-                .await?;
+            freeport_app::registry::set_exchange_rate(st, &actor, c, d, rate, Some(record)).await?;
             Ok((StatusCode::OK, response))
         },
     )
