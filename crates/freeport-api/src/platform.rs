@@ -1,5 +1,8 @@
 //! Wire types of the platform's HTTP API (`/api/v1`): request bodies and response views.
 //!
+//! Over 800 lines of plain data declarations, one section per resource; their parsing into the
+//! core's types is in `requests`.
+//!
 //! Requests keep enumerations as strings, so that an unknown value becomes a `FieldError` naming the
 //! field rather than a generic decoding failure; the allowed values are in each field's
 //! description. Decimals and quantities travel as strings; money in views is in yuan as a string
