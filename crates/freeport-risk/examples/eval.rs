@@ -28,15 +28,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         params.colsample = v;
     }
     let started = Instant::now();
-    let parse = freeport_risk::parse_inspected_declarations;
+    let parse = freeport_risk::research::parse_inspected_declarations;
     let (train, valid, test) = (parse(&train)?, parse(&valid)?, parse(&test)?);
     let seeds: Vec<u64> = (0..seeds).collect();
-    let report = freeport_risk::evaluate_declarations(
+    let report = freeport_risk::research::evaluate_declarations(
         &train,
         &valid,
         &test,
         &seeds,
-        &freeport_risk::PROTOCOL_RATES,
+        &freeport_risk::research::PROTOCOL_RATES,
         &params,
     )?;
     println!("{params:?}");

@@ -3,11 +3,10 @@
 //! Pure: declarations come in as CSV text, models as bytes, randomness only as seeds; nothing
 //! here reads files, the network or the clock.
 //!
-//! - [`dataset`] reads the Customs Import Declaration data set into typed declarations.
-//! - [`features`] turns declarations into numbers, fitted on training declarations only.
+//! - [`research`] is offline work on the Customs Import Declaration data set: its declarations,
+//!   features, the engine that trains and explains, the protocol's evaluation. Apart from the live
+//!   path, so its `Declaration` never meets the platform's.
 //! - [`model`] holds the [`RiskModel`] trait and its `forust-ml` gradient-boosted trees.
-//! - [`engine`] ties features and model together for training, scoring, explaining, storing.
-//! - [`evaluate`] measures precision and recall at inspection rates, over seeds.
 //! - [`backtest`] runs a rule set over inspected history: load, hit rate, yield, rules to retire.
 //! - [`governance`] is a rule set's lifecycle: proposed, shadow, active, retired.
 //! - [`feedback`] turns inspection results into per-rule hit rate, yield and load over time.
@@ -21,7 +20,7 @@
 //!
 //! # Choices, and what the numbers mean
 //!
-//! Features ([`features::FEATURE_NAMES`]): code-like fields as training frequency ranks (office,
+//! Features ([`research::features::FEATURE_NAMES`]): code-like fields as training frequency ranks (office,
 //! process, import type and use, payment, transport, HS6, departure and origin country, tariff
 //! type, origin marking); tax rate, net mass, item price, log unit value; HS chapter, heading and
 //! subheading as numbers; the log unit value's distance from the training median of its HS6 and
@@ -35,32 +34,21 @@
 //! On this synthetic data set most of the precision comes from repetition: about 83% of test
 //! declarations repeat a training declaration's (HS6, net mass, item price) exactly, with the
 //! same outcome as a rule. On the rest the ranking is barely better than chance, and
-//! [`EvaluationReport::test_unseen_values`] reports it separately so that the headline is not
+//! [`research::EvaluationReport::test_unseen_values`] reports it separately so that the headline is not
 //! mistaken for skill at valuing goods never seen.
 #![forbid(unsafe_code)]
 
 pub mod backtest;
-pub mod dataset;
 pub mod early_warning;
-pub mod engine;
 mod error;
-pub mod evaluate;
-pub mod features;
 pub mod feedback;
 pub mod governance;
 pub mod lanes;
 pub mod model;
 pub mod platform_model;
+pub mod research;
 pub mod rules;
 pub mod selectivity;
 
-pub use dataset::{
-    Declaration, Hs6, InspectedDeclaration, InspectionOutcome, parse_inspected_declarations,
-};
-pub use engine::{FeatureContribution, RiskEngine};
 pub use error::RiskError;
-pub use evaluate::{EvaluationReport, evaluate_declarations, evaluate_protocol, inspect_top};
 pub use model::{ForustRiskModel, RiskModel, TrainingParams};
-
-/// The inspection rates the data set's protocol reports.
-pub const PROTOCOL_RATES: [f64; 4] = [0.01, 0.02, 0.05, 0.10];

@@ -8,7 +8,7 @@ use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Serialize};
 
 use crate::RiskError;
-use crate::features::FeatureMatrix;
+use crate::research::features::FeatureMatrix;
 
 /// How to grow the trees. The defaults were chosen on the validation split
 /// (see the crate documentation); only `seed` is meant to vary between runs.

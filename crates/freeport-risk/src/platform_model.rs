@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::RiskError;
-use crate::engine::{FeatureContribution, frame, ranked_contributions, unframe};
-use crate::features::FeatureMatrix;
 use crate::model::{ForustRiskModel, RiskModel, TrainingParams};
+use crate::research::engine::{FeatureContribution, frame, ranked_contributions, unframe};
+use crate::research::features::FeatureMatrix;
 
 pub const PLATFORM_FEATURES: [&str; 11] = [
     "hs_chapter",

@@ -3,7 +3,8 @@
 
 mod common;
 
-use freeport_risk::{InspectionOutcome, RiskError, parse_inspected_declarations};
+use freeport_risk::RiskError;
+use freeport_risk::research::{InspectionOutcome, parse_inspected_declarations};
 
 const HEADER: &str = "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,\
 Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,\

@@ -3,11 +3,9 @@
 
 mod common;
 
-use freeport_risk::features::{FEATURE_NAMES, FeatureBuilder};
-use freeport_risk::{
-    Declaration, ForustRiskModel, InspectedDeclaration, InspectionOutcome, RiskEngine, RiskModel,
-    TrainingParams,
-};
+use freeport_risk::research::features::{FEATURE_NAMES, FeatureBuilder};
+use freeport_risk::research::{Declaration, InspectedDeclaration, InspectionOutcome, RiskEngine};
+use freeport_risk::{ForustRiskModel, RiskModel, TrainingParams};
 
 /// Small enough to train in a moment in the debug profile.
 fn quick(seed: u64) -> TrainingParams {
@@ -114,7 +112,7 @@ fn a_model_ranks_fraud_above_chance_on_held_out_declarations() {
     let engine = RiskEngine::<ForustRiskModel>::train(&train, &quick(0)).unwrap();
     let scores = engine.score(&declarations(&test));
     let outcomes: Vec<InspectionOutcome> = test.iter().map(|r| r.outcome).collect();
-    let at5 = freeport_risk::inspect_top(&scores, &outcomes, 0.05).unwrap();
+    let at5 = freeport_risk::research::inspect_top(&scores, &outcomes, 0.05).unwrap();
     // About 22% of declarations are frauds; the test trains on two months only.
     assert!(at5.precision.unwrap() > 0.35, "{at5:?}");
 }

@@ -21,12 +21,12 @@ pub(crate) fn eval(data_dir: &Path, seeds: u32, json: bool) -> anyhow::Result<()
     };
     let [train, valid, test] = SPLITS.map(read);
     let seeds: Vec<u64> = (0..u64::from(seeds)).collect();
-    let report = freeport_risk::evaluate_protocol(
+    let report = freeport_risk::research::evaluate_protocol(
         &train?,
         &valid?,
         &test?,
         &seeds,
-        &freeport_risk::PROTOCOL_RATES,
+        &freeport_risk::research::PROTOCOL_RATES,
     )
     .with_context(|| format!("evaluating on {}", data_dir.display()))?;
     if json {
@@ -83,9 +83,9 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
         let path = data_dir.join(name);
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
     };
-    let train = freeport_risk::parse_inspected_declarations(&read(SPLITS[0])?)?;
-    let test: Vec<freeport_risk::Declaration> =
-        freeport_risk::parse_inspected_declarations(&read(SPLITS[2])?)?
+    let train = freeport_risk::research::parse_inspected_declarations(&read(SPLITS[0])?)?;
+    let test: Vec<freeport_risk::research::Declaration> =
+        freeport_risk::research::parse_inspected_declarations(&read(SPLITS[2])?)?
             .into_iter()
             .map(|d| d.declaration)
             .collect();
@@ -93,7 +93,8 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
         threads: 1,
         ..freeport_risk::TrainingParams::default()
     };
-    let engine: freeport_risk::RiskEngine = freeport_risk::RiskEngine::train(&train, &params)?;
+    let engine: freeport_risk::research::RiskEngine =
+        freeport_risk::research::RiskEngine::train(&train, &params)?;
 
     let reference = value_references(&train);
     let prepared = prepare(&test);
@@ -141,7 +142,8 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
     }
     // The live path: the model the platform trains on its own inspection results, over the facts
     // live declarations carry, here trained on the training split mapped to those facts.
-    let case_of = |d: &freeport_risk::Declaration, reference: Option<rust_decimal::Decimal>| {
+    let case_of = |d: &freeport_risk::research::Declaration,
+                   reference: Option<rust_decimal::Decimal>| {
         freeport_risk::platform_model::Case {
             hs: d.hs6.as_str().to_owned(),
             origin: d.origin_country.clone(),
@@ -230,10 +232,11 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
         live_best = live_best.min(start.elapsed().as_secs_f64());
     }
     // How well the live features find fraud on this data: precision at the data set's rates.
-    let test_frauds: Vec<bool> = freeport_risk::parse_inspected_declarations(&read(SPLITS[2])?)?
-        .iter()
-        .map(|d| d.outcome.is_fraud())
-        .collect();
+    let test_frauds: Vec<bool> =
+        freeport_risk::research::parse_inspected_declarations(&read(SPLITS[2])?)?
+            .iter()
+            .map(|d| d.outcome.is_fraud())
+            .collect();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| platform_scores[b].total_cmp(&platform_scores[a]));
     let precision_at = |share: f64| {
@@ -306,7 +309,7 @@ fn generated_rules(shipped: &str, count: usize) -> anyhow::Result<String> {
 /// The median unit value (KRW per kg) per HS6 of the training declarations: the value reference
 /// rules compare against.
 fn value_references(
-    train: &[freeport_risk::InspectedDeclaration],
+    train: &[freeport_risk::research::InspectedDeclaration],
 ) -> std::collections::BTreeMap<String, rust_decimal::Decimal> {
     let mut by_hs6: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
     for d in train {
@@ -349,11 +352,13 @@ pub(crate) fn backtest_rules(file: &Path, data_dir: &Path, json: bool) -> anyhow
     };
     let mut all = Vec::new();
     for split in SPLITS {
-        all.extend(freeport_risk::parse_inspected_declarations(&read(split)?)?);
+        all.extend(freeport_risk::research::parse_inspected_declarations(
+            &read(split)?,
+        )?);
     }
-    let train_rows = freeport_risk::parse_inspected_declarations(&read(SPLITS[0])?)?;
+    let train_rows = freeport_risk::research::parse_inspected_declarations(&read(SPLITS[0])?)?;
     let reference = value_references(&train_rows);
-    let declarations: Vec<freeport_risk::Declaration> =
+    let declarations: Vec<freeport_risk::research::Declaration> =
         all.iter().map(|d| d.declaration.clone()).collect();
     let prepared = prepare(&declarations);
     let history = all
@@ -414,7 +419,7 @@ type Prepared = (
     Option<rust_decimal::Decimal>,
 );
 
-fn prepare(declarations: &[freeport_risk::Declaration]) -> Vec<Prepared> {
+fn prepare(declarations: &[freeport_risk::research::Declaration]) -> Vec<Prepared> {
     use rust_decimal::Decimal;
     declarations
         .iter()
@@ -442,22 +447,24 @@ pub(crate) fn train(data_dir: &Path, seed: u64, out: &Path) -> anyhow::Result<()
         let path = data_dir.join(name);
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
     };
-    let train = freeport_risk::parse_inspected_declarations(&read(SPLITS[0])?)?;
-    let valid = freeport_risk::parse_inspected_declarations(&read(SPLITS[1])?)?;
+    let train = freeport_risk::research::parse_inspected_declarations(&read(SPLITS[0])?)?;
+    let valid = freeport_risk::research::parse_inspected_declarations(&read(SPLITS[1])?)?;
     let params = freeport_risk::TrainingParams {
         seed,
         ..freeport_risk::TrainingParams::default()
     };
-    let engine: freeport_risk::RiskEngine = freeport_risk::RiskEngine::train(&train, &params)?;
+    let engine: freeport_risk::research::RiskEngine =
+        freeport_risk::research::RiskEngine::train(&train, &params)?;
     let bytes = engine.to_bytes()?;
     std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-    let declarations: Vec<freeport_risk::Declaration> =
+    let declarations: Vec<freeport_risk::research::Declaration> =
         valid.iter().map(|d| d.declaration.clone()).collect();
-    let outcomes: Vec<freeport_risk::InspectionOutcome> = valid.iter().map(|d| d.outcome).collect();
+    let outcomes: Vec<freeport_risk::research::InspectionOutcome> =
+        valid.iter().map(|d| d.outcome).collect();
     let scores = engine.score(&declarations);
     let mut validation = serde_json::Map::new();
-    for rate in freeport_risk::PROTOCOL_RATES {
-        let at = freeport_risk::inspect_top(&scores, &outcomes, rate)?;
+    for rate in freeport_risk::research::PROTOCOL_RATES {
+        let at = freeport_risk::research::inspect_top(&scores, &outcomes, rate)?;
         validation.insert(
             format!("{}%", rate * 100.0),
             serde_json::json!(at.precision),
@@ -481,7 +488,7 @@ pub(crate) fn train(data_dir: &Path, seed: u64, out: &Path) -> anyhow::Result<()
 /// A data-set declaration as rule facts: a first-line import by its importer, of general credit
 /// (the data set has no credit classes), with the value reference of its HS6.
 fn facts_of<'a>(
-    d: &'a freeport_risk::Declaration,
+    d: &'a freeport_risk::research::Declaration,
     prepared: &Prepared,
     reference: &std::collections::BTreeMap<String, rust_decimal::Decimal>,
 ) -> freeport_risk::rules::Facts<'a> {

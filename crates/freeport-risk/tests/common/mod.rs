@@ -1,7 +1,8 @@
 //! Shared helpers: the shipped data set copy in `data/customs-import`.
 #![allow(dead_code, unreachable_pub)]
 
-use freeport_risk::{InspectedDeclaration, RiskError, parse_inspected_declarations};
+use freeport_risk::RiskError;
+use freeport_risk::research::{InspectedDeclaration, parse_inspected_declarations};
 
 pub fn read(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::Declaration;
+use crate::research::dataset::Declaration;
 
 /// The features, in column order. Code-like fields become their frequency rank in training
 /// (most frequent = 0), which keeps the trees' splits meaningful without one-hot columns.

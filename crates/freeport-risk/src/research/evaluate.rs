@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::RiskError;
-use crate::dataset::{Declaration, InspectedDeclaration, InspectionOutcome};
-use crate::engine::RiskEngine;
 use crate::model::{ForustRiskModel, TrainingParams};
+use crate::research::dataset::{Declaration, InspectedDeclaration, InspectionOutcome};
+use crate::research::engine::RiskEngine;
 
 /// What inspecting the top share of declarations by score finds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,9 +192,9 @@ pub fn evaluate_protocol(
     seeds: &[u64],
     rates: &[f64],
 ) -> Result<EvaluationReport, RiskError> {
-    let train = crate::parse_inspected_declarations(train)?;
-    let valid = crate::parse_inspected_declarations(valid)?;
-    let test = crate::parse_inspected_declarations(test)?;
+    let train = crate::research::parse_inspected_declarations(train)?;
+    let valid = crate::research::parse_inspected_declarations(valid)?;
+    let test = crate::research::parse_inspected_declarations(test)?;
     evaluate_declarations(
         &train,
         &valid,

@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::RiskError;
-use crate::dataset::{Declaration, InspectedDeclaration};
-use crate::features::{FEATURE_NAMES, FeatureBuilder, FeatureMatrix};
 use crate::model::{ForustRiskModel, RiskModel, TrainingParams};
+use crate::research::dataset::{Declaration, InspectedDeclaration};
+use crate::research::features::{FEATURE_NAMES, FeatureBuilder, FeatureMatrix};
 
 /// A fitted feature builder and the model trained on its output.
 #[derive(Debug)]
