@@ -166,11 +166,7 @@ pub(super) async fn adjust_account_book(
                 code,
                 adjustment,
                 &digest,
-                |a| {
-                    let view = to_json(&adjustment_report(a))
-                        .map_err(|e| freeport_app::AppError::Internal(e.message))?;
-                    Ok(Some(idem.record(StatusCode::OK, &view)))
-                },
+                |a| kept(&idem, StatusCode::OK, to_json(&adjustment_report(a))),
             )
             .await?;
             Ok((StatusCode::OK, to_json(&adjustment_report(&adjusted))?))

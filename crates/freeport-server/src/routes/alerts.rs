@@ -85,11 +85,7 @@ pub(super) async fn alert_row(state: &AppState, id: &str) -> ApiResult<AlertRow>
 
 /// How an alert step's answer is kept with it.
 fn answer(idem: &crate::Idempotency) -> freeport_app::alerts::Answer<'_> {
-    Box::new(move |next: &AlertRow| {
-        let view = to_json(&alert_view(next.clone()))
-            .map_err(|e| freeport_app::AppError::Internal(e.message))?;
-        Ok(Some(idem.record(StatusCode::OK, &view)))
-    })
+    Box::new(move |next: &AlertRow| kept(idem, StatusCode::OK, to_json(&alert_view(next.clone()))))
 }
 
 fn answered(next: AlertRow) -> ApiResult<(StatusCode, Value)> {

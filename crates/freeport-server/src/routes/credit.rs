@@ -130,11 +130,7 @@ fn answer(
     idem: &crate::Idempotency,
 ) -> impl FnOnce(&Credited) -> freeport_app::AppResult<Option<freeport_store::IdempotencyRecord>> + '_
 {
-    move |credited| {
-        let view =
-            credited_view(credited).map_err(|e| freeport_app::AppError::Internal(e.message))?;
-        Ok(Some(idem.record(StatusCode::CREATED, &view)))
-    }
+    move |credited| kept(idem, StatusCode::CREATED, credited_view(credited))
 }
 
 fn credited_view(c: &Credited) -> ApiResult<Value> {

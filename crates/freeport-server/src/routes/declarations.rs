@@ -70,9 +70,7 @@ pub(super) async fn submit(
             let actor = actor_of(c);
             let request_json = String::from_utf8_lossy(payload).into_owned();
             let submitted = freeport_app::declarations::submit(st, &actor, d, request_json, |s| {
-                let view = to_json(&submitted_view(s))
-                    .map_err(|e| freeport_app::AppError::Internal(e.message))?;
-                Ok(Some(idem.record(StatusCode::CREATED, &view)))
+                kept(&idem, StatusCode::CREATED, to_json(&submitted_view(s)))
             })
             .await?;
             let record = &submitted.record;

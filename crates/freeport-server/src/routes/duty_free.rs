@@ -199,9 +199,7 @@ pub(super) async fn sell(
             let shop = visible_shop(st, c, &shop).await?;
             let order = parse_body::<SaleRequest>(payload)?.into_domain()?;
             let sold = freeport_app::duty_free::sell(st, &actor_of(c), &shop, order, |sold| {
-                let view = to_json(&sold_view(sold))
-                    .map_err(|e| freeport_app::AppError::Internal(e.message))?;
-                Ok(Some(idem.record(StatusCode::CREATED, &view)))
+                kept(&idem, StatusCode::CREATED, to_json(&sold_view(sold)))
             })
             .await?;
             Ok((StatusCode::CREATED, to_json(&sold_view(&sold))?))

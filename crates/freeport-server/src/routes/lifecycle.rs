@@ -54,10 +54,7 @@ fn transitioned_view(t: &Transitioned) -> ApiResult<Value> {
 
 /// How a transition's answer is kept with it.
 fn answer(idem: &crate::Idempotency) -> freeport_app::lifecycle::Answer<'_> {
-    Box::new(move |t: &Transitioned| {
-        let view = transitioned_view(t).map_err(|e| freeport_app::AppError::Internal(e.message))?;
-        Ok(Some(idem.record(StatusCode::OK, &view)))
-    })
+    Box::new(move |t: &Transitioned| kept(idem, StatusCode::OK, transitioned_view(t)))
 }
 
 fn answered(t: &Transitioned) -> ApiResult<(StatusCode, Value)> {

@@ -209,6 +209,16 @@ fn limit(page: &Page) -> ApiResult<i64> {
     }
 }
 
+/// The answer a use case keeps with its commit, so that a retry with the same key replays it.
+fn kept(
+    idem: &crate::Idempotency,
+    status: StatusCode,
+    view: ApiResult<Value>,
+) -> freeport_app::AppResult<Option<freeport_store::IdempotencyRecord>> {
+    let view = view.map_err(|e| freeport_app::AppError::Internal(e.message))?;
+    Ok(Some(idem.record(status, &view)))
+}
+
 fn cny_text(fen: i64) -> String {
     Cny::from_fen(fen).to_string()
 }

@@ -34,11 +34,13 @@ pub(super) async fn put_enterprise(
             let code = path_code(&code)?;
             let registration = parse_body::<EnterpriseRequest>(payload)?.into_domain(code)?;
             let e = freeport_app::registry::register(st, &actor, registration, |e| {
-                let view = to_json(&EnterpriseEnvelope {
-                    enterprise: enterprise_view(e.clone()),
-                })
-                .map_err(|e| freeport_app::AppError::Internal(e.message))?;
-                Ok(Some(idem.record(StatusCode::OK, &view)))
+                kept(
+                    &idem,
+                    StatusCode::OK,
+                    to_json(&EnterpriseEnvelope {
+                        enterprise: enterprise_view(e.clone()),
+                    }),
+                )
             })
             .await?;
             Ok((

@@ -189,11 +189,7 @@ pub(super) async fn propose_rule_set(
 
 /// How a rule set's answer is kept with its change.
 fn answer(idem: &crate::Idempotency, status: StatusCode) -> freeport_app::rule_sets::Answer<'_> {
-    Box::new(move |now: &RuleSetNow| {
-        let view =
-            rule_set_now_view(now).map_err(|e| freeport_app::AppError::Internal(e.message))?;
-        Ok(Some(idem.record(status, &view)))
-    })
+    Box::new(move |now: &RuleSetNow| kept(idem, status, rule_set_now_view(now)))
 }
 
 fn rule_set_now_view(now: &RuleSetNow) -> ApiResult<Value> {

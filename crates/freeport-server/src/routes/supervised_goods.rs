@@ -170,9 +170,7 @@ pub(super) async fn dispose(
             let order = b.into_domain()?;
             let disposed =
                 freeport_app::supervision::dispose(st, &actor, row, order, b.revision, |d| {
-                    let view = to_json(&disposed_view(d))
-                        .map_err(|e| freeport_app::AppError::Internal(e.message))?;
-                    Ok(Some(idem.record(StatusCode::CREATED, &view)))
+                    kept(&idem, StatusCode::CREATED, to_json(&disposed_view(d)))
                 })
                 .await?;
             Ok((StatusCode::CREATED, to_json(&disposed_view(&disposed))?))
