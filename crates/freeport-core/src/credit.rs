@@ -139,51 +139,93 @@ pub fn assess_credit(
     on: Date,
 ) -> CreditAssessment {
     let rules = &version.credit;
-    let records: Vec<&CreditRecord> = standing.records.iter().filter(|r| r.on <= on).collect();
-    let window_start = months_before(on, rules.record_window_months);
-    let last_repair = records
-        .iter()
-        .filter(|r| r.kind == CreditRecordKind::Repair)
-        .map(|r| r.on)
-        .max();
-    // A record counts if it is inside the window and not cleared by a later repair.
-    let counts = |r: &CreditRecord| r.on > window_start && last_repair.is_none_or(|rep| r.on > rep);
+    let window = RecordWindow::new(standing.records, rules, on);
+    let smuggling = window.counting(|k| *k == CreditRecordKind::Smuggling);
+    let downgrades = window.counting(|k| *k == CreditRecordKind::Downgrade);
+    let violations = window.counting(|k| matches!(k, CreditRecordKind::Violation { .. }));
+    let overdue = overdue_taxes(&window.records, rules, on);
+    let findings = window.counting(|k| matches!(k, CreditRecordKind::InspectionFinding { .. }));
+    let components = vec![
+        trigger_component("smuggling_offences", &smuggling),
+        trigger_component("downgrades_on_alerts", &downgrades),
+        violations_component(rules, standing, &violations),
+        overdue_taxes_component(rules, &overdue),
+        inspection_findings_component(rules, standing, &findings),
+    ];
+    let class = credit_class(standing.registered, &components);
+    let repair = (class == CreditClass::Dishonest && standing.registered < CreditClass::Dishonest)
+        .then(|| repair_path(rules, &components, &window.records, &overdue, on));
 
-    let mut components = Vec::new();
+    let rule = version.rule(&rules.rule);
+    CreditAssessment {
+        on,
+        registered: standing.registered,
+        class,
+        components,
+        repair,
+        rule: rule.id.clone(),
+        rule_title: rule.title.clone(),
+        source: rule.source.clone(),
+        pack_version: version.id.clone(),
+    }
+}
 
-    let smuggling: Vec<&CreditRecord> = records
-        .iter()
-        .copied()
-        .filter(|r| r.kind == CreditRecordKind::Smuggling && counts(r))
-        .collect();
-    components.push(CreditComponent {
-        name: "smuggling_offences",
-        value: smuggling.len().to_string(),
+/// The records up to the assessment day, and the window within which they count.
+struct RecordWindow<'a> {
+    records: Vec<&'a CreditRecord>,
+    start: Date,
+    last_repair: Option<Date>,
+}
+
+impl<'a> RecordWindow<'a> {
+    fn new(records: &'a [CreditRecord], rules: &CreditRules, on: Date) -> Self {
+        let records: Vec<&CreditRecord> = records.iter().filter(|r| r.on <= on).collect();
+        let last_repair = records
+            .iter()
+            .filter(|r| r.kind == CreditRecordKind::Repair)
+            .map(|r| r.on)
+            .max();
+        RecordWindow {
+            records,
+            start: months_before(on, rules.record_window_months),
+            last_repair,
+        }
+    }
+
+    /// A record counts if it is inside the window and not cleared by a later repair.
+    fn counts(&self, r: &CreditRecord) -> bool {
+        r.on > self.start && self.last_repair.is_none_or(|rep| r.on > rep)
+    }
+
+    /// The records of a kind that count.
+    fn counting(&self, kind: impl Fn(&CreditRecordKind) -> bool) -> Vec<&'a CreditRecord> {
+        self.records
+            .iter()
+            .copied()
+            .filter(|r| kind(&r.kind) && self.counts(r))
+            .collect()
+    }
+}
+
+/// A trigger that makes the enterprise dishonest on its own, however few.
+fn trigger_component(name: &'static str, records: &[&CreditRecord]) -> CreditComponent {
+    CreditComponent {
+        name,
+        value: records.len().to_string(),
         limit: "0".to_owned(),
-        crossed: !smuggling.is_empty(),
+        crossed: !records.is_empty(),
         demotes_to: CreditClass::Dishonest,
-        references: references(&smuggling),
-    });
+        references: references(records),
+    }
+}
 
-    let downgrades: Vec<&CreditRecord> = records
-        .iter()
-        .copied()
-        .filter(|r| r.kind == CreditRecordKind::Downgrade && counts(r))
-        .collect();
-    components.push(CreditComponent {
-        name: "downgrades_on_alerts",
-        value: downgrades.len().to_string(),
-        limit: "0".to_owned(),
-        crossed: !downgrades.is_empty(),
-        demotes_to: CreditClass::Dishonest,
-        references: references(&downgrades),
-    });
-
-    let violations: Vec<&CreditRecord> = records
-        .iter()
-        .copied()
-        .filter(|r| matches!(r.kind, CreditRecordKind::Violation { .. }) && counts(r))
-        .collect();
+/// Violations demote only when both their number passes the pack's share of the prior year's
+/// declarations and their penalties pass the pack's amount.
+fn violations_component(
+    rules: &CreditRules,
+    standing: &CreditStanding<'_>,
+    violations: &[&CreditRecord],
+) -> CreditComponent {
     let penalties: Decimal = violations
         .iter()
         .map(|r| match r.kind {
@@ -194,7 +236,7 @@ pub fn assess_credit(
     let share_limit =
         rules.violation_share * Decimal::from(standing.prior_year_declarations.unwrap_or(0));
     let count = Decimal::from(violations.len());
-    components.push(CreditComponent {
+    CreditComponent {
         name: "violations",
         value: format!(
             "{} violations, {} CNY in penalties",
@@ -216,11 +258,12 @@ pub fn assess_credit(
         },
         crossed: count > share_limit && penalties > rules.violation_penalty_over.amount(),
         demotes_to: CreditClass::Dishonest,
-        references: references(&violations),
-    });
+        references: references(violations),
+    }
+}
 
-    let overdue = overdue_taxes(&records, rules, on);
-    components.push(CreditComponent {
+fn overdue_taxes_component(rules: &CreditRules, overdue: &[&CreditRecord]) -> CreditComponent {
+    CreditComponent {
         name: "overdue_taxes",
         value: overdue.len().to_string(),
         limit: format!(
@@ -229,67 +272,65 @@ pub fn assess_credit(
         ),
         crossed: !overdue.is_empty(),
         demotes_to: CreditClass::Dishonest,
-        references: references(&overdue),
-    });
+        references: references(overdue),
+    }
+}
 
-    let findings: Vec<&CreditRecord> = records
-        .iter()
-        .copied()
-        .filter(|r| matches!(r.kind, CreditRecordKind::InspectionFinding { .. }) && counts(r))
-        .collect();
-    components.push(CreditComponent {
+/// Inspection findings weigh only on a certified enterprise, which falls to general.
+fn inspection_findings_component(
+    rules: &CreditRules,
+    standing: &CreditStanding<'_>,
+    findings: &[&CreditRecord],
+) -> CreditComponent {
+    CreditComponent {
         name: "inspection_findings",
         value: findings.len().to_string(),
         limit: format!("fewer than {}", rules.certified_findings_limit),
         crossed: standing.registered.is_certified()
             && findings.len() >= rules.certified_findings_limit as usize,
         demotes_to: CreditClass::General,
-        references: references(&findings),
-    });
+        references: references(findings),
+    }
+}
 
+/// The registered class, or the least trusted class a crossed limit demotes to, if lower.
+fn credit_class(registered: CreditClass, components: &[CreditComponent]) -> CreditClass {
     let demoted = components
         .iter()
         .filter(|c| c.crossed)
         .map(|c| c.demotes_to)
         .max();
-    let class = demoted.map_or(standing.registered, |d| d.max(standing.registered));
+    demoted.map_or(registered, |d| d.max(registered))
+}
 
-    let repair = (class == CreditClass::Dishonest && standing.registered < CreditClass::Dishonest)
-        .then(|| {
-            let latest = components
-                .iter()
-                .filter(|c| c.crossed && c.demotes_to == CreditClass::Dishonest)
-                .flat_map(|c| c.references.iter())
-                .filter_map(|reference| records.iter().find(|r| &r.reference == reference))
-                .map(|r| r.on)
-                .max()
-                .unwrap_or(on);
-            let eligible_from = add_months(latest, rules.repair_after_months);
-            let unpaid_taxes = references(&overdue);
-            // Overdue taxes never age out: without repair the class returns only once they are
-            // paid and the other triggers have left the window.
-            let restored_without_repair_on = overdue
-                .is_empty()
-                .then(|| add_months(latest, rules.record_window_months));
-            RepairPath {
-                eligible_from,
-                eligible_now: on >= eligible_from && unpaid_taxes.is_empty(),
-                unpaid_taxes,
-                restored_without_repair_on,
-            }
-        });
-
-    let rule = version.rule(&rules.rule);
-    CreditAssessment {
-        on,
-        registered: standing.registered,
-        class,
-        components,
-        repair,
-        rule: rule.id.clone(),
-        rule_title: rule.title.clone(),
-        source: rule.source.clone(),
-        pack_version: version.id.clone(),
+/// The way back for an enterprise its records made dishonest, counted from its latest trigger.
+fn repair_path(
+    rules: &CreditRules,
+    components: &[CreditComponent],
+    records: &[&CreditRecord],
+    overdue: &[&CreditRecord],
+    on: Date,
+) -> RepairPath {
+    let latest = components
+        .iter()
+        .filter(|c| c.crossed && c.demotes_to == CreditClass::Dishonest)
+        .flat_map(|c| c.references.iter())
+        .filter_map(|reference| records.iter().find(|r| &r.reference == reference))
+        .map(|r| r.on)
+        .max()
+        .unwrap_or(on);
+    let eligible_from = add_months(latest, rules.repair_after_months);
+    let unpaid_taxes = references(overdue);
+    // Overdue taxes never age out: without repair the class returns only once they are
+    // paid and the other triggers have left the window.
+    let restored_without_repair_on = overdue
+        .is_empty()
+        .then(|| add_months(latest, rules.record_window_months));
+    RepairPath {
+        eligible_from,
+        eligible_now: on >= eligible_from && unpaid_taxes.is_empty(),
+        unpaid_taxes,
+        restored_without_repair_on,
     }
 }
 

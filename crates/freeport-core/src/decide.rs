@@ -451,19 +451,8 @@ impl<'p, 'd> Decider<'p, 'd> {
             return Ok(self.refuse(i, line, ReasonCode::ProhibitedImport, step));
         }
         let mut steps = self.scratch();
-        if let Some(c) = hits.restricted_import {
-            if c.relaxed_under_exception && line.exception_measure && self.declarant.beneficiary {
-                steps.push(self.step(&v.second_line.relaxed_licence_rule, Detail::ListEntry { finding: "licence waived under the exception measures; end use in Hainan only, no circulation", entry: &c.licence }));
-            } else if line.licence.is_none() {
-                let step = self.step(
-                    &v.zero_tariff.scope_rule,
-                    Detail::ListEntry {
-                        finding: "restricted import: licence required",
-                        entry: &c.licence,
-                    },
-                );
-                return Ok(self.refuse(i, line, ReasonCode::LicenceRequired, step));
-            }
+        if let Some(step) = self.import_licence_refusal(line, &hits, &mut steps) {
+            return Ok(self.refuse(i, line, ReasonCode::LicenceRequired, step));
         }
         let cv = self.customs_value(line, &mut steps);
         let field = |f: &str| line_field(i, f);
@@ -476,66 +465,7 @@ impl<'p, 'd> Decider<'p, 'd> {
             &field,
         )?;
         let restrictive = hits.restrictive;
-        let z = &v.zero_tariff;
-        let (treatment, exemptions) = if !self.declarant.beneficiary {
-            steps.push(self.step(&z.rule, Detail::Finding("declarant is not a zero-tariff beneficiary entity: import taxes at the normal rates")));
-            (Treatment::Taxed, Exemptions::NONE)
-        } else {
-            match scope_verdict(&z.scope, &hits) {
-                ScopeVerdict::OutOfScope(entry) => {
-                    steps.push(match entry {
-                        Some(description) => self.step(
-                            &z.scope_rule,
-                            Detail::ListEntry {
-                                finding: "in the import-taxed catalogue",
-                                entry: description,
-                            },
-                        ),
-                        None => self.step(
-                            &z.scope_rule,
-                            Detail::Finding("not on any zero-tariff list in force"),
-                        ),
-                    });
-                    (Treatment::Taxed, Exemptions::NONE)
-                }
-                ScopeVerdict::InScope(list) => {
-                    let locked = self.declarant.waiver_locks.iter().any(|l| {
-                        code.starts_with(&l.kind_prefix) && l.range.contains(self.decl.declared_on)
-                    });
-                    if locked {
-                        steps.push(self.step(&z.waiver_rule, Detail::Finding("zero tariff for this kind of goods was waived by full payment within the lock period")));
-                        (Treatment::Taxed, Exemptions::NONE)
-                    } else {
-                        match self.decl.payment_option {
-                            PaymentOption::ZeroTariff => {
-                                steps.push(match list {
-                                    Some(list) => self.step(&z.rule, Detail::ListEntry { finding: "zero tariff: beneficiary entity, goods on the positive list", entry: list }),
-                                    None => self.step(&z.rule, Detail::Finding("zero tariff: beneficiary entity, goods outside the import-taxed catalogue")),
-                                });
-                                (Treatment::ZeroTariff, Exemptions::ALL)
-                            }
-                            PaymentOption::PayVatAndConsumptionTax => {
-                                steps.push(self.step(&z.waiver_rule, Detail::Finding("beneficiary chose to pay import VAT and consumption tax; tariff exempt")));
-                                (Treatment::TariffExemptVatPaid, Exemptions::TARIFF_ONLY)
-                            }
-                            PaymentOption::PayAllTaxes => {
-                                let digits = z.waiver_same_kind_digits.min(code.as_str().len());
-                                let range =
-                                    waiver_lock(self.decl.declared_on, z.waiver_lock_months);
-                                let explanation = self.step(&z.waiver_rule, Detail::Finding("all import taxes paid by choice: zero tariff for the same kind of goods is waived for the lock period"));
-                                self.effects.push(Effect::WaiverLock {
-                                    enterprise: self.decl.declarant,
-                                    kind_prefix: code.as_str()[..digits].to_owned(),
-                                    range,
-                                    explanation,
-                                });
-                                (Treatment::Taxed, Exemptions::NONE)
-                            }
-                        }
-                    }
-                }
-            }
-        };
+        let (treatment, exemptions) = self.zero_tariff_treatment(code, &hits, &mut steps);
         if let Some(r) = restrictive {
             steps.push(self.step(
                 &v.island.restrictive_rule,
@@ -553,54 +483,7 @@ impl<'p, 'd> Decider<'p, 'd> {
             treatment,
             Treatment::ZeroTariff | Treatment::TariffExemptVatPaid
         ) {
-            let declarant = self.decl.declarant;
-            self.post(
-                &declarant,
-                Movement::FirstLineEntry,
-                i,
-                line,
-                cv,
-                restrictive.map(|r| r.category),
-            )?;
-            if let Some(period) = v.supervision.period_for(&line.hs_code) {
-                let explanation = self.step(
-                    &v.supervision.rule,
-                    Detail::Finding(
-                        "duty-exempt goods under supervision from entry: disposing of them early pays back taxes",
-                    ),
-                );
-                self.effects.push(Effect::Supervised {
-                    enterprise: declarant,
-                    line: i,
-                    kind: &period.kind,
-                    years: period.years,
-                    from: self.decl.declared_on,
-                    until: crate::supervision::supervision_ends(
-                        self.decl.declared_on,
-                        period.years,
-                    ),
-                    explanation,
-                });
-            }
-            if self.decl.direct_release
-                && !self
-                    .effects
-                    .iter()
-                    .any(|e| matches!(e, Effect::LedgerEntryDue { .. }))
-            {
-                let by = deadline_after(self.decl.declared_on, v.direct_release.ledger_entry_days);
-                let explanation = self.step(
-                    &v.direct_release.rule,
-                    Detail::Finding(
-                        "directly released goods: enter them in the account book before any use",
-                    ),
-                );
-                self.effects.push(Effect::LedgerEntryDue {
-                    enterprise: declarant,
-                    by,
-                    explanation,
-                });
-            }
+            self.enter_duty_exempt_goods(i, line, cv, restrictive.map(|r| r.category))?;
         }
         Ok(LineDecision {
             line: i,
@@ -614,6 +497,186 @@ impl<'p, 'd> Decider<'p, 'd> {
             value_added: None,
             explanation: self.keep(steps),
         })
+    }
+
+    /// A restricted import needs its licence, unless a beneficiary declares it under the exception
+    /// measures that relax the licence (explained in `steps`). Returns the refusal's step when the
+    /// licence is missing.
+    fn import_licence_refusal(
+        &self,
+        line: &Line,
+        hits: &Hits<'p>,
+        steps: &mut Vec<Step<'p>>,
+    ) -> Option<Step<'p>> {
+        let v = self.v;
+        let c = hits.restricted_import?;
+        if c.relaxed_under_exception && line.exception_measure && self.declarant.beneficiary {
+            steps.push(self.step(&v.second_line.relaxed_licence_rule, Detail::ListEntry { finding: "licence waived under the exception measures; end use in Hainan only, no circulation", entry: &c.licence }));
+            None
+        } else if line.licence.is_none() {
+            Some(self.step(
+                &v.zero_tariff.scope_rule,
+                Detail::ListEntry {
+                    finding: "restricted import: licence required",
+                    entry: &c.licence,
+                },
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Whether a first-line import goes in at zero tariff: only a beneficiary's goods within the
+    /// zero-tariff scope, not under a waiver lock, and as the declarant's payment option chooses.
+    fn zero_tariff_treatment(
+        &mut self,
+        code: &HsCode,
+        hits: &Hits<'p>,
+        steps: &mut Vec<Step<'p>>,
+    ) -> (Treatment, Exemptions) {
+        let z = &self.v.zero_tariff;
+        if !self.declarant.beneficiary {
+            steps.push(self.step(&z.rule, Detail::Finding("declarant is not a zero-tariff beneficiary entity: import taxes at the normal rates")));
+            return (Treatment::Taxed, Exemptions::NONE);
+        }
+        match scope_verdict(&z.scope, hits) {
+            ScopeVerdict::OutOfScope(entry) => {
+                steps.push(match entry {
+                    Some(description) => self.step(
+                        &z.scope_rule,
+                        Detail::ListEntry {
+                            finding: "in the import-taxed catalogue",
+                            entry: description,
+                        },
+                    ),
+                    None => self.step(
+                        &z.scope_rule,
+                        Detail::Finding("not on any zero-tariff list in force"),
+                    ),
+                });
+                (Treatment::Taxed, Exemptions::NONE)
+            }
+            ScopeVerdict::InScope(_) if self.under_waiver_lock(code) => {
+                steps.push(self.step(&z.waiver_rule, Detail::Finding("zero tariff for this kind of goods was waived by full payment within the lock period")));
+                (Treatment::Taxed, Exemptions::NONE)
+            }
+            ScopeVerdict::InScope(list) => self.payment_option_treatment(code, list, steps),
+        }
+    }
+
+    /// Whether the declarant waived zero tariff for this kind of goods by paying in full within a
+    /// lock period still running on the declaration date.
+    fn under_waiver_lock(&self, code: &HsCode) -> bool {
+        self.declarant
+            .waiver_locks
+            .iter()
+            .any(|l| code.starts_with(&l.kind_prefix) && l.range.contains(self.decl.declared_on))
+    }
+
+    /// In-scope goods of a beneficiary: the payment option chooses zero tariff, tariff-only
+    /// exemption, or paying everything (which locks the same kind of goods out of zero tariff).
+    fn payment_option_treatment(
+        &mut self,
+        code: &HsCode,
+        list: Option<&'p str>,
+        steps: &mut Vec<Step<'p>>,
+    ) -> (Treatment, Exemptions) {
+        let z = &self.v.zero_tariff;
+        match self.decl.payment_option {
+            PaymentOption::ZeroTariff => {
+                steps.push(match list {
+                    Some(list) => self.step(&z.rule, Detail::ListEntry { finding: "zero tariff: beneficiary entity, goods on the positive list", entry: list }),
+                    None => self.step(&z.rule, Detail::Finding("zero tariff: beneficiary entity, goods outside the import-taxed catalogue")),
+                });
+                (Treatment::ZeroTariff, Exemptions::ALL)
+            }
+            PaymentOption::PayVatAndConsumptionTax => {
+                steps.push(self.step(
+                    &z.waiver_rule,
+                    Detail::Finding(
+                        "beneficiary chose to pay import VAT and consumption tax; tariff exempt",
+                    ),
+                ));
+                (Treatment::TariffExemptVatPaid, Exemptions::TARIFF_ONLY)
+            }
+            PaymentOption::PayAllTaxes => {
+                let digits = z.waiver_same_kind_digits.min(code.as_str().len());
+                let range = waiver_lock(self.decl.declared_on, z.waiver_lock_months);
+                let explanation = self.step(&z.waiver_rule, Detail::Finding("all import taxes paid by choice: zero tariff for the same kind of goods is waived for the lock period"));
+                self.effects.push(Effect::WaiverLock {
+                    enterprise: self.decl.declarant,
+                    kind_prefix: code.as_str()[..digits].to_owned(),
+                    range,
+                    explanation,
+                });
+                (Treatment::Taxed, Exemptions::NONE)
+            }
+        }
+    }
+
+    /// Duty-exempt goods entering on the first line go into the declarant's account book, come
+    /// under supervision where the pack sets a period for them, and, when directly released, must
+    /// be entered in the book by a deadline.
+    fn enter_duty_exempt_goods(
+        &mut self,
+        i: usize,
+        line: &Line,
+        cv: Cny,
+        restrictive: Option<RestrictiveCategory>,
+    ) -> Result<(), FieldError> {
+        let declarant = self.decl.declarant;
+        self.post(
+            &declarant,
+            Movement::FirstLineEntry,
+            i,
+            line,
+            cv,
+            restrictive,
+        )?;
+        self.supervise_from_entry(declarant, i, line);
+        if self.decl.direct_release
+            && !self
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::LedgerEntryDue { .. }))
+        {
+            let v = self.v;
+            let by = deadline_after(self.decl.declared_on, v.direct_release.ledger_entry_days);
+            let explanation = self.step(
+                &v.direct_release.rule,
+                Detail::Finding(
+                    "directly released goods: enter them in the account book before any use",
+                ),
+            );
+            self.effects.push(Effect::LedgerEntryDue {
+                enterprise: declarant,
+                by,
+                explanation,
+            });
+        }
+        Ok(())
+    }
+
+    fn supervise_from_entry(&mut self, declarant: CreditCode, i: usize, line: &Line) {
+        let v = self.v;
+        let Some(period) = v.supervision.period_for(&line.hs_code) else {
+            return;
+        };
+        let explanation = self.step(
+            &v.supervision.rule,
+            Detail::Finding(
+                "duty-exempt goods under supervision from entry: disposing of them early pays back taxes",
+            ),
+        );
+        self.effects.push(Effect::Supervised {
+            enterprise: declarant,
+            line: i,
+            kind: &period.kind,
+            years: period.years,
+            from: self.decl.declared_on,
+            until: crate::supervision::supervision_ends(self.decl.declared_on, period.years),
+            explanation,
+        });
     }
 
     fn first_line_export(&mut self, i: usize, line: &Line) -> Result<LineDecision, FieldError> {
@@ -803,22 +866,7 @@ impl<'p, 'd> Decider<'p, 'd> {
         steps: &mut Vec<Step<'p>>,
     ) -> Result<Option<(crate::value_added::ChainResult, bool)>, FieldError> {
         let va = &self.v.value_added;
-        if !self.declarant.encouraged_industry_filed {
-            steps.push(self.step(&va.rule, Detail::Finding("declarant is not a filed encouraged-industry enterprise: no value-added exemption")));
-            return Ok(None);
-        }
-        if let Some(min) = va.encouraged_revenue_share_min
-            && self
-                .declarant
-                .encouraged_revenue_share
-                .is_none_or(|s| s <= min)
-        {
-            steps.push(self.step(
-                &va.rule,
-                Detail::Finding(
-                    "encouraged-industry revenue does not exceed the pilot's minimum share",
-                ),
-            ));
+        if !self.may_claim_value_added(steps) {
             return Ok(None);
         }
         if line.imported_materials.is_empty() {
@@ -882,6 +930,31 @@ impl<'p, 'd> Decider<'p, 'd> {
         Ok(Some((result, qualifies)))
     }
 
+    /// Only a filed encouraged-industry enterprise may claim, and where the pilot sets a minimum
+    /// share of encouraged-industry revenue, only one above it; a refusal is explained in `steps`.
+    fn may_claim_value_added(&self, steps: &mut Vec<Step<'p>>) -> bool {
+        let va = &self.v.value_added;
+        if !self.declarant.encouraged_industry_filed {
+            steps.push(self.step(&va.rule, Detail::Finding("declarant is not a filed encouraged-industry enterprise: no value-added exemption")));
+            return false;
+        }
+        if let Some(min) = va.encouraged_revenue_share_min
+            && self
+                .declarant
+                .encouraged_revenue_share
+                .is_none_or(|s| s <= min)
+        {
+            steps.push(self.step(
+                &va.rule,
+                Detail::Finding(
+                    "encouraged-industry revenue does not exceed the pilot's minimum share",
+                ),
+            ));
+            return false;
+        }
+        true
+    }
+
     fn second_line_entry(&mut self, i: usize, line: &Line) -> Result<LineDecision, FieldError> {
         let s = &self.v.second_line;
         let mut steps = self.scratch();
@@ -943,72 +1016,123 @@ impl<'p, 'd> Decider<'p, 'd> {
                 decided.treatment = Treatment::Bonded;
             }
             GoodsStatus::ZeroTariff => {
-                let restrictive = self
-                    .hits(&line.hs_code, line.origin)
-                    .restrictive
-                    .or_else(|| {
-                        line.imported_materials
-                            .iter()
-                            .find_map(|m| self.hits(&m.hs_code, m.origin).restrictive)
-                    });
-                let recipient = match &counterparty {
-                    Counterparty::Enterprise(c) => Some(c),
-                    Counterparty::Individual => None,
-                };
-                let recipient_beneficiary = recipient
-                    .and_then(|c| self.snapshot.standing(c))
-                    .is_some_and(|s| s.beneficiary);
-                let declarant = self.decl.declarant;
-                if let Some(r) = restrictive {
-                    steps.push(self.step(
-                        &isl.restrictive_rule,
-                        Detail::ListEntry {
-                            finding: "restrictive category: import taxes due on any circulation",
-                            entry: &r.description,
-                        },
-                    ));
-                    decided.restrictive_category = Some(r.category);
-                } else if recipient_beneficiary && isl.free_transfer_between_beneficiaries {
-                    steps.push(self.step(
-                        &isl.free_circulation_rule,
-                        Detail::Finding("between beneficiary entities: no import taxes"),
-                    ));
-                    decided.treatment = Treatment::FreeCirculation;
-                    let out = Self::first_quantity(line, i)?;
-                    if let Some(step) = self.book_check(&[(line.hs_code, out)], &mut steps) {
-                        return Ok(self.refuse_book(steps, i, line, step));
-                    }
-                    self.post(&declarant, Movement::TransferOut, i, line, cv, None)?;
-                    if let Some(to) = recipient {
-                        self.post(to, Movement::TransferIn, i, line, cv, None)?;
-                    }
-                } else if recipient_beneficiary {
-                    steps.push(self.step(&isl.leaving_circle_rule, Detail::Finding("zero-tariff goods were for the importer's own use: transfer pays the import taxes")));
-                } else {
-                    steps.push(self.step(&isl.leaving_circle_rule, Detail::Finding("to a non-beneficiary or an individual: import taxes on the imported materials")));
-                }
-                if decided.treatment == Treatment::NotControlled {
-                    decided.treatment = Treatment::TaxedOnImportedMaterials;
-                    let (taxes, _) =
-                        self.tax_imported_content(i, line, cv, Exemptions::NONE, &mut steps)?;
-                    decided.taxes = taxes;
-                    let out = Self::first_quantity(line, i)?;
-                    if let Some(step) = self.book_check(&[(line.hs_code, out)], &mut steps) {
-                        return Ok(self.refuse_book(steps, i, line, step));
-                    }
-                    self.post(
-                        &declarant,
-                        Movement::TaxedRelease,
-                        i,
-                        line,
-                        cv,
-                        restrictive.map(|r| r.category),
-                    )?;
+                if let Some(step) = self.transfer_zero_tariff_goods(
+                    i,
+                    line,
+                    cv,
+                    &counterparty,
+                    &mut decided,
+                    &mut steps,
+                )? {
+                    return Ok(self.refuse_book(steps, i, line, step));
                 }
             }
         }
         decided.explanation = self.keep(steps);
         Ok(decided)
+    }
+
+    /// Zero-tariff goods pass freely only between beneficiary entities, where the pack allows it;
+    /// restrictive goods, and goods going to anyone else, leave the zero-tariff circle and pay the
+    /// import taxes. Returns the refusal's step when the account book does not hold the goods.
+    fn transfer_zero_tariff_goods(
+        &mut self,
+        i: usize,
+        line: &Line,
+        cv: Cny,
+        counterparty: &Counterparty,
+        decided: &mut LineDecision,
+        steps: &mut Vec<Step<'p>>,
+    ) -> Result<Option<Step<'p>>, FieldError> {
+        let isl = &self.v.island;
+        let restrictive = self.restrictive_in_transfer(line);
+        let recipient = match counterparty {
+            Counterparty::Enterprise(c) => Some(c),
+            Counterparty::Individual => None,
+        };
+        let recipient_beneficiary = recipient
+            .and_then(|c| self.snapshot.standing(c))
+            .is_some_and(|s| s.beneficiary);
+        if let Some(r) = restrictive {
+            steps.push(self.step(
+                &isl.restrictive_rule,
+                Detail::ListEntry {
+                    finding: "restrictive category: import taxes due on any circulation",
+                    entry: &r.description,
+                },
+            ));
+            decided.restrictive_category = Some(r.category);
+        } else if recipient_beneficiary && isl.free_transfer_between_beneficiaries {
+            steps.push(self.step(
+                &isl.free_circulation_rule,
+                Detail::Finding("between beneficiary entities: no import taxes"),
+            ));
+            decided.treatment = Treatment::FreeCirculation;
+            let out = Self::first_quantity(line, i)?;
+            if let Some(step) = self.book_check(&[(line.hs_code, out)], steps) {
+                return Ok(Some(step));
+            }
+            let declarant = self.decl.declarant;
+            self.post(&declarant, Movement::TransferOut, i, line, cv, None)?;
+            if let Some(to) = recipient {
+                self.post(to, Movement::TransferIn, i, line, cv, None)?;
+            }
+        } else if recipient_beneficiary {
+            steps.push(self.step(&isl.leaving_circle_rule, Detail::Finding("zero-tariff goods were for the importer's own use: transfer pays the import taxes")));
+        } else {
+            steps.push(self.step(
+                &isl.leaving_circle_rule,
+                Detail::Finding(
+                    "to a non-beneficiary or an individual: import taxes on the imported materials",
+                ),
+            ));
+        }
+        if decided.treatment == Treatment::NotControlled {
+            return self.release_taxed(i, line, cv, restrictive, decided, steps);
+        }
+        Ok(None)
+    }
+
+    /// The restrictive category of the goods, or else of the first imported material in one.
+    fn restrictive_in_transfer(&self, line: &Line) -> Option<&'p RestrictiveEntry> {
+        self.hits(&line.hs_code, line.origin)
+            .restrictive
+            .or_else(|| {
+                line.imported_materials
+                    .iter()
+                    .find_map(|m| self.hits(&m.hs_code, m.origin).restrictive)
+            })
+    }
+
+    /// Zero-tariff goods leaving the circle pay the import taxes on their imported materials and
+    /// leave the declarant's account book. Returns the refusal's step when the book does not hold
+    /// them.
+    fn release_taxed(
+        &mut self,
+        i: usize,
+        line: &Line,
+        cv: Cny,
+        restrictive: Option<&'p RestrictiveEntry>,
+        decided: &mut LineDecision,
+        steps: &mut Vec<Step<'p>>,
+    ) -> Result<Option<Step<'p>>, FieldError> {
+        decided.treatment = Treatment::TaxedOnImportedMaterials;
+        let (taxes, _) = self.tax_imported_content(i, line, cv, Exemptions::NONE, steps)?;
+        decided.taxes = taxes;
+        let out = Self::first_quantity(line, i)?;
+        if let Some(step) = self.book_check(&[(line.hs_code, out)], steps) {
+            return Ok(Some(step));
+        }
+        let declarant = self.decl.declarant;
+        self.post(
+            &declarant,
+            Movement::TaxedRelease,
+            i,
+            line,
+            cv,
+            restrictive.map(|r| r.category),
+        )?;
+        Ok(None)
     }
 
     /// R3.3: a processing record. The materials consumed leave the declarant's account book and

@@ -256,88 +256,17 @@ pub fn decide_sale<'p>(
         )
     })?;
     let d = &v.duty_free;
-    if lines.is_empty() {
-        return Err(FieldError::new(
-            "items",
-            FieldErrorKind::Missing,
-            "at least one item",
-        ));
-    }
+    let rung = ring_up(v, lines, traveller)?;
+    let mut refusals = buyer_refusals(v, traveller, sold_on);
+    refusals.extend(departure_limit_refusals(v, &rung.departure_basket)?);
     let mut steps = Vec::new();
-    let mut refusals = Vec::new();
-    let mut total = Cny::ZERO;
-    let mut basket = traveller.bought_this_departure.clone();
-    let mut pickup = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        if !d.categories.contains_key(&line.category) {
-            return Err(FieldError::new(
-                format!("items[{i}].category"),
-                FieldErrorKind::Unknown,
-                format!("not a duty-free category in pack {}", v.id),
-            ));
-        }
-        if line.quantity <= Decimal::ZERO || line.limit_quantity <= Decimal::ZERO {
-            return Err(FieldError::new(
-                format!("items[{i}].quantity"),
-                FieldErrorKind::OutOfRange,
-                "a positive quantity",
-            ));
-        }
-        total = total + Cny::round_fen(line.unit_price.amount() * line.quantity);
-        basket.push(BasketItem {
-            category: line.category.clone(),
-            quantity: line.limit_quantity,
-        });
-        pickup.push(pickup_modes(v, &line.category, line.unit_price));
-    }
-    if !age_eligible(v, traveller.birth_date, sold_on) {
-        refusals.push(SaleReason {
-            code: SaleRefusal::Underage,
-            explanation: Step {
-                rule: v.rule(&d.age_rule),
-                detail: Detail::Finding(
-                    "the buyer is below the minimum age for duty-free shopping",
-                ),
-            },
-        });
-    }
-    if traveller.banned_until.is_some_and(|until| sold_on <= until) {
-        refusals.push(SaleReason {
-            code: SaleRefusal::Banned,
-            explanation: Step {
-                rule: v.rule(&d.ban_rule),
-                detail: Detail::Finding(
-                    "the buyer is banned from duty-free shopping by a customs decision",
-                ),
-            },
-        });
-    }
-    let breaches = check_departure_limits(v, &basket)
-        .map_err(|reason| FieldError::new("items", FieldErrorKind::Unknown, reason))?;
-    for b in &breaches {
-        let category = d
-            .categories
-            .get_key_value(&b.category)
-            .map_or("", |(k, _)| k.as_str());
-        refusals.push(SaleReason {
-            code: SaleRefusal::DepartureLimitExceeded,
-            explanation: Step {
-                rule: v.rule(&d.limits_rule),
-                detail: Detail::DepartureLimit {
-                    category,
-                    limit: b.limit,
-                    requested: b.requested,
-                },
-            },
-        });
-    }
-    let quota = split_quota(d.annual_quota, traveller.spent_this_year, total);
+    let quota = split_quota(d.annual_quota, traveller.spent_this_year, rung.total);
     let quota_step = Step {
         rule: v.rule(&d.quota_rule),
         detail: Detail::DutyFreeQuota {
             annual: d.annual_quota,
             spent: traveller.spent_this_year,
-            basket: total,
+            basket: rung.total,
             remaining_after: quota.remaining_after,
         },
     };
@@ -361,10 +290,127 @@ pub fn decide_sale<'p>(
         pack: v,
         accepted: refusals.is_empty(),
         refusals,
-        total,
+        total: rung.total,
         quota,
-        pickup,
+        pickup: rung.pickup,
         leave_island_by: departure_deadline(v, sold_on),
         steps,
     })
+}
+
+/// A sale's lines, checked and added up.
+struct RungUpSale {
+    /// The retail total, each line rounded to the fen.
+    total: Cny,
+    /// The earlier purchases of the departure followed by this sale's lines, in limit units.
+    departure_basket: Vec<BasketItem>,
+    pickup: Vec<Vec<PickupMode>>,
+}
+
+fn ring_up(
+    v: &PackVersion,
+    lines: &[SaleLine],
+    traveller: &TravellerRecord,
+) -> Result<RungUpSale, FieldError> {
+    if lines.is_empty() {
+        return Err(FieldError::new(
+            "items",
+            FieldErrorKind::Missing,
+            "at least one item",
+        ));
+    }
+    let mut total = Cny::ZERO;
+    let mut departure_basket = traveller.bought_this_departure.clone();
+    let mut pickup = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if !v.duty_free.categories.contains_key(&line.category) {
+            return Err(FieldError::new(
+                format!("items[{i}].category"),
+                FieldErrorKind::Unknown,
+                format!("not a duty-free category in pack {}", v.id),
+            ));
+        }
+        if line.quantity <= Decimal::ZERO || line.limit_quantity <= Decimal::ZERO {
+            return Err(FieldError::new(
+                format!("items[{i}].quantity"),
+                FieldErrorKind::OutOfRange,
+                "a positive quantity",
+            ));
+        }
+        total = total + Cny::round_fen(line.unit_price.amount() * line.quantity);
+        departure_basket.push(BasketItem {
+            category: line.category.clone(),
+            quantity: line.limit_quantity,
+        });
+        pickup.push(pickup_modes(v, &line.category, line.unit_price));
+    }
+    Ok(RungUpSale {
+        total,
+        departure_basket,
+        pickup,
+    })
+}
+
+/// R4.3 and R4.6: refusals that concern the buyer rather than the basket.
+fn buyer_refusals<'p>(
+    v: &'p PackVersion,
+    traveller: &TravellerRecord,
+    sold_on: Date,
+) -> Vec<SaleReason<'p>> {
+    let d = &v.duty_free;
+    let mut refusals = Vec::new();
+    if !age_eligible(v, traveller.birth_date, sold_on) {
+        refusals.push(SaleReason {
+            code: SaleRefusal::Underage,
+            explanation: Step {
+                rule: v.rule(&d.age_rule),
+                detail: Detail::Finding(
+                    "the buyer is below the minimum age for duty-free shopping",
+                ),
+            },
+        });
+    }
+    if traveller.banned_until.is_some_and(|until| sold_on <= until) {
+        refusals.push(SaleReason {
+            code: SaleRefusal::Banned,
+            explanation: Step {
+                rule: v.rule(&d.ban_rule),
+                detail: Detail::Finding(
+                    "the buyer is banned from duty-free shopping by a customs decision",
+                ),
+            },
+        });
+    }
+    refusals
+}
+
+/// R4.4: one refusal per category whose limit the departure's purchases would exceed.
+fn departure_limit_refusals<'p>(
+    v: &'p PackVersion,
+    departure_basket: &[BasketItem],
+) -> Result<Vec<SaleReason<'p>>, FieldError> {
+    let d = &v.duty_free;
+    let breaches = check_departure_limits(v, departure_basket)
+        .map_err(|reason| FieldError::new("items", FieldErrorKind::Unknown, reason))?;
+    Ok(breaches
+        .iter()
+        .map(|b| {
+            // The explanation borrows the category name from the pack, not from the breach.
+            let category = d
+                .categories
+                .get_key_value(&b.category)
+                .map_or("", |(k, _)| k.as_str());
+            SaleReason {
+                code: SaleRefusal::DepartureLimitExceeded,
+                explanation: Step {
+                    rule: v.rule(&d.limits_rule),
+                    detail: Detail::DepartureLimit {
+                        category,
+                        limit: b.limit,
+                        requested: b.requested,
+                    },
+                },
+            }
+        })
+        .collect())
 }

@@ -145,10 +145,7 @@ impl Detail<'_> {
                 spent,
                 basket,
                 remaining_after,
-            } => format!(
-                "annual quota {annual} CNY − spent this year {spent} = {} CNY left; this sale {basket} CNY; left after it {remaining_after} CNY",
-                (*annual - *spent).max(Cny::ZERO)
-            ),
+            } => quota_text(*annual, *spent, *basket, *remaining_after),
             Detail::DepartureLimit {
                 category,
                 limit,
@@ -161,111 +158,15 @@ impl Detail<'_> {
                 unit,
                 unexpired,
                 value,
-            } => {
-                if *unexpired {
-                    format!(
-                        "back-tax value = CV {customs_value} × (1 − {elapsed} / {period} {unit} supervised) = {value} CNY, rounded half-up to the fen"
-                    )
-                } else {
-                    format!(
-                        "back-tax value = CV {customs_value} × {elapsed} / {period} {unit} diverted = {value} CNY, rounded half-up to the fen"
-                    )
-                }
-            }
+            } => back_tax_value_text(*customs_value, *elapsed, *period, unit, *unexpired, *value),
             Detail::ListEntry { finding, entry } => format!("{finding}: {entry}"),
-            Detail::CustomsValue {
-                value,
-                currency,
-                exchange_rate,
-                rate_date,
-                customs_value,
-            } => match rate_date {
-                Some(day) => format!(
-                    "CV = {value} {currency} × {exchange_rate} (rate of {day}) = {customs_value} CNY, rounded half-up to the fen"
-                ),
-                None => format!("CV = {customs_value} CNY"),
-            },
-            Detail::Tariff {
-                customs_value,
-                rate,
-                column,
-                specific,
-                amount,
-            } => {
-                let column = match column {
-                    DutyColumn::Mfn => "MFN",
-                    DutyColumn::Provisional => "provisional",
-                    DutyColumn::General => "general",
-                };
-                match specific {
-                    Some((q, s)) => format!(
-                        "T = CV × t + Q × s = {customs_value} × {rate} ({column}) + {q} × {} CNY/{} = {amount}",
-                        s.amount_cny, s.per
-                    ),
-                    None => format!("T = CV × t = {customs_value} × {rate} ({column}) = {amount}"),
-                }
-            }
-            Detail::ExportDuty {
-                customs_value,
-                rate,
-                amount,
-            } => format!("export duty = value × rate = {customs_value} × {rate} = {amount}"),
-            Detail::ConsumptionTax {
-                item,
-                customs_value,
-                tariff_in_base,
-                quantity,
-                base,
-                amount,
-            } => {
-                let name = format!(
-                    "consumption-tax item {} ({} / {})",
-                    item.id, item.item, item.sub_item
-                );
-                match (item.ad_valorem_rate, &item.specific, quantity, base) {
-                    (Some(c), Some(sp), Some(q), Some(b)) => format!(
-                        "{name}: base = (CV + T + Q × s) / (1 − c) = ({customs_value} + {tariff_in_base} + {q} × {}) / (1 − {c}) = {}; CT = base × c + Q × s = {amount}",
-                        sp.amount_cny,
-                        b.round_dp(6).normalize()
-                    ),
-                    (Some(c), _, _, Some(b)) => format!(
-                        "{name}: base = (CV + T) / (1 − c) = ({customs_value} + {tariff_in_base}) / (1 − {c}) = {}; CT = base × c = {amount}",
-                        b.round_dp(6).normalize()
-                    ),
-                    (None, Some(sp), Some(q), _) => format!(
-                        "{name}: CT = Q × s = {q} × {} CNY/{} = {amount}",
-                        sp.amount_cny, sp.per
-                    ),
-                    _ => format!("{name}: CT = {amount}"),
-                }
-            }
-            Detail::Vat {
-                customs_value,
-                tariff_in_base,
-                consumption_tax,
-                rate,
-                amount,
-            } => {
-                format!(
-                    "VAT = (CV + T + CT) × v = ({customs_value} + {tariff_in_base} + {consumption_tax}) × {rate} = {amount}"
-                )
-            }
-            Detail::ExchangeRate {
-                currency,
-                rate_date,
-                cny_per_unit,
-            } => {
-                format!(
-                    "{currency} converted at {cny_per_unit} CNY, the benchmark rate of {rate_date} (third Wednesday of the previous month, or the fourth when the third is a holiday)"
-                )
-            }
-            Detail::MinimumTax {
-                tax,
-                amount,
-                threshold,
-            } => format!(
-                "{tax} of {amount} for the consignment is at or below {threshold}: not collected"
-            ),
+            Detail::CustomsValue { .. }
+            | Detail::Tariff { .. }
+            | Detail::ExportDuty { .. }
+            | Detail::ConsumptionTax { .. }
+            | Detail::Vat { .. }
+            | Detail::ExchangeRate { .. }
+            | Detail::MinimumTax { .. } => self.tax_formula_text(),
             Detail::ValueAdded {
                 rate,
                 threshold,
@@ -282,30 +183,202 @@ impl Detail<'_> {
                 balance,
                 earlier,
                 taken,
-            } => {
-                let left = *balance - *earlier - *taken;
-                let earlier = if earlier.is_zero() {
-                    String::new()
-                } else {
-                    format!(
-                        " − {} {unit} taken out earlier in the declaration",
-                        earlier.normalize()
-                    )
-                };
-                format!(
-                    "account book of {hs_code}: {} {unit} on record{earlier} − {} {unit} taken out here = {} {unit}{}",
-                    balance.normalize(),
-                    taken.normalize(),
-                    left.normalize(),
-                    if left.is_sign_negative() && !left.is_zero() {
-                        ": more than the book holds"
-                    } else {
-                        ""
-                    }
-                )
-            }
+            } => account_book_text(hs_code, unit, *balance, *earlier, *taken),
         }
     }
+
+    /// The customs value, the import taxes and their inputs, and the export duty.
+    fn tax_formula_text(&self) -> String {
+        match self {
+            Detail::CustomsValue {
+                value,
+                currency,
+                exchange_rate,
+                rate_date,
+                customs_value,
+            } => customs_value_text(
+                *value,
+                *currency,
+                *exchange_rate,
+                *rate_date,
+                *customs_value,
+            ),
+            Detail::Tariff {
+                customs_value,
+                rate,
+                column,
+                specific,
+                amount,
+            } => tariff_text(*customs_value, *rate, *column, *specific, *amount),
+            Detail::ExportDuty {
+                customs_value,
+                rate,
+                amount,
+            } => format!("export duty = value × rate = {customs_value} × {rate} = {amount}"),
+            Detail::ConsumptionTax {
+                item,
+                customs_value,
+                tariff_in_base,
+                quantity,
+                base,
+                amount,
+            } => consumption_tax_text(
+                item,
+                *customs_value,
+                *tariff_in_base,
+                *quantity,
+                *base,
+                *amount,
+            ),
+            Detail::Vat {
+                customs_value,
+                tariff_in_base,
+                consumption_tax,
+                rate,
+                amount,
+            } => format!(
+                "VAT = (CV + T + CT) × v = ({customs_value} + {tariff_in_base} + {consumption_tax}) × {rate} = {amount}"
+            ),
+            Detail::ExchangeRate {
+                currency,
+                rate_date,
+                cny_per_unit,
+            } => format!(
+                "{currency} converted at {cny_per_unit} CNY, the benchmark rate of {rate_date} (third Wednesday of the previous month, or the fourth when the third is a holiday)"
+            ),
+            Detail::MinimumTax {
+                tax,
+                amount,
+                threshold,
+            } => format!(
+                "{tax} of {amount} for the consignment is at or below {threshold}: not collected"
+            ),
+            _ => unreachable!("text() sends only the tax formulas here"),
+        }
+    }
+}
+
+fn quota_text(annual: Cny, spent: Cny, basket: Cny, remaining_after: Cny) -> String {
+    format!(
+        "annual quota {annual} CNY − spent this year {spent} = {} CNY left; this sale {basket} CNY; left after it {remaining_after} CNY",
+        (annual - spent).max(Cny::ZERO)
+    )
+}
+
+fn customs_value_text(
+    value: Decimal,
+    currency: Currency,
+    exchange_rate: Decimal,
+    rate_date: Option<Date>,
+    customs_value: Cny,
+) -> String {
+    match rate_date {
+        Some(day) => format!(
+            "CV = {value} {currency} × {exchange_rate} (rate of {day}) = {customs_value} CNY, rounded half-up to the fen"
+        ),
+        None => format!("CV = {customs_value} CNY"),
+    }
+}
+
+fn back_tax_value_text(
+    customs_value: Cny,
+    elapsed: u32,
+    period: u32,
+    unit: &str,
+    unexpired: bool,
+    value: Cny,
+) -> String {
+    if unexpired {
+        format!(
+            "back-tax value = CV {customs_value} × (1 − {elapsed} / {period} {unit} supervised) = {value} CNY, rounded half-up to the fen"
+        )
+    } else {
+        format!(
+            "back-tax value = CV {customs_value} × {elapsed} / {period} {unit} diverted = {value} CNY, rounded half-up to the fen"
+        )
+    }
+}
+
+fn tariff_text(
+    customs_value: Cny,
+    rate: Rate,
+    column: DutyColumn,
+    specific: Option<(Decimal, &SpecificRate)>,
+    amount: Cny,
+) -> String {
+    let column = match column {
+        DutyColumn::Mfn => "MFN",
+        DutyColumn::Provisional => "provisional",
+        DutyColumn::General => "general",
+    };
+    match specific {
+        Some((q, s)) => format!(
+            "T = CV × t + Q × s = {customs_value} × {rate} ({column}) + {q} × {} CNY/{} = {amount}",
+            s.amount_cny, s.per
+        ),
+        None => format!("T = CV × t = {customs_value} × {rate} ({column}) = {amount}"),
+    }
+}
+
+/// The consumption-tax formula that applies: compound (ad valorem and specific), ad valorem only,
+/// or specific only.
+fn consumption_tax_text(
+    item: &ConsumptionTaxItem,
+    customs_value: Cny,
+    tariff_in_base: Cny,
+    quantity: Option<Decimal>,
+    base: Option<Decimal>,
+    amount: Cny,
+) -> String {
+    let name = format!(
+        "consumption-tax item {} ({} / {})",
+        item.id, item.item, item.sub_item
+    );
+    match (item.ad_valorem_rate, &item.specific, quantity, base) {
+        (Some(c), Some(sp), Some(q), Some(b)) => format!(
+            "{name}: base = (CV + T + Q × s) / (1 − c) = ({customs_value} + {tariff_in_base} + {q} × {}) / (1 − {c}) = {}; CT = base × c + Q × s = {amount}",
+            sp.amount_cny,
+            b.round_dp(6).normalize()
+        ),
+        (Some(c), _, _, Some(b)) => format!(
+            "{name}: base = (CV + T) / (1 − c) = ({customs_value} + {tariff_in_base}) / (1 − {c}) = {}; CT = base × c = {amount}",
+            b.round_dp(6).normalize()
+        ),
+        (None, Some(sp), Some(q), _) => format!(
+            "{name}: CT = Q × s = {q} × {} CNY/{} = {amount}",
+            sp.amount_cny, sp.per
+        ),
+        _ => format!("{name}: CT = {amount}"),
+    }
+}
+
+fn account_book_text(
+    hs_code: &HsCode,
+    unit: &Unit,
+    balance: Decimal,
+    earlier: Decimal,
+    taken: Decimal,
+) -> String {
+    let left = balance - earlier - taken;
+    let earlier = if earlier.is_zero() {
+        String::new()
+    } else {
+        format!(
+            " − {} {unit} taken out earlier in the declaration",
+            earlier.normalize()
+        )
+    };
+    format!(
+        "account book of {hs_code}: {} {unit} on record{earlier} − {} {unit} taken out here = {} {unit}{}",
+        balance.normalize(),
+        taken.normalize(),
+        left.normalize(),
+        if left.is_sign_negative() && !left.is_zero() {
+            ": more than the book holds"
+        } else {
+            ""
+        }
+    )
 }
 
 impl Serialize for Detail<'_> {

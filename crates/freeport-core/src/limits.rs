@@ -370,113 +370,133 @@ mod tests {
     /// A small matcher for the patterns `Bound::pattern` writes: anchored alternatives of
     /// literals, `[0-9]`, `[1-9]`, `\\.` and `{m,n}` / `?` quantifiers over groups.
     fn matches(pattern: &str, text: &str) -> bool {
-        fn alternatives(p: &[u8]) -> Vec<&[u8]> {
-            let (mut depth, mut start, mut out) = (0, 0, Vec::new());
-            for (i, c) in p.iter().enumerate() {
-                match c {
-                    b'(' => depth += 1,
-                    b')' => depth -= 1,
-                    b'|' if depth == 0 => {
-                        out.push(&p[start..i]);
-                        start = i + 1;
-                    }
-                    _ => {}
-                }
-            }
-            out.push(&p[start..]);
-            out
-        }
-        /// Every position in `t` the pattern `p` can end at, starting from `from`.
-        fn ends(p: &[u8], t: &[u8], from: usize) -> Vec<usize> {
-            if p.is_empty() {
-                return vec![from];
-            }
-            // One atom, then its quantifier.
-            let (atom, mut rest): (&[u8], &[u8]) = match p[0] {
-                b'(' => {
-                    let mut depth = 0;
-                    let close = p
-                        .iter()
-                        .position(|c| {
-                            match c {
-                                b'(' => depth += 1,
-                                b')' => depth -= 1,
-                                _ => {}
-                            }
-                            depth == 0
-                        })
-                        .expect("balanced");
-                    (&p[..=close], &p[close + 1..])
-                }
-                b'[' => (&p[..5], &p[5..]),
-                b'\\' => (&p[..2], &p[2..]),
-                _ => (&p[..1], &p[1..]),
-            };
-            let (min, max) = if rest.first() == Some(&b'?') {
-                rest = &rest[1..];
-                (0, 1)
-            } else if rest.first() == Some(&b'{') {
-                let close = rest.iter().position(|c| *c == b'}').expect("}");
-                let inner = std::str::from_utf8(&rest[1..close]).expect("utf-8");
-                let (a, b) = inner.split_once(',').unwrap_or((inner, inner));
-                rest = &rest[close + 1..];
-                (a.parse().expect("m"), b.parse().expect("n"))
-            } else {
-                (1, 1)
-            };
-            let once = |at: usize| -> Vec<usize> {
-                match atom[0] {
-                    b'(' => alternatives(&atom[1..atom.len() - 1])
-                        .into_iter()
-                        .flat_map(|alt| ends(alt, t, at))
-                        .collect(),
-                    b'[' => {
-                        let (lo, hi) = (atom[1], atom[3]);
-                        t.get(at)
-                            .filter(|c| (lo..=hi).contains(c))
-                            .map(|_| at + 1)
-                            .into_iter()
-                            .collect()
-                    }
-                    b'\\' => t
-                        .get(at)
-                        .filter(|c| **c == atom[1])
-                        .map(|_| at + 1)
-                        .into_iter()
-                        .collect(),
-                    c => t
-                        .get(at)
-                        .filter(|x| **x == c)
-                        .map(|_| at + 1)
-                        .into_iter()
-                        .collect(),
-                }
-            };
-            let mut frontier = vec![from];
-            let mut reached = Vec::new();
-            for count in 0..=max {
-                if count >= min {
-                    reached.extend(frontier.iter().copied());
-                }
-                if count == max {
-                    break;
-                }
-                let next: Vec<usize> = frontier.iter().flat_map(|at| once(*at)).collect();
-                if next.is_empty() {
-                    break;
-                }
-                frontier = next;
-            }
-            reached
-                .into_iter()
-                .flat_map(|at| ends(rest, t, at))
-                .collect()
-        }
         let inner = pattern
             .strip_prefix('^')
             .and_then(|p| p.strip_suffix('$'))
             .expect("anchored");
         ends(inner.as_bytes(), text.as_bytes(), 0).contains(&text.len())
+    }
+
+    /// The top-level alternatives of `p`, split at the `|` outside any group.
+    fn alternatives(p: &[u8]) -> Vec<&[u8]> {
+        let (mut depth, mut start, mut out) = (0, 0, Vec::new());
+        for (i, c) in p.iter().enumerate() {
+            match c {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                b'|' if depth == 0 => {
+                    out.push(&p[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        out.push(&p[start..]);
+        out
+    }
+
+    /// Every position in `t` the pattern `p` can end at, starting from `from`.
+    fn ends(p: &[u8], t: &[u8], from: usize) -> Vec<usize> {
+        if p.is_empty() {
+            return vec![from];
+        }
+        // One atom, then its quantifier.
+        let (atom, rest) = split_atom(p);
+        let ((min, max), rest) = quantifier(rest);
+        let mut frontier = vec![from];
+        let mut reached = Vec::new();
+        for count in 0..=max {
+            if count >= min {
+                reached.extend(frontier.iter().copied());
+            }
+            if count == max {
+                break;
+            }
+            let next: Vec<usize> = frontier
+                .iter()
+                .flat_map(|at| atom_ends(atom, t, *at))
+                .collect();
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        reached
+            .into_iter()
+            .flat_map(|at| ends(rest, t, at))
+            .collect()
+    }
+
+    /// The first atom of `p` (a group, a class, an escape or a literal) and what follows it.
+    fn split_atom(p: &[u8]) -> (&[u8], &[u8]) {
+        match p[0] {
+            b'(' => {
+                let mut depth = 0;
+                let close = p
+                    .iter()
+                    .position(|c| {
+                        match c {
+                            b'(' => depth += 1,
+                            b')' => depth -= 1,
+                            _ => {}
+                        }
+                        depth == 0
+                    })
+                    .expect("balanced");
+                (&p[..=close], &p[close + 1..])
+            }
+            b'[' => (&p[..5], &p[5..]),
+            b'\\' => (&p[..2], &p[2..]),
+            _ => (&p[..1], &p[1..]),
+        }
+    }
+
+    /// The repetitions (`?`, `{m,n}` or `{n}`, else exactly once) an atom is followed by, and what
+    /// follows them.
+    fn quantifier(rest: &[u8]) -> ((usize, usize), &[u8]) {
+        if rest.first() == Some(&b'?') {
+            ((0, 1), &rest[1..])
+        } else if rest.first() == Some(&b'{') {
+            let close = rest.iter().position(|c| *c == b'}').expect("}");
+            let inner = std::str::from_utf8(&rest[1..close]).expect("utf-8");
+            let (a, b) = inner.split_once(',').unwrap_or((inner, inner));
+            (
+                (a.parse().expect("m"), b.parse().expect("n")),
+                &rest[close + 1..],
+            )
+        } else {
+            ((1, 1), rest)
+        }
+    }
+
+    /// Where one occurrence of `atom` at `at` can end.
+    fn atom_ends(atom: &[u8], t: &[u8], at: usize) -> Vec<usize> {
+        match atom[0] {
+            b'(' => alternatives(&atom[1..atom.len() - 1])
+                .into_iter()
+                .flat_map(|alt| ends(alt, t, at))
+                .collect(),
+            b'[' => {
+                let (lo, hi) = (atom[1], atom[3]);
+                t.get(at)
+                    .filter(|c| (lo..=hi).contains(c))
+                    .map(|_| at + 1)
+                    .into_iter()
+                    .collect()
+            }
+            b'\\' => t
+                .get(at)
+                .filter(|c| **c == atom[1])
+                .map(|_| at + 1)
+                .into_iter()
+                .collect(),
+            c => t
+                .get(at)
+                .filter(|x| **x == c)
+                .map(|_| at + 1)
+                .into_iter()
+                .collect(),
+        }
     }
 
     #[test]

@@ -164,6 +164,53 @@ pub fn assess_disposal<'p>(
     item: &SupervisedItem,
     disposal: &Disposal,
 ) -> Result<DisposalAssessment<'p>, FieldError> {
+    let v = version_for_disposal(pack, item, disposal)?;
+    let disposed_value = disposed_customs_value(item, disposal);
+    let ends = supervision_ends(item.released_on, item.years);
+    let mut steps = Vec::new();
+    if disposal.on >= ends {
+        steps.push(Step {
+            rule: v.rule(&v.supervision.rule),
+            detail: Detail::Finding(
+                "the supervision period is over: the goods are free of customs control, nothing is owed",
+            ),
+        });
+        return Ok(DisposalAssessment {
+            pack: v,
+            kind: disposal.kind,
+            on: disposal.on,
+            supervision_ends: ends,
+            disposed_value,
+            back_tax_value: Cny::ZERO,
+            taxes: TaxAmounts::default(),
+            steps,
+        });
+    }
+    let (back_tax_value, detail) = back_tax_value(item, disposal, disposed_value)?;
+    steps.push(Step {
+        rule: v.rule(&v.supervision.back_tax_rule),
+        detail,
+    });
+    let taxes = back_taxes(v, item, disposal, back_tax_value, &mut steps)?;
+    Ok(DisposalAssessment {
+        pack: v,
+        kind: disposal.kind,
+        on: disposal.on,
+        supervision_ends: ends,
+        disposed_value,
+        back_tax_value,
+        taxes,
+        steps,
+    })
+}
+
+/// The pack version in force on the disposal day, once the disposal is checked against what is
+/// still supervised.
+fn version_for_disposal<'p>(
+    pack: &'p PolicyPack,
+    item: &SupervisedItem,
+    disposal: &Disposal,
+) -> Result<&'p PackVersion, FieldError> {
     let v = pack.version_on(disposal.on).ok_or_else(|| {
         FieldError::new(
             "on",
@@ -189,40 +236,29 @@ pub fn assess_disposal<'p>(
             format!("between 0 and the {remaining} still supervised"),
         ));
     }
+    Ok(v)
+}
+
+/// The customs value of the part disposed of.
+fn disposed_customs_value(item: &SupervisedItem, disposal: &Disposal) -> Cny {
+    let remaining = item.quantity.value;
     // The disposed part carries its share of the customs value; all of it carries all of it, so
     // the shares of successive partial disposals add up to the whole.
-    let disposed_value = if disposal.quantity == remaining {
+    if disposal.quantity == remaining {
         item.customs_value
     } else {
         Cny::round_fen(item.customs_value.amount() * disposal.quantity / remaining)
-    };
-    let ends = supervision_ends(item.released_on, item.years);
-    let rule = |id| v.rule(id);
-    let mut steps = Vec::new();
-    let nothing = |steps, finding| -> DisposalAssessment<'p> {
-        let mut steps: Vec<Step<'p>> = steps;
-        steps.push(Step {
-            rule: rule(&v.supervision.rule),
-            detail: Detail::Finding(finding),
-        });
-        DisposalAssessment {
-            pack: v,
-            kind: disposal.kind,
-            on: disposal.on,
-            supervision_ends: ends,
-            disposed_value,
-            back_tax_value: Cny::ZERO,
-            taxes: TaxAmounts::default(),
-            steps,
-        }
-    };
-    if disposal.on >= ends {
-        return Ok(nothing(
-            steps,
-            "the supervision period is over: the goods are free of customs control, nothing is owed",
-        ));
     }
-    let (back_tax_value, detail) = match disposal.kind {
+}
+
+/// The value back taxes are paid on, and its explanation: depreciated by the months supervised for
+/// a transfer or early release, the diverted share of the period for a diversion.
+fn back_tax_value<'p>(
+    item: &SupervisedItem,
+    disposal: &Disposal,
+    disposed_value: Cny,
+) -> Result<(Cny, Detail<'p>), FieldError> {
+    match disposal.kind {
         DisposalKind::Transfer | DisposalKind::EarlyRelease => {
             let value = back_tax_value_on_transfer(
                 disposed_value,
@@ -238,7 +274,7 @@ pub fn assess_disposal<'p>(
                 unexpired: true,
                 value,
             };
-            (value, detail)
+            Ok((value, detail))
         }
         DisposalKind::Diversion { days } => {
             if days == 0 {
@@ -257,13 +293,19 @@ pub fn assess_disposal<'p>(
                 unexpired: false,
                 value,
             };
-            (value, detail)
+            Ok((value, detail))
         }
-    };
-    steps.push(Step {
-        rule: rule(&v.supervision.back_tax_rule),
-        detail,
-    });
+    }
+}
+
+/// The import taxes on the back-tax value at the disposal day's rates, without exemptions.
+fn back_taxes<'p>(
+    v: &'p PackVersion,
+    item: &SupervisedItem,
+    disposal: &Disposal,
+    back_tax_value: Cny,
+    steps: &mut Vec<Step<'p>>,
+) -> Result<TaxAmounts, FieldError> {
     let quantities = [Quantity {
         value: disposal.quantity,
         unit: item.quantity.unit,
@@ -277,18 +319,8 @@ pub fn assess_disposal<'p>(
         item.consumption_tax_item.as_deref(),
         &|f| f.to_owned(),
     )?;
-    let taxes = compute(v, &basis, Exemptions::NONE, &mut steps)
-        .map_err(|e| FieldError::new("quantity", FieldErrorKind::Missing, e.to_string()))?;
-    Ok(DisposalAssessment {
-        pack: v,
-        kind: disposal.kind,
-        on: disposal.on,
-        supervision_ends: ends,
-        disposed_value,
-        back_tax_value,
-        taxes,
-        steps,
-    })
+    compute(v, &basis, Exemptions::NONE, steps)
+        .map_err(|e| FieldError::new("quantity", FieldErrorKind::Missing, e.to_string()))
 }
 
 /// Whole calendar months from `from` to `to` (a month counts once its day of month is reached).

@@ -22,6 +22,35 @@ pub fn flatten(v: &PackVersion) -> BTreeMap<String, String> {
         m.insert(k, val);
     };
     put("title".into(), v.title.clone());
+    flatten_rules(v, &mut put);
+    flatten_tariff_lines(v, &mut put);
+    flatten_consumption_tax(v, &mut put);
+    flatten_zero_tariff(v, &mut put);
+    flatten_controls_and_restrictive(v, &mut put);
+    flatten_tax_parameters(v, &mut put);
+    flatten_duty_free(v, &mut put);
+    let a = &v.articles_tax;
+    put(
+        "articles_tax.rates".into(),
+        format!("{} / {} / {}", a.rates[0], a.rates[1], a.rates[2]),
+    );
+    put(
+        "articles_tax.postal_exemption".into(),
+        a.postal_exemption.to_string(),
+    );
+    put(
+        "credit.advanced_ratio_max".into(),
+        v.credit.advanced_ratio_max.to_string(),
+    );
+    put(
+        "credit.dishonest_rate_min".into(),
+        v.credit.dishonest_rate_min.to_string(),
+    );
+    put("holidays".into(), format!("{} days", v.holidays.len()));
+    m
+}
+
+fn flatten_rules(v: &PackVersion, put: &mut impl FnMut(String, String)) {
     for r in &v.rules {
         put(
             format!("rule {}", r.id),
@@ -31,6 +60,9 @@ pub fn flatten(v: &PackVersion) -> BTreeMap<String, String> {
     for p in &v.unverified_parameters {
         put(format!("unverified {p}"), "flagged".into());
     }
+}
+
+fn flatten_tariff_lines(v: &PackVersion, put: &mut impl FnMut(String, String)) {
     for l in v.schedule.sorted() {
         let specific = l
             .specific_duty
@@ -52,6 +84,9 @@ pub fn flatten(v: &PackVersion) -> BTreeMap<String, String> {
             ),
         );
     }
+}
+
+fn flatten_consumption_tax(v: &PackVersion, put: &mut impl FnMut(String, String)) {
     for c in v.consumption_tax.values() {
         let specific = c
             .specific
@@ -68,6 +103,9 @@ pub fn flatten(v: &PackVersion) -> BTreeMap<String, String> {
             ),
         );
     }
+}
+
+fn flatten_zero_tariff(v: &PackVersion, put: &mut impl FnMut(String, String)) {
     let z = &v.zero_tariff;
     match &z.scope {
         ZeroTariffScope::PositiveLists(lists) => {
@@ -95,6 +133,9 @@ pub fn flatten(v: &PackVersion) -> BTreeMap<String, String> {
         "zero_tariff.waiver_same_kind_digits".into(),
         z.waiver_same_kind_digits.to_string(),
     );
+}
+
+fn flatten_controls_and_restrictive(v: &PackVersion, put: &mut impl FnMut(String, String)) {
     for (prefix, c) in v.controls.iter() {
         put(
             format!("control {prefix} {:?} {:?}", c.directions, c.measure),
@@ -110,6 +151,10 @@ pub fn flatten(v: &PackVersion) -> BTreeMap<String, String> {
             r.description.clone(),
         );
     }
+}
+
+/// Tax, value-added, second-line, island and direct-release parameters.
+fn flatten_tax_parameters(v: &PackVersion, put: &mut impl FnMut(String, String)) {
     let t = &v.tax;
     put("tax.minimum_tax".into(), t.minimum_tax.to_string());
     put(
@@ -147,6 +192,9 @@ pub fn flatten(v: &PackVersion) -> BTreeMap<String, String> {
         "direct_release.ledger_entry_days".into(),
         v.direct_release.ledger_entry_days.to_string(),
     );
+}
+
+fn flatten_duty_free(v: &PackVersion, put: &mut impl FnMut(String, String)) {
     let d = &v.duty_free;
     put("duty_free.annual_quota".into(), d.annual_quota.to_string());
     put("duty_free.minimum_age".into(), d.minimum_age.to_string());
@@ -180,25 +228,6 @@ pub fn flatten(v: &PackVersion) -> BTreeMap<String, String> {
             ),
         );
     }
-    let a = &v.articles_tax;
-    put(
-        "articles_tax.rates".into(),
-        format!("{} / {} / {}", a.rates[0], a.rates[1], a.rates[2]),
-    );
-    put(
-        "articles_tax.postal_exemption".into(),
-        a.postal_exemption.to_string(),
-    );
-    put(
-        "credit.advanced_ratio_max".into(),
-        v.credit.advanced_ratio_max.to_string(),
-    );
-    put(
-        "credit.dishonest_rate_min".into(),
-        v.credit.dishonest_rate_min.to_string(),
-    );
-    put("holidays".into(), format!("{} days", v.holidays.len()));
-    m
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

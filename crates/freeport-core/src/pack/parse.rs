@@ -356,166 +356,323 @@ fn build_version(
         ));
     }
     let rules = build_rules(&file, &raw.sources, &raw.rules)?;
-    let need = |id: &str| -> Result<RuleId, PackError> {
-        match rules.binary_search_by(|r| r.id.as_str().cmp(id)) {
+    let need = RuleLookup {
+        file: &file,
+        rules: &rules,
+    };
+    // The order of these steps is the order in which a faulty pack's errors are found; keep it so
+    // that the first error reported does not change.
+    let data = read_data_files(sources, directory, nomenclature, &raw.files)?;
+    let scope = zero_tariff_scope(
+        &file,
+        sources,
+        directory,
+        nomenclature,
+        &raw.files,
+        &raw.zero_tariff,
+    )?;
+    let zero_tariff = zero_tariff_rules(&need, &raw.zero_tariff, scope)?;
+    let tax = tax_rules(&need, &raw.tax)?;
+    let value_added = value_added_rules(&need, &raw.value_added)?;
+    let second_line = second_line_rules(&need, &raw.second_line)?;
+    let island = island_rules(&need, &raw.island)?;
+    let direct_release = DirectReleaseRules {
+        rule: need.rule(&raw.direct_release.rule)?,
+        ledger_entry_days: raw.direct_release.ledger_entry_days,
+    };
+    let account_book = AccountBookRules {
+        rule: need.rule(&raw.account_book.rule)?,
+    };
+    let supervision = supervision_rules(&need, &raw.supervision)?;
+    let duty_free = duty_free_rules(&need, &raw.duty_free, data.categories)?;
+    let articles_tax = articles_tax_rules(&need, &raw.articles_tax)?;
+    let credit = credit_rules(&need, &raw.credit)?;
+    let goods_index = goods_index(&data.controls, &data.restrictive, &zero_tariff.scope);
+    Ok(PackVersion {
+        id: format!("{}/{}", zone.zone, directory),
+        directory: directory.to_owned(),
+        effective_from,
+        title: raw.title,
+        rules,
+        unverified_parameters: raw.unverified,
+        schedule: data.schedule,
+        consumption_tax: data.consumption_tax,
+        zero_tariff,
+        controls: data.controls,
+        restrictive: data.restrictive,
+        goods_index,
+        tax,
+        value_added,
+        second_line,
+        island,
+        direct_release,
+        account_book,
+        supervision,
+        duty_free,
+        articles_tax,
+        credit,
+        holidays: data.holidays,
+    })
+}
+
+/// Resolves the rule ids a manifest section names against the version's sorted rule table.
+struct RuleLookup<'a> {
+    file: &'a str,
+    rules: &'a [Rule],
+}
+
+impl RuleLookup<'_> {
+    fn rule(&self, id: &str) -> Result<RuleId, PackError> {
+        match self.rules.binary_search_by(|r| r.id.as_str().cmp(id)) {
             Ok(i) => {
                 Ok(RuleId(u16::try_from(i).map_err(|_| {
-                    PackError::new(&file, "more than 65 535 rules")
+                    PackError::new(self.file, "more than 65 535 rules")
                 })?))
             }
             Err(_) => Err(PackError::new(
-                &file,
+                self.file,
                 format!("rule {id} is referenced but not defined in [rules]"),
             )),
         }
-    };
-    let need_opt = |id: &Option<String>| id.as_deref().map(need).transpose();
-
-    let (f, text) = data_file(sources, directory, &raw.files.consumption_tax)?;
-    let consumption_tax = parse_consumption_tax(&f, text)?;
-    let (f, text) = data_file(sources, directory, &raw.files.tariff_schedule)?;
-    let mut schedule = super::schedule::parse_schedule(&f, text, nomenclature)?;
-    for line in schedule.lines_mut() {
-        for item in &line.consumption_tax_items {
-            let resolved = consumption_tax.get(item).ok_or_else(|| {
-                PackError::new(&f, format!("tariff line {} names consumption-tax item {item}, which {} does not define", line.line, raw.files.consumption_tax))
-            })?;
-            line.consumption_tax.push(resolved.clone());
-        }
     }
-    let (f, text) = data_file(sources, directory, &raw.files.holidays)?;
+
+    fn optional_rule(&self, id: &Option<String>) -> Result<Option<RuleId>, PackError> {
+        id.as_deref().map(|id| self.rule(id)).transpose()
+    }
+}
+
+/// The data files every version ships (itself or through its base), parsed.
+struct DataFiles {
+    consumption_tax: BTreeMap<String, ConsumptionTaxItem>,
+    schedule: TariffSchedule,
+    holidays: HolidayCalendar,
+    controls: PrefixMap<GoodsControl>,
+    restrictive: PrefixMap<RestrictiveEntry>,
+    categories: BTreeMap<String, DutyFreeCategory>,
+}
+
+fn read_data_files(
+    sources: &PackSources,
+    directory: &str,
+    nomenclature: &Nomenclature,
+    files: &RawFiles,
+) -> Result<DataFiles, PackError> {
+    let (f, text) = data_file(sources, directory, &files.consumption_tax)?;
+    let consumption_tax = parse_consumption_tax(&f, text)?;
+    let (f, text) = data_file(sources, directory, &files.tariff_schedule)?;
+    let mut schedule = super::schedule::parse_schedule(&f, text, nomenclature)?;
+    attach_consumption_tax(&mut schedule, &consumption_tax, &f, &files.consumption_tax)?;
+    let (f, text) = data_file(sources, directory, &files.holidays)?;
     let holidays = parse_holidays(&f, text)?;
-    let (f, text) = data_file(sources, directory, &raw.files.controls)?;
+    let (f, text) = data_file(sources, directory, &files.controls)?;
     let controls = parse_controls(&f, text, nomenclature)?;
-    let restrictive = match &raw.files.restrictive_categories {
+    let restrictive = match &files.restrictive_categories {
         Some(name) => {
             let (f, text) = data_file(sources, directory, name)?;
             parse_restrictive(&f, text, nomenclature)?
         }
         None => PrefixMap::default(),
     };
-    let (f, text) = data_file(sources, directory, &raw.files.duty_free_categories)?;
+    let (f, text) = data_file(sources, directory, &files.duty_free_categories)?;
     let categories = parse_duty_free_categories(&f, text)?;
+    Ok(DataFiles {
+        consumption_tax,
+        schedule,
+        holidays,
+        controls,
+        restrictive,
+        categories,
+    })
+}
 
-    let z = &raw.zero_tariff;
-    let scope = match z.scope.as_str() {
+/// Copies each consumption-tax item a tariff line names onto the line, so deciding a line needs
+/// no second lookup.
+fn attach_consumption_tax(
+    schedule: &mut TariffSchedule,
+    consumption_tax: &BTreeMap<String, ConsumptionTaxItem>,
+    schedule_file: &str,
+    consumption_tax_file: &str,
+) -> Result<(), PackError> {
+    for line in schedule.lines_mut() {
+        for item in &line.consumption_tax_items {
+            let resolved = consumption_tax.get(item).ok_or_else(|| {
+                PackError::new(schedule_file, format!("tariff line {} names consumption-tax item {item}, which {} does not define", line.line, consumption_tax_file))
+            })?;
+            line.consumption_tax.push(resolved.clone());
+        }
+    }
+    Ok(())
+}
+
+fn zero_tariff_scope(
+    file: &str,
+    sources: &PackSources,
+    directory: &str,
+    nomenclature: &Nomenclature,
+    files: &RawFiles,
+    z: &RawZeroTariff,
+) -> Result<ZeroTariffScope, PackError> {
+    match z.scope.as_str() {
         "positive_lists" => {
-            let name = raw.files.zero_tariff_lists.as_deref().ok_or_else(|| {
-                PackError::new(&file, "scope positive_lists needs files.zero_tariff_lists")
+            let name = files.zero_tariff_lists.as_deref().ok_or_else(|| {
+                PackError::new(file, "scope positive_lists needs files.zero_tariff_lists")
             })?;
             let (f, text) = data_file(sources, directory, name)?;
-            ZeroTariffScope::PositiveLists(parse_prefix_list(&f, text, nomenclature, "list")?)
+            Ok(ZeroTariffScope::PositiveLists(parse_prefix_list(
+                &f,
+                text,
+                nomenclature,
+                "list",
+            )?))
         }
         "negative_list" => {
-            let name = raw.files.taxable_catalogue.as_deref().ok_or_else(|| {
-                PackError::new(&file, "scope negative_list needs files.taxable_catalogue")
+            let name = files.taxable_catalogue.as_deref().ok_or_else(|| {
+                PackError::new(file, "scope negative_list needs files.taxable_catalogue")
             })?;
             let (f, text) = data_file(sources, directory, name)?;
-            ZeroTariffScope::NegativeList(parse_prefix_list(&f, text, nomenclature, "description")?)
+            Ok(ZeroTariffScope::NegativeList(parse_prefix_list(
+                &f,
+                text,
+                nomenclature,
+                "description",
+            )?))
         }
-        other => {
-            return Err(PackError::new(
-                &file,
-                format!("zero_tariff.scope {other:?} is not positive_lists or negative_list"),
-            ));
-        }
-    };
+        other => Err(PackError::new(
+            file,
+            format!("zero_tariff.scope {other:?} is not positive_lists or negative_list"),
+        )),
+    }
+}
+
+fn zero_tariff_rules(
+    need: &RuleLookup<'_>,
+    z: &RawZeroTariff,
+    scope: ZeroTariffScope,
+) -> Result<ZeroTariffRules, PackError> {
+    let file = need.file;
     let general_rate_origins = z
         .general_rate_origins
         .iter()
         .map(|c| {
             Country::parse(c).map_err(|e| {
                 PackError::new(
-                    &file,
+                    file,
                     format!("zero_tariff.general_rate_origins: {}", e.reason),
                 )
             })
         })
         .collect::<Result<_, _>>()?;
     let zero_tariff = ZeroTariffRules {
-        rule: need(&z.rule)?,
-        scope_rule: need(&z.scope_rule)?,
+        rule: need.rule(&z.rule)?,
+        scope_rule: need.rule(&z.scope_rule)?,
         scope,
         beneficiary_types: z.beneficiary_types.clone(),
-        waiver_rule: need(&z.waiver_rule)?,
+        waiver_rule: need.rule(&z.waiver_rule)?,
         waiver_lock_months: z.waiver_lock_months,
         waiver_same_kind_digits: z.waiver_same_kind_digits,
         general_rate_origins,
     };
     if !matches!(zero_tariff.waiver_same_kind_digits, 2 | 4 | 6 | 8) {
         return Err(PackError::new(
-            &file,
+            file,
             "zero_tariff.waiver_same_kind_digits must be 2, 4, 6 or 8",
         ));
     }
+    Ok(zero_tariff)
+}
 
-    let t = &raw.tax;
-    let tax = TaxRules {
-        tariff_rule: need(&t.tariff_rule)?,
-        consumption_tax_rule: need(&t.consumption_tax_rule)?,
-        vat_rule: need(&t.vat_rule)?,
-        rounding_rule: need(&t.rounding_rule)?,
-        exchange_rate_rule: need(&t.exchange_rate_rule)?,
-        minimum_tax_rule: need(&t.minimum_tax_rule)?,
-        minimum_tax: cny(&file, "tax.minimum_tax_cny", &t.minimum_tax_cny)?,
+fn tax_rules(need: &RuleLookup<'_>, t: &RawTax) -> Result<TaxRules, PackError> {
+    Ok(TaxRules {
+        tariff_rule: need.rule(&t.tariff_rule)?,
+        consumption_tax_rule: need.rule(&t.consumption_tax_rule)?,
+        vat_rule: need.rule(&t.vat_rule)?,
+        rounding_rule: need.rule(&t.rounding_rule)?,
+        exchange_rate_rule: need.rule(&t.exchange_rate_rule)?,
+        minimum_tax_rule: need.rule(&t.minimum_tax_rule)?,
+        minimum_tax: cny(need.file, "tax.minimum_tax_cny", &t.minimum_tax_cny)?,
         waived_tariff_in_vat_base: t.waived_tariff_in_vat_base,
-        export_duty_rule: need(&t.export_duty_rule)?,
-    };
-    let v = &raw.value_added;
-    let value_added = ValueAddedRules {
-        rule: need(&v.rule)?,
-        formula_rule: need(&v.formula_rule)?,
-        threshold: percent(&file, "value_added.threshold_percent", &v.threshold_percent)?,
-        hainan_produced_rule: need_opt(&v.hainan_produced_rule)?,
-        chain_rule: need_opt(&v.chain_rule)?,
+        export_duty_rule: need.rule(&t.export_duty_rule)?,
+    })
+}
+
+fn value_added_rules(
+    need: &RuleLookup<'_>,
+    v: &RawValueAdded,
+) -> Result<ValueAddedRules, PackError> {
+    let file = need.file;
+    Ok(ValueAddedRules {
+        rule: need.rule(&v.rule)?,
+        formula_rule: need.rule(&v.formula_rule)?,
+        threshold: percent(file, "value_added.threshold_percent", &v.threshold_percent)?,
+        hainan_produced_rule: need.optional_rule(&v.hainan_produced_rule)?,
+        chain_rule: need.optional_rule(&v.chain_rule)?,
         encouraged_revenue_share_min: v
             .encouraged_revenue_share_min_percent
             .as_deref()
             .filter(|p| !p.is_empty())
-            .map(|p| percent(&file, "value_added.encouraged_revenue_share_min_percent", p))
+            .map(|p| percent(file, "value_added.encouraged_revenue_share_min_percent", p))
             .transpose()?,
         tax_base: match v.tax_base.as_str() {
             "imported_materials" => ValueAddedTaxBase::ImportedMaterials,
             "finished_goods" => ValueAddedTaxBase::FinishedGoods,
             other => {
                 return Err(PackError::new(
-                    &file,
+                    file,
                     format!(
                         "value_added.tax_base {other:?} is not imported_materials or finished_goods"
                     ),
                 ));
             }
         },
-    };
-    let s = &raw.second_line;
-    let second_line = SecondLineRules {
-        controlled_rule: need(&s.controlled_rule)?,
-        exit_tax_rule: need(&s.exit_tax_rule)?,
-        entry_rule: need(&s.entry_rule)?,
-        relaxed_licence_rule: need(&s.relaxed_licence_rule)?,
+    })
+}
+
+fn second_line_rules(
+    need: &RuleLookup<'_>,
+    s: &RawSecondLine,
+) -> Result<SecondLineRules, PackError> {
+    Ok(SecondLineRules {
+        controlled_rule: need.rule(&s.controlled_rule)?,
+        exit_tax_rule: need.rule(&s.exit_tax_rule)?,
+        entry_rule: need.rule(&s.entry_rule)?,
+        relaxed_licence_rule: need.rule(&s.relaxed_licence_rule)?,
         domestic_vat_offsets_import_vat: s.domestic_vat_offsets_import_vat,
-        centralised_rule: need(&s.centralised_rule)?,
+        centralised_rule: need.rule(&s.centralised_rule)?,
         centralised_due_day: s.centralised_due_day,
-    };
-    let i = &raw.island;
-    let island = IslandRules {
-        free_circulation_rule: need(&i.free_circulation_rule)?,
-        leaving_circle_rule: need(&i.leaving_circle_rule)?,
-        restrictive_rule: need(&i.restrictive_rule)?,
+    })
+}
+
+fn island_rules(need: &RuleLookup<'_>, i: &RawIsland) -> Result<IslandRules, PackError> {
+    Ok(IslandRules {
+        free_circulation_rule: need.rule(&i.free_circulation_rule)?,
+        leaving_circle_rule: need.rule(&i.leaving_circle_rule)?,
+        restrictive_rule: need.rule(&i.restrictive_rule)?,
         free_transfer_between_beneficiaries: i.free_transfer_between_beneficiaries,
-    };
-    let direct_release = DirectReleaseRules {
-        rule: need(&raw.direct_release.rule)?,
-        ledger_entry_days: raw.direct_release.ledger_entry_days,
-    };
-    let account_book = AccountBookRules {
-        rule: need(&raw.account_book.rule)?,
-    };
+    })
+}
+
+fn supervision_rules(
+    need: &RuleLookup<'_>,
+    s: &RawSupervision,
+) -> Result<SupervisionRules, PackError> {
+    let periods = supervision_periods(need.file, &s.periods)?;
+    Ok(SupervisionRules {
+        rule: need.rule(&s.rule)?,
+        back_tax_rule: need.rule(&s.back_tax_rule)?,
+        periods,
+    })
+}
+
+/// Supervision periods keyed by HS prefix, so the longest matching prefix sets a good's period.
+fn supervision_periods(
+    file: &str,
+    raw: &[RawSupervisionPeriod],
+) -> Result<PrefixMap<SupervisionPeriod>, PackError> {
     let mut periods = PrefixMap::default();
-    for p in &raw.supervision.periods {
+    for p in raw {
         if p.years == 0 || p.years > 30 || p.kind.trim().is_empty() {
             return Err(PackError::new(
-                &file,
+                file,
                 format!(
                     "supervision period {:?}: a kind and 1 to 30 years are required",
                     p.kind
@@ -526,7 +683,7 @@ fn build_version(
             if prefix.len() < 2 || prefix.len() > 10 || !prefix.bytes().all(|b| b.is_ascii_digit())
             {
                 return Err(PackError::new(
-                    &file,
+                    file,
                     format!(
                         "supervision period {}: {prefix:?} is not an HS prefix",
                         p.kind
@@ -542,92 +699,113 @@ fn build_version(
             );
         }
     }
-    let supervision = SupervisionRules {
-        rule: need(&raw.supervision.rule)?,
-        back_tax_rule: need(&raw.supervision.back_tax_rule)?,
-        periods,
-    };
-    let d = &raw.duty_free;
-    let duty_free = DutyFreeRules {
-        rule: need(&d.rule)?,
-        quota_rule: need(&d.quota_rule)?,
-        annual_quota: cny(&file, "duty_free.annual_quota_cny", &d.annual_quota_cny)?,
-        age_rule: need(&d.age_rule)?,
+    Ok(periods)
+}
+
+fn duty_free_rules(
+    need: &RuleLookup<'_>,
+    d: &RawDutyFree,
+    categories: BTreeMap<String, DutyFreeCategory>,
+) -> Result<DutyFreeRules, PackError> {
+    let file = need.file;
+    Ok(DutyFreeRules {
+        rule: need.rule(&d.rule)?,
+        quota_rule: need.rule(&d.quota_rule)?,
+        annual_quota: cny(file, "duty_free.annual_quota_cny", &d.annual_quota_cny)?,
+        age_rule: need.rule(&d.age_rule)?,
         minimum_age: d.minimum_age,
-        limits_rule: need(&d.limits_rule)?,
+        limits_rule: need.rule(&d.limits_rule)?,
         categories,
-        pickup_rule: need(&d.pickup_rule)?,
+        pickup_rule: need.rule(&d.pickup_rule)?,
         buy_and_take_below: cny(
-            &file,
+            file,
             "duty_free.buy_and_take_below_cny",
             &d.buy_and_take_below_cny,
         )?,
-        guarantee_from: cny(&file, "duty_free.guarantee_from_cny", &d.guarantee_from_cny)?,
+        guarantee_from: cny(file, "duty_free.guarantee_from_cny", &d.guarantee_from_cny)?,
         departure_within_days: d.departure_within_days,
         ban_years: d.ban_years,
-        ban_rule: need(&d.ban_rule)?,
-        resident_rule: need_opt(&d.resident_rule)?,
+        ban_rule: need.rule(&d.ban_rule)?,
+        resident_rule: need.optional_rule(&d.resident_rule)?,
         resident_annual_quota: d
             .resident_annual_quota_cny
             .as_deref()
-            .map(|q| cny(&file, "duty_free.resident_annual_quota_cny", q))
+            .map(|q| cny(file, "duty_free.resident_annual_quota_cny", q))
             .transpose()?,
-    };
-    let a = &raw.articles_tax;
-    let articles_tax = ArticlesTaxRules {
-        rule: need(&a.rule)?,
+    })
+}
+
+fn articles_tax_rules(
+    need: &RuleLookup<'_>,
+    a: &RawArticlesTax,
+) -> Result<ArticlesTaxRules, PackError> {
+    let file = need.file;
+    Ok(ArticlesTaxRules {
+        rule: need.rule(&a.rule)?,
         rates: [
             rate(
-                &file,
+                file,
                 "articles_tax.class_rates_percent[0]",
                 &a.class_rates_percent[0],
             )?,
             rate(
-                &file,
+                file,
                 "articles_tax.class_rates_percent[1]",
                 &a.class_rates_percent[1],
             )?,
             rate(
-                &file,
+                file,
                 "articles_tax.class_rates_percent[2]",
                 &a.class_rates_percent[2],
             )?,
         ],
         postal_exemption: cny(
-            &file,
+            file,
             "articles_tax.postal_exemption_cny",
             &a.postal_exemption_cny,
         )?,
-    };
-    let c = &raw.credit;
-    let credit = CreditRules {
-        rule: need(&c.rule)?,
+    })
+}
+
+fn credit_rules(need: &RuleLookup<'_>, c: &RawCredit) -> Result<CreditRules, PackError> {
+    let file = need.file;
+    Ok(CreditRules {
+        rule: need.rule(&c.rule)?,
         advanced_ratio_max: percent(
-            &file,
+            file,
             "credit.advanced_ratio_max_percent",
             &c.advanced_ratio_max_percent,
         )?,
         dishonest_rate_min: percent(
-            &file,
+            file,
             "credit.dishonest_rate_min_percent",
             &c.dishonest_rate_min_percent,
         )?,
-        record_window_months: months(&file, "credit.record_window_months", c.record_window_months)?,
+        record_window_months: months(file, "credit.record_window_months", c.record_window_months)?,
         violation_share: parse_decimal(
             "credit.violation_share_permille",
             &c.violation_share_permille,
         )
         .map(|p| p / Decimal::ONE_THOUSAND)
-        .map_err(|e| PackError::new(&file, e.to_string()))?,
+        .map_err(|e| PackError::new(file, e.to_string()))?,
         violation_penalty_over: cny(
-            &file,
+            file,
             "credit.violation_penalty_over_cny",
             &c.violation_penalty_over_cny,
         )?,
-        unpaid_tax_months: months(&file, "credit.unpaid_tax_months", c.unpaid_tax_months)?,
+        unpaid_tax_months: months(file, "credit.unpaid_tax_months", c.unpaid_tax_months)?,
         certified_findings_limit: c.certified_findings_limit,
-        repair_after_months: months(&file, "credit.repair_after_months", c.repair_after_months)?,
-    };
+        repair_after_months: months(file, "credit.repair_after_months", c.repair_after_months)?,
+    })
+}
+
+/// Controls, restrictive categories and the zero-tariff scope in one prefix map, so that deciding a
+/// line scans the code's prefixes once; hits under one prefix keep this insertion order.
+fn goods_index(
+    controls: &PrefixMap<GoodsControl>,
+    restrictive: &PrefixMap<RestrictiveEntry>,
+    scope: &ZeroTariffScope,
+) -> PrefixMap<GoodsHit> {
     let mut goods_index = PrefixMap::default();
     for (prefix, c) in controls.iter() {
         goods_index.insert(prefix, GoodsHit::Control(c.clone()));
@@ -635,7 +813,7 @@ fn build_version(
     for (prefix, r) in restrictive.iter() {
         goods_index.insert(prefix, GoodsHit::Restrictive(r.clone()));
     }
-    match &zero_tariff.scope {
+    match scope {
         ZeroTariffScope::PositiveLists(lists) => {
             for (prefix, list) in lists.iter() {
                 goods_index.insert(prefix, GoodsHit::PositiveList(list.clone()));
@@ -647,31 +825,7 @@ fn build_version(
             }
         }
     }
-    Ok(PackVersion {
-        id: format!("{}/{}", zone.zone, directory),
-        directory: directory.to_owned(),
-        effective_from,
-        title: raw.title,
-        rules,
-        unverified_parameters: raw.unverified,
-        schedule,
-        consumption_tax,
-        zero_tariff,
-        controls,
-        restrictive,
-        goods_index,
-        tax,
-        value_added,
-        second_line,
-        island,
-        direct_release,
-        account_book,
-        supervision,
-        duty_free,
-        articles_tax,
-        credit,
-        holidays,
-    })
+    goods_index
 }
 
 /// The rule table, sorted by id (the `BTreeMap` iterates in order).

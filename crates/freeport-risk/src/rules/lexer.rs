@@ -75,117 +75,133 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<(Token, Pos)>, RuleError> {
     while i < chars.len() {
         let c = chars[i];
         let pos = Pos { line, column: col };
-        let advance = |n: usize, i: &mut usize, col: &mut u32| {
-            *i += n;
-            *col += u32::try_from(n).unwrap_or(u32::MAX);
-        };
-        match c {
+        let (token, end) = match c {
             '\n' => {
                 i += 1;
                 line += 1;
                 col = 1;
+                continue;
             }
-            ' ' | '\t' | '\r' => advance(1, &mut i, &mut col),
+            ' ' | '\t' | '\r' => {
+                i += 1;
+                col += 1;
+                continue;
+            }
             '#' => {
                 while i < chars.len() && chars[i] != '\n' {
                     i += 1;
                 }
+                continue;
             }
             '"' => {
-                let mut s = String::new();
-                let mut j = i + 1;
-                loop {
-                    match chars.get(j) {
-                        None | Some('\n') => {
-                            return Err(err(line, col, "this string is not closed".into()));
-                        }
-                        Some('"') => break,
-                        Some(ch) => s.push(*ch),
-                    }
-                    j += 1;
-                }
-                let n = j + 1 - i;
-                advance(n, &mut i, &mut col);
-                out.push((Token::Str(s), pos));
+                let (s, end) = string_literal(&chars, i)
+                    .ok_or_else(|| err(line, col, "this string is not closed".into()))?;
+                (Token::Str(s), end)
             }
-            '0'..='9' => {
-                let mut j = i;
-                while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '_') {
-                    j += 1;
-                }
-                // A date: four digits, a dash, two digits, a dash, two digits.
-                let is_date = j - i == 4
-                    && chars.get(j) == Some(&'-')
-                    && chars
-                        .get(j + 1..j + 3)
-                        .is_some_and(|d| d.iter().all(char::is_ascii_digit))
-                    && chars.get(j + 3) == Some(&'-')
-                    && chars
-                        .get(j + 4..j + 6)
-                        .is_some_and(|d| d.iter().all(char::is_ascii_digit));
-                if is_date {
-                    j += 6;
-                    let s: String = chars[i..j].iter().collect();
-                    advance(j - i, &mut i, &mut col);
-                    out.push((Token::Date(s), pos));
-                    continue;
-                }
-                // A decimal point, but not the `..` of a range.
-                if chars.get(j) == Some(&'.') && chars.get(j + 1).is_some_and(char::is_ascii_digit)
-                {
-                    j += 1;
-                    while j < chars.len() && chars[j].is_ascii_digit() {
-                        j += 1;
-                    }
-                }
-                let s: String = chars[i..j].iter().filter(|c| **c != '_').collect();
-                advance(j - i, &mut i, &mut col);
-                out.push((Token::Number(s), pos));
-            }
+            '0'..='9' => number_or_date(&chars, i),
             c if c.is_ascii_alphabetic() || c == '_' => {
-                let mut j = i;
-                while j < chars.len()
-                    && (chars[j].is_ascii_alphanumeric() || chars[j] == '_' || chars[j] == '.')
-                {
-                    // A dot inside a name (`analyst.wang`) but never `..`.
-                    if chars[j] == '.' && chars.get(j + 1) == Some(&'.') {
-                        break;
-                    }
-                    j += 1;
-                }
-                let s: String = chars[i..j].iter().collect();
-                advance(j - i, &mut i, &mut col);
-                out.push((Token::Ident(s), pos));
+                let end = name_end(&chars, i);
+                (Token::Ident(chars[i..end].iter().collect()), end)
             }
             _ => {
-                let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-                let (token, n) = match (two.as_str(), c) {
-                    ("==", _) => (Token::Eq, 2),
-                    ("!=", _) => (Token::Ne, 2),
-                    ("<=", _) => (Token::Le, 2),
-                    (">=", _) => (Token::Ge, 2),
-                    ("..", _) => (Token::DotDot, 2),
-                    (_, '<') => (Token::Lt, 1),
-                    (_, '>') => (Token::Gt, 1),
-                    (_, '(') => (Token::LParen, 1),
-                    (_, ')') => (Token::RParen, 1),
-                    (_, '[') => (Token::LBracket, 1),
-                    (_, ']') => (Token::RBracket, 1),
-                    (_, ',') => (Token::Comma, 1),
-                    (_, '+') => (Token::Plus, 1),
-                    (_, '-') => (Token::Minus, 1),
-                    (_, '*') => (Token::Star, 1),
-                    (_, '/') => (Token::Slash, 1),
-                    (_, '=') => (Token::Assign, 1),
-                    _ => {
-                        return Err(err(line, col, format!("unexpected character {c:?}")));
-                    }
-                };
-                advance(n, &mut i, &mut col);
-                out.push((token, pos));
+                let (token, n) = operator(&chars, i)
+                    .ok_or_else(|| err(line, col, format!("unexpected character {c:?}")))?;
+                (token, i + n)
             }
-        }
+        };
+        col += u32::try_from(end - i).unwrap_or(u32::MAX);
+        i = end;
+        out.push((token, pos));
     }
     out.push((Token::Eof, Pos { line, column: col }));
     Ok(out)
+}
+
+/// The text of the string opening at `i` and the index after its closing quote; `None` when the
+/// line or the file ends first.
+fn string_literal(chars: &[char], i: usize) -> Option<(String, usize)> {
+    let mut s = String::new();
+    let mut j = i + 1;
+    loop {
+        match chars.get(j) {
+            None | Some('\n') => return None,
+            Some('"') => break,
+            Some(ch) => s.push(*ch),
+        }
+        j += 1;
+    }
+    Some((s, j + 1))
+}
+
+/// A number or a date starting at `i`, and the index it ends before.
+fn number_or_date(chars: &[char], i: usize) -> (Token, usize) {
+    let mut j = i;
+    while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '_') {
+        j += 1;
+    }
+    // A date: four digits, a dash, two digits, a dash, two digits.
+    let is_date = j - i == 4
+        && chars.get(j) == Some(&'-')
+        && chars
+            .get(j + 1..j + 3)
+            .is_some_and(|d| d.iter().all(char::is_ascii_digit))
+        && chars.get(j + 3) == Some(&'-')
+        && chars
+            .get(j + 4..j + 6)
+            .is_some_and(|d| d.iter().all(char::is_ascii_digit));
+    if is_date {
+        j += 6;
+        return (Token::Date(chars[i..j].iter().collect()), j);
+    }
+    // A decimal point, but not the `..` of a range.
+    if chars.get(j) == Some(&'.') && chars.get(j + 1).is_some_and(char::is_ascii_digit) {
+        j += 1;
+        while j < chars.len() && chars[j].is_ascii_digit() {
+            j += 1;
+        }
+    }
+    let s: String = chars[i..j].iter().filter(|c| **c != '_').collect();
+    (Token::Number(s), j)
+}
+
+/// The index a name starting at `i` ends before.
+fn name_end(chars: &[char], i: usize) -> usize {
+    let mut j = i;
+    while j < chars.len()
+        && (chars[j].is_ascii_alphanumeric() || chars[j] == '_' || chars[j] == '.')
+    {
+        // A dot inside a name (`analyst.wang`) but never `..`.
+        if chars[j] == '.' && chars.get(j + 1) == Some(&'.') {
+            break;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// The operator or punctuation at `i` and its length in characters; two-character operators
+/// win over their first character.
+fn operator(chars: &[char], i: usize) -> Option<(Token, usize)> {
+    let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+    let token = match (two.as_str(), chars[i]) {
+        ("==", _) => (Token::Eq, 2),
+        ("!=", _) => (Token::Ne, 2),
+        ("<=", _) => (Token::Le, 2),
+        (">=", _) => (Token::Ge, 2),
+        ("..", _) => (Token::DotDot, 2),
+        (_, '<') => (Token::Lt, 1),
+        (_, '>') => (Token::Gt, 1),
+        (_, '(') => (Token::LParen, 1),
+        (_, ')') => (Token::RParen, 1),
+        (_, '[') => (Token::LBracket, 1),
+        (_, ']') => (Token::RBracket, 1),
+        (_, ',') => (Token::Comma, 1),
+        (_, '+') => (Token::Plus, 1),
+        (_, '-') => (Token::Minus, 1),
+        (_, '*') => (Token::Star, 1),
+        (_, '/') => (Token::Slash, 1),
+        (_, '=') => (Token::Assign, 1),
+        _ => return None,
+    };
+    Some(token)
 }
