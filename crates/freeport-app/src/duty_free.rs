@@ -1,10 +1,13 @@
 //! Offshore duty-free: a sale decided against the buyer's age, the departure's category limits,
 //! the annual quota and any ban, and recorded, accepted or refused, in one transaction that spends
 //! the quota. The buyer is known by a person code (an HMAC of the document), never the number.
+//! Customs registers the shops sales are made in.
 
 use freeport_core::duty_free::{BasketItem, SaleOrder, TravellerRecord, decide_sale};
+use freeport_core::identity::CreditCode;
 use freeport_core::limits::to_milli;
 use freeport_core::money::Cny;
+use freeport_core::{FieldError, FieldErrorKind};
 use freeport_store::{IdempotencyRecord, NewAlert, NewSale, NewSaleItem, Shop, StoreError};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -168,4 +171,66 @@ pub async fn sell(
     sold.sale.idempotency = answer(&sold)?;
     platform.store.record_sale(&sold.sale).await?;
     Ok(sold)
+}
+
+/// A shop as customs asks to register it, not yet checked. The operator is a parsed credit code;
+/// whether it is registered, and the names, are judged here.
+#[derive(Debug, Clone)]
+pub struct ShopRegistration {
+    pub id: String,
+    pub operator: CreditCode,
+    pub name: String,
+    pub location: String,
+}
+
+/// Registers a duty-free shop or updates it. Which operator runs a shop decides whose users may
+/// sell there, so only customs (an actor who sees every enterprise) may say so.
+pub async fn register_shop(
+    platform: &Platform,
+    actor: &Actor,
+    r: ShopRegistration,
+    answer: impl FnOnce(&Shop) -> AppResult<Option<IdempotencyRecord>>,
+) -> AppResult<Shop> {
+    if !actor.sees_every_enterprise {
+        return Err(AppError::Forbidden(
+            "only customs registers a duty-free shop".into(),
+        ));
+    }
+    if platform
+        .store
+        .enterprise(r.operator.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(FieldError::new(
+            "operator",
+            FieldErrorKind::Unknown,
+            "not in the enterprise registry",
+        )
+        .into());
+    }
+    for (field, text) in [("name", &r.name), ("location", &r.location)] {
+        if text.trim().is_empty() || text.chars().count() > 300 {
+            return Err(
+                FieldError::new(field, FieldErrorKind::OutOfRange, "1 to 300 characters").into(),
+            );
+        }
+    }
+    let shop = Shop {
+        id: r.id,
+        operator: r.operator.as_str().to_owned(),
+        name: r.name.trim().to_owned(),
+        location: r.location.trim().to_owned(),
+    };
+    let idempotency = answer(&shop)?;
+    platform
+        .store
+        .put_shop(
+            &shop,
+            &actor.user_id,
+            platform.now_ms(),
+            idempotency.as_ref(),
+        )
+        .await?;
+    Ok(shop)
 }

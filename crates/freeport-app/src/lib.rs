@@ -13,10 +13,15 @@
 //!   -> assess -> commit.
 //! - [`snapshot`]: what a decision and its assessment read, in core types, before deciding.
 //! - [`deciding`]: the pure steps after `decide`: postings, supervised items, reversals, the lane.
-//! - [`duty_free`]: a duty-free sale decided and recorded, with proxy-buying alerts.
+//! - [`duty_free`]: a duty-free sale decided and recorded, with proxy-buying alerts; shops
+//!   registered.
 //! - [`lifecycle`]: a declaration's status changes, inspection results, cancellation, amendment.
 //! - [`supervision`]: disposals of supervised goods and their back taxes.
 //! - [`registry`]: enterprises registered, exchange rates kept.
+//! - [`users`]: roles, users created, password hashes.
+//! - [`sessions`]: log-in (the same work for an unknown user as for a wrong password), the
+//!   token's user, log-out.
+//! - [`webhooks`]: an enterprise's webhook set (with a new signing secret) or removed.
 //! - [`rule_sets`]: propose, back-test, shadow, activate and retire rule sets.
 //! - [`live`]: the rule sets and model in force, kept in step with the store on every node.
 //! - [`training`]: the platform model trained on stored inspection results, and the retrainer.
@@ -35,9 +40,12 @@ pub mod lifecycle;
 pub mod live;
 pub mod registry;
 pub mod rule_sets;
+pub mod sessions;
 pub mod snapshot;
 pub mod supervision;
 pub mod training;
+pub mod users;
+pub mod webhooks;
 
 use std::sync::{Arc, RwLock};
 

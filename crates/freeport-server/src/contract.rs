@@ -60,9 +60,36 @@ fn hs_code() -> Value {
     json!({ "type": "string", "pattern": "^([0-9]{6}|[0-9]{8}|[0-9]{10})$" })
 }
 
+/// A field's constraint: component schema, property, schema of the property.
+type FieldConstraint = (&'static str, &'static str, Value);
+
 /// The constraints of request bodies' fields, by component schema and property.
-fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
-    let nullable = |v: Value| json!({ "oneOf": [v, { "type": "null" }] });
+fn body_fields() -> Vec<FieldConstraint> {
+    [
+        administration_fields(),
+        declaration_fields(),
+        snapshot_fields(),
+        supervision_fields(),
+        duty_free_fields(),
+        credit_fields(),
+        lifecycle_fields(),
+        risk_fields(),
+    ]
+    .concat()
+}
+
+/// A field that may also be null.
+fn nullable(v: Value) -> Value {
+    json!({ "oneOf": [v, { "type": "null" }] })
+}
+
+/// A non-empty list of at most `max` of the component schema `schema`.
+fn list_of(schema: &str, max: usize) -> Value {
+    json!({ "type": "array", "minItems": 1, "maxItems": max, "items": { "$ref": format!("#/components/schemas/{schema}") } })
+}
+
+/// Logging in, users, enterprises, exchange rates and webhooks.
+fn administration_fields() -> Vec<FieldConstraint> {
     vec![
         (
             "LoginRequest",
@@ -114,15 +141,22 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
             "cny_per_unit",
             decimal(limits::EXCHANGE_RATE),
         ),
+        (
+            "WebhookRequest",
+            "url",
+            json!({ "type": "string", "maxLength": 2000, "pattern": "^https?://[^\\s/@]+(/[^\\s]*)?$" }),
+        ),
+    ]
+}
+
+/// A declaration, its lines, and the processing facts a line carries for the value-added rule.
+fn declaration_fields() -> Vec<FieldConstraint> {
+    vec![
         ("DeclarationDto", "id", text(1000)),
         ("DeclarationDto", "declared_on", day()),
         ("DeclarationDto", "declarant", credit_code()),
         ("DeclarationDto", "currency", currency()),
-        (
-            "DeclarationDto",
-            "lines",
-            json!({ "type": "array", "minItems": 1, "maxItems": 1000, "items": { "$ref": "#/components/schemas/LineDto" } }),
-        ),
+        ("DeclarationDto", "lines", list_of("LineDto", 1000)),
         ("LineDto", "hs_code", hs_code()),
         ("LineDto", "origin", country()),
         ("LineDto", "value", decimal(limits::LINE_VALUE)),
@@ -131,11 +165,7 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
             "description",
             json!({ "type": "string", "maxLength": 1000 }),
         ),
-        (
-            "LineDto",
-            "quantities",
-            json!({ "type": "array", "minItems": 1, "maxItems": 8, "items": { "$ref": "#/components/schemas/QuantityDto" } }),
-        ),
+        ("LineDto", "quantities", list_of("QuantityDto", 8)),
         ("QuantityDto", "value", decimal(limits::QUANTITY)),
         ("QuantityDto", "unit", unit()),
         ("MaterialDto", "hs_code", hs_code()),
@@ -150,6 +180,12 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "type": "array", "maxItems": 1000, "items": decimal(limits::AMOUNT_CNY) }),
         ),
         ("ValueAddedDto", "sale_price", decimal(limits::AMOUNT_CNY)),
+    ]
+}
+
+/// The state snapshot a quote is judged against.
+fn snapshot_fields() -> Vec<FieldConstraint> {
+    vec![
         ("EnterpriseDto", "credit_code", credit_code()),
         (
             "EnterpriseDto",
@@ -170,6 +206,12 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
             "cny_per_unit",
             decimal(limits::EXCHANGE_RATE),
         ),
+    ]
+}
+
+/// Stock adjustments and the disposal of supervised goods.
+fn supervision_fields() -> Vec<FieldConstraint> {
+    vec![
         (
             "AdjustmentRequest",
             "kind",
@@ -178,7 +220,7 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
         (
             "AdjustmentRequest",
             "items",
-            json!({ "type": "array", "minItems": 1, "maxItems": 1000, "items": { "$ref": "#/components/schemas/AdjustmentItem" } }),
+            list_of("AdjustmentItem", 1000),
         ),
         ("AdjustmentItem", "hs_code", hs_code()),
         ("AdjustmentItem", "unit", unit()),
@@ -194,17 +236,24 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
             "quantity",
             nullable(decimal(limits::QUANTITY)),
         ),
+        (
+            "DisposalRequest",
+            "days_diverted",
+            json!({ "type": ["integer", "null"], "minimum": 1, "maximum": freeport_core::supervision::MAX_DAYS_DIVERTED }),
+        ),
+    ]
+}
+
+/// Duty-free shops, their sales and the buyer's document.
+fn duty_free_fields() -> Vec<FieldConstraint> {
+    vec![
         ("ShopRequest", "operator", credit_code()),
         ("ShopRequest", "name", text(300)),
         ("ShopRequest", "location", text(300)),
         ("SaleRequest", "birth_date", day()),
         ("SaleRequest", "departure_on", day()),
         ("SaleRequest", "sold_on", day()),
-        (
-            "SaleRequest",
-            "items",
-            json!({ "type": "array", "minItems": 1, "maxItems": 100, "items": { "$ref": "#/components/schemas/SaleItemRequest" } }),
-        ),
+        ("SaleRequest", "items", list_of("SaleItemRequest", 100)),
         (
             "SaleItemRequest",
             "unit_price",
@@ -237,11 +286,12 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
             ]),
         ),
         ("BuyerDocument", "issuing_country", nullable(country())),
-        (
-            "WebhookRequest",
-            "url",
-            json!({ "type": "string", "maxLength": 2000, "pattern": "^https?://[^\\s/@]+(/[^\\s]*)?$" }),
-        ),
+    ]
+}
+
+/// An enterprise's credit records and their repair.
+fn credit_fields() -> Vec<FieldConstraint> {
+    vec![
         (
             "CreditRecordRequest",
             "kind",
@@ -256,11 +306,17 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
             nullable(decimal(limits::AMOUNT_CNY)),
         ),
         ("CreditRepairRequest", "reason", some_text()),
-        ("BacktestRequest", "from", day()),
-        ("BacktestRequest", "to", day()),
-        ("TrainModelRequest", "from", day()),
-        ("TrainModelRequest", "to", day()),
-        ("RuleSetStateRequest", "reason", some_text()),
+    ]
+}
+
+/// A declaration's status changes and inspection results.
+fn lifecycle_fields() -> Vec<FieldConstraint> {
+    vec![
+        (
+            "StatusChangeRequest",
+            "to",
+            one_of(["released", "under_inspection", "held", "closed"]),
+        ),
         (
             "InspectionResultRequest",
             "result",
@@ -271,17 +327,23 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
             "findings",
             json!({ "type": "array", "items": one_of(crate::routes::lifecycle::FINDING_KINDS) }),
         ),
-        (
-            "DisposalRequest",
-            "days_diverted",
-            json!({ "type": ["integer", "null"], "minimum": 1, "maximum": freeport_core::supervision::MAX_DAYS_DIVERTED }),
-        ),
         ("InspectionResultRequest", "inspected_on", nullable(day())),
         (
             "InspectionResultRequest",
             "revenue_found",
             nullable(decimal(limits::AMOUNT_CNY)),
         ),
+    ]
+}
+
+/// Rule sets, the model, and the alerts they raise.
+fn risk_fields() -> Vec<FieldConstraint> {
+    vec![
+        ("BacktestRequest", "from", day()),
+        ("BacktestRequest", "to", day()),
+        ("TrainModelRequest", "from", day()),
+        ("TrainModelRequest", "to", day()),
+        ("RuleSetStateRequest", "reason", some_text()),
         (
             "AlertAnalysisRequest",
             "conclusion",
@@ -302,11 +364,6 @@ fn body_fields() -> Vec<(&'static str, &'static str, Value)> {
             "AlertEvaluationRequest",
             "revenue_found",
             nullable(decimal(limits::AMOUNT_CNY)),
-        ),
-        (
-            "StatusChangeRequest",
-            "to",
-            one_of(["released", "under_inspection", "held", "closed"]),
         ),
     ]
 }

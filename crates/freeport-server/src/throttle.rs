@@ -157,6 +157,18 @@ impl LoginThrottle {
     }
 }
 
+/// The log-in use case checks its password within the bound.
+impl freeport_app::sessions::HashingBound for LoginThrottle {
+    async fn run<T: Send + 'static>(
+        &self,
+        check: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, freeport_app::sessions::Busy> {
+        self.hash(check)
+            .await
+            .map_err(|RetryAfter(retry_after_s)| freeport_app::sessions::Busy { retry_after_s })
+    }
+}
+
 /// Usernames are compared as typed, but a flood of case variants counts as one account.
 fn key(username: &str) -> String {
     username.trim().to_lowercase()

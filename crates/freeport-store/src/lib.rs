@@ -1,5 +1,7 @@
 //! Freeport's persistence: SQLite (the embedded default) and PostgreSQL (production) from one code
-//! base, through sqlx's `Any` driver and SQL both dialects accept.
+//! base, through sqlx's `Any` driver and SQL both dialects accept. The declaration's straight line
+//! (its snapshot reads and its commit) is written once as statements (`steps`) and runs on the
+//! SQLite file directly (`embedded`), without sqlx's thread hand-off per statement.
 //!
 //! One transaction per decision: the declaration with its decision, the account-book postings and
 //! balances, waiver locks, the audit entry, the outbox event and the idempotency record commit
@@ -9,13 +11,17 @@
 
 mod audit;
 pub mod domain;
+mod embedded;
 pub mod fresh;
 mod keys;
+pub(crate) mod steps;
+
+use steps::statement;
 
 use std::sync::Arc;
 
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
 use tokio::sync::Mutex;
 
 pub use audit::AuditReport;
@@ -25,6 +31,9 @@ pub use keys::KeyName;
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The embedded SQLite file, driven directly (`embedded`).
+    #[error("database: {0}")]
+    Embedded(#[from] rusqlite::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
@@ -84,6 +93,8 @@ pub struct Store {
     /// can fail at once with SQLITE_BUSY instead of waiting. Writers queue here instead; PostgreSQL
     /// needs no gate (its row locks and conditional updates serialise what must be serial).
     write_gate: Option<Arc<Mutex<()>>>,
+    /// The SQLite file driven directly for the declaration's straight line (see `embedded`).
+    embedded: Option<Arc<embedded::Embedded>>,
     audit_key: Arc<Vec<u8>>,
     /// Keys person codes; separate from the audit key (see `keys`).
     person_code_key: Arc<Vec<u8>>,
@@ -146,10 +157,16 @@ impl Store {
             url.to_owned()
         };
         let pool = options.connect(&url).await?;
+        let embedded = match backend {
+            // After the pool: its first connection has created the file.
+            Backend::Sqlite => embedded::Embedded::open(&url)?.map(Arc::new),
+            Backend::Postgres => None,
+        };
         Ok(Store {
             pool,
             backend,
             write_gate: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            embedded,
             audit_key: Arc::new(audit_key.to_vec()),
             // Until `with_person_code_key` sets the configured one: a key derived from the audit
             // key, for tests and tools that never compute person codes across nodes.
@@ -178,6 +195,10 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn embedded(&self) -> Option<&embedded::Embedded> {
+        self.embedded.as_deref()
     }
 
     /// Applies the backend's migrations (append-only files under `migrations/<backend>/`).
@@ -215,9 +236,33 @@ impl Store {
         let gate = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         if let Some(record) = idempotency {
-            save_idempotency(&mut tx, record, now_ms).await?;
+            steps::run_unaudited(&mut tx, vec![steps::idempotency_step(record, now_ms)]).await?;
         }
         Ok(Write { tx, _gate: gate })
+    }
+
+    /// Runs a write given as steps in one transaction, the idempotency record first: on the
+    /// embedded SQLite file directly when the store has one, else through sqlx (`begin_write`).
+    pub(crate) async fn write_steps(
+        &self,
+        idempotency: Option<&IdempotencyRecord>,
+        now_ms: i64,
+        steps: Vec<steps::Step>,
+    ) -> Result<()> {
+        match &self.embedded {
+            Some(embedded) => {
+                let _gate = self.write_guard().await;
+                let mut all = Vec::with_capacity(steps.len() + 1);
+                all.extend(idempotency.map(|r| steps::idempotency_step(r, now_ms)));
+                all.extend(steps);
+                embedded.write(|tx| steps::run_embedded(tx, &self.audit_key, all))
+            }
+            None => {
+                let mut tx = self.begin_write(idempotency, now_ms).await?;
+                steps::run(&mut tx, &self.audit_key, steps).await?;
+                tx.commit().await
+            }
+        }
     }
 
     async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
@@ -238,6 +283,86 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// An audit log row as stored.
+struct StoredEntry {
+    seq: i64,
+    at_ms: i64,
+    actor: String,
+    action: String,
+    subject: String,
+    payload: String,
+    prev_hash: String,
+    hash: String,
+}
+
+/// The audit chain walked from its first entry: which key it is under, the last hash, how many
+/// entries so far.
+struct ChainWalk<'k> {
+    known: Vec<&'k [u8]>,
+    key: Option<&'k [u8]>,
+    prev: String,
+    count: i64,
+}
+
+impl ChainWalk<'_> {
+    /// Checks the next entry against the chain so far; the problem, if it breaks the chain.
+    fn follow(&mut self, row: &StoredEntry) -> std::result::Result<(), String> {
+        self.count += 1;
+        let seq = row.seq;
+        // `count` is the sequence number this row must have.
+        if seq != self.count {
+            return Err(format!(
+                "entry {} is missing (found {seq} next)",
+                self.count
+            ));
+        }
+        if row.prev_hash != self.prev {
+            return Err(format!("entry {seq} does not follow entry {}", seq - 1));
+        }
+        let entry = audit::Entry {
+            seq,
+            at_ms: row.at_ms,
+            actor: &row.actor,
+            action: &row.action,
+            subject: &row.subject,
+            payload: &row.payload,
+        };
+        // The first entry tells which known key the chain began with.
+        let candidates: Vec<&[u8]> = match self.key {
+            Some(k) => vec![k],
+            None => self.known.clone(),
+        };
+        let Some(k) = candidates
+            .into_iter()
+            .find(|k| audit::entry_hash(k, &self.prev, &entry) == row.hash)
+        else {
+            return Err(if self.key.is_some() {
+                format!("entry {seq} was altered: its content does not match its hash")
+            } else {
+                format!(
+                    "entry {seq} does not match its hash under any configured audit key: it was altered, or the chain began under a retired key that is not configured (audit_previous_keys)"
+                )
+            });
+        };
+        self.key = Some(k);
+        if row.action == keys::KEY_ROTATED {
+            let incoming = keys::rotation_target(&row.payload);
+            let Some(next) = self
+                .known
+                .iter()
+                .find(|k| Some(keys::audit_check_value(k)) == incoming)
+            else {
+                return Err(format!(
+                    "entries after {seq} are keyed with an audit key that is not configured (set audit_previous_keys)"
+                ));
+            };
+            self.key = Some(next);
+        }
+        self.prev = row.hash.clone();
+        Ok(())
     }
 }
 
@@ -293,39 +418,14 @@ pub(crate) async fn append_audit(
     subject: &str,
     payload: &str,
 ) -> Result<()> {
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut **tx)
-        .await?;
-    let seq: i64 = head.try_get("seq")?;
-    let prev: String = head.try_get("hash")?;
-    let hash = audit::entry_hash(
-        key,
-        &prev,
-        &audit::Entry {
-            seq,
-            at_ms,
-            actor,
-            action,
-            subject,
-            payload,
-        },
-    );
-    sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, subject, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(seq)
-        .bind(at_ms)
-        .bind(actor)
-        .bind(action)
-        .bind(subject)
-        .bind(payload)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    let entry = steps::AuditEntry {
+        at_ms,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        subject: subject.to_owned(),
+        payload: payload.to_owned(),
+    };
+    steps::run(tx, key, vec![steps::Step::Audit(entry)]).await
 }
 
 impl Store {
@@ -335,121 +435,76 @@ impl Store {
     /// changes key only at an `audit.key_rotated` entry, itself keyed with the outgoing key, whose
     /// payload names the incoming key's check value.
     pub async fn verify_audit(&self) -> Result<AuditReport> {
-        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
+        let head = statement!("SELECT seq, hash FROM audit_head WHERE id = 1");
+        let (head_seq, head_hash) = self
+            .fetch_one(&head, |r| Ok((r.int("seq")?, r.text("hash")?)))
             .await?;
-        let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
-        let rows = sqlx::query("SELECT seq, at_ms, actor, action, subject, payload, prev_hash, hash FROM audit_log ORDER BY seq").fetch_all(&self.pool).await?;
+        let log = statement!(
+            "SELECT seq, at_ms, actor, action, subject, payload, prev_hash, hash FROM audit_log ORDER BY seq"
+        );
+        let entries = self
+            .fetch_all(&log, |r| {
+                Ok(StoredEntry {
+                    seq: r.int("seq")?,
+                    at_ms: r.int("at_ms")?,
+                    actor: r.text("actor")?,
+                    action: r.text("action")?,
+                    subject: r.text("subject")?,
+                    payload: r.text("payload")?,
+                    prev_hash: r.text("prev_hash")?,
+                    hash: r.text("hash")?,
+                })
+            })
+            .await?;
         let known: Vec<&[u8]> = std::iter::once(self.audit_key.as_slice())
             .chain(self.previous_audit_keys.iter().map(Vec::as_slice))
             .collect();
-        let mut key: Option<&[u8]> = None;
-        let mut prev = "genesis".to_owned();
-        let mut count = 0i64;
-        let broken = |problem: String, entries: i64| {
-            Ok(AuditReport {
-                entries,
-                intact: false,
-                problem: Some(problem),
-            })
+        let mut walk = ChainWalk {
+            known,
+            key: None,
+            prev: "genesis".to_owned(),
+            count: 0,
         };
-        for row in &rows {
-            count += 1;
-            let seq: i64 = row.try_get("seq")?;
-            // `count` is the sequence number this row must have.
-            if seq != count {
-                return broken(
-                    format!("entry {count} is missing (found {seq} next)"),
-                    count,
-                );
+        let broken = |problem: String, entries: i64| AuditReport {
+            entries,
+            intact: false,
+            problem: Some(problem),
+        };
+        for entry in &entries {
+            if let Err(problem) = walk.follow(entry) {
+                return Ok(broken(problem, walk.count));
             }
-            let stored_prev: String = row.try_get("prev_hash")?;
-            if stored_prev != prev {
-                return broken(
-                    format!("entry {seq} does not follow entry {}", seq - 1),
-                    count,
-                );
-            }
-            let (at_ms, actor, action, subject, payload): (i64, String, String, String, String) = (
-                row.try_get("at_ms")?,
-                row.try_get("actor")?,
-                row.try_get("action")?,
-                row.try_get("subject")?,
-                row.try_get("payload")?,
-            );
-            let entry = audit::Entry {
-                seq,
-                at_ms,
-                actor: &actor,
-                action: &action,
-                subject: &subject,
-                payload: &payload,
-            };
-            let stored: String = row.try_get("hash")?;
-            // The first entry tells which known key the chain began with.
-            let candidates: Vec<&[u8]> = match key {
-                Some(k) => vec![k],
-                None => known.clone(),
-            };
-            let Some(k) = candidates
-                .into_iter()
-                .find(|k| audit::entry_hash(k, &prev, &entry) == stored)
-            else {
-                let problem = if key.is_some() {
-                    format!("entry {seq} was altered: its content does not match its hash")
-                } else {
-                    format!(
-                        "entry {seq} does not match its hash under any configured audit key: it was altered, or the chain began under a retired key that is not configured (audit_previous_keys)"
-                    )
-                };
-                return broken(problem, count);
-            };
-            key = Some(k);
-            if action == keys::KEY_ROTATED {
-                let incoming = keys::rotation_target(&payload);
-                match known
-                    .iter()
-                    .find(|k| Some(keys::audit_check_value(k)) == incoming)
-                {
-                    Some(next) => key = Some(next),
-                    None => {
-                        return broken(
-                            format!(
-                                "entries after {seq} are keyed with an audit key that is not configured (set audit_previous_keys)"
-                            ),
-                            count,
-                        );
-                    }
-                }
-            }
-            prev = stored;
         }
-        if head_seq != count || head_hash != prev {
-            return broken(
+        if head_seq != walk.count || head_hash != walk.prev {
+            return Ok(broken(
                 format!(
-                    "the head records {head_seq} entries but the log holds {count}: entries were removed or added at the end"
+                    "the head records {head_seq} entries but the log holds {}: entries were removed or added at the end",
+                    walk.count
                 ),
-                count,
-            );
+                walk.count,
+            ));
         }
         Ok(AuditReport {
-            entries: count,
+            entries: walk.count,
             intact: true,
             problem: None,
         })
     }
 }
 
-pub(crate) fn row_i64(row: &AnyRow, column: &str) -> Result<i64> {
-    Ok(row.try_get::<i64, _>(column)?)
+pub(crate) fn row_i64(row: &(impl steps::Columns + ?Sized), column: &str) -> Result<i64> {
+    row.int(column)
 }
 
-pub(crate) fn row_string(row: &AnyRow, column: &str) -> Result<String> {
-    Ok(row.try_get::<String, _>(column)?)
+pub(crate) fn row_string(row: &(impl steps::Columns + ?Sized), column: &str) -> Result<String> {
+    row.text(column)
 }
 
-pub(crate) fn row_opt_string(row: &AnyRow, column: &str) -> Result<Option<String>> {
-    Ok(row.try_get::<Option<String>, _>(column)?)
+pub(crate) fn row_opt_string(
+    row: &(impl steps::Columns + ?Sized),
+    column: &str,
+) -> Result<Option<String>> {
+    row.opt_text(column)
 }
 
 pub use audit::sha256_hex;

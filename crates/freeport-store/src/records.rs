@@ -8,6 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::steps::{Columns, Step, statement};
 use crate::{Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string};
 
 /// Quantities in account books are kept in thousandths of the unit (three decimals), as integers.
@@ -23,7 +24,7 @@ pub struct Enterprise {
     pub credit_class: String,
 }
 
-fn enterprise_from(row: &AnyRow) -> Result<Enterprise> {
+fn enterprise_from(row: &(impl Columns + ?Sized)) -> Result<Enterprise> {
     Ok(Enterprise {
         credit_code: row_string(row, "credit_code")?,
         name: row_string(row, "name")?,
@@ -42,7 +43,7 @@ pub struct User {
     pub enterprise: Option<String>,
 }
 
-fn user_from(row: &AnyRow) -> Result<User> {
+fn user_from(row: &(impl Columns + ?Sized)) -> Result<User> {
     Ok(User {
         id: row_string(row, "id")?,
         username: row_string(row, "username")?,
@@ -276,27 +277,6 @@ pub(crate) async fn append_declaration_event(
     Ok(())
 }
 
-pub(crate) async fn save_idempotency(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    record: &IdempotencyRecord,
-    now_ms: i64,
-) -> Result<()> {
-    let inserted = sqlx::query("INSERT INTO idempotency (user_id, key, request_sha256, status, response, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, key) DO NOTHING")
-        .bind(&record.user_id)
-        .bind(&record.key)
-        .bind(&record.request_sha256)
-        .bind(i64::from(record.status))
-        .bind(&record.response)
-        .bind(now_ms)
-        .execute(&mut **tx)
-        .await?;
-    if inserted.rows_affected() == 0 {
-        // A concurrent request with the same key committed first: this one must not commit too.
-        return Err(StoreError::IdempotencyKeyTaken(record.key.clone()));
-    }
-    Ok(())
-}
-
 /// Writes an outbox event; returns its id.
 pub(crate) async fn outbox(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -304,36 +284,15 @@ pub(crate) async fn outbox(
     payload: &str,
     now_ms: i64,
 ) -> Result<i64> {
-    let row = sqlx::query(
-        "INSERT INTO outbox (topic, payload, created_at_ms) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(topic)
-    .bind(payload)
-    .bind(now_ms)
+    let row = crate::steps::query(&statement!(
+        crate::steps::OUTBOX_INSERT,
+        topic,
+        payload,
+        now_ms
+    ))
     .fetch_one(&mut **tx)
     .await?;
     row_i64(&row, "id")
-}
-
-/// Owes the declaring enterprise a webhook delivery of an event, if it has a webhook: in the
-/// event's own transaction, so the delivery cannot be lost between commit and dispatch.
-async fn owe_webhook(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    declaration_id: &str,
-    event_id: i64,
-    topic: &str,
-    payload: &str,
-    now_ms: i64,
-) -> Result<()> {
-    sqlx::query("INSERT INTO webhook_deliveries (enterprise, event_id, topic, payload, next_attempt_at_ms, created_at_ms) SELECT w.enterprise, $2, $3, $4, $5, $5 FROM webhooks w WHERE w.enterprise = (SELECT enterprise FROM declarations WHERE id = $1)")
-        .bind(declaration_id)
-        .bind(event_id)
-        .bind(topic)
-        .bind(payload)
-        .bind(now_ms)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 pub(crate) async fn apply_posting(
@@ -342,54 +301,63 @@ pub(crate) async fn apply_posting(
     declaration_id: Option<&str>,
     now_ms: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO postings (enterprise, hs_code, unit, quantity_milli, value_fen, movement, declaration_id, line, note, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-        .bind(&p.enterprise)
-        .bind(&p.hs_code)
-        .bind(&p.unit)
-        .bind(p.quantity_milli)
-        .bind(p.value_fen)
-        .bind(&p.movement)
-        .bind(declaration_id)
-        .bind(p.line)
-        .bind(&p.note)
-        .bind(now_ms)
-        .execute(&mut **tx)
-        .await?;
-    if p.quantity_milli >= 0 {
+    crate::steps::run_unaudited(tx, posting_steps(p, declaration_id, now_ms)).await
+}
+
+/// A posting and its balance change.
+pub(crate) fn posting_steps(
+    p: &NewPosting,
+    declaration_id: Option<&str>,
+    now_ms: i64,
+) -> Vec<Step> {
+    let posting = statement!(
+        "INSERT INTO postings (enterprise, hs_code, unit, quantity_milli, value_fen, movement, declaration_id, line, note, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &p.enterprise,
+        &p.hs_code,
+        &p.unit,
+        p.quantity_milli,
+        p.value_fen,
+        &p.movement,
+        declaration_id,
+        p.line,
+        &p.note,
+        now_ms
+    );
+    let balance = if p.quantity_milli >= 0 {
         // Checked: a balance never passes what a BIGINT holds (PostgreSQL would fail, SQLite turn it
         // into a float); the inflow is refused instead.
-        let added = sqlx::query("INSERT INTO balances (enterprise, hs_code, unit, quantity_milli) VALUES ($1, $2, $3, $4) ON CONFLICT (enterprise, hs_code, unit) DO UPDATE SET quantity_milli = balances.quantity_milli + excluded.quantity_milli WHERE balances.quantity_milli <= 9223372036854775807 - excluded.quantity_milli")
-            .bind(&p.enterprise)
-            .bind(&p.hs_code)
-            .bind(&p.unit)
-            .bind(p.quantity_milli)
-            .execute(&mut **tx)
-            .await?;
-        if added.rows_affected() != 1 {
-            return Err(StoreError::BalanceCeiling {
+        Step::RequireOne(
+            statement!(
+                "INSERT INTO balances (enterprise, hs_code, unit, quantity_milli) VALUES ($1, $2, $3, $4) ON CONFLICT (enterprise, hs_code, unit) DO UPDATE SET quantity_milli = balances.quantity_milli + excluded.quantity_milli WHERE balances.quantity_milli <= 9223372036854775807 - excluded.quantity_milli",
+                &p.enterprise,
+                &p.hs_code,
+                &p.unit,
+                p.quantity_milli
+            ),
+            StoreError::BalanceCeiling {
                 enterprise: p.enterprise.clone(),
                 hs_code: p.hs_code.clone(),
                 unit: p.unit.clone(),
-            });
-        }
+            },
+        )
     } else {
         // Conditional: takes out only what the book holds (the paired assertion to the core's check).
-        let updated = sqlx::query("UPDATE balances SET quantity_milli = quantity_milli + $1 WHERE enterprise = $2 AND hs_code = $3 AND unit = $4 AND quantity_milli + $1 >= 0")
-            .bind(p.quantity_milli)
-            .bind(&p.enterprise)
-            .bind(&p.hs_code)
-            .bind(&p.unit)
-            .execute(&mut **tx)
-            .await?;
-        if updated.rows_affected() != 1 {
-            return Err(StoreError::InsufficientBalance {
+        Step::RequireOne(
+            statement!(
+                "UPDATE balances SET quantity_milli = quantity_milli + $1 WHERE enterprise = $2 AND hs_code = $3 AND unit = $4 AND quantity_milli + $1 >= 0",
+                p.quantity_milli,
+                &p.enterprise,
+                &p.hs_code,
+                &p.unit
+            ),
+            StoreError::InsufficientBalance {
                 enterprise: p.enterprise.clone(),
                 hs_code: p.hs_code.clone(),
                 unit: p.unit.clone(),
-            });
-        }
-    }
-    Ok(())
+            },
+        )
+    };
+    vec![Step::Run(posting), balance]
 }
 
 /// Postings in one canonical order of their balance rows (and, within a row, inflows first).
@@ -412,6 +380,102 @@ fn in_lock_order(postings: &[NewPosting]) -> Vec<&NewPosting> {
             ))
     });
     ordered
+}
+
+/// The declaration's new status (and, for an amendment, its new request and decision), applied
+/// only at the revision that was checked.
+fn status_change(t: &Transition, revision: i64) -> crate::steps::Statement {
+    match &t.replace {
+        Some((request_json, decision_json, outcome, payable)) => statement!(
+            "UPDATE declarations SET status = $1, revision = revision + 1, updated_at_ms = $2, request_json = $3, decision_json = $4, outcome = $5, payable_total_fen = $6 WHERE id = $7 AND revision = $8",
+            &t.to,
+            t.now_ms,
+            request_json,
+            decision_json,
+            outcome,
+            *payable,
+            &t.declaration_id,
+            revision
+        ),
+        None => statement!(
+            "UPDATE declarations SET status = $1, revision = revision + 1, updated_at_ms = $2 WHERE id = $3 AND revision = $4",
+            &t.to,
+            t.now_ms,
+            &t.declaration_id,
+            revision
+        ),
+    }
+}
+
+/// Everything a decided declaration writes, after its idempotency record.
+fn declaration_steps(d: &NewDeclaration) -> Vec<Step> {
+    let mut steps = vec![
+        Step::Run(statement!(
+            "INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12)",
+            &d.id,
+            &d.enterprise,
+            &d.reference,
+            &d.flow,
+            &d.status,
+            &d.declared_on,
+            &d.pack_version,
+            &d.outcome,
+            d.payable_total_fen,
+            &d.request_json,
+            &d.decision_json,
+            d.now_ms,
+            &d.lane,
+            &d.risk_json
+        )),
+        Step::Run(statement!(
+            "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, 1, $2, $3, 'submitted', $4)",
+            &d.id,
+            &d.status,
+            &d.actor,
+            d.now_ms
+        )),
+    ];
+    for p in in_lock_order(&d.postings) {
+        steps.extend(posting_steps(p, Some(&d.id), d.now_ms));
+    }
+    steps.extend(crate::supervision::item_steps(
+        &d.id,
+        &d.supervised,
+        d.now_ms,
+    ));
+    steps.extend(crate::risk::flow_line_steps(&d.flow_lines));
+    steps.extend(crate::risk::alert_steps(&d.alerts, d.now_ms));
+    for w in &d.waiver_locks {
+        steps.push(Step::Run(statement!(
+            "INSERT INTO waiver_locks (enterprise, kind_prefix, first_day, last_day, declaration_id) VALUES ($1, $2, $3, $4, $5)",
+            &w.enterprise,
+            &w.kind_prefix,
+            &w.first_day,
+            &w.last_day,
+            &d.id
+        )));
+    }
+    let payload = format!(
+        "{{\"flow\":\"{}\",\"outcome\":\"{}\",\"status\":\"{}\",\"decision_sha256\":\"{}\"}}",
+        d.flow,
+        d.outcome,
+        d.status,
+        crate::sha256_hex(d.decision_json.as_bytes())
+    );
+    steps.push(Step::Audit(crate::steps::AuditEntry {
+        at_ms: d.now_ms,
+        actor: d.actor.clone(),
+        action: "declaration.submit".to_owned(),
+        subject: d.id.clone(),
+        payload,
+    }));
+    steps.push(Step::Event {
+        topic: d.event_topic.clone(),
+        payload: d.event_payload.clone(),
+        webhook_of: Some(d.id.clone()),
+        now_ms: d.now_ms,
+    });
+    steps
 }
 
 impl Store {
@@ -458,11 +522,11 @@ impl Store {
     }
 
     pub async fn enterprise(&self, credit_code: &str) -> Result<Option<Enterprise>> {
-        let row = sqlx::query("SELECT credit_code, name, beneficiary, encouraged_industry_filed, encouraged_revenue_share, credit_class FROM enterprises WHERE credit_code = $1")
-            .bind(credit_code)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(enterprise_from).transpose()
+        let s = statement!(
+            "SELECT credit_code, name, beneficiary, encouraged_industry_filed, encouraged_revenue_share, credit_class FROM enterprises WHERE credit_code = $1",
+            credit_code
+        );
+        self.fetch_optional(&s, |r| enterprise_from(r)).await
     }
 
     /// Enterprises in credit-code order after `after`, at most `limit`.
@@ -476,21 +540,18 @@ impl Store {
     }
 
     pub async fn waiver_locks(&self, enterprise: &str) -> Result<Vec<WaiverLockRow>> {
-        let rows = sqlx::query(
+        let s = statement!(
             "SELECT kind_prefix, first_day, last_day FROM waiver_locks WHERE enterprise = $1",
-        )
-        .bind(enterprise)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(WaiverLockRow {
-                    kind_prefix: row_string(r, "kind_prefix")?,
-                    first_day: row_string(r, "first_day")?,
-                    last_day: row_string(r, "last_day")?,
-                })
+            enterprise
+        );
+        self.fetch_all(&s, |r| {
+            Ok(WaiverLockRow {
+                kind_prefix: row_string(r, "kind_prefix")?,
+                first_day: row_string(r, "first_day")?,
+                last_day: row_string(r, "last_day")?,
             })
-            .collect()
+        })
+        .await
     }
 
     // ----- users and tokens --------------------------------------------------------------------
@@ -573,12 +634,12 @@ impl Store {
 
     /// The user a live, unrevoked token belongs to.
     pub async fn user_by_token(&self, token_sha256: &str, now_ms: i64) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT u.id, u.username, u.role, u.enterprise FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1 AND t.revoked = 0 AND t.expires_at_ms > $2")
-            .bind(token_sha256)
-            .bind(now_ms)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(user_from).transpose()
+        let s = statement!(
+            "SELECT u.id, u.username, u.role, u.enterprise FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1 AND t.revoked = 0 AND t.expires_at_ms > $2",
+            token_sha256,
+            now_ms
+        );
+        self.fetch_optional(&s, |r| user_from(r)).await
     }
 
     pub async fn revoke_token(&self, token_sha256: &str) -> Result<()> {
@@ -597,15 +658,19 @@ impl Store {
         user_id: &str,
         key: &str,
     ) -> Result<Option<IdempotentResult>> {
-        let row = sqlx::query("SELECT request_sha256, status, response FROM idempotency WHERE user_id = $1 AND key = $2").bind(user_id).bind(key).fetch_optional(&self.pool).await?;
-        row.map(|r| {
+        let s = statement!(
+            "SELECT request_sha256, status, response FROM idempotency WHERE user_id = $1 AND key = $2",
+            user_id,
+            key
+        );
+        self.fetch_optional(&s, |r| {
             Ok(IdempotentResult {
-                request_sha256: row_string(&r, "request_sha256")?,
-                status: u16::try_from(row_i64(&r, "status")?).unwrap_or(500),
-                response: row_string(&r, "response")?,
+                request_sha256: row_string(r, "request_sha256")?,
+                status: u16::try_from(row_i64(r, "status")?).unwrap_or(500),
+                response: row_string(r, "response")?,
             })
         })
-        .transpose()
+        .await
     }
 
     /// Stores a result that changed nothing (a refused request), so a retry gets the same answer.
@@ -624,76 +689,8 @@ impl Store {
     /// Commits a decided declaration: the row, its first event, postings and balances, waiver
     /// locks, the audit entry, the outbox event and the idempotency record, in one transaction.
     pub async fn commit_declaration(&self, d: &NewDeclaration) -> Result<()> {
-        let mut tx = self.begin_write(d.idempotency.as_ref(), d.now_ms).await?;
-        sqlx::query("INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12)")
-            .bind(&d.id)
-            .bind(&d.enterprise)
-            .bind(&d.reference)
-            .bind(&d.flow)
-            .bind(&d.status)
-            .bind(&d.declared_on)
-            .bind(&d.pack_version)
-            .bind(&d.outcome)
-            .bind(d.payable_total_fen)
-            .bind(&d.request_json)
-            .bind(&d.decision_json)
-            .bind(d.now_ms)
-            .bind(&d.lane)
-            .bind(&d.risk_json)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, 1, $2, $3, 'submitted', $4)")
-            .bind(&d.id)
-            .bind(&d.status)
-            .bind(&d.actor)
-            .bind(d.now_ms)
-            .execute(&mut **tx)
-            .await?;
-        for p in in_lock_order(&d.postings) {
-            apply_posting(&mut tx, p, Some(&d.id), d.now_ms).await?;
-        }
-        crate::supervision::insert_items(&mut tx, &d.id, &d.supervised, d.now_ms).await?;
-        crate::risk::add_flow_lines(&mut tx, &d.flow_lines).await?;
-        crate::risk::insert_alerts(&mut tx, &d.alerts, d.now_ms).await?;
-        for w in &d.waiver_locks {
-            sqlx::query("INSERT INTO waiver_locks (enterprise, kind_prefix, first_day, last_day, declaration_id) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&w.enterprise)
-                .bind(&w.kind_prefix)
-                .bind(&w.first_day)
-                .bind(&w.last_day)
-                .bind(&d.id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        let audit_payload = format!(
-            "{{\"flow\":\"{}\",\"outcome\":\"{}\",\"status\":\"{}\",\"decision_sha256\":\"{}\"}}",
-            d.flow,
-            d.outcome,
-            d.status,
-            crate::sha256_hex(d.decision_json.as_bytes())
-        );
-        append_audit(
-            &mut tx,
-            &self.audit_key,
-            d.now_ms,
-            &d.actor,
-            "declaration.submit",
-            &d.id,
-            &audit_payload,
-        )
-        .await?;
-        let event_id = outbox(&mut tx, &d.event_topic, &d.event_payload, d.now_ms).await?;
-        owe_webhook(
-            &mut tx,
-            &d.id,
-            event_id,
-            &d.event_topic,
-            &d.event_payload,
-            d.now_ms,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write_steps(d.idempotency.as_ref(), d.now_ms, declaration_steps(d))
+            .await
     }
 
     pub async fn declaration(&self, id: &str) -> Result<Option<DeclarationRow>> {
@@ -767,30 +764,9 @@ impl Store {
                 t.declaration_id
             )));
         }
-        let updated = match &t.replace {
-            Some((request_json, decision_json, outcome, payable)) => {
-                sqlx::query("UPDATE declarations SET status = $1, revision = revision + 1, updated_at_ms = $2, request_json = $3, decision_json = $4, outcome = $5, payable_total_fen = $6 WHERE id = $7 AND revision = $8")
-                    .bind(&t.to)
-                    .bind(t.now_ms)
-                    .bind(request_json)
-                    .bind(decision_json)
-                    .bind(outcome)
-                    .bind(*payable)
-                    .bind(&t.declaration_id)
-                    .bind(revision)
-                    .execute(&mut **tx)
-                    .await?
-            }
-            None => {
-                sqlx::query("UPDATE declarations SET status = $1, revision = revision + 1, updated_at_ms = $2 WHERE id = $3 AND revision = $4")
-                    .bind(&t.to)
-                    .bind(t.now_ms)
-                    .bind(&t.declaration_id)
-                    .bind(revision)
-                    .execute(&mut **tx)
-                    .await?
-            }
-        };
+        let updated = crate::steps::query(&status_change(t, revision))
+            .execute(&mut **tx)
+            .await?;
         if updated.rows_affected() != 1 {
             return Err(StoreError::Conflict(format!(
                 "declaration {} changed concurrently",
@@ -842,16 +818,13 @@ impl Store {
             &payload,
         )
         .await?;
-        let event_id = outbox(&mut tx, &t.event_topic, &t.event_payload, t.now_ms).await?;
-        owe_webhook(
-            &mut tx,
-            &t.declaration_id,
-            event_id,
-            &t.event_topic,
-            &t.event_payload,
-            t.now_ms,
-        )
-        .await?;
+        let event = Step::Event {
+            topic: t.event_topic.clone(),
+            payload: t.event_payload.clone(),
+            webhook_of: Some(t.declaration_id.clone()),
+            now_ms: t.now_ms,
+        };
+        crate::steps::run_unaudited(&mut tx, vec![event]).await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE id = $1"
         )))
@@ -866,16 +839,18 @@ impl Store {
     // ----- account books -----------------------------------------------------------------------
 
     pub async fn balances(&self, enterprise: &str) -> Result<Vec<Balance>> {
-        let rows = sqlx::query("SELECT hs_code, unit, quantity_milli FROM balances WHERE enterprise = $1 ORDER BY hs_code, unit").bind(enterprise).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Balance {
-                    hs_code: row_string(r, "hs_code")?,
-                    unit: row_string(r, "unit")?,
-                    quantity_milli: row_i64(r, "quantity_milli")?,
-                })
+        let s = statement!(
+            "SELECT hs_code, unit, quantity_milli FROM balances WHERE enterprise = $1 ORDER BY hs_code, unit",
+            enterprise
+        );
+        self.fetch_all(&s, |r| {
+            Ok(Balance {
+                hs_code: row_string(r, "hs_code")?,
+                unit: row_string(r, "unit")?,
+                quantity_milli: row_i64(r, "quantity_milli")?,
             })
-            .collect()
+        })
+        .await
     }
 
     /// A page of an enterprise's postings in order after posting `after_id`.
@@ -967,13 +942,13 @@ impl Store {
     }
 
     pub async fn exchange_rate(&self, currency: &str, day: &str) -> Result<Option<String>> {
-        let row =
-            sqlx::query("SELECT cny_per_unit FROM exchange_rates WHERE currency = $1 AND day = $2")
-                .bind(currency)
-                .bind(day)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|r| row_string(&r, "cny_per_unit")).transpose()
+        let s = statement!(
+            "SELECT cny_per_unit FROM exchange_rates WHERE currency = $1 AND day = $2",
+            currency,
+            day
+        );
+        self.fetch_optional(&s, |r| row_string(r, "cny_per_unit"))
+            .await
     }
 
     /// The postings a declaration made, to reverse them on cancellation or amendment.
@@ -988,26 +963,28 @@ impl Store {
     // ----- outbox ------------------------------------------------------------------------------
 
     pub async fn unpublished_events(&self, after_id: i64, limit: i64) -> Result<Vec<OutboxRow>> {
-        let rows = sqlx::query("SELECT id, topic, payload, created_at_ms FROM outbox WHERE published_at_ms IS NULL AND id > $1 ORDER BY id LIMIT $2").bind(after_id).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxRow {
-                    id: row_i64(r, "id")?,
-                    topic: row_string(r, "topic")?,
-                    payload: row_string(r, "payload")?,
-                    created_at_ms: row_i64(r, "created_at_ms")?,
-                })
+        let s = statement!(
+            "SELECT id, topic, payload, created_at_ms FROM outbox WHERE published_at_ms IS NULL AND id > $1 ORDER BY id LIMIT $2",
+            after_id,
+            limit
+        );
+        self.fetch_all(&s, |r| {
+            Ok(OutboxRow {
+                id: row_i64(r, "id")?,
+                topic: row_string(r, "topic")?,
+                payload: row_string(r, "payload")?,
+                created_at_ms: row_i64(r, "created_at_ms")?,
             })
-            .collect()
+        })
+        .await
     }
 
     pub async fn mark_published(&self, id: i64, now_ms: i64) -> Result<()> {
-        let _gate = self.write_guard().await;
-        sqlx::query("UPDATE outbox SET published_at_ms = $1 WHERE id = $2")
-            .bind(now_ms)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let mark = statement!(
+            "UPDATE outbox SET published_at_ms = $1 WHERE id = $2",
+            now_ms,
+            id
+        );
+        self.write_steps(None, now_ms, vec![Step::Run(mark)]).await
     }
 }

@@ -10,6 +10,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::records::outbox;
+use crate::steps::{Step, statement};
 use crate::{
     IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
 };
@@ -281,60 +282,72 @@ pub(crate) async fn insert_alerts(
     alerts: &[NewAlert],
     now_ms: i64,
 ) -> Result<()> {
-    for a in alerts {
-        let inserted = sqlx::query("INSERT INTO alerts (id, dedupe_key, kind, subject, enterprise, declaration_id, raised_on, details_json, state, revision, raised_at_ms, updated_at_ms, person_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 1, $9, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING")
-            .bind(&a.id)
-            .bind(&a.dedupe_key)
-            .bind(&a.kind)
-            .bind(&a.subject)
-            .bind(&a.enterprise)
-            .bind(&a.declaration_id)
-            .bind(&a.raised_on)
-            .bind(&a.details_json)
-            .bind(now_ms)
-            .bind(&a.person_code)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        if inserted == 1 {
-            let payload = serde_json::json!({ "id": a.id, "kind": a.kind, "subject": a.subject, "enterprise": a.enterprise, "declaration": a.declaration_id }).to_string();
-            outbox(tx, "alert.raised", &payload, now_ms).await?;
-        }
-    }
-    Ok(())
+    crate::steps::run_unaudited(tx, alert_steps(alerts, now_ms)).await
 }
 
-pub(crate) async fn add_flow_lines(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    lines: &[FlowLine],
-) -> Result<()> {
-    for l in lines {
-        // Checked arithmetic in SQL: a day's totals grow only while they stay within a BIGINT
-        // (SQLite would otherwise turn the row into a float, PostgreSQL fail every later
-        // declaration of the code). A line that no longer fits is counted apart, not added.
-        let added = sqlx::query("INSERT INTO flow_stats (flow, hs_code, unit, day, declarations, quantity_milli, value_fen) VALUES ($1, $2, $3, $4, 1, $5, $6) \
-             ON CONFLICT (flow, hs_code, unit, day) DO UPDATE SET declarations = flow_stats.declarations + 1, quantity_milli = flow_stats.quantity_milli + excluded.quantity_milli, value_fen = flow_stats.value_fen + excluded.value_fen \
-             WHERE flow_stats.quantity_milli <= 9223372036854775807 - excluded.quantity_milli AND flow_stats.value_fen <= 9223372036854775807 - excluded.value_fen AND flow_stats.declarations < 9223372036854775807")
-            .bind(&l.flow)
-            .bind(&l.hs_code)
-            .bind(&l.unit)
-            .bind(&l.day)
-            .bind(l.quantity_milli)
-            .bind(l.value_fen)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        if added == 0 {
-            sqlx::query("UPDATE flow_stats SET lines_beyond_ceiling = lines_beyond_ceiling + 1 WHERE flow = $1 AND hs_code = $2 AND unit = $3 AND day = $4 AND lines_beyond_ceiling < 9223372036854775807")
-                .bind(&l.flow)
-                .bind(&l.hs_code)
-                .bind(&l.unit)
-                .bind(&l.day)
-                .execute(&mut **tx)
-                .await?;
-        }
-    }
-    Ok(())
+/// Each alert, announced only when it is new (its dedupe key was free).
+pub(crate) fn alert_steps(alerts: &[NewAlert], now_ms: i64) -> Vec<Step> {
+    alerts
+        .iter()
+        .map(|a| {
+            let payload = serde_json::json!({ "id": a.id, "kind": a.kind, "subject": a.subject, "enterprise": a.enterprise, "declaration": a.declaration_id }).to_string();
+            Step::When {
+                statement: statement!(
+                    "INSERT INTO alerts (id, dedupe_key, kind, subject, enterprise, declaration_id, raised_on, details_json, state, revision, raised_at_ms, updated_at_ms, person_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 1, $9, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING",
+                    &a.id,
+                    &a.dedupe_key,
+                    &a.kind,
+                    &a.subject,
+                    &a.enterprise,
+                    &a.declaration_id,
+                    &a.raised_on,
+                    &a.details_json,
+                    now_ms,
+                    &a.person_code
+                ),
+                rows: 1,
+                then: vec![Step::Event {
+                    topic: "alert.raised".to_owned(),
+                    payload,
+                    webhook_of: None,
+                    now_ms,
+                }],
+            }
+        })
+        .collect()
+}
+
+/// Adds accepted lines to the day's flow statistics.
+pub(crate) fn flow_line_steps(lines: &[FlowLine]) -> Vec<Step> {
+    lines
+        .iter()
+        .map(|l| {
+            // Checked arithmetic in SQL: a day's totals grow only while they stay within a BIGINT
+            // (SQLite would otherwise turn the row into a float, PostgreSQL fail every later
+            // declaration of the code). A line that no longer fits is counted apart, not added.
+            Step::When {
+                statement: statement!(
+                    "INSERT INTO flow_stats (flow, hs_code, unit, day, declarations, quantity_milli, value_fen) VALUES ($1, $2, $3, $4, 1, $5, $6) \
+                     ON CONFLICT (flow, hs_code, unit, day) DO UPDATE SET declarations = flow_stats.declarations + 1, quantity_milli = flow_stats.quantity_milli + excluded.quantity_milli, value_fen = flow_stats.value_fen + excluded.value_fen \
+                     WHERE flow_stats.quantity_milli <= 9223372036854775807 - excluded.quantity_milli AND flow_stats.value_fen <= 9223372036854775807 - excluded.value_fen AND flow_stats.declarations < 9223372036854775807",
+                    &l.flow,
+                    &l.hs_code,
+                    &l.unit,
+                    &l.day,
+                    l.quantity_milli,
+                    l.value_fen
+                ),
+                rows: 0,
+                then: vec![Step::Run(statement!(
+                    "UPDATE flow_stats SET lines_beyond_ceiling = lines_beyond_ceiling + 1 WHERE flow = $1 AND hs_code = $2 AND unit = $3 AND day = $4 AND lines_beyond_ceiling < 9223372036854775807",
+                    &l.flow,
+                    &l.hs_code,
+                    &l.unit,
+                    &l.day
+                ))],
+            }
+        })
+        .collect()
 }
 
 impl Store {
@@ -355,37 +368,36 @@ impl Store {
 
     /// An enterprise's credit records, oldest first.
     pub async fn credit_records(&self, enterprise: &str) -> Result<Vec<CreditRecordRow>> {
-        let rows = sqlx::query("SELECT id, on_day, reference, kind, amount_fen, due_on, note, actor, at_ms FROM credit_records WHERE enterprise = $1 ORDER BY on_day, at_ms, id")
-            .bind(enterprise)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CreditRecordRow {
-                    id: row_string(r, "id")?,
-                    on_day: row_string(r, "on_day")?,
-                    reference: row_string(r, "reference")?,
-                    kind: row_string(r, "kind")?,
-                    amount_fen: r.try_get::<Option<i64>, _>("amount_fen")?,
-                    due_on: row_opt_string(r, "due_on")?,
-                    note: row_string(r, "note")?,
-                    actor: row_string(r, "actor")?,
-                    at_ms: row_i64(r, "at_ms")?,
-                })
+        let s = statement!(
+            "SELECT id, on_day, reference, kind, amount_fen, due_on, note, actor, at_ms FROM credit_records WHERE enterprise = $1 ORDER BY on_day, at_ms, id",
+            enterprise
+        );
+        self.fetch_all(&s, |r| {
+            Ok(CreditRecordRow {
+                id: row_string(r, "id")?,
+                on_day: row_string(r, "on_day")?,
+                reference: row_string(r, "reference")?,
+                kind: row_string(r, "kind")?,
+                amount_fen: r.opt_int("amount_fen")?,
+                due_on: row_opt_string(r, "due_on")?,
+                note: row_string(r, "note")?,
+                actor: row_string(r, "actor")?,
+                at_ms: row_i64(r, "at_ms")?,
             })
-            .collect()
+        })
+        .await
     }
 
     /// Declarations an enterprise filed with a declaration day in `year` (the base of the
     /// violation share).
     pub async fn declarations_in_year(&self, enterprise: &str, year: i32) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM declarations WHERE enterprise = $1 AND declared_on >= $2 AND declared_on <= $3")
-            .bind(enterprise)
-            .bind(format!("{year:04}-01-01"))
-            .bind(format!("{year:04}-12-31"))
-            .fetch_one(&self.pool)
-            .await?;
-        row_i64(&row, "n")
+        let s = statement!(
+            "SELECT COUNT(*) AS n FROM declarations WHERE enterprise = $1 AND declared_on >= $2 AND declared_on <= $3",
+            enterprise,
+            format!("{year:04}-01-01").as_str(),
+            format!("{year:04}-12-31").as_str()
+        );
+        self.fetch_one(&s, |r| row_i64(r, "n")).await
     }
 
     // ----- inspections and history -------------------------------------------------------------
@@ -808,16 +820,15 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT day, CAST(SUM(declarations) AS BIGINT) AS n FROM flow_stats WHERE flow = $1 AND hs_code LIKE $2 AND day >= $3 AND day <= $4 GROUP BY day ORDER BY day")
-            .bind(flow)
-            .bind(format!("{hs_prefix}%"))
-            .bind(from)
-            .bind(to)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((row_string(r, "day")?, row_i64(r, "n")?)))
-            .collect()
+        let s = statement!(
+            "SELECT day, CAST(SUM(declarations) AS BIGINT) AS n FROM flow_stats WHERE flow = $1 AND hs_code LIKE $2 AND day >= $3 AND day <= $4 GROUP BY day ORDER BY day",
+            flow,
+            format!("{hs_prefix}%").as_str(),
+            from,
+            to
+        );
+        self.fetch_all(&s, |r| Ok((row_string(r, "day")?, row_i64(r, "n")?)))
+            .await
     }
 
     /// Declarations, quantity (thousandths) and value (fen) declared for a goods code and unit from
@@ -832,18 +843,27 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<DeclaredTotals> {
-        let rows = sqlx::query("SELECT declarations, quantity_milli, value_fen FROM flow_stats WHERE hs_code = $1 AND unit = $2 AND day >= $3 AND day <= $4")
-            .bind(hs_code)
-            .bind(unit)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&self.pool)
+        let s = statement!(
+            "SELECT declarations, quantity_milli, value_fen FROM flow_stats WHERE hs_code = $1 AND unit = $2 AND day >= $3 AND day <= $4",
+            hs_code,
+            unit,
+            from,
+            to
+        );
+        let days = self
+            .fetch_all(&s, |r| {
+                Ok((
+                    row_i64(r, "declarations")?,
+                    row_i64(r, "quantity_milli")?,
+                    row_i64(r, "value_fen")?,
+                ))
+            })
             .await?;
         let mut totals = DeclaredTotals::default();
-        for row in &rows {
-            totals.declarations += i128::from(row_i64(row, "declarations")?);
-            totals.quantity_milli += i128::from(row_i64(row, "quantity_milli")?);
-            totals.value_fen += i128::from(row_i64(row, "value_fen")?);
+        for (declarations, quantity_milli, value_fen) in days {
+            totals.declarations += i128::from(declarations);
+            totals.quantity_milli += i128::from(quantity_milli);
+            totals.value_fen += i128::from(value_fen);
         }
         Ok(totals)
     }

@@ -107,27 +107,38 @@ pub(crate) async fn insert_items(
     items: &[NewSupervisedItem],
     now_ms: i64,
 ) -> Result<()> {
-    for i in items {
-        sqlx::query("INSERT INTO supervised_items (id, enterprise, declaration_id, line, hs_code, origin, consumption_tax_item, kind, years, released_on, supervised_until, unit, quantity_milli, customs_value_fen, state, revision, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'supervised', 1, $15, $15)")
-            .bind(&i.id)
-            .bind(&i.enterprise)
-            .bind(declaration_id)
-            .bind(i.line)
-            .bind(&i.hs_code)
-            .bind(&i.origin)
-            .bind(&i.consumption_tax_item)
-            .bind(&i.kind)
-            .bind(i.years)
-            .bind(&i.released_on)
-            .bind(&i.supervised_until)
-            .bind(&i.unit)
-            .bind(i.quantity_milli)
-            .bind(i.customs_value_fen)
-            .bind(now_ms)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
+    crate::steps::run_unaudited(tx, item_steps(declaration_id, items, now_ms)).await
+}
+
+/// The goods a declaration puts under supervision.
+pub(crate) fn item_steps(
+    declaration_id: &str,
+    items: &[NewSupervisedItem],
+    now_ms: i64,
+) -> Vec<crate::steps::Step> {
+    items
+        .iter()
+        .map(|i| {
+            crate::steps::Step::Run(crate::steps::statement!(
+                "INSERT INTO supervised_items (id, enterprise, declaration_id, line, hs_code, origin, consumption_tax_item, kind, years, released_on, supervised_until, unit, quantity_milli, customs_value_fen, state, revision, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'supervised', 1, $15, $15)",
+                &i.id,
+                &i.enterprise,
+                declaration_id,
+                i.line,
+                &i.hs_code,
+                &i.origin,
+                &i.consumption_tax_item,
+                &i.kind,
+                i.years,
+                &i.released_on,
+                &i.supervised_until,
+                &i.unit,
+                i.quantity_milli,
+                i.customs_value_fen,
+                now_ms
+            ))
+        })
+        .collect()
 }
 
 /// Withdraws the items a declaration entered (it is cancelled or amended) and records the

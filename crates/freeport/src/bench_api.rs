@@ -74,34 +74,62 @@ fn database_tool(
     lengths: TextLengths,
 ) -> Result<Option<Measured>> {
     let root = std::env::current_dir()?;
+    if !postgres {
+        return python_sqlite(&root, url, count, lengths);
+    }
+    pgbench(&root, url, count, concurrency, lengths)
+}
+
+/// `bench/sqlite_declarations.py`, which times itself and prints its figures as JSON.
+fn python_sqlite(
+    root: &Path,
+    url: &str,
+    count: usize,
+    lengths: TextLengths,
+) -> Result<Option<Measured>> {
     let TextLengths {
         request,
         decision,
         risk,
         response,
     } = lengths;
-    if !postgres {
-        let path = url.trim_start_matches("sqlite://");
-        let out = match std::process::Command::new("python3")
-            .arg(root.join("bench/sqlite_declarations.py"))
-            .args([path, &count.to_string(), ENTERPRISE])
-            .args([request, decision, risk, response].map(|n| n.to_string()))
-            .output()
-        {
-            Ok(out) => out,
-            Err(_) => return Ok(None),
-        };
-        if !out.status.success() {
-            bail!("sqlite baseline: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        let v: Value = serde_json::from_slice(&out.stdout)?;
-        let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
-        return Ok(Some(Measured {
-            per_second: f("per_second"),
-            p50_ms: f("p50_ms"),
-            p99_ms: f("p99_ms"),
-        }));
+    let path = url.trim_start_matches("sqlite://");
+    let out = match std::process::Command::new("python3")
+        .arg(root.join("bench/sqlite_declarations.py"))
+        .args([path, &count.to_string(), ENTERPRISE])
+        .args([request, decision, risk, response].map(|n| n.to_string()))
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => return Ok(None),
+    };
+    if !out.status.success() {
+        bail!("sqlite baseline: {}", String::from_utf8_lossy(&out.stderr));
     }
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+    Ok(Some(Measured {
+        per_second: f("per_second"),
+        p50_ms: f("p50_ms"),
+        p99_ms: f("p99_ms"),
+    }))
+}
+
+/// `pgbench` with `bench/declaration.pgbench`: its throughput from what it prints, its latencies
+/// from its per-transaction log.
+fn pgbench(
+    root: &Path,
+    url: &str,
+    count: usize,
+    concurrency: usize,
+    lengths: TextLengths,
+) -> Result<Option<Measured>> {
+    let TextLengths {
+        request,
+        decision,
+        risk,
+        response,
+    } = lengths;
     let logs = std::env::temp_dir().join(format!("freeport_pgbench_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&logs);
     std::fs::create_dir_all(&logs)?;
@@ -140,9 +168,21 @@ fn database_tool(
         .and_then(|l| l.split_whitespace().next())
         .and_then(|n| n.parse::<f64>().ok())
         .context("pgbench printed no tps")?;
+    let mut latencies = pgbench_latencies(&logs)?;
+    let _ = std::fs::remove_dir_all(&logs);
+    latencies.sort_by(f64::total_cmp);
+    Ok(Some(Measured {
+        per_second: tps,
+        p50_ms: percentile(&latencies, 50.0),
+        p99_ms: percentile(&latencies, 99.0),
+    }))
+}
+
+/// Every transaction's latency in milliseconds, from pgbench's logs in `logs`.
+fn pgbench_latencies(logs: &Path) -> Result<Vec<f64>> {
     // Each log line: client, transaction, latency in µs, script, epoch, µs.
     let mut latencies = Vec::new();
-    for entry in std::fs::read_dir(&logs)?.flatten() {
+    for entry in std::fs::read_dir(logs)?.flatten() {
         for line in std::fs::read_to_string(entry.path())?.lines() {
             if let Some(us) = line
                 .split_whitespace()
@@ -153,13 +193,7 @@ fn database_tool(
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&logs);
-    latencies.sort_by(f64::total_cmp);
-    Ok(Some(Measured {
-        per_second: tps,
-        p50_ms: percentile(&latencies, 50.0),
-        p99_ms: percentile(&latencies, 99.0),
-    }))
+    Ok(latencies)
 }
 
 async fn drop_database(created: Option<(String, String)>) {
@@ -244,6 +278,8 @@ where
     Ok((all, started.elapsed().as_secs_f64()))
 }
 
+/// Measures the API, the database's tool and our store in turn, each on a fresh database, and
+/// prints the figures as JSON.
 pub(crate) fn run(
     pack_dir: &Path,
     postgres: Option<&str>,
@@ -260,165 +296,369 @@ pub(crate) fn run(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let postgres_url_given = postgres.is_some();
+    let load = Load { count, concurrency };
     runtime.block_on(async move {
-        let connections = u32::try_from(concurrency).unwrap_or(8) + 2;
+        let bodies: Arc<Vec<String>> =
+            Arc::new((0..count).map(|i| declaration(i).to_string()).collect());
+        let (api, lengths) = measure_api(postgres, pack, bodies.clone(), load).await?;
+        let tool = measure_database_tool(postgres, load, lengths).await?;
+        let raw = measure_store(postgres, bodies, load, lengths).await?;
+        let report = report(postgres.is_some(), load, &api, tool.as_ref(), lengths, &raw);
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        Ok(ExitCode::SUCCESS)
+    })
+}
 
-        // End to end: HTTP on loopback → authenticate → parse → snapshot → decide → commit.
-        let (store, created, _) = fresh_store(postgres, "api", connections).await?;
-        let hash = freeport_server::auth::hash_password("bench-admin-password").map_err(|e| anyhow::anyhow!(e.message))?;
-        store.create_user(&User { id: "admin".into(), username: "admin".into(), role: "administrator".into(), enterprise: None }, &hash, "bench", 1, None).await?;
-        let state = AppState::new(store.clone(), pack.clone());
-        let (addr, server) = freeport_server::spawn(state).await?;
-        let base = format!("http://{addr}");
-        let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
-        let login = |user: &'static str, password: &'static str| {
-            let (http, base) = (http.clone(), base.clone());
+/// How many declarations a run writes, and how many at once.
+#[derive(Debug, Clone, Copy)]
+struct Load {
+    count: usize,
+    concurrency: usize,
+}
+
+impl Load {
+    /// Room in the pool for every worker, and two more.
+    fn connections(self) -> u32 {
+        u32::try_from(self.concurrency).unwrap_or(8) + 2
+    }
+}
+
+/// End to end: HTTP on loopback → authenticate → parse → snapshot → decide → commit; with the
+/// lengths of the text the API stored, for the database tool to write as much.
+async fn measure_api(
+    postgres: Option<&str>,
+    pack: Arc<freeport_core::pack::PolicyPack>,
+    bodies: Arc<Vec<String>>,
+    load: Load,
+) -> Result<(Measured, TextLengths)> {
+    let (store, created, _) = fresh_store(postgres, "api", load.connections()).await?;
+    let (addr, server) = serve_with_administrator(&store, pack).await?;
+    let client = ApiClient {
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(load.concurrency)
+            .build()?,
+        base: format!("http://{addr}"),
+    };
+    let token = Arc::new(client.enterprise_user().await?);
+    // Every 50th answer, kept to size the database tools' text columns after the timing.
+    let sample_response: Arc<std::sync::Mutex<Vec<String>>> =
+        Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (latencies, seconds) = {
+        let (bodies, sample) = (bodies.clone(), sample_response.clone());
+        run_workers(load.count, load.concurrency, move |i| {
+            let (client, bodies, token, sample) = (
+                client.clone(),
+                bodies.clone(),
+                token.clone(),
+                sample.clone(),
+            );
             async move {
-                let v: Value = http.post(format!("{base}/api/v1/sessions")).body(json!({ "username": user, "password": password }).to_string()).send().await?.json().await?;
-                v["token"].as_str().map(str::to_owned).context("login failed")
+                let text = client.declare(&token, i, &bodies[i]).await?;
+                if i % 50 == 0 {
+                    sample
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("lock"))?
+                        .push(text);
+                }
+                Ok(())
             }
-        };
-        let admin = login("admin", "bench-admin-password").await?;
-        http.put(format!("{base}/api/v1/enterprises/{ENTERPRISE}")).bearer_auth(&admin).header("Idempotency-Key", "e").body(json!({ "name": "Bench Co", "beneficiary": true }).to_string()).send().await?.error_for_status()?;
-        http.post(format!("{base}/api/v1/users"))
+        })
+        .await?
+    };
+    let api = measured(latencies, seconds);
+    server.abort();
+    store.close().await;
+    drop_database(created).await;
+
+    let samples = sample_response
+        .lock()
+        .map_err(|_| anyhow::anyhow!("lock"))?
+        .clone();
+    Ok((api, text_lengths(&bodies, &samples)))
+}
+
+/// The API served on loopback over `store`, which holds one user: the administrator.
+async fn serve_with_administrator(
+    store: &Store,
+    pack: Arc<freeport_core::pack::PolicyPack>,
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let hash = freeport_server::auth::hash_password("bench-admin-password")
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    store
+        .create_user(
+            &User {
+                id: "admin".into(),
+                username: "admin".into(),
+                role: "administrator".into(),
+                enterprise: None,
+            },
+            &hash,
+            "bench",
+            1,
+            None,
+        )
+        .await?;
+    let state = AppState::new(store.clone(), pack);
+    Ok(freeport_server::spawn(state).await?)
+}
+
+/// The API on loopback, as a client sees it.
+#[derive(Clone)]
+struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl ApiClient {
+    async fn login(&self, user: &str, password: &str) -> Result<String> {
+        let base = &self.base;
+        let v: Value = self
+            .http
+            .post(format!("{base}/api/v1/sessions"))
+            .body(json!({ "username": user, "password": password }).to_string())
+            .send()
+            .await?
+            .json()
+            .await?;
+        v["token"]
+            .as_str()
+            .map(str::to_owned)
+            .context("login failed")
+    }
+
+    /// As the administrator, registers the bench enterprise as a beneficiary and a user of it;
+    /// the user's token.
+    async fn enterprise_user(&self) -> Result<String> {
+        let base = &self.base;
+        let admin = self.login("admin", "bench-admin-password").await?;
+        self.http
+            .put(format!("{base}/api/v1/enterprises/{ENTERPRISE}"))
+            .bearer_auth(&admin)
+            .header("Idempotency-Key", "e")
+            .body(json!({ "name": "Bench Co", "beneficiary": true }).to_string())
+            .send()
+            .await?
+            .error_for_status()?;
+        self.http
+            .post(format!("{base}/api/v1/users"))
             .bearer_auth(&admin)
             .header("Idempotency-Key", "u")
             .body(json!({ "username": "bench", "password": "bench-user-password", "role": "enterprise_user", "enterprise": ENTERPRISE }).to_string())
             .send()
             .await?
             .error_for_status()?;
-        let token = Arc::new(login("bench", "bench-user-password").await?);
-        let bodies: Arc<Vec<String>> = Arc::new((0..count).map(|i| declaration(i).to_string()).collect());
-        // Every 50th answer, kept to size the database tools' text columns after the timing.
-        let sample_response: Arc<std::sync::Mutex<Vec<String>>> = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (latencies, seconds) = {
-            let (http, base, bodies, token, sample) = (http.clone(), base.clone(), bodies.clone(), token.clone(), sample_response.clone());
-            run_workers(count, concurrency, move |i| {
-                let (http, base, bodies, token, sample) = (http.clone(), base.clone(), bodies.clone(), token.clone(), sample.clone());
-                async move {
-                    let resp = http.post(format!("{base}/api/v1/declarations")).bearer_auth(token.as_str()).header("Idempotency-Key", format!("bench-{i}")).body(bodies[i].clone()).send().await?;
-                    if resp.status() != reqwest::StatusCode::CREATED {
-                        bail!("declaration {i}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
-                    }
-                    let text = resp.text().await?;
-                    if i % 50 == 0 {
-                        sample.lock().map_err(|_| anyhow::anyhow!("lock"))?.push(text);
-                    }
-                    Ok(())
-                }
-            })
-            .await?
-        };
-        let api = measured(latencies, seconds);
-        server.abort();
-        store.close().await;
-        drop_database(created).await;
+        self.login("bench", "bench-user-password").await
+    }
 
-        let samples = sample_response.lock().map_err(|_| anyhow::anyhow!("lock"))?.clone();
-        let lengths = text_lengths(&bodies, &samples);
-
-        // The database's own tool, the same statements, on a fresh database with the schema.
-        let (tool_store, created, url) = fresh_store(postgres, "tool", 2).await?;
-        tool_store
-            .put_enterprise(&freeport_store::Enterprise { credit_code: ENTERPRISE.into(), name: "Bench Co".into(), beneficiary: true, encouraged_industry_filed: false, encouraged_revenue_share: None, credit_class: "general".into() }, "bench", 1, None)
+    /// Submits declaration `i`; the answer's text.
+    async fn declare(&self, token: &str, i: usize, body: &str) -> Result<String> {
+        let base = &self.base;
+        let resp = self
+            .http
+            .post(format!("{base}/api/v1/declarations"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", format!("bench-{i}"))
+            .body(body.to_owned())
+            .send()
             .await?;
-        tool_store.close().await;
-        let tool = tokio::task::spawn_blocking(move || database_tool(postgres_url_given, &url, count, concurrency, lengths)).await??;
-        drop_database(created).await;
+        if resp.status() != reqwest::StatusCode::CREATED {
+            bail!(
+                "declaration {i}: {} {}",
+                resp.status(),
+                resp.text().await.unwrap_or_default()
+            );
+        }
+        Ok(resp.text().await?)
+    }
+}
 
-        // Through our store: the same rows (declaration, event, postings and balances, supervised
-        // items, flow statistics, audit entry, outbox event, idempotency record), one transaction each.
-        let (raw_store, created, _) = fresh_store(postgres, "raw", connections).await?;
-        raw_store
-            .put_enterprise(&freeport_store::Enterprise { credit_code: ENTERPRISE.into(), name: "Bench Co".into(), beneficiary: true, encouraged_industry_filed: false, encouraged_revenue_share: None, credit_class: "general".into() }, "bench", 1, None)
-            .await?;
-        let decision_json = "d".repeat(lengths.decision);
-        let risk_json = Arc::new("k".repeat(lengths.risk));
-        let response = Arc::new("r".repeat(lengths.response));
-        let (latencies, seconds) = {
-            let (store, bodies) = (raw_store.clone(), bodies.clone());
-            let decision_json = Arc::new(decision_json);
-            run_workers(count, concurrency, move |i| {
-                let (store, bodies, decision_json, risk_json, response) = (store.clone(), bodies.clone(), decision_json.clone(), risk_json.clone(), response.clone());
-                async move {
-                    let lines = 1 + i % 5;
-                    let postings = (0..lines).map(|k| NewPosting { enterprise: ENTERPRISE.into(), hs_code: format!("0202300{k}"), unit: "kg".into(), quantity_milli: 1000, value_fen: 100_000, movement: "first_line_entry".into(), line: Some(k as i64), note: String::new() }).collect();
-                    let id = uuid::Uuid::now_v7().to_string();
-                    store
-                        .commit_declaration(&NewDeclaration {
-                            id: id.clone(),
-                            enterprise: ENTERPRISE.into(),
-                            reference: format!("BENCH-{i}"),
-                            flow: "first_line_import".into(),
-                            status: "decided".into(),
-                            declared_on: "2026-03-16".into(),
-                            pack_version: "hainan/2026-02-05".into(),
-                            outcome: "accepted".into(),
-                            payable_total_fen: 0,
-                            request_json: bodies[i].clone(),
-                            decision_json: decision_json.to_string(),
-                            // The API adds each accepted line to the day's flow statistics.
-                            flow_lines: (0..lines).map(|k| freeport_store::FlowLine { flow: "first_line_import".into(), hs_code: format!("0202300{k}"), unit: "kg".into(), day: "2026-03-16".into(), quantity_milli: 1000, value_fen: 100_000 }).collect(),
-                            alerts: vec![],
-                            postings,
-                            waiver_locks: vec![],
-                            lane: Some("green".into()),
-                            risk_json: Some(risk_json.to_string()),
-                            // The API records a supervised item for each line of equipment (84, 85).
-                            supervised: (0..lines)
-                                .filter(|k| matches!(k, 1 | 2))
-                                .map(|k| freeport_store::NewSupervisedItem {
-                                    id: uuid::Uuid::now_v7().to_string(),
-                                    enterprise: ENTERPRISE.into(),
-                                    line: k as i64,
-                                    hs_code: "84713000".into(),
-                                    origin: "CN".into(),
-                                    consumption_tax_item: None,
-                                    kind: "equipment".into(),
-                                    years: 3,
-                                    released_on: "2026-03-16".into(),
-                                    supervised_until: "2029-03-16".into(),
-                                    unit: "piece".into(),
-                                    quantity_milli: 1000,
-                                    customs_value_fen: 100_000,
-                                })
-                                .collect(),
-                            actor: "bench".into(),
-                            event_topic: "declaration.decided".into(),
-                            event_payload: json!({ "id": id }).to_string(),
-                            idempotency: Some(freeport_store::IdempotencyRecord { user_id: "bench".into(), key: format!("raw-{i}"), request_sha256: "x".into(), status: 201, response: response.to_string() }),
-                            now_ms: freeport_server::now_ms(),
-                        })
-                        .await?;
-                    Ok(())
-                }
-            })
-            .await?
-        };
-        let raw = measured(latencies, seconds);
-        raw_store.close().await;
-        drop_database(created).await;
+/// The bench enterprise as the store holds it: a zero-tariff beneficiary of general credit.
+fn bench_enterprise() -> freeport_store::Enterprise {
+    freeport_store::Enterprise {
+        credit_code: ENTERPRISE.into(),
+        name: "Bench Co".into(),
+        beneficiary: true,
+        encouraged_industry_filed: false,
+        encouraged_revenue_share: None,
+        credit_class: "general".into(),
+    }
+}
 
-        let report = json!({
-            "backend": if postgres.is_some() { "postgresql" } else { "sqlite" },
-            "declarations": count,
-            "concurrency": concurrency,
-            "api_declarations_per_second": api.per_second.round(),
-            "api_latency_ms_p50": (api.p50_ms * 100.0).round() / 100.0,
-            "api_latency_ms_p99": (api.p99_ms * 100.0).round() / 100.0,
-            "database_tool": if postgres.is_some() { "pgbench -M prepared -f bench/declaration.pgbench" } else { "python3 bench/sqlite_declarations.py" },
-            "tool_declarations_per_second": tool.as_ref().map(|t| t.per_second.round()),
-            "tool_latency_ms_p50": tool.as_ref().map(|t| (t.p50_ms * 100.0).round() / 100.0),
-            "tool_latency_ms_p99": tool.as_ref().map(|t| (t.p99_ms * 100.0).round() / 100.0),
-            "ratio_api_to_tool": tool.as_ref().map(|t| ((api.per_second / t.per_second) * 100.0).round() / 100.0),
-            "text_lengths": { "request": lengths.request, "decision": lengths.decision, "risk": lengths.risk, "response": lengths.response },
-            "store_declarations_per_second": raw.per_second.round(),
-            "store_latency_ms_p50": (raw.p50_ms * 100.0).round() / 100.0,
-            "store_latency_ms_p99": (raw.p99_ms * 100.0).round() / 100.0,
-            "ratio_api_to_store": ((api.per_second / raw.per_second) * 100.0).round() / 100.0,
-        });
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        Ok(ExitCode::SUCCESS)
+/// The database's own tool, the same statements, on a fresh database with the schema.
+async fn measure_database_tool(
+    postgres: Option<&str>,
+    load: Load,
+    lengths: TextLengths,
+) -> Result<Option<Measured>> {
+    let postgres_url_given = postgres.is_some();
+    let (tool_store, created, url) = fresh_store(postgres, "tool", 2).await?;
+    tool_store
+        .put_enterprise(&bench_enterprise(), "bench", 1, None)
+        .await?;
+    tool_store.close().await;
+    let Load { count, concurrency } = load;
+    let tool = tokio::task::spawn_blocking(move || {
+        database_tool(postgres_url_given, &url, count, concurrency, lengths)
+    })
+    .await??;
+    drop_database(created).await;
+    Ok(tool)
+}
+
+/// Through our store: the same rows (declaration, event, postings and balances, supervised
+/// items, flow statistics, audit entry, outbox event, idempotency record), one transaction each.
+async fn measure_store(
+    postgres: Option<&str>,
+    bodies: Arc<Vec<String>>,
+    load: Load,
+    lengths: TextLengths,
+) -> Result<Measured> {
+    let (raw_store, created, _) = fresh_store(postgres, "raw", load.connections()).await?;
+    raw_store
+        .put_enterprise(&bench_enterprise(), "bench", 1, None)
+        .await?;
+    let texts = Arc::new(StoredTexts {
+        decision: "d".repeat(lengths.decision),
+        risk: "k".repeat(lengths.risk),
+        response: "r".repeat(lengths.response),
+    });
+    let (latencies, seconds) = {
+        let store = raw_store.clone();
+        run_workers(load.count, load.concurrency, move |i| {
+            let (store, bodies, texts) = (store.clone(), bodies.clone(), texts.clone());
+            async move {
+                store
+                    .commit_declaration(&stored_declaration(i, &bodies[i], &texts))
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?
+    };
+    let raw = measured(latencies, seconds);
+    raw_store.close().await;
+    drop_database(created).await;
+    Ok(raw)
+}
+
+/// Stand-ins as long as the decision, risk record and idempotency answer the API stored.
+struct StoredTexts {
+    decision: String,
+    risk: String,
+    response: String,
+}
+
+/// Declaration `i` as the API commits it once decided: accepted on the green lane, every line
+/// posted and counted, its equipment supervised.
+fn stored_declaration(i: usize, request: &str, texts: &StoredTexts) -> NewDeclaration {
+    let lines = 1 + i % 5;
+    let postings = (0..lines)
+        .map(|k| NewPosting {
+            enterprise: ENTERPRISE.into(),
+            hs_code: format!("0202300{k}"),
+            unit: "kg".into(),
+            quantity_milli: 1000,
+            value_fen: 100_000,
+            movement: "first_line_entry".into(),
+            line: Some(k as i64),
+            note: String::new(),
+        })
+        .collect();
+    let id = uuid::Uuid::now_v7().to_string();
+    NewDeclaration {
+        id: id.clone(),
+        enterprise: ENTERPRISE.into(),
+        reference: format!("BENCH-{i}"),
+        flow: "first_line_import".into(),
+        status: "decided".into(),
+        declared_on: "2026-03-16".into(),
+        pack_version: "hainan/2026-02-05".into(),
+        outcome: "accepted".into(),
+        payable_total_fen: 0,
+        request_json: request.to_owned(),
+        decision_json: texts.decision.clone(),
+        flow_lines: flow_lines(lines),
+        alerts: vec![],
+        postings,
+        waiver_locks: vec![],
+        lane: Some("green".into()),
+        risk_json: Some(texts.risk.clone()),
+        supervised: supervised_items(lines),
+        actor: "bench".into(),
+        event_topic: "declaration.decided".into(),
+        event_payload: json!({ "id": id }).to_string(),
+        idempotency: Some(freeport_store::IdempotencyRecord {
+            user_id: "bench".into(),
+            key: format!("raw-{i}"),
+            request_sha256: "x".into(),
+            status: 201,
+            response: texts.response.clone(),
+        }),
+        now_ms: freeport_server::now_ms(),
+    }
+}
+
+/// The API adds each accepted line to the day's flow statistics.
+fn flow_lines(lines: usize) -> Vec<freeport_store::FlowLine> {
+    (0..lines)
+        .map(|k| freeport_store::FlowLine {
+            flow: "first_line_import".into(),
+            hs_code: format!("0202300{k}"),
+            unit: "kg".into(),
+            day: "2026-03-16".into(),
+            quantity_milli: 1000,
+            value_fen: 100_000,
+        })
+        .collect()
+}
+
+/// The API records a supervised item for each line of equipment (84, 85).
+fn supervised_items(lines: usize) -> Vec<freeport_store::NewSupervisedItem> {
+    (0..lines)
+        .filter(|k| matches!(k, 1 | 2))
+        .map(|k| freeport_store::NewSupervisedItem {
+            id: uuid::Uuid::now_v7().to_string(),
+            enterprise: ENTERPRISE.into(),
+            line: k as i64,
+            hs_code: "84713000".into(),
+            origin: "CN".into(),
+            consumption_tax_item: None,
+            kind: "equipment".into(),
+            years: 3,
+            released_on: "2026-03-16".into(),
+            supervised_until: "2029-03-16".into(),
+            unit: "piece".into(),
+            quantity_milli: 1000,
+            customs_value_fen: 100_000,
+        })
+        .collect()
+}
+
+/// The figures, rounded for reading: the API, the database's tool and our store side by side.
+fn report(
+    postgres: bool,
+    load: Load,
+    api: &Measured,
+    tool: Option<&Measured>,
+    lengths: TextLengths,
+    raw: &Measured,
+) -> Value {
+    json!({
+        "backend": if postgres { "postgresql" } else { "sqlite" },
+        "declarations": load.count,
+        "concurrency": load.concurrency,
+        "api_declarations_per_second": api.per_second.round(),
+        "api_latency_ms_p50": (api.p50_ms * 100.0).round() / 100.0,
+        "api_latency_ms_p99": (api.p99_ms * 100.0).round() / 100.0,
+        "database_tool": if postgres { "pgbench -M prepared -f bench/declaration.pgbench" } else { "python3 bench/sqlite_declarations.py" },
+        "tool_declarations_per_second": tool.map(|t| t.per_second.round()),
+        "tool_latency_ms_p50": tool.map(|t| (t.p50_ms * 100.0).round() / 100.0),
+        "tool_latency_ms_p99": tool.map(|t| (t.p99_ms * 100.0).round() / 100.0),
+        "ratio_api_to_tool": tool.map(|t| ((api.per_second / t.per_second) * 100.0).round() / 100.0),
+        "text_lengths": { "request": lengths.request, "decision": lengths.decision, "risk": lengths.risk, "response": lengths.response },
+        "store_declarations_per_second": raw.per_second.round(),
+        "store_latency_ms_p50": (raw.p50_ms * 100.0).round() / 100.0,
+        "store_latency_ms_p99": (raw.p99_ms * 100.0).round() / 100.0,
+        "ratio_api_to_store": ((api.per_second / raw.per_second) * 100.0).round() / 100.0,
     })
 }

@@ -2,8 +2,13 @@
 //! data set. The files are read here; training and measuring happen in `freeport-risk`.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context as _;
+use freeport_risk::platform_model::PlatformModel;
+use freeport_risk::rules::{Evaluation, RuleSet, parse_rule_set};
+use freeport_risk::selectivity;
 
 const SPLITS: [&str; 3] = [
     "df_syn_train_eng.csv",
@@ -74,38 +79,102 @@ pub(crate) fn check_rules(file: &Path) -> anyhow::Result<std::process::ExitCode>
 /// both, on the data set's test declarations; the baseline, measured in the same run, is the
 /// shipped rule file alone.
 pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow::Result<()> {
-    use std::time::Instant;
-
-    use freeport_risk::rules::{Evaluation, parse_rule_set};
-    use freeport_risk::selectivity;
-
-    let read = |name: &str| {
-        let path = data_dir.join(name);
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
-    };
-    let train = freeport_risk::research::parse_inspected_declarations(&read(SPLITS[0])?)?;
-    let test: Vec<freeport_risk::research::Declaration> =
-        freeport_risk::research::parse_inspected_declarations(&read(SPLITS[2])?)?
-            .into_iter()
-            .map(|d| d.declaration)
-            .collect();
+    let data = BenchData::read(data_dir)?;
     let params = freeport_risk::TrainingParams {
         threads: 1,
         ..freeport_risk::TrainingParams::default()
     };
-    let engine: freeport_risk::research::RiskEngine =
-        freeport_risk::research::RiskEngine::train(&train, &params)?;
-
-    let reference = value_references(&train);
-    let prepared = prepare(&test);
-    let facts = |i: usize| facts_of(&test[i], &prepared[i], &reference);
+    let engine = freeport_risk::research::RiskEngine::train(&data.train, &params)?;
 
     let shipped_text = std::fs::read_to_string("risk/hainan.rules").context("risk/hainan.rules")?;
     let shipped = parse_rule_set(&shipped_text)?;
     let generated = generated_rules(&shipped_text, rule_count)?;
     let many = parse_rule_set(&generated)?;
-    let n = test.len();
-    let time_rules = |set: &freeport_risk::rules::RuleSet| {
+    let (baseline, baseline_hits) = data.time_rules(&shipped, passes);
+    let (rules_rate, rule_hits) = data.time_rules(&many, passes);
+    let research = data.time_research_model(&engine, &many, passes);
+    let live = data.time_live_path(&generated, &many, passes)?;
+    let n = data.test.len();
+    let report = serde_json::json!({
+        "declarations": n,
+        "passes": passes,
+        "platform_model_declarations_per_second": (n as f64 / live.platform_best).round(),
+        "rules_and_platform_model_one_by_one_declarations_per_second": (n as f64 / live.live_best).round(),
+        "lanes_one_by_one": live.lanes,
+        "ratio_rules_and_platform_model_to_baseline": ((n as f64 / live.live_best) / baseline * 1000.0).round() / 1000.0,
+        "platform_model_precision": data.precision_by_rate(&live.platform_scores),
+        "rules": many.rules.len(),
+        "baseline_rules": shipped.rules.len(),
+        "baseline_declarations_per_second": baseline.round(),
+        "rules_declarations_per_second": rules_rate.round(),
+        "model_declarations_per_second": (n as f64 / research.model_best).round(),
+        "rules_and_model_declarations_per_second": (n as f64 / research.combined_best).round(),
+        "ratio_rules_and_model_to_baseline": ((n as f64 / research.combined_best) / baseline * 1000.0).round() / 1000.0,
+        "rule_hits": rule_hits,
+        "baseline_rule_hits": baseline_hits,
+        "mean_score": research.scores.iter().sum::<f64>() / n.max(1) as f64,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// What the bench runs on: the training split to train the models and take value references
+/// from, and the test split's declarations with their converted facts and whether inspection
+/// found fraud (for the precision of the live features).
+struct BenchData {
+    train: Vec<freeport_risk::research::InspectedDeclaration>,
+    test: Vec<freeport_risk::research::Declaration>,
+    test_frauds: Vec<bool>,
+    prepared: Vec<Prepared>,
+    reference: std::collections::BTreeMap<String, rust_decimal::Decimal>,
+}
+
+/// The research engine's fastest passes: scoring alone, and scoring beside the rules, with the
+/// last pass's scores.
+struct ResearchModelTimes {
+    model_best: f64,
+    combined_best: f64,
+    scores: Vec<f64>,
+}
+
+/// The live path's fastest passes: the platform model alone, and the server's lane choice
+/// declaration by declaration, with the last pass's scores and lanes.
+struct LivePathTimes {
+    platform_best: f64,
+    live_best: f64,
+    platform_scores: Vec<f64>,
+    lanes: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl BenchData {
+    fn read(data_dir: &Path) -> anyhow::Result<BenchData> {
+        let read = |name: &str| {
+            let path = data_dir.join(name);
+            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+        };
+        let train = freeport_risk::research::parse_inspected_declarations(&read(SPLITS[0])?)?;
+        let test_rows = freeport_risk::research::parse_inspected_declarations(&read(SPLITS[2])?)?;
+        let test_frauds = test_rows.iter().map(|d| d.outcome.is_fraud()).collect();
+        let test: Vec<freeport_risk::research::Declaration> =
+            test_rows.into_iter().map(|d| d.declaration).collect();
+        let reference = value_references(&train);
+        let prepared = prepare(&test);
+        Ok(BenchData {
+            train,
+            test,
+            test_frauds,
+            prepared,
+            reference,
+        })
+    }
+
+    fn facts(&self, i: usize) -> freeport_risk::rules::Facts<'_> {
+        facts_of(&self.test[i], &self.prepared[i], &self.reference)
+    }
+
+    /// Declarations per second through `set` in the fastest pass, and the hits of the last.
+    fn time_rules(&self, set: &RuleSet, passes: usize) -> (f64, usize) {
+        let n = self.test.len();
         let mut best = f64::INFINITY;
         let mut hits = 0usize;
         let mut out = Evaluation::default();
@@ -113,158 +182,187 @@ pub(crate) fn bench(data_dir: &Path, rule_count: usize, passes: usize) -> anyhow
             let start = Instant::now();
             hits = 0;
             for i in 0..n {
-                set.evaluate_into(&facts(i), &mut out);
+                set.evaluate_into(&self.facts(i), &mut out);
                 hits += out.hits.len();
             }
             best = best.min(start.elapsed().as_secs_f64());
         }
         (n as f64 / best, hits)
-    };
-    let (baseline, baseline_hits) = time_rules(&shipped);
-    let (rules_rate, rule_hits) = time_rules(&many);
-    let mut model_best = f64::INFINITY;
-    let mut combined_best = f64::INFINITY;
-    let mut scores = Vec::new();
-    for _ in 0..passes {
-        let start = Instant::now();
-        scores = engine.score(&test);
-        model_best = model_best.min(start.elapsed().as_secs_f64());
-        let start = Instant::now();
-        let mut out = Evaluation::default();
-        let model = engine.score(&test);
-        let mut combined = 0.0;
-        for (i, s) in model.iter().enumerate() {
-            many.evaluate_into(&facts(i), &mut out);
-            combined += s + f64::try_from(out.score).unwrap_or(0.0);
-        }
-        combined_best = combined_best.min(start.elapsed().as_secs_f64());
-        std::hint::black_box(combined);
     }
-    // The live path: the model the platform trains on its own inspection results, over the facts
-    // live declarations carry, here trained on the training split mapped to those facts.
-    let case_of = |d: &freeport_risk::research::Declaration,
-                   reference: Option<rust_decimal::Decimal>| {
-        freeport_risk::platform_model::Case {
-            hs: d.hs6.as_str().to_owned(),
-            origin: d.origin_country.clone(),
-            enterprise: d.importer.clone(),
-            credit_class: "general".to_owned(),
-            flow: "first_line_import".to_owned(),
-            value: d.item_price_krw,
-            quantity: d.net_mass_kg,
-            reference_unit_value: reference.and_then(|r| f64::try_from(r).ok()),
+
+    /// The research engine over the test declarations, alone and summed with `rules`' scores.
+    fn time_research_model(
+        &self,
+        engine: &freeport_risk::research::RiskEngine,
+        rules: &RuleSet,
+        passes: usize,
+    ) -> ResearchModelTimes {
+        let mut model_best = f64::INFINITY;
+        let mut combined_best = f64::INFINITY;
+        let mut scores = Vec::new();
+        for _ in 0..passes {
+            let start = Instant::now();
+            scores = engine.score(&self.test);
+            model_best = model_best.min(start.elapsed().as_secs_f64());
+            let start = Instant::now();
+            let mut out = Evaluation::default();
+            let model = engine.score(&self.test);
+            let mut combined = 0.0;
+            for (i, s) in model.iter().enumerate() {
+                rules.evaluate_into(&self.facts(i), &mut out);
+                combined += s + f64::try_from(out.score).unwrap_or(0.0);
+            }
+            combined_best = combined_best.min(start.elapsed().as_secs_f64());
+            std::hint::black_box(combined);
         }
-    };
-    let train_cases: Vec<_> = train
-        .iter()
-        .map(|t| {
-            case_of(
-                &t.declaration,
-                reference.get(t.declaration.hs6.as_str()).copied(),
-            )
+        ResearchModelTimes {
+            model_best,
+            combined_best,
+            scores,
+        }
+    }
+
+    /// The live path: the model the platform trains on its own inspection results, over the facts
+    /// live declarations carry, here trained on the training split mapped to those facts; alone,
+    /// and inside the server's lane choice.
+    fn time_live_path(
+        &self,
+        generated: &str,
+        rules: &RuleSet,
+        passes: usize,
+    ) -> anyhow::Result<LivePathTimes> {
+        let platform = self.train_platform_model()?;
+        let test_cases: Vec<_> = self
+            .test
+            .iter()
+            .map(|d| platform_case(d, &self.reference))
+            .collect();
+        let (setup, live) = server_assessment(generated, rules, &platform)?;
+        let line_facts = self.line_facts();
+        let mut platform_best = f64::INFINITY;
+        let mut live_best = f64::INFINITY;
+        let mut platform_scores = Vec::new();
+        let mut lanes = std::collections::BTreeMap::<&str, u64>::new();
+        for _ in 0..passes {
+            let start = Instant::now();
+            platform_scores = platform.score(&test_cases);
+            platform_best = platform_best.min(start.elapsed().as_secs_f64());
+            // As the server does it: each declaration on its own through the one `lane_of`.
+            let start = Instant::now();
+            lanes.clear();
+            for (i, f) in line_facts.iter().enumerate() {
+                let lane = selectivity::lane_of(
+                    &setup,
+                    &live,
+                    std::slice::from_ref(f),
+                    "general",
+                    &i.to_string(),
+                );
+                *lanes.entry(lane.as_str()).or_default() += 1;
+            }
+            live_best = live_best.min(start.elapsed().as_secs_f64());
+        }
+        Ok(LivePathTimes {
+            platform_best,
+            live_best,
+            platform_scores,
+            lanes,
         })
-        .collect();
-    let train_labels: Vec<bool> = train.iter().map(|t| t.outcome.is_fraud()).collect();
-    let platform = std::sync::Arc::new(freeport_risk::platform_model::PlatformModel::train(
-        &train_cases,
-        &train_labels,
-        &freeport_risk::platform_model::platform_params(),
-    )?);
-    let test_cases: Vec<_> = test
-        .iter()
-        .map(|d| case_of(d, reference.get(d.hs6.as_str()).copied()))
-        .collect();
-    // The server's own assessment, lane and all: the generated rules and the platform model under
-    // the bundled settings and the bundled pack's credit rates.
+    }
+
+    fn train_platform_model(&self) -> anyhow::Result<Arc<PlatformModel>> {
+        let cases: Vec<_> = self
+            .train
+            .iter()
+            .map(|t| platform_case(&t.declaration, &self.reference))
+            .collect();
+        let labels: Vec<bool> = self.train.iter().map(|t| t.outcome.is_fraud()).collect();
+        Ok(Arc::new(PlatformModel::train(
+            &cases,
+            &labels,
+            &freeport_risk::platform_model::platform_params(),
+        )?))
+    }
+
+    /// The test declarations as the server holds a declaration line's facts.
+    fn line_facts(&self) -> Vec<selectivity::LineFacts> {
+        (0..self.test.len())
+            .map(|i| {
+                let f = self.facts(i);
+                selectivity::LineFacts {
+                    hs: f.hs.to_owned(),
+                    origin: f.origin.to_owned(),
+                    enterprise: f.enterprise.to_owned(),
+                    credit_class: f.credit_class.to_owned(),
+                    line: f.line.to_owned(),
+                    flow: f.flow.to_owned(),
+                    declared_on: f.declared_on,
+                    value: f.value,
+                    quantity: f.quantity,
+                    unit: "kg".to_owned(),
+                    reference_unit_value: f.reference_unit_value,
+                }
+            })
+            .collect()
+    }
+
+    /// How well the live features find fraud on this data: precision at the data set's rates.
+    fn precision_by_rate(&self, scores: &[f64]) -> serde_json::Value {
+        let n = self.test.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        let precision_at = |share: f64| {
+            let k = ((n as f64 * share).round() as usize).max(1);
+            let hits = order[..k].iter().filter(|&&i| self.test_frauds[i]).count();
+            (hits as f64 / k as f64 * 1000.0).round() / 1000.0
+        };
+        serde_json::json!({ "1%": precision_at(0.01), "5%": precision_at(0.05), "10%": precision_at(0.10) })
+    }
+}
+
+/// A data-set declaration as the platform model's case: of general credit, a first-line import,
+/// with the value reference of its HS6.
+fn platform_case(
+    d: &freeport_risk::research::Declaration,
+    reference: &std::collections::BTreeMap<String, rust_decimal::Decimal>,
+) -> freeport_risk::platform_model::Case {
+    freeport_risk::platform_model::Case {
+        hs: d.hs6.as_str().to_owned(),
+        origin: d.origin_country.clone(),
+        enterprise: d.importer.clone(),
+        credit_class: "general".to_owned(),
+        flow: "first_line_import".to_owned(),
+        value: d.item_price_krw,
+        quantity: d.net_mass_kg,
+        reference_unit_value: reference
+            .get(d.hs6.as_str())
+            .copied()
+            .and_then(|r| f64::try_from(r).ok()),
+    }
+}
+
+/// The server's own assessment, lane and all: the generated rules and the platform model under
+/// the bundled settings and the bundled pack's credit rates.
+fn server_assessment(
+    generated: &str,
+    rules: &RuleSet,
+    platform: &Arc<PlatformModel>,
+) -> anyhow::Result<(selectivity::RiskSetup, selectivity::LiveRules)> {
     let pack = freeport_policy_fs::load_pack(&freeport_policy_fs::bundled_pack_dir())
         .context("loading the bundled policy pack")?;
     let setup = selectivity::RiskSetup::new(
-        &generated,
+        generated,
         selectivity::SelectivitySettings::parse(selectivity::BUNDLED_SETTINGS)?,
         &pack,
         0,
     )?;
     let live = selectivity::LiveRules {
-        active: many.clone(),
+        active: rules.clone(),
         active_sha256: None,
         shadow: None,
         model: Some((platform.clone(), "bench".to_owned())),
     };
-    let line_facts: Vec<selectivity::LineFacts> = (0..n)
-        .map(|i| {
-            let f = facts(i);
-            selectivity::LineFacts {
-                hs: f.hs.to_owned(),
-                origin: f.origin.to_owned(),
-                enterprise: f.enterprise.to_owned(),
-                credit_class: f.credit_class.to_owned(),
-                line: f.line.to_owned(),
-                flow: f.flow.to_owned(),
-                declared_on: f.declared_on,
-                value: f.value,
-                quantity: f.quantity,
-                unit: "kg".to_owned(),
-                reference_unit_value: f.reference_unit_value,
-            }
-        })
-        .collect();
-    let mut platform_best = f64::INFINITY;
-    let mut live_best = f64::INFINITY;
-    let mut platform_scores = Vec::new();
-    let mut lanes = std::collections::BTreeMap::<&str, u64>::new();
-    for _ in 0..passes {
-        let start = Instant::now();
-        platform_scores = platform.score(&test_cases);
-        platform_best = platform_best.min(start.elapsed().as_secs_f64());
-        // As the server does it: each declaration on its own through the one `lane_of`.
-        let start = Instant::now();
-        lanes.clear();
-        for (i, f) in line_facts.iter().enumerate() {
-            let lane = selectivity::lane_of(
-                &setup,
-                &live,
-                std::slice::from_ref(f),
-                "general",
-                &i.to_string(),
-            );
-            *lanes.entry(lane.as_str()).or_default() += 1;
-        }
-        live_best = live_best.min(start.elapsed().as_secs_f64());
-    }
-    // How well the live features find fraud on this data: precision at the data set's rates.
-    let test_frauds: Vec<bool> =
-        freeport_risk::research::parse_inspected_declarations(&read(SPLITS[2])?)?
-            .iter()
-            .map(|d| d.outcome.is_fraud())
-            .collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| platform_scores[b].total_cmp(&platform_scores[a]));
-    let precision_at = |share: f64| {
-        let k = ((n as f64 * share).round() as usize).max(1);
-        let hits = order[..k].iter().filter(|&&i| test_frauds[i]).count();
-        (hits as f64 / k as f64 * 1000.0).round() / 1000.0
-    };
-    let report = serde_json::json!({
-        "declarations": n,
-        "passes": passes,
-        "platform_model_declarations_per_second": (n as f64 / platform_best).round(),
-        "rules_and_platform_model_one_by_one_declarations_per_second": (n as f64 / live_best).round(),
-        "lanes_one_by_one": lanes,
-        "ratio_rules_and_platform_model_to_baseline": ((n as f64 / live_best) / baseline * 1000.0).round() / 1000.0,
-        "platform_model_precision": { "1%": precision_at(0.01), "5%": precision_at(0.05), "10%": precision_at(0.10) },
-        "rules": many.rules.len(),
-        "baseline_rules": shipped.rules.len(),
-        "baseline_declarations_per_second": baseline.round(),
-        "rules_declarations_per_second": rules_rate.round(),
-        "model_declarations_per_second": (n as f64 / model_best).round(),
-        "rules_and_model_declarations_per_second": (n as f64 / combined_best).round(),
-        "ratio_rules_and_model_to_baseline": ((n as f64 / combined_best) / baseline * 1000.0).round() / 1000.0,
-        "rule_hits": rule_hits,
-        "baseline_rule_hits": baseline_hits,
-        "mean_score": scores.iter().sum::<f64>() / n.max(1) as f64,
-    });
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    Ok(())
+    Ok((setup, live))
 }
 
 /// The shipped rules followed by generated ones up to `count`: prefix tests over many chapters,

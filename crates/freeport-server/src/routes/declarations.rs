@@ -69,8 +69,12 @@ pub(super) async fn submit(
             let d = dto.into_domain(&st.pack.nomenclature)?;
             let actor = actor_of(c);
             let request_json = String::from_utf8_lossy(payload).into_owned();
+            // The answer is built once: kept with the commit, and sent.
+            let mut answer = Value::Null;
             let submitted = freeport_app::declarations::submit(st, &actor, d, request_json, |s| {
-                kept(&idem, StatusCode::CREATED, to_json(&submitted_view(s)))
+                answer = to_json(&submitted_view(s))
+                    .map_err(|e| freeport_app::AppError::Internal(e.message))?;
+                Ok(Some(idem.record(StatusCode::CREATED, &answer)))
             })
             .await?;
             let record = &submitted.record;
@@ -80,7 +84,7 @@ pub(super) async fn submit(
                 record.lane.as_deref().unwrap_or("none"),
                 &record.postings,
             );
-            Ok((StatusCode::CREATED, to_json(&submitted_view(&submitted))?))
+            Ok((StatusCode::CREATED, answer))
         },
     )
     .await

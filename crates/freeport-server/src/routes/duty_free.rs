@@ -58,7 +58,8 @@ pub(super) async fn put_shop(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (&state, &caller);
+    let st = &state;
+    let actor = actor_of(&caller);
     let path = format!("PUT /api/v1/duty-free/shops/{shop}");
     let payload = &body;
     idempotent(
@@ -71,37 +72,17 @@ pub(super) async fn put_shop(
         async move |idem| {
             let id = shop_id(&shop)?;
             let b: ShopRequest = parse_body(payload)?;
-            let operator = credit_code("operator", &b.operator)?.as_str().to_owned();
-            if st.store.enterprise(&operator).await?.is_none() {
-                return Err(FieldError::new(
-                    "operator",
-                    FieldErrorKind::Unknown,
-                    "not in the enterprise registry",
-                )
-                .into());
-            }
-            for (field, text) in [("name", &b.name), ("location", &b.location)] {
-                if text.trim().is_empty() || text.chars().count() > 300 {
-                    return Err(FieldError::new(
-                        field,
-                        FieldErrorKind::OutOfRange,
-                        "1 to 300 characters",
-                    )
-                    .into());
-                }
-            }
-            let shop = freeport_store::Shop {
+            let registration = freeport_app::duty_free::ShopRegistration {
                 id,
-                operator,
-                name: b.name.trim().to_owned(),
-                location: b.location.trim().to_owned(),
+                operator: credit_code("operator", &b.operator)?,
+                name: b.name,
+                location: b.location,
             };
-            let response = to_json(&shop_view(shop.clone()))?;
-            let record = idem.record(StatusCode::OK, &response);
-            st.store
-                .put_shop(&shop, &c.user.id, st.now_ms(), Some(&record))
-                .await?;
-            Ok((StatusCode::OK, response))
+            let shop = freeport_app::duty_free::register_shop(st, &actor, registration, |s| {
+                kept(&idem, StatusCode::OK, to_json(&shop_view(s.clone())))
+            })
+            .await?;
+            Ok((StatusCode::OK, to_json(&shop_view(shop))?))
         },
     )
     .await

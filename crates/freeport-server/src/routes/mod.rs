@@ -27,7 +27,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use freeport_app::deciding::decide;
 use freeport_risk::selectivity;
 
-use crate::auth::{Caller, Role, SESSION_COOKIE, hash_password, new_token, verify_password};
+use crate::auth::{Caller, Role, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{PeerAddress, Query};
 use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent};

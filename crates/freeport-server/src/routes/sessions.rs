@@ -1,8 +1,9 @@
 //! Sessions and users: log-in (throttled), log-out, who am I, and creating users.
 
-use super::*;
+use freeport_app::sessions::{LoginError, SESSION_TTL_MS};
+use freeport_app::users::NewUser;
 
-pub(super) const TOKEN_TTL_MS: i64 = 12 * 3600 * 1000;
+use super::*;
 
 /// Log in: create a session.
 ///
@@ -26,58 +27,52 @@ pub(super) async fn login(
         throttle
             .check(&login.username, peer, state.now_ms())
             .map_err(too_many_attempts)?;
-        let found = state.store.user_by_name(&login.username).await?;
-        // One answer, and the same work, for an unknown user and a wrong password: an unknown
-        // user is checked against a fixed hash, so neither the reply nor its timing tells which
-        // usernames exist.
-        let (user, hash) = match found {
-            Some((user, hash)) => (Some(user), hash),
-            None => (None, crate::auth::dummy_hash().to_owned()),
-        };
-        let password = login.password.clone();
-        let verified = throttle
-            .hash(move || verify_password(&password, &hash))
-            .await
-            .map_err(too_many_attempts)?;
-        let Some(user) = user.filter(|_| verified) else {
-            throttle.failed(&login.username, peer, state.now_ms());
-            return Err(ApiError::new(
-                Code::Unauthenticated,
-                "unknown user or wrong password",
-            ));
+        let opened =
+            freeport_app::sessions::login(&state, &login.username, &login.password, &**throttle)
+                .await;
+        let session = match opened {
+            Ok(session) => session,
+            Err(LoginError::Refused) => {
+                throttle.failed(&login.username, peer, state.now_ms());
+                return Err(ApiError::new(
+                    Code::Unauthenticated,
+                    "unknown user or wrong password",
+                ));
+            }
+            Err(LoginError::Busy(busy)) => {
+                return Err(too_many_attempts(crate::throttle::RetryAfter(
+                    busy.retry_after_s,
+                )));
+            }
+            Err(LoginError::App(e)) => return Err(e.into()),
         };
         throttle.succeeded(&login.username);
-        let token = new_token()?;
-        let now = state.now_ms();
-        state
-            .store
-            .put_token(
-                &freeport_store::sha256_hex(token.as_bytes()),
-                &user.id,
-                now,
-                now + TOKEN_TTL_MS,
-            )
-            .await?;
-        let cookie = format!(
-            "{SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={}",
-            TOKEN_TTL_MS / 1000
-        );
-        let mut response = (
-            StatusCode::CREATED,
-            Json(SessionCreated {
-                token,
-                expires_at_ms: now + TOKEN_TTL_MS,
-                user: user_view(user),
-            }),
-        )
-            .into_response();
-        if let Ok(v) = header::HeaderValue::from_str(&cookie) {
-            response.headers_mut().insert(header::SET_COOKIE, v);
-        }
-        Ok(response)
+        Ok(session_created(session))
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `201` with the session, and its token as an HttpOnly cookie for the console.
+fn session_created(session: freeport_app::sessions::Session) -> Response {
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={}",
+        session.token,
+        SESSION_TTL_MS / 1000
+    );
+    let mut response = (
+        StatusCode::CREATED,
+        Json(SessionCreated {
+            token: session.token,
+            expires_at_ms: session.expires_at_ms,
+            user: user_view(session.user),
+        }),
+    )
+        .into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
 }
 
 /// `429 too_many_requests` with `Retry-After`.
@@ -101,7 +96,7 @@ pub(super) fn too_many_attempts(retry: crate::throttle::RetryAfter) -> ApiError 
     security(("bearer" = []), ("session_cookie" = [])),
 )]
 pub(super) async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
-    state.store.revoke_token(&caller.token_sha256).await?;
+    freeport_app::sessions::log_out(&state, &caller.token_sha256).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -144,6 +139,13 @@ pub(super) fn to_json<T: serde::Serialize>(view: &T) -> ApiResult<Value> {
     serde_json::to_value(view).map_err(|e| ApiError::new(Code::Internal, e.to_string()))
 }
 
+/// The answer to a user created.
+fn user_created(user: &User) -> ApiResult<Value> {
+    to_json(&UserEnvelope {
+        user: user_view(user.clone()),
+    })
+}
+
 /// Create a user (administrators).
 #[utoipa::path(
     post,
@@ -161,7 +163,7 @@ pub(super) async fn create_user(
     body: Bytes,
 ) -> Response {
     let st = &state;
-    let c = &caller;
+    let actor = actor_of(&caller);
     let payload = &body;
     idempotent(
         &state,
@@ -172,70 +174,17 @@ pub(super) async fn create_user(
         &body,
         async move |idem| {
             let b: NewUserRequest = parse_body(payload)?;
-            if b.username.trim().is_empty() || b.username.chars().count() > 100 {
-                return Err(FieldError::new(
-                    "username",
-                    FieldErrorKind::OutOfRange,
-                    "1 to 100 characters",
-                )
-                .into());
-            }
-            if b.password.chars().count() < 12 {
-                return Err(FieldError::new(
-                    "password",
-                    FieldErrorKind::OutOfRange,
-                    "at least 12 characters",
-                )
-                .into());
-            }
-            let role = Role::parse(&b.role)
-                .ok_or_else(|| FieldError::new("role", FieldErrorKind::Unknown, "not a role"))?;
-            let enterprise = match (role.is_tenant_bound(), b.enterprise) {
-                (true, Some(e)) => {
-                    let code = credit_code("enterprise", &e)?;
-                    if st.store.enterprise(code.as_str()).await?.is_none() {
-                        return Err(FieldError::new(
-                            "enterprise",
-                            FieldErrorKind::Unknown,
-                            "not in the registry",
-                        )
-                        .into());
-                    }
-                    Some(code.as_str().to_owned())
-                }
-                (true, None) => {
-                    return Err(FieldError::new(
-                        "enterprise",
-                        FieldErrorKind::Missing,
-                        "this role acts for one enterprise",
-                    )
-                    .into());
-                }
-                (false, Some(_)) => {
-                    return Err(FieldError::new(
-                        "enterprise",
-                        FieldErrorKind::Inconsistent,
-                        "this role is not bound to an enterprise",
-                    )
-                    .into());
-                }
-                (false, None) => None,
+            let new = NewUser {
+                username: b.username,
+                password: b.password,
+                role: b.role,
+                enterprise: b.enterprise,
             };
-            let user = User {
-                id: uuid::Uuid::now_v7().to_string(),
-                username: b.username.trim().to_owned(),
-                role: role.as_str().to_owned(),
-                enterprise,
-            };
-            let hash = hash_password(&b.password)?;
-            let response = to_json(&UserEnvelope {
-                user: user_view(user.clone()),
-            })?;
-            let record = idem.record(StatusCode::CREATED, &response);
-            st.store
-                .create_user(&user, &hash, &c.user.id, st.now_ms(), Some(&record))
-                .await?;
-            Ok((StatusCode::CREATED, response))
+            let user = freeport_app::users::create(st, &actor, new, |u| {
+                kept(&idem, StatusCode::CREATED, user_created(u))
+            })
+            .await?;
+            Ok((StatusCode::CREATED, user_created(&user)?))
         },
     )
     .await

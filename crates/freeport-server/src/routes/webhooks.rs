@@ -44,7 +44,8 @@ pub(super) async fn put_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (st, c) = (&state, &caller);
+    let st = &state;
+    let actor = actor_of(&caller);
     let path = format!("PUT /api/v1/enterprises/{code}/webhook");
     let payload = &body;
     idempotent(
@@ -55,36 +56,27 @@ pub(super) async fn put_webhook(
         &path,
         &body,
         async move |idem| {
-            let code = path_code(&code)?.as_str().to_owned();
-            c.require_enterprise(&code)?;
-            if st.store.enterprise(&code).await?.is_none() {
-                return Err(ApiError::new(Code::NotFound, "no such resource"));
-            }
+            let subscriber =
+                freeport_app::webhooks::subscriber(st, &actor, path_code(&code)?).await?;
             let b: WebhookRequest = parse_body(payload)?;
             let url = webhook_url(&b.url)?;
-            let secret = new_token()?;
-            let response = to_json(&WebhookView {
-                enterprise: code.clone(),
-                url: url.clone(),
-                secret: Some(secret.clone()),
-            })?;
-            let record = idem.record(StatusCode::OK, &response);
-            st.store
-                .put_webhook(
-                    &freeport_store::Webhook {
-                        enterprise: code,
-                        url,
-                        secret,
-                        updated_at_ms: st.now_ms(),
-                    },
-                    &c.user.id,
-                    Some(&record),
-                )
-                .await?;
-            Ok((StatusCode::OK, response))
+            let w = freeport_app::webhooks::set(st, &actor, subscriber, url, |w| {
+                kept(&idem, StatusCode::OK, webhook_set(w))
+            })
+            .await?;
+            Ok((StatusCode::OK, webhook_set(&w)?))
         },
     )
     .await
+}
+
+/// The answer to a webhook set: the only time its secret is shown.
+fn webhook_set(w: &freeport_store::Webhook) -> ApiResult<Value> {
+    to_json(&WebhookView {
+        enterprise: w.enterprise.clone(),
+        url: w.url.clone(),
+        secret: Some(w.secret.clone()),
+    })
 }
 
 /// Read the enterprise's webhook (without its secret).
@@ -135,7 +127,8 @@ pub(super) async fn delete_webhook(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (st, c) = (&state, &caller);
+    let st = &state;
+    let actor = actor_of(&caller);
     let path = format!("DELETE /api/v1/enterprises/{code}/webhook");
     idempotent(
         &state,
@@ -145,17 +138,13 @@ pub(super) async fn delete_webhook(
         &path,
         &Bytes::new(),
         async move |idem| {
-            let code = path_code(&code)?.as_str().to_owned();
-            c.require_enterprise(&code)?;
-            // Whether anything was removed is known only inside the transaction; the stored
-            // answer says what this request did.
-            let existed = st.store.webhook(&code).await?.is_some();
-            let response = to_json(&WebhookRemoved { removed: existed })?;
-            let record = idem.record(StatusCode::OK, &response);
-            st.store
-                .delete_webhook(&code, &c.user.id, st.now_ms(), Some(&record))
+            let removed = |removed| to_json(&WebhookRemoved { removed });
+            let existed =
+                freeport_app::webhooks::remove(st, &actor, path_code(&code)?, |existed| {
+                    kept(&idem, StatusCode::OK, removed(existed))
+                })
                 .await?;
-            Ok((StatusCode::OK, response))
+            Ok((StatusCode::OK, removed(existed)?))
         },
     )
     .await
