@@ -3,6 +3,7 @@
 //! from duty-free, or nothing), and an analyst evaluates what the disposal found. Each step checks
 //! the alert's state and revision and commits with its consequences.
 
+use freeport_core::lifecycle::DeclarationStatus::{self, Decided, Held, UnderInspection};
 use freeport_core::money::Cny;
 use freeport_core::{FieldError, FieldErrorKind};
 use freeport_risk::governance::{AlertAction, AlertState};
@@ -33,8 +34,7 @@ async fn ready(
     revision: i64,
 ) -> AppResult<AlertRow> {
     let row = alert(platform, id).await?;
-    let state = AlertState::parse(&row.state)
-        .ok_or_else(|| StoreError::Corrupt(format!("alert {id}: state {:?}", row.state)))?;
+    let state = row.state;
     if Some(state) != to.previous() {
         let step = match to {
             AlertState::Analysed => "an analysis",
@@ -75,7 +75,7 @@ async fn step(
     let now = platform.now_ms();
     let text = Some(record.to_string());
     let mut next = row.clone();
-    next.state = to.as_str().to_owned();
+    next.state = to;
     next.revision += 1;
     next.updated_at_ms = now;
     match to {
@@ -89,8 +89,8 @@ async fn step(
         .advance_alert(&AlertStep {
             alert_id: row.id.clone(),
             expected_revision: row.revision,
-            from_state: row.state.clone(),
-            to_state: to.as_str().to_owned(),
+            from_state: row.state,
+            to_state: to,
             record_json: record.to_string(),
             credit_record: consequences.credit_record,
             declaration_change: consequences.declaration_change,
@@ -163,11 +163,14 @@ fn consequences_of(
             actor: actor.user_id.clone(),
         })
     };
-    let declaration = |from: &[&str], to: &str, lane: &str| -> AppResult<DeclarationChange> {
+    let declaration = |from: &[DeclarationStatus],
+                       to: DeclarationStatus,
+                       lane: &str|
+     -> AppResult<DeclarationChange> {
         Ok(DeclarationChange {
             declaration_id: needs(row.declaration_id.as_ref(), "declaration")?,
-            from: from.iter().map(|s| (*s).to_owned()).collect(),
-            to: to.to_owned(),
+            from: from.to_vec(),
+            to,
             lane: lane.to_owned(),
         })
     };
@@ -175,14 +178,11 @@ fn consequences_of(
     match action {
         AlertAction::Inspect => {
             consequences.declaration_change =
-                Some(declaration(&["decided"], "under_inspection", "red")?);
+                Some(declaration(&[Decided], UnderInspection, "red")?);
         }
         AlertAction::Hold => {
-            consequences.declaration_change = Some(declaration(
-                &["decided", "under_inspection"],
-                "held",
-                "hold",
-            )?);
+            consequences.declaration_change =
+                Some(declaration(&[Decided, UnderInspection], Held, "hold")?);
         }
         AlertAction::Penalise => consequences.credit_record = Some(credit("violation", penalty)?),
         AlertAction::DowngradeCredit => {

@@ -214,15 +214,6 @@ pub fn assess_lane(
     })
 }
 
-/// The status a decision leaves a declaration in.
-pub fn status_after(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Accepted => "decided",
-        Outcome::Rejected => "rejected",
-        Outcome::NotRequired => "not_required",
-    }
-}
-
 /// The lines an accepted declaration adds to the flow statistics.
 pub fn flow_lines(facts: &[LineFacts]) -> Vec<FlowLine> {
     facts

@@ -5,12 +5,12 @@
 use freeport_core::FieldError;
 use freeport_core::FieldErrorKind;
 use freeport_core::declaration::Declaration;
+use freeport_core::lifecycle::DeclarationStatus;
 use freeport_store::{IdempotencyRecord, NewDeclaration};
 use serde_json::{Value, json};
 
 use crate::deciding::{
-    alert_rows, assess_lane, decide, flow_lines, postings_of, status_after, supervised_of,
-    waiver_locks_of,
+    alert_rows, assess_lane, decide, flow_lines, postings_of, supervised_of, waiver_locks_of,
 };
 use crate::{Actor, AppError, AppResult, Platform, wire_name};
 
@@ -19,7 +19,6 @@ use crate::{Actor, AppError, AppResult, Platform, wire_name};
 pub struct Submitted {
     pub record: NewDeclaration,
     pub decision: Value,
-    pub risk: Option<Value>,
 }
 
 /// Decides a declaration and commits the decision, its postings, supervised items, waiver locks,
@@ -61,7 +60,7 @@ pub async fn submit(
         &inputs.risk,
         &id,
     );
-    let status = status_after(decision.outcome);
+    let status = DeclarationStatus::after(decision.outcome);
     let lane = assessed
         .as_ref()
         .map(|a| a.assessment.lane.as_str().to_owned());
@@ -72,7 +71,7 @@ pub async fn submit(
         enterprise: d.declarant.as_str().to_owned(),
         reference: d.id.clone(),
         flow: wire_name(d.flow),
-        status: status.to_owned(),
+        status,
         declared_on: d.declared_on.to_string(),
         pack_version: decision.pack.id.clone(),
         outcome: wire_name(decision.outcome),
@@ -80,7 +79,7 @@ pub async fn submit(
         request_json,
         decision_json: decision_json.to_string(),
         lane: lane.clone(),
-        risk_json: assessed.as_ref().map(|a| a.assessment.record.to_string()),
+        risk: assessed.as_ref().map(|a| a.assessment.record.clone()),
         postings: postings_of(&decision)?,
         supervised: supervised_of(&decision, &d)?,
         waiver_locks: waiver_locks_of(&decision),
@@ -105,7 +104,6 @@ pub async fn submit(
     let mut submitted = Submitted {
         record,
         decision: decision_json,
-        risk: assessed.map(|a| a.assessment.record),
     };
     // 3. Commit once, with the answer.
     submitted.record.idempotency = answer(&submitted)?;

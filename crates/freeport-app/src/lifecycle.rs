@@ -59,8 +59,7 @@ pub async fn visible_declaration(
     if !actor.may_see(&row.enterprise) {
         return Err(absent());
     }
-    let status = DeclarationStatus::parse(&row.status)
-        .ok_or_else(|| StoreError::Corrupt(format!("declaration {id}: status {:?}", row.status)))?;
+    let status = row.status;
     Ok((row, status))
 }
 
@@ -80,8 +79,8 @@ fn plain(
 ) -> Transition {
     Transition {
         declaration_id: row.id.clone(),
-        from: vec![from.as_str().to_owned()],
-        to: to.as_str().to_owned(),
+        from: vec![from],
+        to,
         expected_revision: revision,
         actor: actor.user_id.clone(),
         note,
@@ -298,7 +297,7 @@ pub async fn amend(
     t.supervised = Some(supervised);
     t.lane = Some((
         assessment.as_ref().map(|a| a.lane.as_str().to_owned()),
-        assessment.map(|a| a.record.to_string()),
+        assessment.map(|a| a.record),
     ));
     commit(platform, row, t, answer).await
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use freeport_risk::governance::RuleSetState;
 use freeport_risk::platform_model::PlatformModel;
 use freeport_risk::rules::parse_rule_set;
 use freeport_risk::selectivity::LiveRules;
@@ -33,13 +34,13 @@ impl Platform {
         };
         let active = self
             .store
-            .rule_set_in("active")
+            .rule_set_in(RuleSetState::Active)
             .await?
             .map(parse)
             .transpose()?;
         let shadow = self
             .store
-            .rule_set_in("shadow")
+            .rule_set_in(RuleSetState::Shadow)
             .await?
             .map(parse)
             .transpose()?;

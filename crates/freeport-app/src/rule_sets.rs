@@ -12,7 +12,6 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use time::Date;
 
-use crate::training::stored_record_error;
 use crate::{Actor, AppError, AppResult, Platform};
 
 /// Declarations a back-test reads at most.
@@ -59,7 +58,7 @@ pub async fn propose(
             name: set.name.clone(),
             version: i64::from(set.version),
             source: source.to_owned(),
-            state: RuleSetState::Proposed.as_str().to_owned(),
+            state: RuleSetState::Proposed,
             proposed_by: actor.user_id.clone(),
             backtest_json: None,
             revision: 1,
@@ -152,9 +151,7 @@ pub async fn change_state(
         return Err(FieldError::new("reason", FieldErrorKind::Missing, "say why").into());
     }
     let row = rule_set(platform, sha256).await?;
-    let from = RuleSetState::parse(&row.state).ok_or_else(|| {
-        freeport_store::StoreError::Corrupt(format!("rule set {sha256}: state {:?}", row.state))
-    })?;
+    let from = row.state;
     let allowed = RuleSetState::reachable_from(to);
     if !allowed.contains(&from) {
         return Err(AppError::InvalidTransition(format!(
@@ -171,8 +168,8 @@ pub async fn change_state(
     let now = platform.now_ms();
     let mut changes = platform.store.rule_set_changes(sha256).await?;
     changes.push(RuleSetChange {
-        from_state: from.as_str().to_owned(),
-        to_state: to.as_str().to_owned(),
+        from_state: from,
+        to_state: to,
         analyst: actor.user_id.clone(),
         reason: reason.to_owned(),
         at_ms: now,
@@ -180,21 +177,20 @@ pub async fn change_state(
     let done = RuleSetNow {
         changes,
         row: RuleSetRow {
-            state: to.as_str().to_owned(),
+            state: to,
             revision: row.revision + 1,
             updated_at_ms: now,
             ..row
         },
     };
     let idempotency = answer(&done)?;
-    let from_names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
     platform
         .store
         .change_rule_set_state(
             sha256,
             revision,
-            &from_names,
-            to.as_str(),
+            allowed,
+            to,
             &actor.user_id,
             reason,
             idempotency.as_ref(),
@@ -213,14 +209,10 @@ pub fn backtest_report(
     live: &LiveRules,
     history: &[AssessedDeclaration],
 ) -> AppResult<(Value, Value)> {
-    let decoded: Vec<(Vec<LineFacts>, &AssessedDeclaration)> = history
+    let decoded: Vec<(&[LineFacts], &AssessedDeclaration)> = history
         .iter()
-        .map(|h| {
-            let unreadable = |e: serde_json::Error| stored_record_error(&h.id, &e);
-            let record: Value = serde_json::from_str(&h.risk_json).map_err(unreadable)?;
-            Ok((selectivity::recorded_facts(&record).map_err(unreadable)?, h))
-        })
-        .collect::<AppResult<_>>()?;
+        .map(|h| (h.risk.facts.as_slice(), h))
+        .collect();
     let run = |set: &RuleSet| {
         let lines = decoded.iter().flat_map(|(facts, h)| {
             facts.iter().map(move |f| HistoricalLine {

@@ -78,9 +78,7 @@ pub async fn dispose(
     revision: i64,
     answer: impl FnOnce(&Disposed) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Disposed> {
-    let state = SupervisedState::parse(&row.state).ok_or_else(|| {
-        StoreError::Corrupt(format!("supervised item {}: state {:?}", row.id, row.state))
-    })?;
+    let state = row.state;
     if state != SupervisedState::Supervised {
         return Err(AppError::InvalidTransition(format!(
             "the item is {}, no longer supervised",
@@ -158,7 +156,7 @@ pub async fn dispose(
         item_after: SupervisedItemRow {
             quantity_milli: remaining_quantity_milli,
             customs_value_fen: remaining_value_fen,
-            state: after_state.as_str().to_owned(),
+            state: after_state,
             revision: row.revision + 1,
             ..row
         },

@@ -3,9 +3,7 @@
 
 use freeport_core::{FieldError, FieldErrorKind};
 use freeport_risk::platform_model::{PlatformModel, platform_params};
-use freeport_risk::selectivity::recorded_facts;
 use freeport_store::{IdempotencyRecord, RiskModelRow, StoreError};
-use serde_json::Value;
 use time::Date;
 
 use crate::{AppError, AppResult, Platform};
@@ -31,9 +29,7 @@ pub async fn prepare_model(
         .await?;
     let (mut cases, mut labels) = (Vec::new(), Vec::new());
     for h in history.iter().filter(|h| h.result.is_some()) {
-        let record: Value =
-            serde_json::from_str(&h.risk_json).map_err(|e| stored_record_error(&h.id, &e))?;
-        for f in recorded_facts(&record).map_err(|e| stored_record_error(&h.id, &e))? {
+        for f in &h.risk.facts {
             cases.push(f.case());
             labels.push(h.result.as_deref() == Some("violation"));
         }
@@ -135,13 +131,4 @@ pub fn spawn_retrainer(
             }
         }
     })
-}
-
-/// A stored risk record that does not read: the store is damaged, and nothing is trained or
-/// replayed on part of the history.
-pub fn stored_record_error(declaration_id: &str, e: &serde_json::Error) -> AppError {
-    StoreError::Corrupt(format!(
-        "the risk record of declaration {declaration_id} does not read: {e}"
-    ))
-    .into()
 }

@@ -48,6 +48,11 @@ impl RuleSetState {
         }
     }
 
+    /// Whether at most one set holds this state, so that entering it retires the set that held it.
+    pub fn is_held_by_one(self) -> bool {
+        matches!(self, RuleSetState::Active | RuleSetState::Shadow)
+    }
+
     /// Whether a move needs the set back-tested first: only activation does.
     pub fn needs_backtest(to: RuleSetState) -> bool {
         to == RuleSetState::Active

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rules::Lane;
 
@@ -138,7 +138,7 @@ pub fn calibrate(policy: &LanePolicy, scores: &BTreeMap<String, Vec<f64>>) -> Ca
 }
 
 /// Why a declaration took its lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LaneReason {
     /// A rule asked for at least this lane.

@@ -14,6 +14,8 @@ pub mod domain;
 mod embedded;
 pub mod fresh;
 mod keys;
+mod risk_record;
+mod states;
 pub(crate) mod steps;
 
 use steps::statement;
@@ -26,6 +28,7 @@ use tokio::sync::Mutex;
 
 pub use audit::AuditReport;
 pub use keys::KeyName;
+pub use states::StoredState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,15 +1,20 @@
 //! Risk management's records: credit records, inspection results, rule sets and their changes,
 //! alerts through analysis, disposal and evaluation, and the daily flow statistics.
 //!
-//! Near 1000 lines: every table risk management writes, each with its row type and mapper. It splits
-//! into credit, rule sets, alerts and flow statistics when the store returns the domain's enums
-//! (issue 10, still open).
+//! Near 1000 lines: every table risk management writes, each with its row type and mapper; states
+//! are read back as the domain's enums (`states`). The next split is by room: credit, rule sets,
+//! alerts and flow statistics.
 
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::records::outbox;
+use freeport_core::lifecycle::DeclarationStatus;
+use freeport_risk::governance::{AlertState, RuleSetState};
+use freeport_risk::selectivity::RiskRecord;
+
+use crate::states::row_state;
 use crate::steps::{Step, statement};
 use crate::{
     IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
@@ -56,14 +61,14 @@ pub struct NewInspection {
 }
 
 /// A declaration with a risk record, and its inspection result if it was inspected.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AssessedDeclaration {
     pub id: String,
     pub enterprise: String,
     pub flow: String,
     pub declared_on: String,
     pub lane: Option<String>,
-    pub risk_json: String,
+    pub risk: RiskRecord,
     pub request_json: String,
     pub result: Option<String>,
     pub revenue_found_fen: Option<i64>,
@@ -84,7 +89,7 @@ pub struct RuleSetRow {
     pub name: String,
     pub version: i64,
     pub source: String,
-    pub state: String,
+    pub state: RuleSetState,
     pub proposed_by: String,
     pub backtest_json: Option<String>,
     pub revision: i64,
@@ -94,8 +99,8 @@ pub struct RuleSetRow {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleSetChange {
-    pub from_state: String,
-    pub to_state: String,
+    pub from_state: RuleSetState,
+    pub to_state: RuleSetState,
     pub analyst: String,
     pub reason: String,
     pub at_ms: i64,
@@ -126,7 +131,7 @@ pub struct AlertRow {
     pub person_code: Option<String>,
     pub raised_on: String,
     pub details_json: String,
-    pub state: String,
+    pub state: AlertState,
     pub analysis_json: Option<String>,
     pub disposal_json: Option<String>,
     pub evaluation_json: Option<String>,
@@ -141,8 +146,8 @@ pub struct AlertRow {
 pub struct AlertStep {
     pub alert_id: String,
     pub expected_revision: i64,
-    pub from_state: String,
-    pub to_state: String,
+    pub from_state: AlertState,
+    pub to_state: AlertState,
     pub record_json: String,
     pub credit_record: Option<NewCreditRecord>,
     /// A declaration the disposal moves: its id, the statuses it may leave, the status and lane
@@ -158,8 +163,8 @@ pub struct AlertStep {
 #[derive(Debug, Clone)]
 pub struct DeclarationChange {
     pub declaration_id: String,
-    pub from: Vec<String>,
-    pub to: String,
+    pub from: Vec<DeclarationStatus>,
+    pub to: DeclarationStatus,
     pub lane: String,
 }
 
@@ -187,7 +192,7 @@ fn alert_from(r: &AnyRow) -> Result<AlertRow> {
         person_code: row_opt_string(r, "person_code")?,
         raised_on: row_string(r, "raised_on")?,
         details_json: row_string(r, "details_json")?,
-        state: row_string(r, "state")?,
+        state: row_state(r, "state")?,
         analysis_json: row_opt_string(r, "analysis_json")?,
         disposal_json: row_opt_string(r, "disposal_json")?,
         evaluation_json: row_opt_string(r, "evaluation_json")?,
@@ -203,7 +208,7 @@ fn rule_set_from(r: &AnyRow) -> Result<RuleSetRow> {
         name: row_string(r, "name")?,
         version: row_i64(r, "version")?,
         source: row_string(r, "source")?,
-        state: row_string(r, "state")?,
+        state: row_state(r, "state")?,
         proposed_by: row_string(r, "proposed_by")?,
         backtest_json: row_opt_string(r, "backtest_json")?,
         revision: row_i64(r, "revision")?,
@@ -424,7 +429,9 @@ impl Store {
                     flow: row_string(r, "flow")?,
                     declared_on: row_string(r, "declared_on")?,
                     lane: row_opt_string(r, "lane")?,
-                    risk_json: row_string(r, "risk_json")?,
+                    risk: crate::risk_record::read(r, "risk_json")?.ok_or_else(|| {
+                        StoreError::Corrupt("a risk record the query required is missing".into())
+                    })?,
                     request_json: row_string(r, "request_json")?,
                     result: row_opt_string(r, "result")?,
                     revenue_found_fen: r.try_get::<Option<i64>, _>("revenue_found_fen")?,
@@ -504,12 +511,12 @@ impl Store {
         rows.iter().map(rule_set_from).collect()
     }
 
-    /// The rule set in `state` (`active` or `shadow`), if any.
-    pub async fn rule_set_in(&self, state: &str) -> Result<Option<RuleSetRow>> {
+    /// The rule set in `state` (there is at most one active and one in shadow).
+    pub async fn rule_set_in(&self, state: RuleSetState) -> Result<Option<RuleSetRow>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {RULE_SET_COLUMNS} FROM rule_sets WHERE state = $1"
         )))
-        .bind(state)
+        .bind(state.as_str())
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rule_set_from).transpose()
@@ -547,8 +554,8 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(RuleSetChange {
-                    from_state: row_string(r, "from_state")?,
-                    to_state: row_string(r, "to_state")?,
+                    from_state: row_state(r, "from_state")?,
+                    to_state: row_state(r, "to_state")?,
                     analyst: row_string(r, "analyst")?,
                     reason: row_string(r, "reason")?,
                     at_ms: row_i64(r, "at_ms")?,
@@ -604,8 +611,8 @@ impl Store {
         &self,
         sha256: &str,
         expected_revision: i64,
-        from: &[&str],
-        to_state: &str,
+        from: &[RuleSetState],
+        to_state: RuleSetState,
         analyst: &str,
         reason: &str,
         idempotency: Option<&IdempotencyRecord>,
@@ -618,19 +625,20 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("rule set {sha256}")))?;
         let (state, revision) = (
-            row_string(&current, "state")?,
+            row_state::<RuleSetState>(&current, "state")?,
             row_i64(&current, "revision")?,
         );
-        if revision != expected_revision || !from.contains(&state.as_str()) {
+        if revision != expected_revision || !from.contains(&state) {
             return Err(StoreError::Conflict(format!(
-                "the rule set is {state} at revision {revision}"
+                "the rule set is {} at revision {revision}",
+                state.as_str()
             )));
         }
         let mut displaced = Vec::new();
-        if to_state == "active" || to_state == "shadow" {
+        if to_state.is_held_by_one() {
             let rows =
                 sqlx::query("SELECT sha256 FROM rule_sets WHERE state = $1 AND sha256 <> $2")
-                    .bind(to_state)
+                    .bind(to_state.as_str())
                     .bind(sha256)
                     .fetch_all(&mut **tx)
                     .await?;
@@ -639,7 +647,8 @@ impl Store {
             }
         }
         for other in &displaced {
-            sqlx::query("UPDATE rule_sets SET state = 'retired', revision = revision + 1, updated_at_ms = $1 WHERE sha256 = $2")
+            sqlx::query("UPDATE rule_sets SET state = $1, revision = revision + 1, updated_at_ms = $2 WHERE sha256 = $3")
+                .bind(RuleSetState::Retired.as_str())
                 .bind(now_ms)
                 .bind(other)
                 .execute(&mut **tx)
@@ -648,7 +657,7 @@ impl Store {
                 &mut tx,
                 other,
                 to_state,
-                "retired",
+                RuleSetState::Retired,
                 analyst,
                 &format!("replaced by {sha256}: {reason}"),
                 now_ms,
@@ -656,12 +665,12 @@ impl Store {
             .await?;
         }
         sqlx::query("UPDATE rule_sets SET state = $1, revision = revision + 1, updated_at_ms = $2 WHERE sha256 = $3")
-            .bind(to_state)
+            .bind(to_state.as_str())
             .bind(now_ms)
             .bind(sha256)
             .execute(&mut **tx)
             .await?;
-        insert_rule_set_change(&mut tx, sha256, &state, to_state, analyst, reason, now_ms).await?;
+        insert_rule_set_change(&mut tx, sha256, state, to_state, analyst, reason, now_ms).await?;
         let payload = serde_json::json!({ "sha256": sha256, "from": state, "to": to_state, "reason": reason, "retired": displaced }).to_string();
         append_audit(
             &mut tx,
@@ -691,12 +700,12 @@ impl Store {
     /// Alerts in `state` (all when `None`), oldest first, after `after`.
     pub async fn alerts(
         &self,
-        state: Option<&str>,
+        state: Option<AlertState>,
         after: &str,
         limit: i64,
     ) -> Result<Vec<AlertRow>> {
         let rows = match state {
-            Some(s) => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3"))).bind(s).bind(after).bind(limit).fetch_all(&self.pool).await?,
+            Some(s) => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3"))).bind(s.as_str()).bind(after).bind(limit).fetch_all(&self.pool).await?,
             None => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id > $1 ORDER BY id LIMIT $2"))).bind(after).bind(limit).fetch_all(&self.pool).await?,
         };
         rows.iter().map(alert_from).collect()
@@ -714,24 +723,22 @@ impl Store {
 
     /// Applies one lifecycle step to an alert, with what its disposal changes elsewhere.
     pub async fn advance_alert(&self, s: &AlertStep) -> Result<AlertRow> {
-        let column = match s.to_state.as_str() {
-            "analysed" => "analysis_json",
-            "disposed" => "disposal_json",
-            "evaluated" => "evaluation_json",
-            other => {
-                return Err(StoreError::Conflict(format!(
-                    "no alert step enters {other}"
-                )));
+        let column = match s.to_state {
+            AlertState::Analysed => "analysis_json",
+            AlertState::Disposed => "disposal_json",
+            AlertState::Evaluated => "evaluation_json",
+            AlertState::Open => {
+                return Err(StoreError::Conflict("no alert step enters open".to_owned()));
             }
         };
         let mut tx = self.begin_write(s.idempotency.as_ref(), s.now_ms).await?;
         let updated = sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE alerts SET state = $1, {column} = $2, revision = revision + 1, updated_at_ms = $3 WHERE id = $4 AND revision = $5 AND state = $6")))
-            .bind(&s.to_state)
+            .bind(s.to_state.as_str())
             .bind(&s.record_json)
             .bind(s.now_ms)
             .bind(&s.alert_id)
             .bind(s.expected_revision)
-            .bind(&s.from_state)
+            .bind(s.from_state.as_str())
             .execute(&mut **tx)
             .await?
             .rows_affected();
@@ -750,7 +757,7 @@ impl Store {
                 .fetch_optional(&mut **tx)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("declaration {declaration}")))?;
-            let status = row_string(&current, "status")?;
+            let status = row_state::<DeclarationStatus>(&current, "status")?;
             if !change.from.contains(&status) {
                 return Err(StoreError::Conflict(format!(
                     "declaration {declaration} is {status} and cannot become {}",
@@ -758,7 +765,7 @@ impl Store {
                 )));
             }
             sqlx::query("UPDATE declarations SET status = $1, lane = $2, revision = revision + 1, updated_at_ms = $3 WHERE id = $4")
-                .bind(&change.to)
+                .bind(change.to.as_str())
                 .bind(&change.lane)
                 .bind(s.now_ms)
                 .bind(declaration)
@@ -767,7 +774,7 @@ impl Store {
             crate::records::append_declaration_event(
                 &mut tx,
                 declaration,
-                &change.to,
+                change.to,
                 &s.actor,
                 &format!("{} on disposal of alert {}", change.to, s.alert_id),
                 s.now_ms,
@@ -881,8 +888,8 @@ pub struct DeclaredTotals {
 async fn insert_rule_set_change(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     sha256: &str,
-    from: &str,
-    to: &str,
+    from: RuleSetState,
+    to: RuleSetState,
     analyst: &str,
     reason: &str,
     now_ms: i64,
@@ -890,8 +897,8 @@ async fn insert_rule_set_change(
     sqlx::query("INSERT INTO rule_set_changes (id, sha256, from_state, to_state, analyst, reason, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(sha256)
-        .bind(from)
-        .bind(to)
+        .bind(from.as_str())
+        .bind(to.as_str())
         .bind(analyst)
         .bind(reason)
         .bind(now_ms)

@@ -4,7 +4,10 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use freeport_core::supervision::SupervisedState;
+
 use crate::records::{NewPosting, apply_posting, outbox};
+use crate::states::row_state;
 use crate::{
     IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
 };
@@ -43,7 +46,7 @@ pub struct SupervisedItemRow {
     pub unit: String,
     pub quantity_milli: i64,
     pub customs_value_fen: i64,
-    pub state: String,
+    pub state: SupervisedState,
     pub revision: i64,
     pub updated_at_ms: i64,
 }
@@ -66,7 +69,7 @@ fn item_from(r: &AnyRow) -> Result<SupervisedItemRow> {
         unit: row_string(r, "unit")?,
         quantity_milli: row_i64(r, "quantity_milli")?,
         customs_value_fen: row_i64(r, "customs_value_fen")?,
-        state: row_string(r, "state")?,
+        state: row_state(r, "state")?,
         revision: row_i64(r, "revision")?,
         updated_at_ms: row_i64(r, "updated_at_ms")?,
     })
@@ -200,14 +203,14 @@ impl Store {
     pub async fn dispose(&self, d: &NewDisposal) -> Result<()> {
         let mut tx = self.begin_write(d.idempotency.as_ref(), d.now_ms).await?;
         let state = if d.remaining_quantity_milli == 0 {
-            "disposed"
+            SupervisedState::Disposed
         } else {
-            "supervised"
+            SupervisedState::Supervised
         };
         let updated = sqlx::query("UPDATE supervised_items SET quantity_milli = $1, customs_value_fen = $2, state = $3, revision = revision + 1, updated_at_ms = $4 WHERE id = $5 AND revision = $6 AND state = 'supervised'")
             .bind(d.remaining_quantity_milli)
             .bind(d.remaining_value_fen)
-            .bind(state)
+            .bind(state.as_str())
             .bind(d.now_ms)
             .bind(&d.item_id)
             .bind(d.expected_revision)

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use freeport_core::lifecycle::DeclarationStatus;
 use freeport_store::*;
 use sqlx::Row;
 
@@ -70,7 +71,7 @@ fn declaration(id: &str, e: &str, postings: Vec<NewPosting>, key: Option<&str>) 
         enterprise: e.to_owned(),
         reference: format!("REF-{id}"),
         flow: "first_line_import".to_owned(),
-        status: "released".to_owned(),
+        status: DeclarationStatus::Released,
         declared_on: "2026-03-02".to_owned(),
         pack_version: "hainan/2026-02-05".to_owned(),
         outcome: "accepted".to_owned(),
@@ -82,7 +83,7 @@ fn declaration(id: &str, e: &str, postings: Vec<NewPosting>, key: Option<&str>) 
         postings,
         supervised: vec![],
         lane: None,
-        risk_json: None,
+        risk: None,
         waiver_locks: vec![],
         actor: "user-1".to_owned(),
         event_topic: "declaration.decided".to_owned(),
@@ -256,8 +257,11 @@ async fn transitions_are_conditional_on_status_and_revision() {
             .expect("commit");
         let t = |to: &str, from: &[&str], rev: i64| Transition {
             declaration_id: "d1".into(),
-            from: from.iter().map(|s| (*s).to_owned()).collect(),
-            to: to.into(),
+            from: from
+                .iter()
+                .map(|s| DeclarationStatus::parse(s).expect("a status"))
+                .collect(),
+            to: DeclarationStatus::parse(to).expect("a status"),
             expected_revision: rev,
             actor: "officer".into(),
             note: String::new(),

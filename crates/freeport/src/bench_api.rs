@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use freeport_risk::selectivity::RiskRecord;
 use freeport_server::AppState;
 use freeport_store::{NewDeclaration, NewPosting, Store, User};
 use serde_json::{Value, json};
@@ -300,9 +301,9 @@ pub(crate) fn run(
     runtime.block_on(async move {
         let bodies: Arc<Vec<String>> =
             Arc::new((0..count).map(|i| declaration(i).to_string()).collect());
-        let (api, lengths) = measure_api(postgres, pack, bodies.clone(), load).await?;
+        let (api, lengths, risk) = measure_api(postgres, pack, bodies.clone(), load).await?;
         let tool = measure_database_tool(postgres, load, lengths).await?;
-        let raw = measure_store(postgres, bodies, load, lengths).await?;
+        let raw = measure_store(postgres, bodies, load, lengths, risk).await?;
         let report = report(postgres.is_some(), load, &api, tool.as_ref(), lengths, &raw);
         println!("{}", serde_json::to_string_pretty(&report)?);
         Ok(ExitCode::SUCCESS)
@@ -324,13 +325,14 @@ impl Load {
 }
 
 /// End to end: HTTP on loopback → authenticate → parse → snapshot → decide → commit; with the
-/// lengths of the text the API stored, for the database tool to write as much.
+/// lengths of the text the API stored, for the database tool to write as much, and one risk record
+/// it kept, for our store to write.
 async fn measure_api(
     postgres: Option<&str>,
     pack: Arc<freeport_core::pack::PolicyPack>,
     bodies: Arc<Vec<String>>,
     load: Load,
-) -> Result<(Measured, TextLengths)> {
+) -> Result<(Measured, TextLengths, Option<RiskRecord>)> {
     let (store, created, _) = fresh_store(postgres, "api", load.connections()).await?;
     let (addr, server) = serve_with_administrator(&store, pack).await?;
     let client = ApiClient {
@@ -374,7 +376,11 @@ async fn measure_api(
         .lock()
         .map_err(|_| anyhow::anyhow!("lock"))?
         .clone();
-    Ok((api, text_lengths(&bodies, &samples)))
+    let risk = samples.iter().find_map(|text| {
+        let answer: Value = serde_json::from_str(text).ok()?;
+        serde_json::from_value(answer["risk"].clone()).ok()
+    });
+    Ok((api, text_lengths(&bodies, &samples), risk))
 }
 
 /// The API served on loopback over `store`, which holds one user: the administrator.
@@ -512,6 +518,7 @@ async fn measure_store(
     bodies: Arc<Vec<String>>,
     load: Load,
     lengths: TextLengths,
+    risk: Option<RiskRecord>,
 ) -> Result<Measured> {
     let (raw_store, created, _) = fresh_store(postgres, "raw", load.connections()).await?;
     raw_store
@@ -519,7 +526,7 @@ async fn measure_store(
         .await?;
     let texts = Arc::new(StoredTexts {
         decision: "d".repeat(lengths.decision),
-        risk: "k".repeat(lengths.risk),
+        risk,
         response: "r".repeat(lengths.response),
     });
     let (latencies, seconds) = {
@@ -541,10 +548,11 @@ async fn measure_store(
     Ok(raw)
 }
 
-/// Stand-ins as long as the decision, risk record and idempotency answer the API stored.
+/// Stand-ins as long as the decision and idempotency answer the API stored, and a risk record it
+/// kept.
 struct StoredTexts {
     decision: String,
-    risk: String,
+    risk: Option<RiskRecord>,
     response: String,
 }
 
@@ -570,7 +578,7 @@ fn stored_declaration(i: usize, request: &str, texts: &StoredTexts) -> NewDeclar
         enterprise: ENTERPRISE.into(),
         reference: format!("BENCH-{i}"),
         flow: "first_line_import".into(),
-        status: "decided".into(),
+        status: freeport_core::lifecycle::DeclarationStatus::Decided,
         declared_on: "2026-03-16".into(),
         pack_version: "hainan/2026-02-05".into(),
         outcome: "accepted".into(),
@@ -582,7 +590,7 @@ fn stored_declaration(i: usize, request: &str, texts: &StoredTexts) -> NewDeclar
         postings,
         waiver_locks: vec![],
         lane: Some("green".into()),
-        risk_json: Some(texts.risk.clone()),
+        risk: texts.risk.clone(),
         supervised: supervised_items(lines),
         actor: "bench".into(),
         event_topic: "declaration.decided".into(),

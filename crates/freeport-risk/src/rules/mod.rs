@@ -27,7 +27,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 pub use parse::parse_rule_set;
@@ -42,7 +42,7 @@ pub struct RuleError {
 }
 
 /// The selectivity lanes, from least to most intrusive. A rule asks for at least a lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lane {
     /// Released without a check.
@@ -236,7 +236,7 @@ enum V<'a> {
     Missing,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     Score { points: Decimal },

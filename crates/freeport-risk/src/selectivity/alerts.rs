@@ -41,7 +41,7 @@ pub fn rule_alerts(
             enterprise: Some(enterprise.to_owned()),
             declaration_id: declaration_id.to_owned(),
             raised_on: day,
-            details: json!({ "text": text, "hits": assessment.record["hits"] }),
+            details: json!({ "text": text, "hits": assessment.record.hits }),
         })
         .collect()
 }

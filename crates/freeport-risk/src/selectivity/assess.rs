@@ -1,26 +1,26 @@
 //! The lane under the active rule set and model, with the shadow set's opinion beside it.
 
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
 
 use crate::lanes::{LaneChoice, choose_lane, draw};
 use crate::platform_model::{Case, PlatformModel};
 use crate::rules::{Evaluation, Lane, RuleSet};
 
+use super::record::{Contribution, ModelOpinion, RiskRecord, RuleHit, ShadowOpinion};
 use super::{LineFacts, LiveRules, RiskSetup};
 
 /// A lane chosen, with the record that explains it and the alerts the rules raised.
 #[derive(Debug, Clone)]
 pub struct Assessment {
     pub lane: Lane,
-    pub record: Value,
+    pub record: RiskRecord,
     pub alerts: Vec<String>,
 }
 
 struct SetVerdict {
     score: Decimal,
     floor: Option<Lane>,
-    hits: Vec<Value>,
+    hits: Vec<RuleHit>,
     alerts: Vec<String>,
 }
 
@@ -39,7 +39,13 @@ fn evaluate(set: &RuleSet, facts: &[LineFacts]) -> SetVerdict {
         v.floor = v.floor.max(out.lane);
         for r in &out.hits {
             let rule = &set.rules[*r];
-            v.hits.push(json!({ "line": i, "rule": rule.id, "title": rule.title, "owner": rule.owner, "actions": rule.actions }));
+            v.hits.push(RuleHit {
+                line: i,
+                rule: rule.id.clone(),
+                title: rule.title.clone(),
+                owner: rule.owner.clone(),
+                actions: rule.actions.clone(),
+            });
         }
         v.alerts.extend(out.alerts.iter().cloned());
     }
@@ -93,8 +99,8 @@ pub fn assess(
     let model = live
         .model
         .as_ref()
-        .map(|(m, sha)| model_opinion(setup, m, sha, facts));
-    let model_points = model.as_ref().map_or(Decimal::ZERO, |(points, _)| *points);
+        .and_then(|(m, sha)| model_opinion(setup, m, sha, facts));
+    let model_points = model.as_ref().map_or(Decimal::ZERO, |m| m.points);
     verdict.score += model_points;
     let drawn = draw(declaration_id, setup.salt);
     let LaneChoice { lane, reason } = choose(setup, credit_class, drawn, &verdict);
@@ -102,35 +108,35 @@ pub fn assess(
         let mut v = evaluate(set, facts);
         v.score += model_points;
         let choice = choose(setup, credit_class, drawn, &v);
-        json!({
-            "rule_set": set.name,
-            "rule_set_version": set.version,
-            "rule_set_sha256": sha,
-            "score": v.score.to_string(),
-            "lane": choice.lane,
-            "reason": choice.reason,
-            "hits": v.hits,
-        })
+        ShadowOpinion {
+            rule_set: set.name.clone(),
+            rule_set_version: set.version,
+            rule_set_sha256: sha.clone(),
+            score: v.score,
+            lane: choice.lane,
+            reason: choice.reason,
+            hits: v.hits,
+        }
     });
     Assessment {
         lane,
         alerts: verdict.alerts.clone(),
-        record: json!({
-            "rule_set": live.active.name,
-            "rule_set_version": live.active.version,
-            "rule_set_sha256": live.active_sha256,
-            "credit_class": credit_class,
-            "score": verdict.score.to_string(),
-            "lane": lane,
-            "reason": reason,
-            "draw": drawn,
-            "random_share": setup.policy.random_share(credit_class),
-            "hits": verdict.hits,
-            "alerts": verdict.alerts,
-            "model": model.map(|(_, record)| record),
-            "shadow": shadow,
-            "facts": facts,
-        }),
+        record: RiskRecord {
+            rule_set: live.active.name.clone(),
+            rule_set_version: live.active.version,
+            rule_set_sha256: live.active_sha256.clone(),
+            credit_class: credit_class.to_owned(),
+            score: verdict.score,
+            lane,
+            reason,
+            draw: drawn,
+            random_share: setup.policy.random_share(credit_class),
+            hits: verdict.hits,
+            alerts: verdict.alerts,
+            model,
+            shadow,
+            facts: facts.to_vec(),
+        },
     }
 }
 
@@ -154,46 +160,31 @@ fn riskiest_line(model: &PlatformModel, cases: &[Case]) -> Option<(usize, Decima
     ))
 }
 
-/// The model's points for the riskiest line and the record explaining them: the probability and
-/// the five features that pushed it most.
+/// The model's opinion of the riskiest line: its probability, the points it adds, and the five
+/// features that pushed it most. None for a declaration without lines.
 fn model_opinion(
     setup: &RiskSetup,
     model: &PlatformModel,
     sha: &str,
     facts: &[LineFacts],
-) -> (Decimal, Value) {
+) -> Option<ModelOpinion> {
     let cases: Vec<Case> = facts.iter().map(LineFacts::case).collect();
-    let Some((line, probability)) = riskiest_line(model, &cases) else {
-        return (Decimal::ZERO, Value::Null);
-    };
-    let points = points(setup, probability);
-    let why: Vec<Value> = model
+    let (line, probability) = riskiest_line(model, &cases)?;
+    let contributions = model
         .explain(&cases[line])
         .into_iter()
         .take(5)
-        .map(|c| json!({ "feature": c.feature, "value": c.value.is_finite().then_some(c.value), "contribution": (c.contribution * 1e4).round() / 1e4 }))
+        .map(|c| Contribution {
+            feature: c.feature,
+            value: c.value.is_finite().then_some(c.value),
+            contribution: (c.contribution * 1e4).round() / 1e4,
+        })
         .collect();
-    (
-        points,
-        json!({ "model_sha256": sha, "line": line, "probability": probability.to_string(), "points": points.to_string(), "contributions": why }),
-    )
-}
-
-/// The rule ids a risk record says fired, once each.
-pub fn hit_rules(record: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = record["hits"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|h| h["rule"].as_str().map(str::to_owned))
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
-/// The line facts a risk record kept. A record whose facts do not read is an error, never an
-/// empty list: training or a back-test without them would quietly see less than happened.
-pub fn recorded_facts(record: &Value) -> Result<Vec<LineFacts>, serde_json::Error> {
-    serde_json::from_value(record["facts"].clone())
+    Some(ModelOpinion {
+        model_sha256: sha.to_owned(),
+        line,
+        probability,
+        points: points(setup, probability),
+        contributions,
+    })
 }

@@ -14,6 +14,7 @@
 mod alerts;
 mod assess;
 mod facts;
+mod record;
 mod settings;
 
 use std::sync::Arc;
@@ -26,11 +27,12 @@ use crate::platform_model::PlatformModel;
 use crate::rules::{RuleError, RuleSet, parse_rule_set};
 
 pub use alerts::{RaisedAlert, rule_alerts, spike_alerts, spike_headings};
-pub use assess::{Assessment, assess, hit_rules, lane_of, recorded_facts};
+pub use assess::{Assessment, assess, lane_of};
 pub use facts::{
     DeclaredHistory, LineFacts, ReferenceKey, line_facts, line_of, reference_keys,
     reference_unit_value, reference_window, wire_name,
 };
+pub use record::{Contribution, ModelOpinion, RiskRecord, RuleHit, ShadowOpinion};
 pub use settings::{BUNDLED_SETTINGS, ProxyBuying, SelectivitySettings, SettingsError};
 
 /// The rule file shipped with the Hainan pack, used when no other is configured.

@@ -18,7 +18,7 @@ pub(super) fn alert_view(a: AlertRow) -> AlertView {
         declaration_id: a.declaration_id,
         person_code: a.person_code,
         raised_on: a.raised_on,
-        state: a.state,
+        state: a.state.as_str().to_owned(),
         revision: a.revision,
         raised_at_ms: a.raised_at_ms,
         updated_at_ms: a.updated_at_ms,
@@ -56,19 +56,23 @@ pub(super) async fn list_alerts(
     Query(q): Query<AlertQuery>,
 ) -> ApiResult<Json<AlertPage>> {
     caller.require(&READERS)?;
-    if let Some(s) = q.state.as_deref()
-        && AlertState::parse(s).is_none()
-    {
-        let names: Vec<&str> = AlertState::ALL.iter().map(|s| s.as_str()).collect();
-        return Err(FieldError::new("state", FieldErrorKind::Unknown, names.join(", ")).into());
-    }
+    let wanted = q
+        .state
+        .as_deref()
+        .map(|s| {
+            AlertState::parse(s).ok_or_else(|| {
+                let names: Vec<&str> = AlertState::ALL.iter().map(|s| s.as_str()).collect();
+                FieldError::new("state", FieldErrorKind::Unknown, names.join(", "))
+            })
+        })
+        .transpose()?;
     let lim = limit(&Page {
         after: None,
         limit: q.limit,
     })?;
     let rows = state
         .store
-        .alerts(q.state.as_deref(), q.after.as_deref().unwrap_or(""), lim)
+        .alerts(wanted, q.after.as_deref().unwrap_or(""), lim)
         .await?;
     let next_after = (rows.len() as i64 == lim)
         .then(|| rows.last().map(|r| r.id.clone()))

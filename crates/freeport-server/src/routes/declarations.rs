@@ -98,7 +98,7 @@ fn submitted_view(s: &freeport_app::declarations::Submitted) -> DeclarationView 
         enterprise: r.enterprise.clone(),
         reference: r.reference.clone(),
         flow: r.flow.clone(),
-        status: r.status.clone(),
+        status: r.status.as_str().to_owned(),
         revision: 1,
         declared_on: r.declared_on.clone(),
         pack_version: r.pack_version.clone(),
@@ -106,11 +106,16 @@ fn submitted_view(s: &freeport_app::declarations::Submitted) -> DeclarationView 
         payable_total_fen: r.payable_total_fen,
         decision: s.decision.clone(),
         lane: r.lane.clone(),
-        risk: s.risk.clone(),
+        risk: risk_view(r.risk.as_ref()),
         created_at_ms: r.now_ms,
         updated_at_ms: r.now_ms,
         events: None,
     }
+}
+
+/// The risk record as the view's JSON object.
+pub(super) fn risk_view(record: Option<&freeport_risk::selectivity::RiskRecord>) -> Option<Value> {
+    record.and_then(|r| serde_json::to_value(r).ok())
 }
 
 pub(super) fn declaration_view(row: &freeport_store::DeclarationRow) -> DeclarationView {
@@ -119,7 +124,7 @@ pub(super) fn declaration_view(row: &freeport_store::DeclarationRow) -> Declarat
         enterprise: row.enterprise.clone(),
         reference: row.reference.clone(),
         flow: row.flow.clone(),
-        status: row.status.clone(),
+        status: row.status.as_str().to_owned(),
         revision: row.revision,
         declared_on: row.declared_on.clone(),
         pack_version: row.pack_version.clone(),
@@ -127,10 +132,7 @@ pub(super) fn declaration_view(row: &freeport_store::DeclarationRow) -> Declarat
         payable_total_fen: row.payable_total_fen,
         decision: serde_json::from_str::<Value>(&row.decision_json).unwrap_or(Value::Null),
         lane: row.lane.clone(),
-        risk: row
-            .risk_json
-            .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok()),
+        risk: risk_view(row.risk.as_ref()),
         created_at_ms: row.created_at_ms,
         updated_at_ms: row.updated_at_ms,
         events: None,
@@ -182,7 +184,7 @@ pub(super) async fn get_declaration(
             .into_iter()
             .map(|e| DeclarationEventView {
                 seq: e.seq,
-                status: e.status,
+                status: e.status.as_str().to_owned(),
                 actor: e.actor,
                 note: e.note,
                 at_ms: e.at_ms,

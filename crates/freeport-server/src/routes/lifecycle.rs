@@ -36,7 +36,7 @@ pub(super) fn actor_of(caller: &Caller) -> freeport_app::Actor {
 fn transitioned_view(t: &Transitioned) -> ApiResult<Value> {
     let tr = &t.transition;
     let mut view = declaration_view(&t.before);
-    view.status = tr.to.clone();
+    view.status = tr.to.as_str().to_owned();
     view.revision = tr.expected_revision + 1;
     if let Some((_, decision_json, outcome, payable)) = &tr.replace {
         view.decision = serde_json::from_str(decision_json)
@@ -46,7 +46,7 @@ fn transitioned_view(t: &Transitioned) -> ApiResult<Value> {
     }
     if let Some((lane, risk)) = &tr.lane {
         view.lane = lane.clone();
-        view.risk = risk.as_deref().and_then(|r| serde_json::from_str(r).ok());
+        view.risk = super::declarations::risk_view(risk.as_ref());
     }
     view.updated_at_ms = tr.now_ms;
     to_json(&view)

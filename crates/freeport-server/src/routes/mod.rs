@@ -25,7 +25,6 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use freeport_app::deciding::decide;
-use freeport_risk::selectivity;
 
 use crate::auth::{Caller, Role, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, Code};

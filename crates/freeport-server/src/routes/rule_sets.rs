@@ -71,19 +71,15 @@ pub(super) async fn rules_performance(
     }
     let rows: Vec<Row> = history
         .iter()
-        .map(|h| {
-            let record: Value = serde_json::from_str(&h.risk_json)
-                .map_err(|e| freeport_app::training::stored_record_error(&h.id, &e))?;
-            Ok(Row {
-                month: h.declared_on.get(..7).unwrap_or("").to_owned(),
-                active: selectivity::hit_rules(&record),
-                shadow: selectivity::hit_rules(&record["shadow"]),
-                inspected: h.result.is_some(),
-                violation: h.result.as_deref() == Some("violation"),
-                revenue: Decimal::new(h.revenue_found_fen.unwrap_or(0), 2),
-            })
+        .map(|h| Row {
+            month: h.declared_on.get(..7).unwrap_or("").to_owned(),
+            active: h.risk.active_rules(),
+            shadow: h.risk.shadow_rules(),
+            inspected: h.result.is_some(),
+            violation: h.result.as_deref() == Some("violation"),
+            revenue: Decimal::new(h.revenue_found_fen.unwrap_or(0), 2),
         })
-        .collect::<ApiResult<_>>()?;
+        .collect();
     let outcomes = |shadow: bool| {
         rows.iter().map(move |r| RuleOutcome {
             period: &r.month,
@@ -115,7 +111,7 @@ pub(super) fn rule_set_view(
         sha256: row.sha256,
         name: row.name,
         version: row.version,
-        state: row.state,
+        state: row.state.as_str().to_owned(),
         rules,
         proposed_by: row.proposed_by,
         backtest: row
@@ -128,8 +124,8 @@ pub(super) fn rule_set_view(
         changes: changes
             .into_iter()
             .map(|c| RuleSetChangeView {
-                from: c.from_state,
-                to: c.to_state,
+                from: c.from_state.as_str().to_owned(),
+                to: c.to_state.as_str().to_owned(),
                 analyst: c.analyst,
                 reason: c.reason,
                 at_ms: c.at_ms,

@@ -25,7 +25,7 @@ pub(super) fn item_view(i: freeport_store::SupervisedItemRow) -> SupervisedItemV
         released_on: i.released_on,
         supervised_until: i.supervised_until,
         unit: i.unit,
-        state: i.state,
+        state: i.state.as_str().to_owned(),
         revision: i.revision,
         disposals: None,
     }

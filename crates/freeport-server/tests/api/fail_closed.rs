@@ -105,3 +105,85 @@ async fn an_unreadable_stored_record_stops_the_decision_and_changes_nothing() {
         refused_for(&app, &a, "fc-4", &body("FC-4"), "balance").await;
     }
 }
+
+/// Reads the declaration `id` as `token` sees it.
+async fn read_declaration(app: &App, token: &str, id: &str) -> (StatusCode, Value) {
+    app.call(
+        Method::GET,
+        &format!("/api/v1/declarations/{id}"),
+        Some(token),
+        None,
+        None,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_declaration_whose_status_or_risk_record_does_not_read_is_neither_shown_nor_moved() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let officer = app
+            .user(&admin, "officer-fs", "customs_officer", None)
+            .await;
+        let body = declaration(
+            "FS-1",
+            "first_line_import",
+            A,
+            vec![line("02023000", "AR", "10", "1000", "duty_paid")],
+        );
+        let (s, d) = app.submit(&a, "fs-1", &body).await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+        let id = d["id"].as_str().expect("id").to_owned();
+        let unreadable = |what: &'static str| {
+            move |(s, b): (StatusCode, Value)| {
+                assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{what}: {b}");
+                assert_eq!(b["code"], "stored_record_unreadable", "{what}: {b}");
+                let message = b["message"].as_str().unwrap_or("");
+                assert!(message.contains(what), "{what}: {message}");
+            }
+        };
+
+        // A status the lifecycle does not know: the officer cannot move it from a state nobody
+        // handles, and nothing is written.
+        sqlx_exec(
+            &app.state.store,
+            &format!("UPDATE declarations SET status = 'approved' WHERE id = '{id}'"),
+        )
+        .await;
+        unreadable("status")(read_declaration(&app, &a, &id).await);
+        let before = audit_entries(&app).await;
+        let moved = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/status"),
+                Some(&officer),
+                Some("fs-move"),
+                Some(&json!({ "to": "released", "revision": 1 })),
+            )
+            .await;
+        unreadable("status")(moved);
+        assert_eq!(audit_entries(&app).await, before, "{be}: nothing is kept");
+
+        // A risk record that does not read: the lane's explanation is not shown as missing.
+        sqlx_exec(
+            &app.state.store,
+            &format!("UPDATE declarations SET status = 'decided', risk_json = '{{\"lane\": 7}}' WHERE id = '{id}'"),
+        )
+        .await;
+        unreadable("risk_json")(read_declaration(&app, &a, &id).await);
+        // Nor is a model trained on the history around it.
+        let analyst = app.user(&admin, "analyst-fs", "risk_analyst", None).await;
+        let trained = app
+            .call(
+                Method::POST,
+                "/api/v1/risk/models",
+                Some(&analyst),
+                Some("fs-train"),
+                Some(&json!({ "from": "2026-01-01", "to": "2026-12-31" })),
+            )
+            .await;
+        unreadable("risk_json")(trained);
+    }
+}

@@ -908,7 +908,7 @@ async fn replaying_any_write_changes_nothing() {
             let item = match app.state.store.supervised_items(A, "", 100).await {
                 Ok(items) => items
                     .into_iter()
-                    .filter(|i| i.state == "supervised")
+                    .filter(|i| i.state.as_str() == "supervised")
                     .map(|i| i.id)
                     .next_back()
                     .unwrap_or_default(),
@@ -2661,7 +2661,7 @@ async fn supervised_equipment_is_tracked_and_early_disposal_is_taxed() {
             .iter()
             .find(|i| i.declaration_id == last["id"].as_str().unwrap_or(""))
             .expect("item");
-        assert_eq!(withdrawn.state, "withdrawn", "{be}");
+        assert_eq!(withdrawn.state.as_str(), "withdrawn", "{be}");
     }
 }
 
@@ -3551,7 +3551,7 @@ async fn alerts_are_raised_analysed_disposed_and_evaluated() {
             let spikes = app
                 .state
                 .store
-                .alerts(Some("open"), "", 10)
+                .alerts(Some(freeport_risk::governance::AlertState::Open), "", 10)
                 .await
                 .expect("alerts")
                 .len();
