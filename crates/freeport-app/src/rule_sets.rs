@@ -4,6 +4,7 @@
 
 use freeport_core::{FieldError, FieldErrorKind};
 use freeport_risk::backtest::{HistoricalLine, backtest};
+use freeport_risk::feedback::{Outcome, RulePerformance, rule_performance};
 use freeport_risk::governance::RuleSetState;
 use freeport_risk::rules::{Lane, RuleSet, parse_rule_set};
 use freeport_risk::selectivity::{self, LineFacts, LiveRules, RiskSetup};
@@ -264,4 +265,67 @@ pub fn backtest_report(
         })
     };
     Ok((run(proposed), run(&live.active)))
+}
+
+/// How the active and the shadow rule sets performed over a period, from inspection results.
+#[derive(Debug, Clone)]
+pub struct Performance {
+    pub declarations: usize,
+    pub inspections: usize,
+    pub active: Vec<RulePerformance>,
+    pub shadow: Vec<RulePerformance>,
+}
+
+/// Per rule and month, for the declarations between `from` and `to` (inclusive): hits,
+/// inspections, findings and revenue recovered; rules whose inspections recovered nothing once
+/// they have `min_inspections` are flagged for retirement.
+pub async fn performance(
+    platform: &Platform,
+    from: Date,
+    to: Date,
+    min_inspections: u64,
+) -> AppResult<Performance> {
+    let history = platform
+        .store
+        .assessed_declarations(&from.to_string(), &to.to_string(), HISTORY_LIMIT)
+        .await?;
+    Ok(performance_of(&history, min_inspections))
+}
+
+/// `performance` over history already read. Pure.
+pub fn performance_of(history: &[AssessedDeclaration], min_inspections: u64) -> Performance {
+    struct Row {
+        month: String,
+        active: Vec<String>,
+        shadow: Vec<String>,
+        inspected: bool,
+        violation: bool,
+        revenue: Decimal,
+    }
+    let rows: Vec<Row> = history
+        .iter()
+        .map(|h| Row {
+            month: h.declared_on.get(..7).unwrap_or("").to_owned(),
+            active: h.risk.active_rules(),
+            shadow: h.risk.shadow_rules(),
+            inspected: h.result.is_some(),
+            violation: h.result.as_deref() == Some("violation"),
+            revenue: Decimal::new(h.revenue_found_fen.unwrap_or(0), 2),
+        })
+        .collect();
+    let outcomes = |shadow: bool| {
+        rows.iter().map(move |r| Outcome {
+            period: &r.month,
+            rules: if shadow { &r.shadow } else { &r.active },
+            inspected: r.inspected,
+            violation: r.violation,
+            revenue_found: r.revenue,
+        })
+    };
+    Performance {
+        declarations: rows.len(),
+        inspections: rows.iter().filter(|r| r.inspected).count(),
+        active: rule_performance(outcomes(false), min_inspections),
+        shadow: rule_performance(outcomes(true), min_inspections),
+    }
 }

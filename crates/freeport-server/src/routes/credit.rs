@@ -6,8 +6,6 @@ use super::*;
 
 pub(super) const READERS: [Role; 3] =
     [Role::CustomsOfficer, Role::RiskAnalyst, Role::Administrator];
-/// Declarations a back-test or a performance report reads at most.
-pub(super) const HISTORY_LIMIT: i64 = 200_000;
 
 pub(super) fn credit_view(
     enterprise: &str,

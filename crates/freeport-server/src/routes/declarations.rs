@@ -139,23 +139,6 @@ pub(super) fn declaration_view(row: &freeport_store::DeclarationRow) -> Declarat
     }
 }
 
-pub(super) async fn visible_declaration(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> ApiResult<freeport_store::DeclarationRow> {
-    if uuid::Uuid::parse_str(id).is_err() {
-        return Err(ApiError::new(Code::NotFound, "no such resource"));
-    }
-    let row = state
-        .store
-        .declaration(id)
-        .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))?;
-    caller.require_enterprise(&row.enterprise)?;
-    Ok(row)
-}
-
 /// Read a declaration with its decision and status history.
 #[utoipa::path(
     get,
@@ -176,7 +159,8 @@ pub(super) async fn get_declaration(
         Role::RiskAnalyst,
         Role::Administrator,
     ])?;
-    let row = visible_declaration(&state, &caller, &id).await?;
+    let (row, _) =
+        freeport_app::lifecycle::visible_declaration(&state, &actor_of(&caller), &id).await?;
     let events = state.store.declaration_events(&id).await?;
     let mut view = declaration_view(&row);
     view.events = Some(

@@ -15,7 +15,6 @@ use freeport_core::identity::CreditCode;
 use freeport_core::money::Cny;
 use freeport_core::{FieldError, FieldErrorKind};
 use freeport_store::{Enterprise, User};
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -31,7 +30,6 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{PeerAddress, Query};
 use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent};
 
-use freeport_risk::feedback::{Outcome as RuleOutcome, rule_performance};
 use freeport_risk::platform_model::PLATFORM_FEATURES;
 use freeport_risk::rules::parse_rule_set;
 use freeport_store::{AlertRow, RuleSetRow};

@@ -57,46 +57,15 @@ pub(super) async fn rules_performance(
         )
         .into());
     }
-    let history = state
-        .store
-        .assessed_declarations(&from.to_string(), &to.to_string(), HISTORY_LIMIT)
-        .await?;
-    struct Row {
-        month: String,
-        active: Vec<String>,
-        shadow: Vec<String>,
-        inspected: bool,
-        violation: bool,
-        revenue: Decimal,
-    }
-    let rows: Vec<Row> = history
-        .iter()
-        .map(|h| Row {
-            month: h.declared_on.get(..7).unwrap_or("").to_owned(),
-            active: h.risk.active_rules(),
-            shadow: h.risk.shadow_rules(),
-            inspected: h.result.is_some(),
-            violation: h.result.as_deref() == Some("violation"),
-            revenue: Decimal::new(h.revenue_found_fen.unwrap_or(0), 2),
-        })
-        .collect();
-    let outcomes = |shadow: bool| {
-        rows.iter().map(move |r| RuleOutcome {
-            period: &r.month,
-            rules: if shadow { &r.shadow } else { &r.active },
-            inspected: r.inspected,
-            violation: r.violation,
-            revenue_found: r.revenue,
-        })
-    };
+    let p = freeport_app::rule_sets::performance(&state, from, to, min).await?;
     Ok(Json(RulePerformanceView {
         from: from.to_string(),
         to: to.to_string(),
-        declarations: rows.len(),
-        inspections: rows.iter().filter(|r| r.inspected).count(),
+        declarations: p.declarations,
+        inspections: p.inspections,
         min_inspections: min,
-        rules: to_json(&rule_performance(outcomes(false), min))?,
-        shadow_rules: to_json(&rule_performance(outcomes(true), min))?,
+        rules: to_json(&p.active)?,
+        shadow_rules: to_json(&p.shadow)?,
     }))
 }
 

@@ -3945,9 +3945,10 @@ async fn the_model_retrains_itself_when_new_inspection_results_arrive() {
             1,
             "{be}"
         );
-        // The live path uses it without a restart.
+        // The live path uses it without a restart. (An earlier model, trained when the first
+        // results arrived, may still be live for a moment: the store commits before the reload.)
         for _ in 0..50 {
-            if app.state.live_rules().model.is_some() {
+            if app.state.live_rules().model.as_ref().map(|(_, sha)| sha) == Some(&active.sha256) {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
