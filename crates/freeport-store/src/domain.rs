@@ -14,7 +14,7 @@ use freeport_core::unit::Unit;
 use rust_decimal::Decimal;
 use time::Date;
 
-use crate::records::Enterprise;
+use crate::registry::Enterprise;
 use crate::risk::CreditRecordRow;
 use crate::{Result, Store, StoreError};
 

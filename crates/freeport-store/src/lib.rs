@@ -396,8 +396,16 @@ impl std::ops::DerefMut for Write<'_> {
     }
 }
 
+pub mod account_books;
+pub use account_books::*;
+pub mod declarations;
+pub use declarations::*;
 pub mod records;
 pub use records::*;
+pub mod registry;
+pub use registry::*;
+pub mod users;
+pub use users::*;
 pub mod duty_free;
 pub use duty_free::{NewSale, NewSaleItem, SaleRow, Shop, TravellerHistory};
 pub mod risk;

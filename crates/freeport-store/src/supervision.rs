@@ -6,7 +6,8 @@ use sqlx::any::AnyRow;
 
 use freeport_core::supervision::SupervisedState;
 
-use crate::records::{NewPosting, apply_posting, outbox};
+use crate::account_books::{NewPosting, apply_posting};
+use crate::records::outbox;
 use crate::states::row_state;
 use crate::{
     IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
