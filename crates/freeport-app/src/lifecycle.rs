@@ -45,12 +45,12 @@ pub enum InspectionResult {
     },
 }
 
-/// A declaration `actor` may see, with its status.
+/// A declaration `actor` may see.
 pub async fn visible_declaration(
     platform: &Platform,
     actor: &Actor,
     id: &str,
-) -> AppResult<(DeclarationRow, DeclarationStatus)> {
+) -> AppResult<DeclarationRow> {
     let absent = || AppError::NotFound("no such resource".into());
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(absent());
@@ -59,8 +59,7 @@ pub async fn visible_declaration(
     if !actor.may_see(&row.enterprise) {
         return Err(absent());
     }
-    let status = row.status;
-    Ok((row, status))
+    Ok(row)
 }
 
 fn refused(status: DeclarationStatus, what: &str) -> AppError {
@@ -119,7 +118,8 @@ pub async fn change_status(
     note: String,
     answer: Answer<'_>,
 ) -> AppResult<Transitioned> {
-    let (row, from) = visible_declaration(platform, actor, id).await?;
+    let row = visible_declaration(platform, actor, id).await?;
+    let from = row.status;
     if !from.officer_may_move_to(to) {
         return Err(refused(from, &format!("cannot become {to}")));
     }
@@ -140,7 +140,8 @@ pub async fn record_inspection(
     note: &str,
     answer: Answer<'_>,
 ) -> AppResult<Transitioned> {
-    let (row, from) = visible_declaration(platform, actor, id).await?;
+    let row = visible_declaration(platform, actor, id).await?;
+    let from = row.status;
     if from != DeclarationStatus::UnderInspection {
         return Err(refused(from, "has no inspection to record"));
     }
@@ -192,7 +193,8 @@ pub async fn cancel(
     note: String,
     answer: Answer<'_>,
 ) -> AppResult<Transitioned> {
-    let (row, from) = visible_declaration(platform, actor, id).await?;
+    let row = visible_declaration(platform, actor, id).await?;
+    let from = row.status;
     if !from.may_cancel() {
         return Err(refused(from, "cannot be cancelled"));
     }
@@ -246,7 +248,8 @@ pub async fn amend(
     revision: i64,
     answer: Answer<'_>,
 ) -> AppResult<Transitioned> {
-    let (row, from) = visible_declaration(platform, actor, id).await?;
+    let row = visible_declaration(platform, actor, id).await?;
+    let from = row.status;
     if !from.may_amend() {
         return Err(refused(from, "cannot be amended"));
     }

@@ -159,8 +159,7 @@ pub(super) async fn get_declaration(
         Role::RiskAnalyst,
         Role::Administrator,
     ])?;
-    let (row, _) =
-        freeport_app::lifecycle::visible_declaration(&state, &actor_of(&caller), &id).await?;
+    let row = freeport_app::lifecycle::visible_declaration(&state, &actor_of(&caller), &id).await?;
     let events = state.store.declaration_events(&id).await?;
     let mut view = declaration_view(&row);
     view.events = Some(
