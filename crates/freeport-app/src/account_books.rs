@@ -40,6 +40,7 @@ pub async fn adjust(
     request_digest: &str,
     answer: impl FnOnce(&Adjusted) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Adjusted> {
+    actor.require(crate::Permission::AdjustAccountBook)?;
     let book = platform.store.book(enterprise).await?;
     let mut postings = Vec::new();
     let mut entries = Vec::with_capacity(adjustment.entries.len());
@@ -113,4 +114,59 @@ pub async fn adjust(
         )
         .await?;
     Ok(adjusted)
+}
+
+/// An account book as its reader sees it: every balance and one page of postings.
+#[derive(Debug, Clone)]
+pub struct AccountBook {
+    pub balances: Vec<freeport_store::Balance>,
+    pub postings: Vec<freeport_store::PostingRow>,
+}
+
+/// `enterprise`'s balances and the postings after posting id `after` (at most `limit`): customs,
+/// and the enterprise's own users.
+pub async fn account_book(
+    platform: &Platform,
+    actor: &Actor,
+    enterprise: &CreditCode,
+    after: i64,
+    limit: i64,
+) -> AppResult<AccountBook> {
+    actor.require(crate::Permission::ReadAccountBook)?;
+    actor.require_enterprise(enterprise.as_str())?;
+    Ok(AccountBook {
+        balances: platform.store.balances(enterprise.as_str()).await?,
+        postings: platform
+            .store
+            .postings(enterprise.as_str(), after, limit)
+            .await?,
+    })
+}
+
+/// Every posting of `enterprise`'s book, oldest first, for an export: read a page at a time, at
+/// most `max_pages` pages of `page` postings (beyond that the reader pages through the book).
+pub async fn every_posting(
+    platform: &Platform,
+    actor: &Actor,
+    enterprise: &CreditCode,
+    page: i64,
+    max_pages: usize,
+) -> AppResult<Vec<freeport_store::PostingRow>> {
+    actor.require(crate::Permission::ReadAccountBook)?;
+    actor.require_enterprise(enterprise.as_str())?;
+    let mut out = Vec::new();
+    let mut after = 0;
+    for _ in 0..max_pages {
+        let rows = platform
+            .store
+            .postings(enterprise.as_str(), after, page)
+            .await?;
+        let full = rows.len() as i64 == page;
+        after = rows.last().map_or(after, |p| p.id);
+        out.extend(rows);
+        if !full {
+            break;
+        }
+    }
+    Ok(out)
 }

@@ -113,6 +113,7 @@ pub async fn analyse(
     revision: i64,
     answer: Answer<'_>,
 ) -> AppResult<AlertRow> {
+    actor.require(crate::Permission::AnalyseAlerts)?;
     let row = ready(platform, id, AlertState::Analysed, revision).await?;
     let conclusion = if confirmed { "confirmed" } else { "unfounded" };
     let record = json!({ "conclusion": conclusion, "notes": notes, "analyst": actor.user_id });
@@ -224,6 +225,7 @@ pub async fn dispose(
     revision: i64,
     answer: Answer<'_>,
 ) -> AppResult<AlertRow> {
+    actor.require(crate::Permission::DisposeAlerts)?;
     let row = ready(platform, id, AlertState::Disposed, revision).await?;
     let analysis: Value = match row.analysis_json.as_deref() {
         Some(a) => serde_json::from_str(a)
@@ -263,6 +265,7 @@ pub async fn evaluate(
     revision: i64,
     answer: Answer<'_>,
 ) -> AppResult<AlertRow> {
+    actor.require(crate::Permission::AnalyseAlerts)?;
     let row = ready(platform, id, AlertState::Evaluated, revision).await?;
     let record = json!({ "effective": effective, "revenue_found": revenue.to_string(), "notes": notes, "analyst": actor.user_id });
     step(
@@ -275,4 +278,22 @@ pub async fn evaluate(
         answer,
     )
     .await
+}
+
+/// The alert queue, oldest first, after id `after`, in state `wanted` or all: customs only.
+pub async fn alerts(
+    platform: &Platform,
+    actor: &Actor,
+    wanted: Option<AlertState>,
+    after: &str,
+    limit: i64,
+) -> AppResult<Vec<AlertRow>> {
+    actor.require(crate::Permission::ReadRisk)?;
+    Ok(platform.store.alerts(wanted, after, limit).await?)
+}
+
+/// One alert with its analysis, disposal and evaluation: customs only.
+pub async fn read_alert(platform: &Platform, actor: &Actor, id: &str) -> AppResult<AlertRow> {
+    actor.require(crate::Permission::ReadRisk)?;
+    alert(platform, id).await
 }

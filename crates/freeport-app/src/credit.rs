@@ -76,6 +76,7 @@ pub async fn record(
     note: &str,
     answer: impl FnOnce(&Credited) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Credited> {
+    actor.require(crate::Permission::KeepCreditRecords)?;
     let e = registered(platform, enterprise).await?;
     let on = record.on;
     keep(platform, actor, &e, record, note, on, answer).await
@@ -90,6 +91,7 @@ pub async fn repair(
     reason: &str,
     answer: impl FnOnce(&Credited) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Credited> {
+    actor.require(crate::Permission::KeepCreditRecords)?;
     let e = registered(platform, enterprise).await?;
     let on = platform.today();
     let before = platform.credit_assessment(&e, on).await?;
@@ -100,4 +102,23 @@ pub async fn repair(
         kind: CreditRecordKind::Repair,
     };
     keep(platform, actor, &e, record, reason, on, answer).await
+}
+
+/// `enterprise`'s credit assessed on `on` (today by the platform's clock when absent), with every
+/// record behind it: customs, and the enterprise's own users.
+pub async fn credit_file(
+    platform: &Platform,
+    actor: &Actor,
+    enterprise: &str,
+    on: Option<Date>,
+) -> AppResult<Credited> {
+    actor.require(crate::Permission::ReadCredit)?;
+    let on = on.unwrap_or_else(|| platform.today());
+    actor.require_enterprise(enterprise)?;
+    let e = registered(platform, enterprise).await?;
+    Ok(Credited {
+        assessment: platform.credit_assessment(&e, on).await?,
+        records: platform.store.credit_records(&e.credit_code).await?,
+        enterprise: e.credit_code,
+    })
 }

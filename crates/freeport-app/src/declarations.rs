@@ -31,7 +31,10 @@ pub async fn submit(
     request_json: String,
     answer: impl FnOnce(&Submitted) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Submitted> {
-    if actor.enterprise.as_deref() != Some(d.declarant.as_str()) {
+    actor.require(crate::Permission::Declare)?;
+    if actor.role != crate::users::Role::EnterpriseUser
+        || actor.enterprise.as_deref() != Some(d.declarant.as_str())
+    {
         return Err(AppError::Forbidden(
             "an enterprise user declares for its own enterprise only".into(),
         ));
@@ -109,4 +112,51 @@ pub async fn submit(
     submitted.record.idempotency = answer(&submitted)?;
     platform.store.commit_declaration(&submitted.record).await?;
     Ok(submitted)
+}
+
+/// A page of declarations in submission order, after id `after`: an enterprise user sees its
+/// own enterprise's, customs every one.
+pub async fn declarations(
+    platform: &Platform,
+    actor: &Actor,
+    after: &str,
+    limit: i64,
+) -> AppResult<Vec<freeport_store::DeclarationRow>> {
+    actor.require(crate::Permission::ReadDeclarations)?;
+    let only = (!actor.sees_every_enterprise()).then(|| actor.enterprise.as_deref().unwrap_or(""));
+    Ok(platform.store.list_declarations(only, after, limit).await?)
+}
+
+/// A declaration `actor` may see, with its status history.
+pub async fn declaration_with_history(
+    platform: &Platform,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(
+    freeport_store::DeclarationRow,
+    Vec<freeport_store::DeclarationEvent>,
+)> {
+    actor.require(crate::Permission::ReadDeclarations)?;
+    let row = crate::lifecycle::visible_declaration(platform, actor, id).await?;
+    let events = platform.store.declaration_events(&row.id).await?;
+    Ok((row, events))
+}
+
+/// A declaration decided without committing anything: against `what_if` when the actor supplies
+/// a snapshot, else against the store's. A quote against the store reads the declarant's account
+/// book, so an enterprise user may quote only for its own enterprise (or a refusal would tell it
+/// what another enterprise holds).
+pub async fn quote<'p>(
+    platform: &'p Platform,
+    actor: &Actor,
+    d: &Declaration,
+    what_if: Option<freeport_core::snapshot::Snapshot>,
+) -> AppResult<freeport_core::decision::Decision<'p>> {
+    actor.require(crate::Permission::Quote)?;
+    actor.require_enterprise(d.declarant.as_str())?;
+    let snapshot = match what_if {
+        Some(s) => s,
+        None => platform.snapshot_for(d).await?.0,
+    };
+    crate::deciding::decide(&platform.pack, d, &snapshot)
 }

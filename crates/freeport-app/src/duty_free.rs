@@ -81,6 +81,7 @@ pub async fn sell(
     order: SaleOrder,
     answer: impl FnOnce(&Sold) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Sold> {
+    actor.require(crate::Permission::Sell)?;
     let proxy = &platform.risk.settings.proxy_buying;
     let person_code = platform.store.person_code(&order.document.canonical_key());
     let year = i64::from(order.sold_on.year());
@@ -184,18 +185,14 @@ pub struct ShopRegistration {
 }
 
 /// Registers a duty-free shop or updates it. Which operator runs a shop decides whose users may
-/// sell there, so only customs (an actor who sees every enterprise) may say so.
+/// sell there, so only customs may say so.
 pub async fn register_shop(
     platform: &Platform,
     actor: &Actor,
     r: ShopRegistration,
     answer: impl FnOnce(&Shop) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Shop> {
-    if !actor.sees_every_enterprise {
-        return Err(AppError::Forbidden(
-            "only customs registers a duty-free shop".into(),
-        ));
-    }
+    actor.require(crate::Permission::RegisterShop)?;
     if platform
         .store
         .enterprise(r.operator.as_str())
@@ -233,4 +230,37 @@ pub async fn register_shop(
         )
         .await?;
     Ok(shop)
+}
+
+/// A page of duty-free shops after id `after`: an operator sees its own, customs every one.
+pub async fn shops(
+    platform: &Platform,
+    actor: &Actor,
+    after: &str,
+    limit: i64,
+) -> AppResult<Vec<Shop>> {
+    actor.require(crate::Permission::ReadShops)?;
+    let only = (!actor.sees_every_enterprise()).then(|| actor.enterprise.as_deref().unwrap_or(""));
+    Ok(platform.store.shops(only, after, limit).await?)
+}
+
+/// The shop `id` as `actor` may see it: another operator's shop is reported absent.
+pub async fn visible_shop(platform: &Platform, actor: &Actor, id: &str) -> AppResult<Shop> {
+    actor.require(crate::Permission::ReadShops)?;
+    match platform.store.shop(id).await? {
+        Some(shop) if actor.may_see_shop(&shop.operator) => Ok(shop),
+        _ => Err(AppError::NotFound("no such resource".into())),
+    }
+}
+
+/// A page of the shop's sales, accepted and refused, in time order after id `after`.
+pub async fn sales(
+    platform: &Platform,
+    actor: &Actor,
+    shop: &str,
+    after: &str,
+    limit: i64,
+) -> AppResult<Vec<freeport_store::SaleRow>> {
+    let shop = visible_shop(platform, actor, shop).await?;
+    Ok(platform.store.sales(&shop.id, after, limit).await?)
 }

@@ -25,6 +25,7 @@
 //! - [`rule_sets`]: propose, back-test, shadow, activate and retire rule sets.
 //! - [`live`]: the rule sets and model in force, kept in step with the store on every node.
 //! - [`training`]: the platform model trained on stored inspection results, and the retrainer.
+//! - [`permissions`]: who may do what, one table checked by every use case.
 //! - [`clock`]: where every recorded time comes from.
 #![forbid(unsafe_code)]
 
@@ -38,6 +39,7 @@ pub mod duty_free;
 mod error;
 pub mod lifecycle;
 pub mod live;
+pub mod permissions;
 pub mod registry;
 pub mod rule_sets;
 pub mod sessions;
@@ -55,6 +57,7 @@ use freeport_store::Store;
 
 pub use error::{AppError, AppResult};
 pub use freeport_risk::selectivity::wire_name;
+pub use permissions::Permission;
 
 /// Everything a use case works with: the store, the policy pack, what selects lanes, and the clock.
 /// Cheap to clone.
@@ -99,19 +102,94 @@ impl Platform {
     }
 }
 
-/// The user a use case acts for: who is recorded, the enterprise an enterprise user acts for, and
-/// whether the user sees every enterprise's records (officers, analysts, administrators).
+/// The user a use case acts for: who is recorded, in which role, and the enterprise the user is
+/// bound to (an enterprise user's own, or the duty-free operator whose shops the user sells in).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub user_id: String,
+    pub role: users::Role,
     pub enterprise: Option<String>,
-    pub sees_every_enterprise: bool,
 }
 
 impl Actor {
+    /// Customs sees every enterprise's records; other users see their own.
+    pub fn sees_every_enterprise(&self) -> bool {
+        permissions::sees_every_enterprise(self.role)
+    }
+
     /// May this actor see or act on `enterprise`'s records? A foreign tenant's record is reported
     /// absent (`NotFound`), so its existence does not leak.
     pub fn may_see(&self, enterprise: &str) -> bool {
-        self.sees_every_enterprise || self.enterprise.as_deref() == Some(enterprise)
+        self.sees_every_enterprise()
+            || (self.role == users::Role::EnterpriseUser
+                && self.enterprise.as_deref() == Some(enterprise))
+    }
+
+    /// May this actor see or act on a duty-free shop run by `operator`?
+    pub fn may_see_shop(&self, operator: &str) -> bool {
+        self.sees_every_enterprise()
+            || (self.role == users::Role::DutyFreeOperator
+                && self.enterprise.as_deref() == Some(operator))
+    }
+
+    /// `Forbidden` unless the actor's role holds `permission`.
+    pub fn require(&self, permission: Permission) -> AppResult<()> {
+        if permission.roles().contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "the {} role may not do this",
+                self.role.as_str()
+            )))
+        }
+    }
+
+    /// `NotFound` unless the actor may see `enterprise`'s records.
+    pub fn require_enterprise(&self, enterprise: &str) -> AppResult<()> {
+        if self.may_see(enterprise) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("no such resource".into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use users::Role;
+
+    fn actor(role: Role, enterprise: Option<&str>) -> Actor {
+        Actor {
+            user_id: "u".into(),
+            role,
+            enterprise: enterprise.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn an_enterprise_user_sees_its_own_enterprise_and_no_shop() {
+        let a = actor(Role::EnterpriseUser, Some("A"));
+        assert!(a.may_see("A"));
+        assert!(!a.may_see("B"));
+        assert!(!a.may_see_shop("A"));
+    }
+
+    #[test]
+    fn an_operator_sees_its_own_shops_and_no_enterprise_records() {
+        let a = actor(Role::DutyFreeOperator, Some("OP"));
+        assert!(a.may_see_shop("OP"));
+        assert!(!a.may_see_shop("OTHER"));
+        assert!(!a.may_see("OP"));
+    }
+
+    #[test]
+    fn customs_sees_everything_and_a_refusal_names_the_role() {
+        let a = actor(Role::RiskAnalyst, None);
+        assert!(a.may_see("A") && a.may_see_shop("OP"));
+        let refused = a
+            .require(Permission::Examine)
+            .expect_err("an analyst does not examine");
+        assert_eq!(refused.to_string(), "the risk_analyst role may not do this");
     }
 }

@@ -118,6 +118,7 @@ pub async fn change_status(
     note: String,
     answer: Answer<'_>,
 ) -> AppResult<Transitioned> {
+    actor.require(crate::Permission::Examine)?;
     let row = visible_declaration(platform, actor, id).await?;
     let from = row.status;
     if !from.officer_may_move_to(to) {
@@ -140,6 +141,7 @@ pub async fn record_inspection(
     note: &str,
     answer: Answer<'_>,
 ) -> AppResult<Transitioned> {
+    actor.require(crate::Permission::Examine)?;
     let row = visible_declaration(platform, actor, id).await?;
     let from = row.status;
     if from != DeclarationStatus::UnderInspection {
@@ -193,6 +195,7 @@ pub async fn cancel(
     note: String,
     answer: Answer<'_>,
 ) -> AppResult<Transitioned> {
+    actor.require(crate::Permission::Declare)?;
     let row = visible_declaration(platform, actor, id).await?;
     let from = row.status;
     if !from.may_cancel() {
@@ -248,6 +251,7 @@ pub async fn amend(
     revision: i64,
     answer: Answer<'_>,
 ) -> AppResult<Transitioned> {
+    actor.require(crate::Permission::Declare)?;
     let row = visible_declaration(platform, actor, id).await?;
     let from = row.status;
     if !from.may_amend() {

@@ -16,6 +16,7 @@ pub async fn register(
     r: Registration,
     answer: impl FnOnce(&Enterprise) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Enterprise> {
+    actor.require(crate::Permission::Register)?;
     let e = Enterprise {
         credit_code: r.code.as_str().to_owned(),
         name: r.name,
@@ -41,6 +42,7 @@ pub async fn set_exchange_rate(
     cny_per_unit: Decimal,
     idempotency: Option<IdempotencyRecord>,
 ) -> AppResult<()> {
+    actor.require(crate::Permission::Register)?;
     platform
         .store
         .put_exchange_rate(
@@ -53,4 +55,38 @@ pub async fn set_exchange_rate(
         )
         .await?;
     Ok(())
+}
+
+/// One registry entry: customs, and the enterprise's own users.
+pub async fn enterprise(
+    platform: &Platform,
+    actor: &Actor,
+    code: &freeport_core::identity::CreditCode,
+) -> AppResult<Enterprise> {
+    actor.require_enterprise(code.as_str())?;
+    platform
+        .store
+        .enterprise(code.as_str())
+        .await?
+        .ok_or_else(|| crate::AppError::NotFound("no such resource".into()))
+}
+
+/// A page of the registry in credit-code order, after `after`: customs only.
+pub async fn enterprises(
+    platform: &Platform,
+    actor: &Actor,
+    after: &str,
+    limit: i64,
+) -> AppResult<Vec<Enterprise>> {
+    actor.require(crate::Permission::ReadRegistry)?;
+    Ok(platform.store.list_enterprises(after, limit).await?)
+}
+
+/// The audit chain verified end to end: administrators only.
+pub async fn verify_audit(
+    platform: &Platform,
+    actor: &Actor,
+) -> AppResult<freeport_store::AuditReport> {
+    actor.require(crate::Permission::VerifyAudit)?;
+    Ok(platform.store.verify_audit().await?)
 }

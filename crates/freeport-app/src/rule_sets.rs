@@ -45,6 +45,7 @@ pub async fn propose(
     source: &str,
     answer: Answer<'_>,
 ) -> AppResult<RuleSetNow> {
+    actor.require(crate::Permission::GovernRisk)?;
     let set = parse_rule_set(source).map_err(|e| {
         FieldError::new(
             "source",
@@ -95,6 +96,7 @@ pub async fn run_backtest(
     revision: i64,
     answer: Answer<'_>,
 ) -> AppResult<RuleSetNow> {
+    actor.require(crate::Permission::GovernRisk)?;
     let row = rule_set(platform, sha256).await?;
     // Stale before the replay, not after it.
     if revision != row.revision {
@@ -148,6 +150,7 @@ pub async fn change_state(
     reason: &str,
     answer: Answer<'_>,
 ) -> AppResult<RuleSetNow> {
+    actor.require(crate::Permission::GovernRisk)?;
     if reason.trim().is_empty() {
         return Err(FieldError::new("reason", FieldErrorKind::Missing, "say why").into());
     }
@@ -281,10 +284,12 @@ pub struct Performance {
 /// they have `min_inspections` are flagged for retirement.
 pub async fn performance(
     platform: &Platform,
+    actor: &Actor,
     from: Date,
     to: Date,
     min_inspections: u64,
 ) -> AppResult<Performance> {
+    actor.require(crate::Permission::ReadRisk)?;
     let history = platform
         .store
         .assessed_declarations(&from.to_string(), &to.to_string(), HISTORY_LIMIT)
@@ -328,4 +333,31 @@ pub fn performance_of(history: &[AssessedDeclaration], min_inspections: u64) -> 
         active: rule_performance(outcomes(false), min_inspections),
         shadow: rule_performance(outcomes(true), min_inspections),
     }
+}
+
+/// Every rule set, newest first, with its history of states: customs only.
+pub async fn rule_sets(platform: &Platform, actor: &Actor) -> AppResult<Vec<RuleSetNow>> {
+    actor.require(crate::Permission::ReadRisk)?;
+    let mut out = Vec::new();
+    for row in platform.store.rule_sets().await? {
+        let changes = platform.store.rule_set_changes(&row.sha256).await?;
+        out.push(RuleSetNow { row, changes });
+    }
+    Ok(out)
+}
+
+/// One rule set with its back-test and its history of states: customs only.
+pub async fn read_rule_set(
+    platform: &Platform,
+    actor: &Actor,
+    sha256: &str,
+) -> AppResult<RuleSetNow> {
+    actor.require(crate::Permission::ReadRisk)?;
+    let row = platform
+        .store
+        .rule_set(sha256)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such resource".into()))?;
+    let changes = platform.store.rule_set_changes(sha256).await?;
+    Ok(RuleSetNow { row, changes })
 }

@@ -78,6 +78,7 @@ pub async fn dispose(
     revision: i64,
     answer: impl FnOnce(&Disposed) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Disposed> {
+    actor.require(crate::Permission::DisposeSupervisedGoods)?;
     let state = row.state;
     if state != SupervisedState::Supervised {
         return Err(AppError::InvalidTransition(format!(
@@ -164,4 +165,34 @@ pub async fn dispose(
     disposed.disposal.idempotency = answer(&disposed)?;
     platform.store.dispose(&disposed.disposal).await?;
     Ok(disposed)
+}
+
+/// A page of the goods `enterprise` holds under supervision, after id `after`: customs, and the
+/// enterprise's own users.
+pub async fn supervised_items(
+    platform: &Platform,
+    actor: &Actor,
+    enterprise: &CreditCode,
+    after: &str,
+    limit: i64,
+) -> AppResult<Vec<SupervisedItemRow>> {
+    actor.require(crate::Permission::ReadSupervisedGoods)?;
+    actor.require_enterprise(enterprise.as_str())?;
+    Ok(platform
+        .store
+        .supervised_items(enterprise.as_str(), after, limit)
+        .await?)
+}
+
+/// One supervised item with its disposals.
+pub async fn item_with_disposals(
+    platform: &Platform,
+    actor: &Actor,
+    enterprise: CreditCode,
+    id: &str,
+) -> AppResult<(SupervisedItemRow, Vec<freeport_store::DisposalRow>)> {
+    actor.require(crate::Permission::ReadSupervisedGoods)?;
+    let item = supervised_item(platform, actor, enterprise, id).await?;
+    let disposals = platform.store.disposals(&item.id).await?;
+    Ok((item, disposals))
 }

@@ -75,6 +75,21 @@ pub async fn prepare_model(
     })
 }
 
+/// An analyst trains a model on a period's inspection results and puts it in the decision path at
+/// once; `answer` gives the edge's answer to keep with the activation, so a retry replays it.
+pub async fn train(
+    platform: &Platform,
+    actor: &crate::Actor,
+    (from, to): (Date, Date),
+    answer: impl FnOnce(&RiskModelRow) -> AppResult<Option<IdempotencyRecord>>,
+) -> AppResult<RiskModelRow> {
+    actor.require(crate::Permission::GovernRisk)?;
+    let row = prepare_model(platform, from, to, &actor.user_id).await?;
+    let record = answer(&row)?;
+    activate_model(platform, &row, record.as_ref()).await?;
+    Ok(row)
+}
+
 /// Trains on a period's inspection results and makes the model active at once, without an
 /// idempotency record: for `freeport risk retrain` at the shell. The error says what training needs.
 pub async fn train_and_activate(
@@ -131,4 +146,10 @@ pub fn spawn_retrainer(
             }
         }
     })
+}
+
+/// The models trained so far, newest first: customs only.
+pub async fn models(platform: &Platform, actor: &crate::Actor) -> AppResult<Vec<RiskModelRow>> {
+    actor.require(crate::Permission::ReadRisk)?;
+    Ok(platform.store.risk_models().await?)
 }

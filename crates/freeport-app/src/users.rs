@@ -105,13 +105,14 @@ async fn enterprise_of(
     }
 }
 
-/// Creates a user with its password hashed; the edge admits only administrators.
+/// Creates a user with its password hashed (administrators).
 pub async fn create(
     platform: &Platform,
     actor: &Actor,
     new: NewUser,
     answer: impl FnOnce(&User) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<User> {
+    actor.require(crate::Permission::CreateUsers)?;
     if new.username.trim().is_empty() || new.username.chars().count() > 100 {
         return Err(out_of_range("username", "1 to 100 characters"));
     }
@@ -140,6 +141,44 @@ pub async fn create(
         )
         .await?;
     Ok(user)
+}
+
+/// What [`first_administrator`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstAdministrator {
+    Created,
+    /// The store already had a user (or another node created the administrator first).
+    AlreadyThere,
+}
+
+/// On a store with no user yet: the administrator `admin` with `password`, recorded as done by
+/// `by`. Several nodes may start at once on a new database: whichever creates it first wins, and
+/// the others find it standing.
+pub async fn first_administrator(
+    store: &freeport_store::Store,
+    password: &str,
+    by: &str,
+    now_ms: i64,
+) -> AppResult<FirstAdministrator> {
+    if store.user_count().await? > 0 {
+        return Ok(FirstAdministrator::AlreadyThere);
+    }
+    let user = User {
+        id: "admin".to_owned(),
+        username: "admin".to_owned(),
+        role: Role::Administrator.as_str().to_owned(),
+        enterprise: None,
+    };
+    match store
+        .create_user(&user, &hash_password(password)?, by, now_ms, None)
+        .await
+    {
+        Ok(()) => Ok(FirstAdministrator::Created),
+        Err(_) if store.user_by_name("admin").await?.is_some() => {
+            Ok(FirstAdministrator::AlreadyThere)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The Argon2id hash of `password`, as stored.

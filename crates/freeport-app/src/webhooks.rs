@@ -51,6 +51,7 @@ pub async fn set(
     url: String,
     answer: impl FnOnce(&Webhook) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Webhook> {
+    actor.require(crate::Permission::SetWebhook)?;
     let webhook = Webhook {
         enterprise: subscriber.enterprise,
         url,
@@ -73,6 +74,7 @@ pub async fn remove(
     enterprise: CreditCode,
     answer: impl FnOnce(bool) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<bool> {
+    actor.require(crate::Permission::SetWebhook)?;
     if !actor.may_see(enterprise.as_str()) {
         return Err(absent());
     }
@@ -90,4 +92,35 @@ pub async fn remove(
         )
         .await?;
     Ok(existed)
+}
+
+/// `enterprise`'s webhook (its secret is never read back).
+pub async fn webhook(
+    platform: &Platform,
+    actor: &Actor,
+    enterprise: &CreditCode,
+) -> AppResult<Webhook> {
+    actor.require(crate::Permission::ReadWebhook)?;
+    actor.require_enterprise(enterprise.as_str())?;
+    platform
+        .store
+        .webhook(enterprise.as_str())
+        .await?
+        .ok_or_else(|| AppError::NotFound("no webhook is set".into()))
+}
+
+/// A page of `enterprise`'s webhook deliveries, newest first, before delivery id `after`.
+pub async fn deliveries(
+    platform: &Platform,
+    actor: &Actor,
+    enterprise: &CreditCode,
+    after: i64,
+    limit: i64,
+) -> AppResult<Vec<freeport_store::DeliveryRow>> {
+    actor.require(crate::Permission::ReadWebhook)?;
+    actor.require_enterprise(enterprise.as_str())?;
+    Ok(platform
+        .store
+        .deliveries(enterprise.as_str(), after, limit)
+        .await?)
 }

@@ -19,49 +19,20 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
-        if allowed.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                Code::Forbidden,
-                format!("the {} role may not do this", self.role.as_str()),
-            ))
+    /// The caller as the application layer's actor.
+    pub fn actor(&self) -> freeport_app::Actor {
+        freeport_app::Actor {
+            user_id: self.user.id.clone(),
+            role: self.role,
+            enterprise: self.user.enterprise.clone(),
         }
     }
 
-    /// May this caller see or act on `enterprise`'s data?
-    pub fn may_access_enterprise(&self, enterprise: &str) -> bool {
-        match self.role {
-            Role::CustomsOfficer | Role::RiskAnalyst | Role::Administrator => true,
-            Role::EnterpriseUser => self.user.enterprise.as_deref() == Some(enterprise),
-            Role::DutyFreeOperator => false,
-        }
+    /// `403` unless the caller's role holds `permission` (checked before an idempotent write
+    /// looks for its replay; the use case checks it again).
+    pub fn require(&self, permission: freeport_app::Permission) -> Result<(), ApiError> {
+        Ok(self.actor().require(permission)?)
     }
-
-    /// May this caller see or act on a shop run by `operator`? Operators see their own shops;
-    /// enterprise users see none.
-    pub fn may_access_shop(&self, operator: &str) -> bool {
-        match self.role {
-            Role::CustomsOfficer | Role::RiskAnalyst | Role::Administrator => true,
-            Role::DutyFreeOperator => self.user.enterprise.as_deref() == Some(operator),
-            Role::EnterpriseUser => false,
-        }
-    }
-
-    pub fn require_enterprise(&self, enterprise: &str) -> Result<(), ApiError> {
-        // A foreign tenant's resource is reported as absent, so its existence does not leak.
-        if self.may_access_enterprise(enterprise) {
-            Ok(())
-        } else {
-            Err(ApiError::new(Code::NotFound, "no such resource"))
-        }
-    }
-}
-
-/// The stored hash of `password`, for the shell's first administrator and test fixtures.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    Ok(freeport_app::users::hash_password(password)?)
 }
 
 pub const SESSION_COOKIE: &str = "freeport_session";

@@ -42,7 +42,7 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 pub(crate) const MAX_KEY_LEN: usize = 200;
 
 /// The platform and what only the HTTP edge needs beside it. Dereferences to the
-/// [`freeport_app::Platform`], so a handler reads `state.store` or `state.pack` directly.
+/// [`freeport_app::Platform`], so a handler reads `state.pack` or the clock directly; reads and writes of the store go through the application layer.
 #[derive(Clone)]
 pub struct AppState {
     pub platform: freeport_app::Platform,
@@ -148,7 +148,7 @@ fn stored_response(status: u16, body: &str) -> Response {
 pub async fn idempotent<F>(
     state: &AppState,
     caller: &Caller,
-    roles: &[crate::auth::Role],
+    permission: freeport_app::Permission,
     headers: &HeaderMap,
     method_path: &str,
     body: &Bytes,
@@ -157,7 +157,7 @@ pub async fn idempotent<F>(
 where
     F: AsyncFnOnce(Idempotency) -> Result<(StatusCode, Value), ApiError>,
 {
-    if let Err(e) = caller.require(roles) {
+    if let Err(e) = caller.require(permission) {
         return e.into_response();
     }
     let key = match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {

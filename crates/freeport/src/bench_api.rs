@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use freeport_risk::selectivity::RiskRecord;
 use freeport_server::AppState;
-use freeport_store::{NewDeclaration, NewPosting, Store, User};
+use freeport_store::{NewDeclaration, NewPosting, Store};
 use serde_json::{Value, json};
 
 const ENTERPRISE: &str = "91460000MA5T00001F";
@@ -388,22 +388,7 @@ async fn serve_with_administrator(
     store: &Store,
     pack: Arc<freeport_core::pack::PolicyPack>,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
-    let hash = freeport_server::auth::hash_password("bench-admin-password")
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    store
-        .create_user(
-            &User {
-                id: "admin".into(),
-                username: "admin".into(),
-                role: "administrator".into(),
-                enterprise: None,
-            },
-            &hash,
-            "bench",
-            1,
-            None,
-        )
-        .await?;
+    freeport_app::users::first_administrator(store, "bench-admin-password", "bench", 1).await?;
     let state = AppState::new(store.clone(), pack);
     Ok(freeport_server::spawn(state).await?)
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use freeport_server::AppState;
-use freeport_store::{Store, User};
+use freeport_store::Store;
 
 use crate::config::{Config, Create};
 
@@ -45,9 +45,6 @@ async fn open(config: &Config, create: Create) -> Result<Store> {
 /// Several nodes may start at once on a new database: whichever creates the administrator first
 /// wins, and the others carry on (the password is printed only by the node whose user stands).
 async fn ensure_admin(store: &Store, config: &Config) -> Result<()> {
-    if store.user_count().await? > 0 {
-        return Ok(());
-    }
     let (password, generated) = match &config.admin_password {
         Some(p) => (p.clone(), false),
         None => {
@@ -56,30 +53,19 @@ async fn ensure_admin(store: &Store, config: &Config) -> Result<()> {
             (bytes.iter().map(|b| format!("{b:02x}")).collect(), true)
         }
     };
-    let hash =
-        freeport_server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
-    let user = User {
-        id: "admin".to_owned(),
-        username: "admin".to_owned(),
-        role: "administrator".to_owned(),
-        enterprise: None,
-    };
-    match store
-        .create_user(&user, &hash, "system", freeport_server::now_ms(), None)
-        .await
-    {
-        Ok(()) => {
-            if generated {
-                eprintln!(
-                    "freeport: first start: created user \"admin\" with password {password} (shown once; set FREEPORT_ADMIN_PASSWORD to choose it)"
-                );
-            }
-            Ok(())
-        }
-        // Another node created it between the count and the insert.
-        Err(_) if store.user_by_name("admin").await?.is_some() => Ok(()),
-        Err(e) => Err(e.into()),
+    let made = freeport_app::users::first_administrator(
+        store,
+        &password,
+        "system",
+        freeport_server::now_ms(),
+    )
+    .await?;
+    if made == freeport_app::users::FirstAdministrator::Created && generated {
+        eprintln!(
+            "freeport: first start: created user \"admin\" with password {password} (shown once; set FREEPORT_ADMIN_PASSWORD to choose it)"
+        );
     }
+    Ok(())
 }
 
 fn init_logging(format: &str) {

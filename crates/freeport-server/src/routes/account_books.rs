@@ -30,27 +30,24 @@ pub(super) async fn account_book(
     Path(code): Path<String>,
     Query(page): Query<PostingPage>,
 ) -> ApiResult<Json<AccountBookView>> {
-    let code = path_code(&code)?.as_str().to_owned();
-    caller.require(&[
-        Role::EnterpriseUser,
-        Role::CustomsOfficer,
-        Role::RiskAnalyst,
-        Role::Administrator,
-    ])?;
-    caller.require_enterprise(&code)?;
+    let code = path_code(&code)?;
     let limit = limit(&Page {
         after: None,
         limit: page.limit,
     })?;
-    let balances = state.store.balances(&code).await?;
-    let postings = state
-        .store
-        .postings(&code, page.after.unwrap_or(0), limit)
-        .await?;
+    let book = freeport_app::account_books::account_book(
+        &state,
+        &caller.actor(),
+        &code,
+        page.after.unwrap_or(0),
+        limit,
+    )
+    .await?;
     Ok(Json(AccountBookView {
-        enterprise: code,
-        next_after: postings.last().map(|p| p.id),
-        balances: balances
+        enterprise: code.as_str().to_owned(),
+        next_after: book.postings.last().map(|p| p.id),
+        balances: book
+            .balances
             .into_iter()
             .map(|b| BalanceView {
                 quantity: quantity_text(b.quantity_milli),
@@ -58,7 +55,8 @@ pub(super) async fn account_book(
                 unit: b.unit,
             })
             .collect(),
-        postings: postings
+        postings: book
+            .postings
             .into_iter()
             .map(|p| PostingView {
                 id: p.id,
@@ -90,40 +88,28 @@ pub(super) async fn account_book_csv(
     caller: Caller,
     Path(code): Path<String>,
 ) -> ApiResult<Response> {
-    let code = path_code(&code)?.as_str().to_owned();
-    caller.require(&[
-        Role::EnterpriseUser,
-        Role::CustomsOfficer,
-        Role::RiskAnalyst,
-        Role::Administrator,
-    ])?;
-    caller.require_enterprise(&code)?;
+    let code = path_code(&code)?;
+    // Bounded: 1000 pages of 1000 postings; beyond that, page through the JSON endpoint.
+    let postings =
+        freeport_app::account_books::every_posting(&state, &caller.actor(), &code, MAX_PAGE, 1000)
+            .await?;
     let mut out = String::from(
         "posting_id,at_ms,hs_code,unit,quantity,value_cny,movement,declaration_id,line,note\n",
     );
-    let mut after = 0;
-    // Bounded: 1000 pages of 1000 postings; beyond that, page through the JSON endpoint.
-    for _ in 0..1000 {
-        let page = state.store.postings(&code, after, MAX_PAGE).await?;
-        for p in &page {
-            let note = p.note.replace('"', "\"\"");
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},\"{note}\"\n",
-                p.id,
-                p.at_ms,
-                p.hs_code,
-                p.unit,
-                quantity_text(p.quantity_milli),
-                freeport_core::money::Cny::from_fen(p.value_fen),
-                p.movement,
-                p.declaration_id.as_deref().unwrap_or(""),
-                p.line.map(|l| l.to_string()).unwrap_or_default()
-            ));
-        }
-        match page.last() {
-            Some(p) if page.len() as i64 == MAX_PAGE => after = p.id,
-            _ => break,
-        }
+    for p in &postings {
+        let note = p.note.replace('"', "\"\"");
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},\"{note}\"\n",
+            p.id,
+            p.at_ms,
+            p.hs_code,
+            p.unit,
+            quantity_text(p.quantity_milli),
+            freeport_core::money::Cny::from_fen(p.value_fen),
+            p.movement,
+            p.declaration_id.as_deref().unwrap_or(""),
+            p.line.map(|l| l.to_string()).unwrap_or_default()
+        ));
     }
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
 }
@@ -151,7 +137,7 @@ pub(super) async fn adjust_account_book(
     idempotent(
         &state,
         &caller,
-        &[Role::CustomsOfficer],
+        freeport_app::Permission::AdjustAccountBook,
         &headers,
         &path,
         &body,
@@ -162,7 +148,7 @@ pub(super) async fn adjust_account_book(
             let digest = String::from_utf8_lossy(payload);
             let adjusted = freeport_app::account_books::adjust(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 code,
                 adjustment,
                 &digest,

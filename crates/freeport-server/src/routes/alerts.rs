@@ -55,7 +55,6 @@ pub(super) async fn list_alerts(
     caller: Caller,
     Query(q): Query<AlertQuery>,
 ) -> ApiResult<Json<AlertPage>> {
-    caller.require(&READERS)?;
     let wanted = q
         .state
         .as_deref()
@@ -70,10 +69,14 @@ pub(super) async fn list_alerts(
         after: None,
         limit: q.limit,
     })?;
-    let rows = state
-        .store
-        .alerts(wanted, q.after.as_deref().unwrap_or(""), lim)
-        .await?;
+    let rows = freeport_app::alerts::alerts(
+        &state,
+        &caller.actor(),
+        wanted,
+        q.after.as_deref().unwrap_or(""),
+        lim,
+    )
+    .await?;
     let next_after = (rows.len() as i64 == lim)
         .then(|| rows.last().map(|r| r.id.clone()))
         .flatten();
@@ -81,10 +84,6 @@ pub(super) async fn list_alerts(
         items: rows.into_iter().map(alert_view).collect(),
         next_after,
     }))
-}
-
-pub(super) async fn alert_row(state: &AppState, id: &str) -> ApiResult<AlertRow> {
-    Ok(freeport_app::alerts::alert(state, id).await?)
 }
 
 /// How an alert step's answer is kept with it.
@@ -110,8 +109,8 @@ pub(super) async fn get_alert(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AlertView>> {
-    caller.require(&READERS)?;
-    Ok(Json(alert_view(alert_row(&state, &id).await?)))
+    let row = freeport_app::alerts::read_alert(&state, &caller.actor(), &id).await?;
+    Ok(Json(alert_view(row)))
 }
 
 /// Analyse an open alert: confirmed as a risk to dispose of, or unfounded.
@@ -136,7 +135,7 @@ pub(super) async fn analyse_alert(
     idempotent(
         &state,
         &caller,
-        &[Role::RiskAnalyst],
+        freeport_app::Permission::AnalyseAlerts,
         &headers,
         &path,
         &body,
@@ -160,7 +159,7 @@ pub(super) async fn analyse_alert(
             }
             let next = freeport_app::alerts::analyse(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 &id,
                 b.conclusion == "confirmed",
                 &b.notes,
@@ -197,7 +196,7 @@ pub(super) async fn dispose_alert(
     idempotent(
         &state,
         &caller,
-        &[Role::CustomsOfficer],
+        freeport_app::Permission::DisposeAlerts,
         &headers,
         &path,
         &body,
@@ -225,7 +224,7 @@ pub(super) async fn dispose_alert(
             }
             let next = freeport_app::alerts::dispose(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 &id,
                 action,
                 penalty,
@@ -263,7 +262,7 @@ pub(super) async fn evaluate_alert(
     idempotent(
         &state,
         &caller,
-        &[Role::RiskAnalyst],
+        freeport_app::Permission::AnalyseAlerts,
         &headers,
         &path,
         &body,
@@ -275,7 +274,7 @@ pub(super) async fn evaluate_alert(
             };
             let next = freeport_app::alerts::evaluate(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 &id,
                 b.effective,
                 revenue,

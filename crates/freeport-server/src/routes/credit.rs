@@ -4,9 +4,6 @@ use freeport_app::credit::Credited;
 
 use super::*;
 
-pub(super) const READERS: [Role; 3] =
-    [Role::CustomsOfficer, Role::RiskAnalyst, Role::Administrator];
-
 pub(super) fn credit_view(
     enterprise: &str,
     assessment: &CreditAssessment,
@@ -30,10 +27,6 @@ pub(super) fn credit_view(
             })
             .collect(),
     })
-}
-
-pub(super) async fn registered(state: &AppState, code: &str) -> ApiResult<Enterprise> {
-    Ok(freeport_app::credit::registered(state, code).await?)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -61,21 +54,13 @@ pub(super) async fn get_credit(
     Path(code): Path<String>,
     Query(q): Query<OnDay>,
 ) -> ApiResult<Json<CreditView>> {
-    caller.require(&[
-        Role::EnterpriseUser,
-        Role::CustomsOfficer,
-        Role::RiskAnalyst,
-        Role::Administrator,
-    ])?;
-    caller.require_enterprise(&code)?;
-    let on = match q.on.as_deref() {
-        Some(text) => parse_day("on", text)?,
-        None => state.today(),
-    };
-    let e = registered(&state, &code).await?;
-    let assessment = state.credit_assessment(&e, on).await?;
-    let rows = state.store.credit_records(&code).await?;
-    Ok(Json(credit_view(&code, &assessment, rows)?))
+    let on = q.on.as_deref().map(|t| parse_day("on", t)).transpose()?;
+    let file = freeport_app::credit::credit_file(&state, &caller.actor(), &code, on).await?;
+    Ok(Json(credit_view(
+        &file.enterprise,
+        &file.assessment,
+        file.records,
+    )?))
 }
 
 /// Keep a credit record on an enterprise (violations, smuggling, taxes due and paid); the class
@@ -101,22 +86,16 @@ pub(super) async fn add_credit_record(
     idempotent(
         &state,
         &caller,
-        &[Role::CustomsOfficer],
+        freeport_app::Permission::KeepCreditRecords,
         &headers,
         &path,
         &body,
         async move |idem| {
             let b: CreditRecordRequest = parse_body(payload)?;
             let record = b.into_domain()?;
-            let credited = freeport_app::credit::record(
-                st,
-                &actor_of(c),
-                &code,
-                record,
-                &b.note,
-                answer(&idem),
-            )
-            .await?;
+            let credited =
+                freeport_app::credit::record(st, &c.actor(), &code, record, &b.note, answer(&idem))
+                    .await?;
             Ok((StatusCode::CREATED, credited_view(&credited)?))
         },
     )
@@ -162,7 +141,7 @@ pub(super) async fn repair_credit(
     idempotent(
         &state,
         &caller,
-        &[Role::CustomsOfficer],
+        freeport_app::Permission::KeepCreditRecords,
         &headers,
         &path,
         &body,
@@ -177,7 +156,7 @@ pub(super) async fn repair_credit(
                 .into());
             }
             let credited =
-                freeport_app::credit::repair(st, &actor_of(c), &code, &b.reason, answer(&idem))
+                freeport_app::credit::repair(st, &c.actor(), &code, &b.reason, answer(&idem))
                     .await?;
             Ok((StatusCode::CREATED, credited_view(&credited)?))
         },

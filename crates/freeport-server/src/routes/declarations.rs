@@ -16,23 +16,10 @@ pub(super) async fn quote(
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<Json<DecisionEnvelope>> {
-    caller.require(&[
-        Role::EnterpriseUser,
-        Role::CustomsOfficer,
-        Role::RiskAnalyst,
-        Role::Administrator,
-    ])?;
     let b: QuoteBody = parse_body(&body)?;
     let d = b.declaration.into_domain(&state.pack.nomenclature)?;
-    // A quote against the store reads the declarant's account book: an enterprise user may read
-    // only its own, or a refusal would tell it what another enterprise holds.
-    caller.require_enterprise(d.declarant.as_str())?;
-    // A quote decides against the store's snapshot unless the caller supplies one (what-if).
-    let snapshot = match b.snapshot {
-        Some(s) => s.into_domain()?,
-        None => state.snapshot_for(&d).await?.0,
-    };
-    let decision = decide(&state.pack, &d, &snapshot)?;
+    let what_if = b.snapshot.map(|s| s.into_domain()).transpose()?;
+    let decision = freeport_app::declarations::quote(&state, &caller.actor(), &d, what_if).await?;
     Ok(Json(DecisionEnvelope {
         decision: to_json(&decision)?,
     }))
@@ -60,14 +47,14 @@ pub(super) async fn submit(
     idempotent(
         &state,
         &caller,
-        &[Role::EnterpriseUser],
+        freeport_app::Permission::Declare,
         &headers,
         "POST /api/v1/declarations",
         &body,
         async move |idem| {
             let dto: DeclarationDto = parse_body(payload)?;
             let d = dto.into_domain(&st.pack.nomenclature)?;
-            let actor = actor_of(c);
+            let actor = c.actor();
             let request_json = String::from_utf8_lossy(payload).into_owned();
             // The answer is built once: kept with the commit, and sent.
             let mut answer = Value::Null;
@@ -153,14 +140,8 @@ pub(super) async fn get_declaration(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeclarationView>> {
-    caller.require(&[
-        Role::EnterpriseUser,
-        Role::CustomsOfficer,
-        Role::RiskAnalyst,
-        Role::Administrator,
-    ])?;
-    let row = freeport_app::lifecycle::visible_declaration(&state, &actor_of(&caller), &id).await?;
-    let events = state.store.declaration_events(&id).await?;
+    let (row, events) =
+        freeport_app::declarations::declaration_with_history(&state, &caller.actor(), &id).await?;
     let mut view = declaration_view(&row);
     view.events = Some(
         events
@@ -191,25 +172,13 @@ pub(super) async fn list_declarations(
     caller: Caller,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<DeclarationPage>> {
-    caller.require(&[
-        Role::EnterpriseUser,
-        Role::CustomsOfficer,
-        Role::RiskAnalyst,
-        Role::Administrator,
-    ])?;
-    let enterprise = if caller.role == Role::EnterpriseUser {
-        caller.user.enterprise.clone()
-    } else {
-        None
-    };
-    let rows = state
-        .store
-        .list_declarations(
-            enterprise.as_deref(),
-            page.after.as_deref().unwrap_or(""),
-            limit(&page)?,
-        )
-        .await?;
+    let rows = freeport_app::declarations::declarations(
+        &state,
+        &caller.actor(),
+        page.after.as_deref().unwrap_or(""),
+        limit(&page)?,
+    )
+    .await?;
     Ok(Json(DeclarationPage {
         items: rows.iter().map(declaration_view).collect(),
         next_after: rows.last().map(|r| r.id.clone()),

@@ -28,17 +28,9 @@ pub(super) fn shop_view(s: freeport_store::Shop) -> ShopView {
     }
 }
 
-/// The shop as the caller may see it: another operator's shop is reported absent.
-pub(super) async fn visible_shop(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> ApiResult<freeport_store::Shop> {
-    let id = shop_id(id).map_err(|_| ApiError::new(Code::NotFound, "no such resource"))?;
-    match state.store.shop(&id).await? {
-        Some(shop) if caller.may_access_shop(&shop.operator) => Ok(shop),
-        _ => Err(ApiError::new(Code::NotFound, "no such resource")),
-    }
+/// A shop id from a path: one that cannot name a shop names no resource.
+fn path_shop(text: &str) -> ApiResult<String> {
+    shop_id(text).map_err(|_| ApiError::new(Code::NotFound, "no such resource"))
 }
 
 /// Register a duty-free shop or update it (customs officers, administrators).
@@ -59,13 +51,13 @@ pub(super) async fn put_shop(
     body: Bytes,
 ) -> Response {
     let st = &state;
-    let actor = actor_of(&caller);
+    let actor = caller.actor();
     let path = format!("PUT /api/v1/duty-free/shops/{shop}");
     let payload = &body;
     idempotent(
         &state,
         &caller,
-        &[Role::CustomsOfficer, Role::Administrator],
+        freeport_app::Permission::RegisterShop,
         &headers,
         &path,
         &body,
@@ -102,24 +94,13 @@ pub(super) async fn list_shops(
     caller: Caller,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<ShopPage>> {
-    caller.require(&[
-        Role::DutyFreeOperator,
-        Role::CustomsOfficer,
-        Role::RiskAnalyst,
-        Role::Administrator,
-    ])?;
-    let operator = match caller.role {
-        Role::DutyFreeOperator => caller.user.enterprise.clone(),
-        _ => None,
-    };
-    let shops = state
-        .store
-        .shops(
-            operator.as_deref(),
-            page.after.as_deref().unwrap_or(""),
-            limit(&page)?,
-        )
-        .await?;
+    let shops = freeport_app::duty_free::shops(
+        &state,
+        &caller.actor(),
+        page.after.as_deref().unwrap_or(""),
+        limit(&page)?,
+    )
+    .await?;
     Ok(Json(ShopPage {
         next_after: shops.last().map(|s| s.id.clone()),
         items: shops.into_iter().map(shop_view).collect(),
@@ -172,14 +153,15 @@ pub(super) async fn sell(
     idempotent(
         &state,
         &caller,
-        &[Role::DutyFreeOperator],
+        freeport_app::Permission::Sell,
         &headers,
         &path,
         &body,
         async move |idem| {
-            let shop = visible_shop(st, c, &shop).await?;
+            let shop =
+                freeport_app::duty_free::visible_shop(st, &c.actor(), &path_shop(&shop)?).await?;
             let order = parse_body::<SaleRequest>(payload)?.into_domain()?;
-            let sold = freeport_app::duty_free::sell(st, &actor_of(c), &shop, order, |sold| {
+            let sold = freeport_app::duty_free::sell(st, &c.actor(), &shop, order, |sold| {
                 kept(&idem, StatusCode::CREATED, to_json(&sold_view(sold)))
             })
             .await?;
@@ -219,17 +201,14 @@ pub(super) async fn list_sales(
     Path(shop): Path<String>,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<SalePage>> {
-    caller.require(&[
-        Role::DutyFreeOperator,
-        Role::CustomsOfficer,
-        Role::RiskAnalyst,
-        Role::Administrator,
-    ])?;
-    let shop = visible_shop(&state, &caller, &shop).await?;
-    let rows = state
-        .store
-        .sales(&shop.id, page.after.as_deref().unwrap_or(""), limit(&page)?)
-        .await?;
+    let rows = freeport_app::duty_free::sales(
+        &state,
+        &caller.actor(),
+        &path_shop(&shop)?,
+        page.after.as_deref().unwrap_or(""),
+        limit(&page)?,
+    )
+    .await?;
     Ok(Json(SalePage {
         next_after: rows.last().map(|r| r.id.clone()),
         items: rows.into_iter().map(sale_view).collect(),

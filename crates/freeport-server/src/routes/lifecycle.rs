@@ -18,20 +18,6 @@ pub(crate) const FINDING_KINDS: [&str; 8] = [
     "other",
 ];
 
-/// The actor a caller is to the application layer.
-pub(super) fn actor_of(caller: &Caller) -> freeport_app::Actor {
-    freeport_app::Actor {
-        user_id: caller.user.id.clone(),
-        enterprise: (caller.role == Role::EnterpriseUser)
-            .then(|| caller.user.enterprise.clone())
-            .flatten(),
-        sees_every_enterprise: matches!(
-            caller.role,
-            Role::CustomsOfficer | Role::RiskAnalyst | Role::Administrator
-        ),
-    }
-}
-
 /// The answer to a transition: the declaration at its new status and revision.
 fn transitioned_view(t: &Transitioned) -> ApiResult<Value> {
     let tr = &t.transition;
@@ -84,7 +70,7 @@ pub(super) async fn change_status(
     idempotent(
         &state,
         &caller,
-        &[Role::CustomsOfficer],
+        freeport_app::Permission::Examine,
         &headers,
         &path,
         &body,
@@ -99,7 +85,7 @@ pub(super) async fn change_status(
             })?;
             let t = freeport_app::lifecycle::change_status(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 &id,
                 to,
                 b.revision,
@@ -136,7 +122,7 @@ pub(super) async fn inspection_result(
     idempotent(
         &state,
         &caller,
-        &[Role::CustomsOfficer],
+        freeport_app::Permission::Examine,
         &headers,
         &path,
         &body,
@@ -204,7 +190,7 @@ pub(super) async fn inspection_result(
             };
             let t = freeport_app::lifecycle::record_inspection(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 &id,
                 result,
                 inspected_on,
@@ -242,7 +228,7 @@ pub(super) async fn cancel(
     idempotent(
         &state,
         &caller,
-        &[Role::EnterpriseUser],
+        freeport_app::Permission::Declare,
         &headers,
         &path,
         &body,
@@ -250,7 +236,7 @@ pub(super) async fn cancel(
             let b: CancelRequest = parse_body(payload)?;
             let t = freeport_app::lifecycle::cancel(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 &id,
                 b.revision,
                 b.note,
@@ -286,7 +272,7 @@ pub(super) async fn amend(
     idempotent(
         &state,
         &caller,
-        &[Role::EnterpriseUser],
+        freeport_app::Permission::Declare,
         &headers,
         &path,
         &body,
@@ -295,7 +281,7 @@ pub(super) async fn amend(
             let d = b.declaration.into_domain(&st.pack.nomenclature)?;
             let t = freeport_app::lifecycle::amend(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 &id,
                 d,
                 &String::from_utf8_lossy(payload),

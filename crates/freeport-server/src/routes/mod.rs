@@ -23,9 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use freeport_app::deciding::decide;
-
-use crate::auth::{Caller, Role, SESSION_COOKIE};
+use crate::auth::{Caller, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{PeerAddress, Query};
 use crate::{AppState, MAX_BODY_BYTES, MAX_PAGE, idempotent};
@@ -234,8 +232,7 @@ async fn verify_audit(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<AuditReportView>> {
-    caller.require(&[Role::Administrator])?;
-    let report = state.store.verify_audit().await?;
+    let report = freeport_app::registry::verify_audit(&state, &caller.actor()).await?;
     Ok(Json(AuditReportView {
         entries: report.entries,
         intact: report.intact,

@@ -39,22 +39,22 @@ pub(super) async fn train_model(
     idempotent(
         &state,
         &caller,
-        &[Role::RiskAnalyst],
+        freeport_app::Permission::GovernRisk,
         &headers,
         "POST /api/v1/risk/models",
         &body,
         async move |idem| {
             let b: TrainModelRequest = parse_body(payload)?;
             let (from, to) = period_of(&b.from, &b.to)?;
-            let row =
-                freeport_app::training::prepare_model(&st.platform, from, to, &c.user.id).await?;
-            let response = to_json(&model_view(row.clone()))?;
-            freeport_app::training::activate_model(
-                &st.platform,
-                &row,
-                Some(&idem.record(StatusCode::CREATED, &response)),
-            )
+            let row = freeport_app::training::train(st, &c.actor(), (from, to), |row| {
+                kept(
+                    &idem,
+                    StatusCode::CREATED,
+                    to_json(&model_view(row.clone())),
+                )
+            })
             .await?;
+            let response = to_json(&model_view(row))?;
             Ok((StatusCode::CREATED, response))
         },
     )
@@ -73,11 +73,8 @@ pub(super) async fn list_models(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<RiskModelList>> {
-    caller.require(&READERS)?;
     Ok(Json(RiskModelList {
-        items: state
-            .store
-            .risk_models()
+        items: freeport_app::training::models(&state, &caller.actor())
             .await?
             .into_iter()
             .map(model_view)

@@ -20,13 +20,13 @@ pub(super) async fn put_enterprise(
     body: Bytes,
 ) -> Response {
     let st = &state;
-    let actor = actor_of(&caller);
+    let actor = caller.actor();
     let path = format!("PUT /api/v1/enterprises/{code}");
     let payload = &body;
     idempotent(
         &state,
         &caller,
-        &[Role::Administrator, Role::CustomsOfficer],
+        freeport_app::Permission::Register,
         &headers,
         &path,
         &body,
@@ -68,13 +68,7 @@ pub(super) async fn get_enterprise(
     caller: Caller,
     Path(code): Path<String>,
 ) -> ApiResult<Json<EnterpriseEnvelope>> {
-    let code = path_code(&code)?.as_str().to_owned();
-    caller.require_enterprise(&code)?;
-    let e = state
-        .store
-        .enterprise(&code)
-        .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))?;
+    let e = freeport_app::registry::enterprise(&state, &caller.actor(), &path_code(&code)?).await?;
     Ok(Json(EnterpriseEnvelope {
         enterprise: enterprise_view(e),
     }))
@@ -94,11 +88,13 @@ pub(super) async fn list_enterprises(
     caller: Caller,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<EnterprisePage>> {
-    caller.require(&[Role::Administrator, Role::CustomsOfficer, Role::RiskAnalyst])?;
-    let items = state
-        .store
-        .list_enterprises(page.after.as_deref().unwrap_or(""), limit(&page)?)
-        .await?;
+    let items = freeport_app::registry::enterprises(
+        &state,
+        &caller.actor(),
+        page.after.as_deref().unwrap_or(""),
+        limit(&page)?,
+    )
+    .await?;
     let next_after = items.last().map(|e| e.credit_code.clone());
     Ok(Json(EnterprisePage {
         items: items.into_iter().map(enterprise_view).collect(),
@@ -124,13 +120,13 @@ pub(super) async fn put_exchange_rate(
     body: Bytes,
 ) -> Response {
     let st = &state;
-    let actor = actor_of(&caller);
+    let actor = caller.actor();
     let path = format!("PUT /api/v1/exchange-rates/{currency}/{day}");
     let payload = &body;
     idempotent(
         &state,
         &caller,
-        &[Role::Administrator, Role::CustomsOfficer],
+        freeport_app::Permission::Register,
         &headers,
         &path,
         &body,

@@ -46,7 +46,6 @@ pub(super) async fn rules_performance(
     caller: Caller,
     Query(q): Query<Period>,
 ) -> ApiResult<Json<RulePerformanceView>> {
-    caller.require(&READERS)?;
     let (from, to) = period_of(&q.from, &q.to)?;
     let min = q.min_inspections.unwrap_or(20);
     if min > MAX_MIN_INSPECTIONS {
@@ -57,7 +56,7 @@ pub(super) async fn rules_performance(
         )
         .into());
     }
-    let p = freeport_app::rule_sets::performance(&state, from, to, min).await?;
+    let p = freeport_app::rule_sets::performance(&state, &caller.actor(), from, to, min).await?;
     Ok(Json(RulePerformanceView {
         from: from.to_string(),
         to: to.to_string(),
@@ -104,14 +103,6 @@ pub(super) fn rule_set_view(
     }
 }
 
-pub(super) async fn rule_set_row(state: &AppState, sha256: &str) -> ApiResult<RuleSetRow> {
-    state
-        .store
-        .rule_set(sha256)
-        .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound, "no such resource"))
-}
-
 /// Propose a rule set: parsed and type-checked (a malformed file is refused with its line and
 /// column), then kept as `proposed` under the SHA-256 of its text.
 #[utoipa::path(
@@ -133,7 +124,7 @@ pub(super) async fn propose_rule_set(
     idempotent(
         &state,
         &caller,
-        &[Role::RiskAnalyst],
+        freeport_app::Permission::GovernRisk,
         &headers,
         "POST /api/v1/risk/rule-sets",
         &body,
@@ -141,7 +132,7 @@ pub(super) async fn propose_rule_set(
             let b: ProposeRuleSetRequest = parse_body(payload)?;
             let done = freeport_app::rule_sets::propose(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 &b.source,
                 answer(&idem, StatusCode::CREATED),
             )
@@ -173,12 +164,11 @@ pub(super) async fn list_rule_sets(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<RuleSetList>> {
-    caller.require(&READERS)?;
-    let mut items = Vec::new();
-    for row in state.store.rule_sets().await? {
-        let changes = state.store.rule_set_changes(&row.sha256).await?;
-        items.push(rule_set_view(row, changes));
-    }
+    let items = freeport_app::rule_sets::rule_sets(&state, &caller.actor())
+        .await?
+        .into_iter()
+        .map(|now| rule_set_view(now.row, now.changes))
+        .collect();
     Ok(Json(RuleSetList { items }))
 }
 
@@ -196,10 +186,8 @@ pub(super) async fn get_rule_set(
     caller: Caller,
     Path(sha256): Path<String>,
 ) -> ApiResult<Json<RuleSetView>> {
-    caller.require(&READERS)?;
-    let row = rule_set_row(&state, &sha256).await?;
-    let changes = state.store.rule_set_changes(&sha256).await?;
-    Ok(Json(rule_set_view(row, changes)))
+    let now = freeport_app::rule_sets::read_rule_set(&state, &caller.actor(), &sha256).await?;
+    Ok(Json(rule_set_view(now.row, now.changes)))
 }
 
 /// Back-test a rule set on the declarations of a period, beside the active set on the same
@@ -226,7 +214,7 @@ pub(super) async fn backtest_rule_set(
     idempotent(
         &state,
         &caller,
-        &[Role::RiskAnalyst],
+        freeport_app::Permission::GovernRisk,
         &headers,
         &path,
         &body,
@@ -235,7 +223,7 @@ pub(super) async fn backtest_rule_set(
             let period = period_of(&b.from, &b.to)?;
             let done = freeport_app::rule_sets::run_backtest(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 &sha256,
                 period,
                 b.revision,
@@ -262,7 +250,7 @@ pub(super) async fn change_state(
     idempotent(
         state,
         caller,
-        &[Role::RiskAnalyst],
+        freeport_app::Permission::GovernRisk,
         headers,
         &path,
         body,
@@ -270,7 +258,7 @@ pub(super) async fn change_state(
             let b: RuleSetStateRequest = parse_body(body)?;
             let done = freeport_app::rule_sets::change_state(
                 st,
-                &actor_of(c),
+                &c.actor(),
                 &sha256,
                 to,
                 b.revision,

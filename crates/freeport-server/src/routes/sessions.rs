@@ -163,12 +163,12 @@ pub(super) async fn create_user(
     body: Bytes,
 ) -> Response {
     let st = &state;
-    let actor = actor_of(&caller);
+    let actor = caller.actor();
     let payload = &body;
     idempotent(
         &state,
         &caller,
-        &[Role::Administrator],
+        freeport_app::Permission::CreateUsers,
         &headers,
         "POST /api/v1/users",
         &body,

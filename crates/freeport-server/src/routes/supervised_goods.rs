@@ -31,24 +31,6 @@ pub(super) fn item_view(i: freeport_store::SupervisedItemRow) -> SupervisedItemV
     }
 }
 
-/// The item `id` of enterprise `code`, as the caller may see it.
-pub(super) async fn visible_item(
-    state: &AppState,
-    caller: &Caller,
-    code: &str,
-    id: &str,
-) -> ApiResult<(String, freeport_store::SupervisedItemRow)> {
-    let code = path_code(code)?.as_str().to_owned();
-    caller.require_enterprise(&code)?;
-    if uuid::Uuid::parse_str(id).is_err() {
-        return Err(ApiError::new(Code::NotFound, "no such resource"));
-    }
-    match state.store.supervised_item(id).await? {
-        Some(item) if item.enterprise == code => Ok((code, item)),
-        _ => Err(ApiError::new(Code::NotFound, "no such resource")),
-    }
-}
-
 /// List the goods an enterprise holds under supervision (R3.4), with what remains of each.
 #[utoipa::path(
     get,
@@ -64,18 +46,14 @@ pub(super) async fn list_supervised_items(
     Path(code): Path<String>,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<SupervisedItemPage>> {
-    caller.require(&[
-        Role::EnterpriseUser,
-        Role::CustomsOfficer,
-        Role::RiskAnalyst,
-        Role::Administrator,
-    ])?;
-    let code = path_code(&code)?.as_str().to_owned();
-    caller.require_enterprise(&code)?;
-    let rows = state
-        .store
-        .supervised_items(&code, page.after.as_deref().unwrap_or(""), limit(&page)?)
-        .await?;
+    let rows = freeport_app::supervision::supervised_items(
+        &state,
+        &caller.actor(),
+        &path_code(&code)?,
+        page.after.as_deref().unwrap_or(""),
+        limit(&page)?,
+    )
+    .await?;
     Ok(Json(SupervisedItemPage {
         next_after: rows.last().map(|i| i.id.clone()),
         items: rows.into_iter().map(item_view).collect(),
@@ -96,14 +74,13 @@ pub(super) async fn get_supervised_item(
     caller: Caller,
     Path((code, id)): Path<(String, String)>,
 ) -> ApiResult<Json<SupervisedItemView>> {
-    caller.require(&[
-        Role::EnterpriseUser,
-        Role::CustomsOfficer,
-        Role::RiskAnalyst,
-        Role::Administrator,
-    ])?;
-    let (_, item) = visible_item(&state, &caller, &code, &id).await?;
-    let disposals = state.store.disposals(&item.id).await?;
+    let (item, disposals) = freeport_app::supervision::item_with_disposals(
+        &state,
+        &caller.actor(),
+        path_code(&code)?,
+        &id,
+    )
+    .await?;
     let mut view = item_view(item);
     view.disposals = Some(
         disposals
@@ -157,12 +134,12 @@ pub(super) async fn dispose(
     idempotent(
         &state,
         &caller,
-        &[Role::EnterpriseUser],
+        freeport_app::Permission::DisposeSupervisedGoods,
         &headers,
         &path,
         &body,
         async move |idem| {
-            let actor = actor_of(c);
+            let actor = c.actor();
             let enterprise = path_code(&code)?;
             let row =
                 freeport_app::supervision::supervised_item(st, &actor, enterprise, &id).await?;

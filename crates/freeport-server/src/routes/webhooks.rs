@@ -45,13 +45,13 @@ pub(super) async fn put_webhook(
     body: Bytes,
 ) -> Response {
     let st = &state;
-    let actor = actor_of(&caller);
+    let actor = caller.actor();
     let path = format!("PUT /api/v1/enterprises/{code}/webhook");
     let payload = &body;
     idempotent(
         &state,
         &caller,
-        &[Role::EnterpriseUser, Role::Administrator],
+        freeport_app::Permission::SetWebhook,
         &headers,
         &path,
         &body,
@@ -93,18 +93,7 @@ pub(super) async fn get_webhook(
     caller: Caller,
     Path(code): Path<String>,
 ) -> ApiResult<Json<WebhookView>> {
-    caller.require(&[
-        Role::EnterpriseUser,
-        Role::CustomsOfficer,
-        Role::Administrator,
-    ])?;
-    let code = path_code(&code)?.as_str().to_owned();
-    caller.require_enterprise(&code)?;
-    let w = state
-        .store
-        .webhook(&code)
-        .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound, "no webhook is set"))?;
+    let w = freeport_app::webhooks::webhook(&state, &caller.actor(), &path_code(&code)?).await?;
     Ok(Json(WebhookView {
         enterprise: w.enterprise,
         url: w.url,
@@ -128,12 +117,12 @@ pub(super) async fn delete_webhook(
     headers: HeaderMap,
 ) -> Response {
     let st = &state;
-    let actor = actor_of(&caller);
+    let actor = caller.actor();
     let path = format!("DELETE /api/v1/enterprises/{code}/webhook");
     idempotent(
         &state,
         &caller,
-        &[Role::EnterpriseUser, Role::Administrator],
+        freeport_app::Permission::SetWebhook,
         &headers,
         &path,
         &Bytes::new(),
@@ -165,21 +154,19 @@ pub(super) async fn webhook_deliveries(
     Path(code): Path<String>,
     Query(page): Query<PostingPage>,
 ) -> ApiResult<Json<WebhookDeliveryPage>> {
-    caller.require(&[
-        Role::EnterpriseUser,
-        Role::CustomsOfficer,
-        Role::Administrator,
-    ])?;
-    let code = path_code(&code)?.as_str().to_owned();
-    caller.require_enterprise(&code)?;
+    let code = path_code(&code)?;
     let limit = limit(&Page {
         after: None,
         limit: page.limit,
     })?;
-    let rows = state
-        .store
-        .deliveries(&code, page.after.unwrap_or(0), limit)
-        .await?;
+    let rows = freeport_app::webhooks::deliveries(
+        &state,
+        &caller.actor(),
+        &code,
+        page.after.unwrap_or(0),
+        limit,
+    )
+    .await?;
     Ok(Json(WebhookDeliveryPage {
         next_after: rows.last().map(|d| d.id),
         items: rows
