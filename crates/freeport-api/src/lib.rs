@@ -9,6 +9,7 @@
 pub mod platform;
 pub mod quote;
 pub mod requests;
+pub mod second_line;
 pub mod value_added;
 
 pub use quote::{QuoteRequest, parse_quote_request};

@@ -15,7 +15,7 @@ use crate::quote::{DeclarationDto, SnapshotDto};
 
 /// Whole numbers as JSON Schema counts them: `3` and `3.0` alike (a client's JSON library may write
 /// either), anything with a fraction refused.
-mod whole {
+pub(crate) mod whole {
     use serde::{Deserialize, Deserializer, de::Error};
 
     fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
@@ -32,7 +32,7 @@ mod whole {
         }
     }
 
-    pub(super) fn revision<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    pub(crate) fn revision<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         whole(d)
     }
 
@@ -215,7 +215,8 @@ pub struct DeclarationView {
     pub reference: String,
     pub flow: String,
     /// `decided`, `rejected`, `not_required`, `released`, `under_inspection`, `held`,
-    /// `cancelled` or `closed`.
+    /// `cancelled`, `closed`, and at a second-line port `awaiting_scan` (red lane) and `exited`
+    /// (crossed at the channel).
     pub status: String,
     /// Increases with every change; state-changing requests name the revision they saw.
     pub revision: i64,
@@ -232,6 +233,8 @@ pub struct DeclarationView {
     /// and whether the lane came from a rule, the random sample or the score.
     #[schema(value_type = Option<Object>)]
     pub risk: Option<serde_json::Value>,
+    /// The port the goods cross at (`GET /api/v1/ports`), when the declaration names one.
+    pub port: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     /// The status history; present when one declaration is read.
@@ -248,8 +251,8 @@ pub struct DeclarationPage {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChangeRequest {
-    /// From `decided`: `released`, `under_inspection` or `held`; from `under_inspection`:
-    /// `held`; from `held`: `released` or `closed`; from `released`: `closed`.
+    /// From `decided`: `released`, `under_inspection` or `held`; from `under_inspection` or
+    /// `awaiting_scan`: `held`; from `held`: `released` or `closed`; from `released`: `closed`.
     pub to: String,
     #[serde(default)]
     pub note: String,

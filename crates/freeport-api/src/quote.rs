@@ -92,7 +92,66 @@ pub struct DeclarationDto {
     pub direct_release: bool,
     #[serde(default)]
     pub domestic_vat_paid: bool,
+    /// Where and how the goods cross (WCO DM names in `docs/reference/declaration-fields.md`). At a
+    /// second-line port the lane then decides release: green at once, yellow after a documentary
+    /// check, red after a scan.
+    #[serde(default)]
+    pub transport: Option<TransportDto>,
     pub lines: Vec<LineDto>,
+}
+
+/// Where and how goods cross a line.
+#[derive(Debug, utoipa::ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransportDto {
+    /// The port's code in the policy pack (`GET /api/v1/ports`): WCO DM customs office of exit or
+    /// entry.
+    pub port: String,
+    /// Mode of transport at the border: `sea`, `rail`, `road`, `air`, `mail`, `multimodal`,
+    /// `fixed_installation`, `inland_waterway` or `unknown` (UN/ECE Recommendation 19 codes 1-8, and 0).
+    pub mode: String,
+    /// Identity of the means of transport crossing: a truck's plate, a vessel, a flight; 1 to 64
+    /// characters.
+    pub means: String,
+    /// The transport document's number (bill of lading, waybill); up to 64 characters.
+    #[serde(default)]
+    pub document: Option<String>,
+}
+
+impl TransportDto {
+    pub fn into_domain(self, at: &str) -> FieldResult<freeport_core::port::Transport> {
+        use freeport_core::port::TransportMode;
+        let mode = TransportMode::parse(&self.mode).ok_or_else(|| {
+            let names: Vec<&str> = TransportMode::ALL.iter().map(|m| m.as_str()).collect();
+            FieldError::new(
+                format!("{at}.mode"),
+                FieldErrorKind::Unknown,
+                format!("one of {}", names.join(", ")),
+            )
+        })?;
+        let short = |field: &str, text: &str, min: usize| -> FieldResult<String> {
+            let text = text.trim();
+            let n = text.chars().count();
+            if n < min || n > 64 || text.chars().any(char::is_control) {
+                return Err(FieldError::new(
+                    format!("{at}.{field}"),
+                    FieldErrorKind::OutOfRange,
+                    format!("{min} to 64 characters, no control characters"),
+                ));
+            }
+            Ok(text.to_owned())
+        };
+        Ok(freeport_core::port::Transport {
+            port: short("port", &self.port, 1)?,
+            mode,
+            means: short("means", &self.means, 1)?,
+            document: self
+                .document
+                .as_deref()
+                .map(|d| short("document", d, 1))
+                .transpose()?,
+        })
+    }
 }
 
 #[derive(Debug, utoipa::ToSchema, Deserialize)]
@@ -373,6 +432,10 @@ impl DeclarationDto {
             },
             direct_release: self.direct_release,
             domestic_vat_paid: self.domestic_vat_paid,
+            transport: self
+                .transport
+                .map(|t| t.into_domain(&format!("{d}.transport")))
+                .transpose()?,
             lines,
         })
     }

@@ -5,9 +5,11 @@
 use freeport_core::FieldError;
 use freeport_core::FieldErrorKind;
 use freeport_core::decision::{Decision, Effect, Outcome};
-use freeport_core::declaration::Declaration;
+use freeport_core::declaration::{Declaration, Flow};
+use freeport_core::lifecycle::DeclarationStatus;
 use freeport_core::pack::PolicyPack;
 use freeport_core::snapshot::Snapshot;
+use freeport_risk::rules::Lane;
 use freeport_risk::selectivity::{
     self, Assessment, LineFacts, LiveRules, RaisedAlert, RiskSetup, wire_name,
 };
@@ -251,4 +253,144 @@ pub fn alert_rows(raised: &[RaisedAlert]) -> Vec<NewAlert> {
             details_json: a.details.to_string(),
         })
         .collect()
+}
+
+/// What happens at a second-line port the moment a declaration is decided (R2.4): the lane's
+/// step, what the port's inspection capacity did with a red lane, and the lane that stands.
+#[derive(Debug, Clone, Default)]
+pub struct AtPort {
+    pub step: Option<freeport_store::PortStep>,
+    pub admission: Option<freeport_store::NewAdmission>,
+    /// The lane after capacity: a red lane over the day's capacity becomes yellow.
+    pub lane: Option<String>,
+}
+
+/// A port's load on the zone's day, as read before deciding.
+#[derive(Debug, Clone)]
+pub struct PortLoad {
+    pub day: String,
+    pub row: freeport_store::PortDayRow,
+}
+
+/// At a second-line port, the lane's first step (R2.4): green and blue are released
+/// automatically, yellow waits for an officer's documentary check (no step), hold is held, and red
+/// goes to its scan within the port's daily inspection capacity, the riskiest first: over it, the
+/// declaration (or a less risky one waiting) goes to documentary check and counts as overflow.
+/// Nothing for a declaration that crosses at no second-line port, or that was not accepted.
+pub fn at_port(
+    d: &Declaration,
+    decision: &Decision<'_>,
+    assessed: Option<&Assessed>,
+    id: &str,
+    load: Option<&PortLoad>,
+) -> AtPort {
+    use freeport_core::port::{Admission, PortDay, Release, Waiting, admit};
+    let mut out = AtPort {
+        lane: assessed.map(|a| a.assessment.lane.as_str().to_owned()),
+        ..AtPort::default()
+    };
+    let (Some(a), Some(transport)) = (assessed, d.transport.as_ref()) else {
+        return out;
+    };
+    let Some(port) = decision.pack.ports.port(&transport.port) else {
+        return out;
+    };
+    if !(port.second_line && matches!(d.flow, Flow::SecondLineExit | Flow::SecondLineEntry)) {
+        return out;
+    }
+    let rule = decision
+        .pack
+        .ports
+        .release_rule
+        .as_ref()
+        .map(|r| decision.pack.rule(r).id.clone())
+        .unwrap_or_default();
+    let lane = a.assessment.lane;
+    let step = |status: DeclarationStatus, what: &str| freeport_store::PortStep {
+        status,
+        actor: "system:release".to_owned(),
+        note: format!("{} lane at {}: {what} ({rule})", lane.as_str(), port.name),
+        event_payload: serde_json::json!({
+            "id": id,
+            "enterprise": d.declarant.as_str(),
+            "status": status,
+            "port": port.code,
+        })
+        .to_string(),
+    };
+    let (release, what) = match lane {
+        Lane::Green | Lane::Blue => (Release::Automatic, "released automatically"),
+        Lane::Yellow => return out,
+        Lane::Hold => (Release::Hold, "held"),
+        Lane::Red => (Release::Scan, "to the H986 scan"),
+    };
+    if release != Release::Scan {
+        out.step = Some(step(DeclarationStatus::at_port(release), what));
+        return out;
+    }
+    let Some(load) = load else {
+        return out;
+    };
+    let score = a.assessment.record.score;
+    let capacity = load
+        .row
+        .capacity_set
+        .unwrap_or_else(|| port.daily_inspection_capacity());
+    let day = PortDay {
+        capacity: u32::try_from(capacity).unwrap_or(u32::MAX),
+        admitted: u32::try_from(load.row.admitted).unwrap_or(u32::MAX),
+        waiting: load
+            .row
+            .waiting
+            .iter()
+            .map(|(id, milli)| Waiting {
+                declaration_id: id.clone(),
+                score: Decimal::new(*milli, 3),
+            })
+            .collect(),
+    };
+    let admission = |step| freeport_store::NewAdmission {
+        port: port.code.clone(),
+        day: load.day.clone(),
+        capacity,
+        score_milli: (score * Decimal::ONE_THOUSAND)
+            .round()
+            .try_into()
+            .unwrap_or(i64::MAX),
+        step,
+    };
+    match admit(&day, score) {
+        Admission::Admit => {
+            out.step = Some(step(DeclarationStatus::AwaitingScan, what));
+            out.admission = Some(admission(freeport_store::AdmissionStep::Admit));
+        }
+        Admission::Displace(displaced) => {
+            out.step = Some(step(DeclarationStatus::AwaitingScan, what));
+            let note = format!(
+                "displaced at {} by a riskier declaration over the day's inspection capacity: documentary check",
+                port.name
+            );
+            let event_payload = serde_json::json!({
+                "id": displaced,
+                "status": DeclarationStatus::Decided,
+                "lane": "yellow",
+                "port": port.code,
+            })
+            .to_string();
+            out.admission = Some(admission(freeport_store::AdmissionStep::Displace {
+                declaration_id: displaced,
+                note,
+                event_payload,
+            }));
+        }
+        Admission::Overflow => {
+            out.step = Some(step(
+                DeclarationStatus::Decided,
+                "over the day's inspection capacity: documentary check",
+            ));
+            out.admission = Some(admission(freeport_store::AdmissionStep::Overflow));
+            out.lane = Some(Lane::Yellow.as_str().to_owned());
+        }
+    }
+    out
 }

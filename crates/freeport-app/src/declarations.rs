@@ -22,14 +22,19 @@ pub struct Submitted {
 }
 
 /// Decides a declaration and commits the decision, its postings, supervised items, waiver locks,
-/// flow statistics, alerts, audit entry and event in one transaction. `answer` gives the edge's
-/// answer to keep with the commit (the idempotency record), so a retry replays it.
+/// flow statistics, alerts, the lane's step at a second-line port, audit entries and events in one
+/// transaction. `answer` gives the edge's answer to keep with the commit (the idempotency record),
+/// so a retry replays it.
+///
+/// A red lane at a second-line port takes a place in the port's daily inspection capacity, read
+/// before deciding; a concurrent declaration may take it first, and the commit then refuses. The
+/// whole line is then run again on a fresh read, a few times at most.
 pub async fn submit(
     platform: &Platform,
     actor: &Actor,
     d: Declaration,
     request_json: String,
-    answer: impl FnOnce(&Submitted) -> AppResult<Option<IdempotencyRecord>>,
+    mut answer: impl FnMut(&Submitted) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Submitted> {
     actor.require(crate::Permission::Declare)?;
     if actor.role != crate::users::Role::EnterpriseUser
@@ -39,9 +44,33 @@ pub async fn submit(
             "an enterprise user declares for its own enterprise only".into(),
         ));
     }
+    const ATTEMPTS: usize = 5;
+    for attempt in 1..=ATTEMPTS {
+        let mut submitted = decided(platform, actor, &d, &request_json).await?;
+        // 3. Commit once, with the answer.
+        submitted.record.idempotency = answer(&submitted)?;
+        match platform.store.commit_declaration(&submitted.record).await {
+            Ok(()) => return Ok(submitted),
+            Err(freeport_store::StoreError::Conflict(_))
+                if attempt < ATTEMPTS && submitted.record.admission.is_some() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Conflict(
+        "the port's inspection capacity kept changing; try again".into(),
+    ))
+}
+
+/// Steps 1 and 2 of the straight line: read everything, then decide and assess purely.
+async fn decided(
+    platform: &Platform,
+    actor: &Actor,
+    d: &Declaration,
+    request_json: &str,
+) -> AppResult<Submitted> {
     // 1. Read: the snapshot has read the registry, so a declarant absent from it is not
-    //    registered.
-    let inputs = platform.declaration_inputs(&d).await?;
+    //    registered; the load of the port the goods cross at is read with it.
+    let inputs = platform.declaration_inputs(d).await?;
     if inputs.snapshot.standing(&d.declarant).is_none() {
         return Err(FieldError::new(
             "declaration.declarant",
@@ -50,23 +79,32 @@ pub async fn submit(
         )
         .into());
     }
+    let load = match &d.transport {
+        Some(t) => {
+            let day = platform.today().to_string();
+            Some(crate::deciding::PortLoad {
+                row: platform.store.port_day(&t.port, &day).await?,
+                day,
+            })
+        }
+        None => None,
+    };
     // 2. Decide and assess, purely.
-    let decision = decide(&platform.pack, &d, &inputs.snapshot)?;
+    let decision = decide(&platform.pack, d, &inputs.snapshot)?;
     let id = uuid::Uuid::now_v7().to_string();
     let live = platform.live_rules();
     let assessed = assess_lane(
         &platform.risk,
         &live,
-        &d,
+        d,
         &decision,
         &inputs.credit_class,
         &inputs.risk,
         &id,
     );
     let status = DeclarationStatus::after(decision.outcome);
-    let lane = assessed
-        .as_ref()
-        .map(|a| a.assessment.lane.as_str().to_owned());
+    let at_port = crate::deciding::at_port(d, &decision, assessed.as_ref(), &id, load.as_ref());
+    let lane = at_port.lane.clone();
     let decision_json =
         serde_json::to_value(&decision).map_err(|e| AppError::Internal(e.to_string()))?;
     let record = NewDeclaration {
@@ -79,12 +117,15 @@ pub async fn submit(
         pack_version: decision.pack.id.clone(),
         outcome: wire_name(decision.outcome),
         payable_total_fen: decision.totals.payable_total.fen(),
-        request_json,
+        request_json: request_json.to_owned(),
         decision_json: decision_json.to_string(),
         lane: lane.clone(),
         risk: assessed.as_ref().map(|a| a.assessment.record.clone()),
+        port: d.transport.as_ref().map(|t| t.port.clone()),
+        at_port: at_port.step,
+        admission: at_port.admission,
         postings: postings_of(&decision)?,
-        supervised: supervised_of(&decision, &d)?,
+        supervised: supervised_of(&decision, d)?,
         waiver_locks: waiver_locks_of(&decision),
         flow_lines: assessed
             .as_ref()
@@ -104,14 +145,10 @@ pub async fn submit(
         idempotency: None,
         now_ms: platform.now_ms(),
     };
-    let mut submitted = Submitted {
+    Ok(Submitted {
         record,
         decision: decision_json,
-    };
-    // 3. Commit once, with the answer.
-    submitted.record.idempotency = answer(&submitted)?;
-    platform.store.commit_declaration(&submitted.record).await?;
-    Ok(submitted)
+    })
 }
 
 /// A page of declarations in submission order, after id `after`: an enterprise user sees its

@@ -16,6 +16,7 @@
 //! - [`duty_free`]: a duty-free sale decided and recorded, with proxy-buying alerts; shops
 //!   registered.
 //! - [`lifecycle`]: a declaration's status changes, inspection results, cancellation, amendment.
+//! - [`second_line`]: the ports, a red-lane declaration's scan, crossings at a channel.
 //! - [`supervision`]: disposals of supervised goods and their back taxes.
 //! - [`registry`]: enterprises registered, exchange rates kept.
 //! - [`users`]: roles, users created, password hashes.
@@ -42,6 +43,7 @@ pub mod live;
 pub mod permissions;
 pub mod registry;
 pub mod rule_sets;
+pub mod second_line;
 pub mod sessions;
 pub mod snapshot;
 pub mod supervision;

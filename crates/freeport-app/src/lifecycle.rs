@@ -62,12 +62,12 @@ pub async fn visible_declaration(
     Ok(row)
 }
 
-fn refused(status: DeclarationStatus, what: &str) -> AppError {
+pub(crate) fn refused(status: DeclarationStatus, what: &str) -> AppError {
     AppError::InvalidTransition(format!("a declaration {status} {what}"))
 }
 
 /// A transition from the declaration's current status, with nothing else changed.
-fn plain(
+pub(crate) fn plain(
     platform: &Platform,
     actor: &Actor,
     row: &DeclarationRow,
@@ -96,7 +96,7 @@ fn plain(
     }
 }
 
-async fn commit(
+pub(crate) async fn commit(
     platform: &Platform,
     before: DeclarationRow,
     transition: Transition,

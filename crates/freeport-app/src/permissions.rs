@@ -46,6 +46,10 @@ pub enum Permission {
     Register,
     CreateUsers,
     VerifyAudit,
+    /// A port's inspection load: capacity, admitted, overflow, the scan queue.
+    ReadPortLoad,
+    /// Set a port's daily inspection capacity.
+    SetPortCapacity,
 }
 
 const CUSTOMS: &[Role] = &[CustomsOfficer, RiskAnalyst, Administrator];
@@ -69,9 +73,9 @@ impl Permission {
             Sell => &[DutyFreeOperator],
             ReadWebhook => &[EnterpriseUser, CustomsOfficer, Administrator],
             SetWebhook => &[EnterpriseUser, Administrator],
-            ReadRisk | ReadRegistry => CUSTOMS,
+            ReadRisk | ReadRegistry | ReadPortLoad => CUSTOMS,
             GovernRisk | AnalyseAlerts => &[RiskAnalyst],
-            CreateUsers | VerifyAudit => &[Administrator],
+            CreateUsers | VerifyAudit | SetPortCapacity => &[Administrator],
         }
     }
 }

@@ -58,6 +58,9 @@ pub fn decide_under<'p>(
     snapshot: &Snapshot,
 ) -> Result<Decision<'p>, FieldError> {
     let mut d = Decider::new(declaration, version, snapshot)?;
+    if let Some(t) = &declaration.transport {
+        d.crossing(t)?;
+    }
     for (i, line) in declaration.lines.iter().enumerate() {
         let decided = match declaration.flow {
             Flow::FirstLineImport => d.first_line_import(i, line)?,
@@ -182,6 +185,22 @@ impl<'p, 'd> Decider<'p, 'd> {
             effects: Vec::new(),
             explanation,
         })
+    }
+
+    /// The port the goods cross at, checked against the version's ports and explained (R2.2).
+    fn crossing(&mut self, t: &crate::port::Transport) -> Result<(), FieldError> {
+        let v = self.v;
+        let port = crate::port::crossing_port(&v.ports, self.decl.flow, t)?;
+        if let Some(rule) = &v.ports.rule {
+            self.explanation.push(Step {
+                rule: v.rule(rule),
+                detail: Detail::ListEntry {
+                    finding: "the goods cross at this designated port",
+                    entry: &port.name,
+                },
+            });
+        }
+        Ok(())
     }
 
     fn scratch(&mut self) -> Vec<Step<'p>> {

@@ -148,5 +148,9 @@ pub struct Declaration {
     pub direct_release: bool,
     /// Domestic VAT was paid on the goods inside Hainan (R2.3, one source).
     pub domestic_vat_paid: bool,
+    /// Where and how the goods cross: at a second-line port, the lane then decides how release
+    /// goes (R2.4). Absent for goods that stay inside the island, and for a declaration lodged
+    /// without it (released by an officer, as before the ports were in the pack).
+    pub transport: Option<crate::port::Transport>,
     pub lines: Vec<Line>,
 }

@@ -25,6 +25,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod money;
 pub mod pack;
+pub mod port;
 pub mod registry;
 pub mod snapshot;
 pub mod supervision;

@@ -17,10 +17,14 @@ pub enum DeclarationStatus {
     Held,
     Cancelled,
     Closed,
+    /// Red lane at a second-line port: waiting for its H986 scan (R2.4).
+    AwaitingScan,
+    /// Released goods recorded crossing at the port's channel (gate-out): the declaration is done.
+    Exited,
 }
 
 impl DeclarationStatus {
-    pub const ALL: [DeclarationStatus; 8] = [
+    pub const ALL: [DeclarationStatus; 10] = [
         DeclarationStatus::Decided,
         DeclarationStatus::Rejected,
         DeclarationStatus::NotRequired,
@@ -29,6 +33,8 @@ impl DeclarationStatus {
         DeclarationStatus::Held,
         DeclarationStatus::Cancelled,
         DeclarationStatus::Closed,
+        DeclarationStatus::AwaitingScan,
+        DeclarationStatus::Exited,
     ];
 
     /// The wire and storage name.
@@ -42,6 +48,8 @@ impl DeclarationStatus {
             DeclarationStatus::Held => "held",
             DeclarationStatus::Cancelled => "cancelled",
             DeclarationStatus::Closed => "closed",
+            DeclarationStatus::AwaitingScan => "awaiting_scan",
+            DeclarationStatus::Exited => "exited",
         }
     }
 
@@ -60,17 +68,43 @@ impl DeclarationStatus {
         }
     }
 
-    /// The moves a customs officer makes by hand: release, inspect or hold a decided declaration,
-    /// hold one under inspection, release or close a held one, close a released one.
+    /// The moves a customs officer makes by hand: release, inspect or hold a decided declaration
+    /// (at a second-line port, the yellow lane's documentary check), hold one under inspection or
+    /// awaiting its scan, release or close a held one, close a released one.
     pub fn officer_may_move_to(self, to: DeclarationStatus) -> bool {
         use DeclarationStatus::*;
         matches!(
             (self, to),
             (Decided, Released | UnderInspection | Held)
-                | (UnderInspection, Held)
+                | (UnderInspection | AwaitingScan, Held)
                 | (Held, Released | Closed)
                 | (Released, Closed)
         )
+    }
+
+    /// Where an accepted declaration at a second-line port goes on its lane (R2.4): green is
+    /// released at once, yellow waits (decided) for the documentary check, red for its scan.
+    pub fn at_port(release: crate::port::Release) -> DeclarationStatus {
+        match release {
+            crate::port::Release::Automatic => DeclarationStatus::Released,
+            crate::port::Release::DocumentCheck => DeclarationStatus::Decided,
+            crate::port::Release::Scan => DeclarationStatus::AwaitingScan,
+            crate::port::Release::Hold => DeclarationStatus::Held,
+        }
+    }
+
+    /// A scan's result: manual inspection only when the scan alerts, else released (R2.4).
+    pub fn after_scan(alerted: bool) -> DeclarationStatus {
+        if alerted {
+            DeclarationStatus::UnderInspection
+        } else {
+            DeclarationStatus::Released
+        }
+    }
+
+    /// Goods may cross the channel only on a released declaration.
+    pub fn may_cross(self) -> bool {
+        self == DeclarationStatus::Released
     }
 
     /// The enterprise may withdraw a declaration not yet released: decided, or held.
@@ -128,6 +162,7 @@ mod tests {
                 ("under_inspection", "held"),
                 ("held", "released"),
                 ("held", "closed"),
+                ("awaiting_scan", "held"),
             ]
         );
     }

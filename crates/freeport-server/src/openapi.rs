@@ -20,6 +20,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "users", description = "Users and their roles"),
         (name = "registry", description = "The enterprise registry and exchange rates"),
         (name = "declarations", description = "Declarations on the first and second lines and inside the zone"),
+        (name = "ports", description = "Second-line ports and channels: release at the port, scans, crossings"),
         (name = "account books", description = "One account book per enterprise for zero-tariff goods"),
         (name = "duty-free", description = "Offshore duty-free shops and sales: one code per person, the annual quota, category limits"),
         (name = "webhooks", description = "Status changes pushed to the declaring enterprise, signed and retried"),

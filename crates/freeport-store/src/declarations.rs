@@ -47,6 +47,13 @@ pub struct NewDeclaration {
     /// The selectivity lane and the assessment behind it, for an accepted declaration.
     pub lane: Option<String>,
     pub risk: Option<RiskRecord>,
+    /// The port the goods cross at (R2.2), if the declaration names one.
+    pub port: Option<String>,
+    /// At a second-line port, the step the lane takes at once after the decision (R2.4): released
+    /// automatically, awaiting a scan, or held. It is the declaration's second event.
+    pub at_port: Option<PortStep>,
+    /// For a red lane at a second-line port: what the port's inspection capacity did with it.
+    pub admission: Option<crate::ports::NewAdmission>,
     pub postings: Vec<NewPosting>,
     pub waiver_locks: Vec<NewWaiverLock>,
     /// Goods the decision put under supervision (R3.4).
@@ -60,6 +67,22 @@ pub struct NewDeclaration {
     pub event_payload: String,
     pub idempotency: Option<IdempotencyRecord>,
     pub now_ms: i64,
+}
+
+impl NewDeclaration {
+    /// The status the declaration is committed in: the decision's, or the port step's after it.
+    pub fn committed_status(&self) -> DeclarationStatus {
+        self.at_port.as_ref().map_or(self.status, |p| p.status)
+    }
+}
+
+/// What a lane does at a second-line port the moment the declaration is decided.
+#[derive(Debug, Clone)]
+pub struct PortStep {
+    pub status: DeclarationStatus,
+    pub actor: String,
+    pub note: String,
+    pub event_payload: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -77,12 +100,13 @@ pub struct DeclarationRow {
     pub decision_json: String,
     pub lane: Option<String>,
     pub risk: Option<RiskRecord>,
+    pub port: Option<String>,
     pub revision: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
 
-const DECLARATION_COLUMNS: &str = "id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms";
+const DECLARATION_COLUMNS: &str = "id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, port, revision, created_at_ms, updated_at_ms";
 
 fn declaration_from(row: &AnyRow) -> Result<DeclarationRow> {
     Ok(DeclarationRow {
@@ -99,6 +123,7 @@ fn declaration_from(row: &AnyRow) -> Result<DeclarationRow> {
         decision_json: row_string(row, "decision_json")?,
         lane: row_opt_string(row, "lane")?,
         risk: crate::risk_record::read(row, "risk_json")?,
+        port: row_opt_string(row, "port")?,
         revision: row_i64(row, "revision")?,
         created_at_ms: row_i64(row, "created_at_ms")?,
         updated_at_ms: row_i64(row, "updated_at_ms")?,
@@ -192,14 +217,15 @@ fn status_change(t: &Transition, revision: i64) -> crate::steps::Statement {
 /// Everything a decided declaration writes, after its idempotency record.
 fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
     let risk = d.risk.as_ref().map(text_of).transpose()?;
+    let status = d.committed_status();
     let mut steps = vec![
         Step::Run(statement!(
-            "INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12)",
+            "INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms, port) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12, $15)",
             &d.id,
             &d.enterprise,
             &d.reference,
             &d.flow,
-            d.status.as_str(),
+            status.as_str(),
             &d.declared_on,
             &d.pack_version,
             &d.outcome,
@@ -208,7 +234,8 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
             &d.decision_json,
             d.now_ms,
             &d.lane,
-            risk.as_deref()
+            risk.as_deref(),
+            &d.port
         )),
         Step::Run(statement!(
             "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, 1, $2, $3, 'submitted', $4)",
@@ -218,6 +245,23 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
             d.now_ms
         )),
     ];
+    if let Some(p) = &d.at_port {
+        steps.push(Step::Run(statement!(
+            "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, 2, $2, $3, $4, $5)",
+            &d.id,
+            p.status.as_str(),
+            &p.actor,
+            &p.note,
+            d.now_ms
+        )));
+    }
+    if let Some(a) = &d.admission {
+        let actor = d
+            .at_port
+            .as_ref()
+            .map_or("system:release", |p| p.actor.as_str());
+        steps.extend(crate::ports::admission_steps(&d.id, a, actor, d.now_ms));
+    }
     for p in in_lock_order(&d.postings) {
         steps.extend(posting_steps(p, Some(&d.id), d.now_ms));
     }
@@ -258,6 +302,22 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
         webhook_of: Some(d.id.clone()),
         now_ms: d.now_ms,
     });
+    if let Some(p) = &d.at_port {
+        steps.push(Step::Audit(crate::steps::AuditEntry {
+            at_ms: d.now_ms,
+            actor: p.actor.clone(),
+            action: "declaration.transition".to_owned(),
+            subject: d.id.clone(),
+            payload: serde_json::json!({ "from": d.status, "to": p.status, "note": p.note })
+                .to_string(),
+        }));
+        steps.push(Step::Event {
+            topic: "declaration.status".to_owned(),
+            payload: p.event_payload.clone(),
+            webhook_of: Some(d.id.clone()),
+            now_ms: d.now_ms,
+        });
+    }
     Ok(steps)
 }
 
@@ -350,6 +410,12 @@ impl Store {
                 "declaration {} changed concurrently",
                 t.declaration_id
             )));
+        }
+        if status == DeclarationStatus::AwaitingScan {
+            sqlx::query("DELETE FROM port_queue WHERE declaration_id = $1")
+                .bind(&t.declaration_id)
+                .execute(&mut **tx)
+                .await?;
         }
         if let Some((lane, risk)) = &t.lane {
             sqlx::query("UPDATE declarations SET lane = $1, risk_json = $2 WHERE id = $3")

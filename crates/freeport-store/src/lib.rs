@@ -398,6 +398,10 @@ impl std::ops::DerefMut for Write<'_> {
 
 pub mod account_books;
 pub use account_books::*;
+pub mod crossings;
+pub use crossings::{CrossingRow, NewCrossing};
+pub mod ports;
+pub use ports::{AdmissionStep, NewAdmission, PortDayRow};
 pub mod declarations;
 pub use declarations::*;
 pub mod records;

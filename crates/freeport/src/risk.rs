@@ -301,6 +301,7 @@ impl BenchData {
                     quantity: f.quantity,
                     unit: "kg".to_owned(),
                     reference_unit_value: f.reference_unit_value,
+                    port: f.port.map(str::to_owned),
                 }
             })
             .collect()

@@ -10,6 +10,7 @@ mod csvtable;
 pub mod diff;
 pub mod model;
 mod parse;
+mod ports;
 pub mod prefix;
 pub mod report;
 pub mod schedule;

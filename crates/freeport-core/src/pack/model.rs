@@ -101,6 +101,8 @@ pub struct PackVersion {
     pub credit: CreditRules,
     pub supervision: SupervisionRules,
     pub holidays: HolidayCalendar,
+    /// The zone's ports and channels (empty before the version that lists them).
+    pub ports: crate::port::Ports,
 }
 
 impl PackVersion {

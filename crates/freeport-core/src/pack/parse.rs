@@ -61,6 +61,9 @@ struct RawFiles {
     taxable_catalogue: Option<String>,
     #[serde(default)]
     restrictive_categories: Option<String>,
+    /// The zone's ports and channels (`ports.toml`), from the version that lists them.
+    #[serde(default)]
+    ports: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -388,6 +391,18 @@ fn build_version(
     let articles_tax = articles_tax_rules(&need, &raw.articles_tax)?;
     let credit = credit_rules(&need, &raw.credit)?;
     let goods_index = goods_index(&data.controls, &data.restrictive, &zero_tariff.scope);
+    let ports = match &raw.files.ports {
+        Some(name) => {
+            let (f, text) = data_file(sources, directory, name)?;
+            let parsed = super::ports::parse_ports(&f, text)?;
+            crate::port::Ports {
+                rule: Some(need.rule(&parsed.rule)?),
+                release_rule: Some(need.rule(&parsed.release_rule)?),
+                ports: parsed.ports,
+            }
+        }
+        None => crate::port::Ports::default(),
+    };
     Ok(PackVersion {
         id: format!("{}/{}", zone.zone, directory),
         directory: directory.to_owned(),
@@ -412,6 +427,7 @@ fn build_version(
         articles_tax,
         credit,
         holidays: data.holidays,
+        ports,
     })
 }
 

@@ -88,6 +88,7 @@ pub(crate) fn declaration(
         entry_purpose: EntryPurpose::DomesticCirculation,
         direct_release: false,
         domestic_vat_paid: false,
+        transport: None,
         lines,
     }
 }

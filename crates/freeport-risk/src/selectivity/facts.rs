@@ -25,6 +25,9 @@ pub struct LineFacts {
     pub quantity: Decimal,
     pub unit: String,
     pub reference_unit_value: Option<Decimal>,
+    /// The port the goods cross at; absent in records kept before declarations named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
 }
 
 impl LineFacts {
@@ -54,7 +57,7 @@ impl LineFacts {
             credit_class: &self.credit_class,
             line: &self.line,
             flow: &self.flow,
-            port: None,
+            port: self.port.as_deref(),
             declared_on: self.declared_on,
             value: self.value,
             quantity: self.quantity,
@@ -159,6 +162,7 @@ pub fn line_facts(
                 quantity: quantity.map_or(Decimal::ZERO, |q| q.value),
                 unit: quantity.map(|q| wire_name(q.unit)).unwrap_or_default(),
                 reference_unit_value: references.get(i).copied().flatten(),
+                port: d.transport.as_ref().map(|t| t.port.clone()),
             }
         })
         .collect()

@@ -39,11 +39,11 @@ fn transitioned_view(t: &Transitioned) -> ApiResult<Value> {
 }
 
 /// How a transition's answer is kept with it.
-fn answer(idem: &crate::Idempotency) -> freeport_app::lifecycle::Answer<'_> {
+pub(super) fn answer(idem: &crate::Idempotency) -> freeport_app::lifecycle::Answer<'_> {
     Box::new(move |t: &Transitioned| kept(idem, StatusCode::OK, transitioned_view(t)))
 }
 
-fn answered(t: &Transitioned) -> ApiResult<(StatusCode, Value)> {
+pub(super) fn answered(t: &Transitioned) -> ApiResult<(StatusCode, Value)> {
     Ok((StatusCode::OK, transitioned_view(t)?))
 }
 

@@ -56,6 +56,8 @@ pub(crate) mod alerts;
 use alerts::*;
 pub(crate) mod models;
 use models::*;
+pub(crate) mod ports;
+use ports::*;
 
 /// The API's routes with their OpenAPI description: one list, so the document cannot miss a route.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
@@ -77,6 +79,11 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel))
         .routes(routes!(change_status))
         .routes(routes!(inspection_result))
+        .routes(routes!(scan_result))
+        .routes(routes!(list_ports))
+        .routes(routes!(record_crossing))
+        .routes(routes!(port_load))
+        .routes(routes!(set_port_capacity))
         .routes(routes!(list_supervised_items))
         .routes(routes!(get_supervised_item))
         .routes(routes!(dispose))

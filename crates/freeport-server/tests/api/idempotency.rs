@@ -131,6 +131,21 @@ async fn replaying_any_write_changes_nothing() {
         let smuggled_on =
             (time::OffsetDateTime::now_utc().date() - time::Duration::days(400)).to_string();
         inspected_history(&app, (&a, A), (&b, B), &officer, 40).await;
+        // A dishonest enterprise with beef in its book: its exit through Xinhai awaits a scan.
+        let c = app.enterprise(&admin, C, true).await;
+        super::second_line::beef_in_the_book(&app, &c, C).await;
+        let (s, _) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/enterprises/{C}"),
+                Some(&admin),
+                Some("dishonest-c"),
+                Some(
+                    &json!({ "name": "Firm C", "beneficiary": true, "credit_class": "dishonest" }),
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}");
         let decl = declaration(
             "R-1",
             "first_line_import",
@@ -305,6 +320,30 @@ async fn replaying_any_write_changes_nothing() {
                 "officer",
                 json!({ "reason": "penalty paid, controls improved" }),
             ),
+            (
+                Method::POST,
+                "/api/v1/declarations",
+                "c",
+                super::second_line::exit_via("R-RED", C, "xinhai"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/declarations/{id}/scan-result",
+                "officer",
+                json!({ "alerted": false, "revision": 1 }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/ports/xinhai/channels/xinhai-cargo-01/crossings",
+                "officer",
+                json!({ "declaration_id": "{id}", "means": "琼A12345" }),
+            ),
+            (
+                Method::PUT,
+                "/api/v1/ports/xinhai/capacity",
+                "admin",
+                json!({ "daily_inspection_capacity": 80 }),
+            ),
         ];
         for (n, (method, template, who, body)) in steps.into_iter().enumerate() {
             let token = match who {
@@ -312,6 +351,7 @@ async fn replaying_any_write_changes_nothing() {
                 "officer" => &officer,
                 "operator" => &operator,
                 "analyst" => &analyst,
+                "c" => &c,
                 _ => &a,
             };
             let alert = match app.state.store.alerts(None, "", 1).await {
@@ -334,7 +374,10 @@ async fn replaying_any_write_changes_nothing() {
                 .replace("{item}", &item)
                 .replace("{alert}", &alert)
                 .replace("{sha}", &sha);
-            let body = (!body.is_null()).then_some(body);
+            let body = (!body.is_null())
+                .then(|| serde_json::from_str::<Value>(&body.to_string().replace("{id}", &id)))
+                .transpose()
+                .expect("a body");
             let key = format!("replay-{n}");
             let (s1, r1) = app
                 .call(
@@ -375,6 +418,11 @@ async fn replaying_any_write_changes_nothing() {
                     .replace("{sha}", "{sha256}")
                     .replace("SHOP-R", "{shop}")
                     .replace("USD/2026-02-25", "{currency}/{day}")
+                    .replace(
+                        "xinhai/channels/xinhai-cargo-01",
+                        "{port}/channels/{channel}"
+                    )
+                    .replace("/ports/xinhai/", "/ports/{port}/")
             ));
         }
         let (_, doc) = app

@@ -26,6 +26,7 @@ mod idempotency;
 mod lanes;
 mod models;
 mod rule_sets;
+mod second_line;
 mod supervised_goods;
 mod tenancy;
 mod webhooks;

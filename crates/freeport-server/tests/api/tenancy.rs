@@ -439,6 +439,31 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 None,
                 vec!["own", "admin"],
             ),
+            (Method::GET, "/api/v1/ports".to_owned(), None, all.to_vec()),
+            (
+                Method::POST,
+                format!("/api/v1/declarations/{id}/scan-result"),
+                Some(json!({ "alerted": false, "revision": 1 })),
+                vec!["officer"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/ports/xinhai/channels/xinhai-cargo-01/crossings".to_owned(),
+                Some(json!({ "means": "琼A00001" })),
+                vec!["officer"],
+            ),
+            (
+                Method::GET,
+                "/api/v1/ports/xinhai/load".to_owned(),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
+                Method::PUT,
+                "/api/v1/ports/xinhai/capacity".to_owned(),
+                Some(json!({ "daily_inspection_capacity": 80 })),
+                vec!["admin"],
+            ),
         ];
         // The matrix covers every operation the API documents, except the public ones and logging
         // out (which would end the callers' sessions): a new route without a row fails here.
@@ -475,7 +500,12 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                     .replace(&sha, "{sha256}")
                     .replace(A, "{code}")
                     .replace("USD/2026-02-25", "{currency}/{day}")
-                    .replace("HK-1", "{shop}");
+                    .replace("HK-1", "{shop}")
+                    .replace(
+                        "xinhai/channels/xinhai-cargo-01",
+                        "{port}/channels/{channel}",
+                    )
+                    .replace("/ports/xinhai/", "/ports/{port}/");
                 format!("{m} {template}")
             })
             .collect();

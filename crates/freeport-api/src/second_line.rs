@@ -1,0 +1,152 @@
+//! Wire types of the second line in operation: the ports, a scan's result, a crossing.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use freeport_core::port::{Channel, Port};
+
+/// A customs channel of a port.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelView {
+    /// `<port>-cargo-<nn>` or `<port>-passenger-<nn>`.
+    pub id: String,
+    /// `cargo` or `passenger`.
+    pub kind: String,
+    /// H986 scanners on the channel.
+    pub scanners: u16,
+    /// Declarations the channel can inspect by hand in a day.
+    pub daily_inspection_capacity: u32,
+}
+
+/// A port of the pack version in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortView {
+    /// The code declarations name in `transport.port`.
+    pub code: String,
+    pub name: String,
+    pub name_zh: String,
+    /// `sea` or `air`.
+    pub kind: String,
+    /// An open port (abroad <-> island).
+    pub first_line: bool,
+    /// A second-line port (island <-> mainland).
+    pub second_line: bool,
+    pub channels: Vec<ChannelView>,
+    /// What about the port the sources do not confirm: `name`, `channels`,
+    /// `daily_inspection_capacity`.
+    pub unverified: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortList {
+    /// The pack version the ports come from: the one in force today.
+    pub pack_version: String,
+    pub items: Vec<PortView>,
+}
+
+fn channel_view(c: &Channel) -> ChannelView {
+    ChannelView {
+        id: c.id.clone(),
+        kind: match c.kind {
+            freeport_core::port::ChannelKind::Cargo => "cargo",
+            freeport_core::port::ChannelKind::Passenger => "passenger",
+        }
+        .to_owned(),
+        scanners: c.scanners,
+        daily_inspection_capacity: c.daily_inspection_capacity,
+    }
+}
+
+impl From<&Port> for PortView {
+    fn from(p: &Port) -> PortView {
+        PortView {
+            code: p.code.clone(),
+            name: p.name.clone(),
+            name_zh: p.name_zh.clone(),
+            kind: match p.kind {
+                freeport_core::port::PortKind::Sea => "sea",
+                freeport_core::port::PortKind::Air => "air",
+            }
+            .to_owned(),
+            first_line: p.first_line,
+            second_line: p.second_line,
+            channels: p.channels.iter().map(channel_view).collect(),
+            unverified: p.unverified.clone(),
+        }
+    }
+}
+
+/// The result of a red-lane declaration's H986 scan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanResultRequest {
+    /// Whether the scan image alerted: `true` sends the goods to manual inspection, `false`
+    /// releases them (R2.4).
+    pub alerted: bool,
+    #[serde(default)]
+    pub note: String,
+    /// The revision the officer saw; a stale revision is a `conflict`.
+    #[serde(deserialize_with = "crate::platform::whole::revision")]
+    pub revision: i64,
+}
+
+/// Goods crossing at a channel (gate-out).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrossingRequest {
+    /// The declaration the goods cross on, as shown at the channel; absent when none was shown.
+    #[serde(default)]
+    pub declaration_id: Option<String>,
+    /// The means of transport crossing (a truck's plate): 1 to 64 characters.
+    pub means: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CrossingView {
+    pub id: String,
+    pub port: String,
+    pub channel: String,
+    pub declaration_id: Option<String>,
+    pub means: String,
+    /// Crossed on a declaration released for this port: the declaration is now `exited`.
+    pub cleared: bool,
+    /// Why the crossing was not cleared; an `uncleared_crossing` alert was raised.
+    pub uncleared_because: Option<String>,
+    pub at_ms: i64,
+}
+
+/// A declaration admitted to the red lane and still waiting for its scan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitingView {
+    pub declaration_id: String,
+    /// Its risk score, a decimal string.
+    pub score: String,
+}
+
+/// A port's inspection load on a day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortLoadView {
+    pub port: String,
+    pub day: String,
+    /// Declarations the port may admit to the red lane (scan, then inspection if it alerts) in the
+    /// day.
+    pub daily_inspection_capacity: i64,
+    /// `pack` (the pack's placeholder) or `set` (by an administrator).
+    pub capacity_source: String,
+    pub admitted: i64,
+    /// Red-lane declarations that the capacity turned to documentary check (the least risky of the
+    /// day's red lane).
+    pub overflow: i64,
+    pub waiting: Vec<WaitingView>,
+}
+
+/// A port's daily inspection capacity.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortCapacityRequest {
+    /// 0 to 100 000 declarations a day.
+    pub daily_inspection_capacity: u32,
+}
+
+/// Most declarations a port may be set to inspect in a day.
+pub const MAX_DAILY_INSPECTION_CAPACITY: u32 = 100_000;

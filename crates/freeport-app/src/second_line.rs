@@ -1,0 +1,233 @@
+//! The second line in operation: the ports of the pack, a red-lane declaration's scan, and the
+//! crossing recorded at a channel (gate-out). Release at the port itself happens as the
+//! declaration is decided (`deciding::port_step`).
+
+use freeport_core::lifecycle::DeclarationStatus;
+use freeport_core::port::Port;
+use freeport_store::{IdempotencyRecord, NewAlert, NewCrossing};
+use serde_json::json;
+
+use crate::lifecycle::{Answer, Transitioned, commit, plain, refused, visible_declaration};
+use crate::{Actor, AppError, AppResult, Permission, Platform};
+
+/// The ports of the pack version in force on the platform's today, with the version's id.
+pub fn ports_today(platform: &Platform) -> (String, Vec<Port>) {
+    match platform.pack.version_on(platform.today()) {
+        Some(v) => (v.id.clone(), v.ports.ports.clone()),
+        None => (String::new(), Vec::new()),
+    }
+}
+
+/// An officer records a red-lane declaration's H986 scan: a scan that alerts sends the goods to
+/// manual inspection, a clear one releases them (R2.4).
+pub async fn record_scan(
+    platform: &Platform,
+    actor: &Actor,
+    id: &str,
+    alerted: bool,
+    revision: i64,
+    note: String,
+    answer: Answer<'_>,
+) -> AppResult<Transitioned> {
+    actor.require(Permission::Examine)?;
+    let row = visible_declaration(platform, actor, id).await?;
+    if row.status != DeclarationStatus::AwaitingScan {
+        return Err(refused(row.status, "is not awaiting a scan"));
+    }
+    let to = DeclarationStatus::after_scan(alerted);
+    let note = format!(
+        "scan {}{}{note}",
+        if alerted { "alerted" } else { "clear" },
+        if note.is_empty() { "" } else { ": " }
+    );
+    let t = plain(platform, actor, &row, row.status, to, revision, note);
+    commit(platform, row, t, answer).await
+}
+
+/// A crossing at a channel, as recorded.
+#[derive(Debug, Clone)]
+pub struct Crossed {
+    pub crossing: NewCrossing,
+    /// Why the crossing was not cleared, when it was not.
+    pub uncleared_because: Option<String>,
+}
+
+/// What a channel reports: goods crossing, with the declaration they cross on (if the driver
+/// showed one) and the means of transport.
+#[derive(Debug, Clone)]
+pub struct CrossingReport {
+    pub port: String,
+    pub channel: String,
+    pub declaration_id: Option<String>,
+    pub means: String,
+}
+
+/// Records goods crossing at a port's channel (gate-out). On a declaration released for this port
+/// the crossing closes it (`exited`); goods crossing without one are recorded all the same (they
+/// have crossed) and raise an `uncleared_crossing` alert naming why.
+pub async fn record_crossing(
+    platform: &Platform,
+    actor: &Actor,
+    report: CrossingReport,
+    answer: impl FnOnce(&Crossed) -> AppResult<Option<IdempotencyRecord>>,
+) -> AppResult<Crossed> {
+    actor.require(Permission::Examine)?;
+    let today = platform.today();
+    let version = platform
+        .pack
+        .version_on(today)
+        .ok_or_else(|| AppError::NotFound("no such port".into()))?;
+    let port = version
+        .ports
+        .port(&report.port)
+        .ok_or_else(|| AppError::NotFound(format!("no port {:?}", report.port)))?;
+    if port.channel(&report.channel).is_none() {
+        return Err(AppError::NotFound(format!(
+            "{} has no channel {:?}",
+            port.name, report.channel
+        )));
+    }
+    let declaration = match &report.declaration_id {
+        Some(id) => match visible_declaration(platform, actor, id).await {
+            Ok(row) => Some(row),
+            Err(AppError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let uncleared_because = match (&report.declaration_id, &declaration) {
+        (None, _) => Some("no declaration was shown".to_owned()),
+        (Some(id), None) => Some(format!("declaration {id} does not exist")),
+        (Some(_), Some(row)) if row.port.as_deref() != Some(port.code.as_str()) => Some(format!(
+            "the declaration crosses at {}, not here",
+            row.port.as_deref().unwrap_or("no port")
+        )),
+        (Some(_), Some(row)) if !row.status.may_cross() => {
+            Some(format!("the declaration is {}, not released", row.status))
+        }
+        _ => None,
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let now_ms = platform.now_ms();
+    let alert = uncleared_because.as_ref().map(|why| NewAlert {
+        id: uuid::Uuid::now_v7().to_string(),
+        dedupe_key: format!("uncleared_crossing:{id}"),
+        kind: "uncleared_crossing".to_owned(),
+        subject: format!(
+            "goods crossed at {} without a released declaration",
+            report.channel
+        ),
+        enterprise: declaration.as_ref().map(|r| r.enterprise.clone()),
+        declaration_id: declaration.as_ref().map(|r| r.id.clone()),
+        person_code: None,
+        raised_on: today.to_string(),
+        details_json: json!({
+            "port": port.code,
+            "channel": report.channel,
+            "means": report.means,
+            "declaration": report.declaration_id,
+            "why": why,
+        })
+        .to_string(),
+    });
+    let mut crossed = Crossed {
+        crossing: NewCrossing {
+            id,
+            port: port.code.clone(),
+            channel: report.channel,
+            declaration_id: declaration.as_ref().map(|r| r.id.clone()),
+            cleared_revision: declaration
+                .as_ref()
+                .filter(|_| uncleared_because.is_none())
+                .map(|r| r.revision),
+            means: report.means,
+            actor: actor.user_id.clone(),
+            alert,
+            idempotency: None,
+            now_ms,
+        },
+        uncleared_because,
+    };
+    crossed.crossing.idempotency = answer(&crossed)?;
+    platform.store.record_crossing(&crossed.crossing).await?;
+    Ok(crossed)
+}
+
+/// A port's inspection load on a day.
+#[derive(Debug, Clone)]
+pub struct PortLoadFigures {
+    pub port: String,
+    pub day: String,
+    pub capacity: i64,
+    /// `pack` or `set` (by an administrator).
+    pub capacity_source: &'static str,
+    pub admitted: i64,
+    /// Red-lane declarations that capacity turned to documentary check.
+    pub overflow: i64,
+    /// Admitted declarations still waiting for their scan, oldest first, with their scores.
+    pub waiting: Vec<(String, rust_decimal::Decimal)>,
+}
+
+fn known_port<'p>(platform: &'p Platform, code: &str) -> AppResult<&'p Port> {
+    platform
+        .pack
+        .version_on(platform.today())
+        .and_then(|v| v.ports.port(code))
+        .ok_or_else(|| AppError::NotFound(format!("no port {code:?}")))
+}
+
+/// `port`'s inspection load on `day` (the zone's today when absent): customs only.
+pub async fn port_load(
+    platform: &Platform,
+    actor: &Actor,
+    port: &str,
+    day: Option<time::Date>,
+) -> AppResult<PortLoadFigures> {
+    actor.require(Permission::ReadPortLoad)?;
+    let p = known_port(platform, port)?;
+    let day = day.unwrap_or_else(|| platform.today()).to_string();
+    let row = platform.store.port_day(&p.code, &day).await?;
+    Ok(PortLoadFigures {
+        port: p.code.clone(),
+        day,
+        capacity: row
+            .capacity_set
+            .unwrap_or_else(|| p.daily_inspection_capacity()),
+        capacity_source: if row.capacity_set.is_some() {
+            "set"
+        } else {
+            "pack"
+        },
+        admitted: row.admitted,
+        overflow: row.overflow,
+        waiting: row
+            .waiting
+            .into_iter()
+            .map(|(id, milli)| (id, rust_decimal::Decimal::new(milli, 3)))
+            .collect(),
+    })
+}
+
+/// An administrator sets a port's daily inspection capacity, replacing the pack's (whose figures
+/// are placeholders the sources do not give). Audited.
+pub async fn set_capacity(
+    platform: &Platform,
+    actor: &Actor,
+    port: &str,
+    capacity: u32,
+    idempotency: Option<IdempotencyRecord>,
+) -> AppResult<()> {
+    actor.require(Permission::SetPortCapacity)?;
+    let p = known_port(platform, port)?;
+    platform
+        .store
+        .set_port_capacity(
+            &p.code,
+            i64::from(capacity),
+            &actor.user_id,
+            platform.now_ms(),
+            idempotency.as_ref(),
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! The second line in operation: the ports, a red-lane declaration's scan, crossings at a
+//! channel.
+
+use freeport_api::second_line::{
+    CrossingRequest, CrossingView, MAX_DAILY_INSPECTION_CAPACITY, PortCapacityRequest, PortList,
+    PortLoadView, PortView, ScanResultRequest, WaitingView,
+};
+
+use super::lifecycle::{answer, answered};
+use super::*;
+
+/// The ports and customs channels of the pack version in force today (R2.2), with what the
+/// sources leave unconfirmed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ports",
+    tag = "ports",
+    responses((status = 200, body = PortList), (status = 401, description = "not authenticated", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn list_ports(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<PortList>> {
+    let (pack_version, ports) = freeport_app::second_line::ports_today(&state);
+    Ok(Json(PortList {
+        pack_version,
+        items: ports.iter().map(PortView::from).collect(),
+    }))
+}
+
+/// Record a red-lane declaration's H986 scan: an alert sends the goods to manual inspection, a
+/// clear scan releases them (R2.4).
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/scan-result",
+    tag = "ports",
+    request_body = ScanResultRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = DeclarationView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, stale revision or invalid transition", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn scan_result(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (st, c, payload) = (&state, &caller, &body);
+    let path = format!("POST /api/v1/declarations/{id}/scan-result");
+    idempotent(
+        &state,
+        &caller,
+        freeport_app::Permission::Examine,
+        &headers,
+        &path,
+        &body,
+        async move |idem| {
+            let b: ScanResultRequest = parse_body(payload)?;
+            let t = freeport_app::second_line::record_scan(
+                st,
+                &c.actor(),
+                &id,
+                b.alerted,
+                b.revision,
+                b.note,
+                answer(&idem),
+            )
+            .await?;
+            answered(&t)
+        },
+    )
+    .await
+}
+
+fn crossing_view(c: &freeport_app::second_line::Crossed) -> CrossingView {
+    let x = &c.crossing;
+    CrossingView {
+        id: x.id.clone(),
+        port: x.port.clone(),
+        channel: x.channel.clone(),
+        declaration_id: x.declaration_id.clone(),
+        means: x.means.clone(),
+        cleared: x.cleared_revision.is_some(),
+        uncleared_because: c.uncleared_because.clone(),
+        at_ms: x.now_ms,
+    }
+}
+
+/// Record goods crossing at a port's channel (gate-out). On a declaration released for this port
+/// the crossing closes it (`exited`); goods crossing without one are recorded all the same and
+/// raise an `uncleared_crossing` alert.
+#[utoipa::path(
+    post,
+    path = "/api/v1/ports/{port}/channels/{channel}/crossings",
+    tag = "ports",
+    request_body = CrossingRequest,
+    params(("port" = String, Path, description = "the port's code"), ("channel" = String, Path, description = "the channel's id"), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 201, body = CrossingView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such port or channel", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, or the declaration changed meanwhile", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn record_crossing(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((port, channel)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (st, c, payload) = (&state, &caller, &body);
+    let path = format!("POST /api/v1/ports/{port}/channels/{channel}/crossings");
+    idempotent(
+        &state,
+        &caller,
+        freeport_app::Permission::Examine,
+        &headers,
+        &path,
+        &body,
+        async move |idem| {
+            let b: CrossingRequest = parse_body(payload)?;
+            let means = b.means.trim();
+            if means.is_empty() || means.chars().count() > 64 || means.chars().any(char::is_control)
+            {
+                return Err(FieldError::new(
+                    "means",
+                    FieldErrorKind::OutOfRange,
+                    "1 to 64 characters, no control characters",
+                )
+                .into());
+            }
+            let report = freeport_app::second_line::CrossingReport {
+                port,
+                channel,
+                declaration_id: b.declaration_id,
+                means: means.to_owned(),
+            };
+            let crossed =
+                freeport_app::second_line::record_crossing(st, &c.actor(), report, |crossed| {
+                    kept(&idem, StatusCode::CREATED, to_json(&crossing_view(crossed)))
+                })
+                .await?;
+            Ok((StatusCode::CREATED, to_json(&crossing_view(&crossed))?))
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct LoadDay {
+    /// The day, `YYYY-MM-DD` in the zone's time; today when absent.
+    #[serde(default)]
+    day: Option<String>,
+}
+
+/// A port's inspection load on a day: capacity, admitted, the overflow turned to documentary
+/// check, and the red lane's queue waiting for its scan.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ports/{port}/load",
+    tag = "ports",
+    params(("port" = String, Path, description = "the port's code"), LoadDay),
+    responses((status = 200, body = PortLoadView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such port", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn port_load(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(port): Path<String>,
+    Query(q): Query<LoadDay>,
+) -> ApiResult<Json<PortLoadView>> {
+    let day = q.day.as_deref().map(|t| parse_day("day", t)).transpose()?;
+    let l = freeport_app::second_line::port_load(&state, &caller.actor(), &port, day).await?;
+    Ok(Json(PortLoadView {
+        port: l.port,
+        day: l.day,
+        daily_inspection_capacity: l.capacity,
+        capacity_source: l.capacity_source.to_owned(),
+        admitted: l.admitted,
+        overflow: l.overflow,
+        waiting: l
+            .waiting
+            .into_iter()
+            .map(|(declaration_id, score)| WaitingView {
+                declaration_id,
+                score: score.to_string(),
+            })
+            .collect(),
+    }))
+}
+
+/// Set a port's daily inspection capacity (administrators), replacing the pack's placeholder.
+#[utoipa::path(
+    put,
+    path = "/api/v1/ports/{port}/capacity",
+    tag = "ports",
+    request_body = PortCapacityRequest,
+    params(("port" = String, Path, description = "the port's code"), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = PortCapacityRequest), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such port", body = ErrorEnvelope), (status = 409, description = "idempotency key reused", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn set_port_capacity(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(port): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (st, c, payload) = (&state, &caller, &body);
+    let path = format!("PUT /api/v1/ports/{port}/capacity");
+    idempotent(
+        &state,
+        &caller,
+        freeport_app::Permission::SetPortCapacity,
+        &headers,
+        &path,
+        &body,
+        async move |idem| {
+            let b: PortCapacityRequest = parse_body(payload)?;
+            if b.daily_inspection_capacity > MAX_DAILY_INSPECTION_CAPACITY {
+                return Err(FieldError::new(
+                    "daily_inspection_capacity",
+                    FieldErrorKind::OutOfRange,
+                    format!("0 to {MAX_DAILY_INSPECTION_CAPACITY}"),
+                )
+                .into());
+            }
+            let answer =
+                serde_json::json!({ "daily_inspection_capacity": b.daily_inspection_capacity });
+            let record = idem.record(StatusCode::OK, &answer);
+            freeport_app::second_line::set_capacity(
+                st,
+                &c.actor(),
+                &port,
+                b.daily_inspection_capacity,
+                Some(record),
+            )
+            .await?;
+            Ok((StatusCode::OK, answer))
+        },
+    )
+    .await
+}

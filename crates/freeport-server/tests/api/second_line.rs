@@ -1,0 +1,543 @@
+//! The second line in operation: release at the port by lane (R2.4), the red lane's scan and
+//! inspection, the crossing at the channel and goods that cross without a released declaration.
+
+use std::sync::Arc;
+
+use freeport_server::clock::{Clock, ManualClock};
+
+use super::*;
+
+/// Beef to the mainland through Xinhai on a truck: a second-line exit of zero-tariff goods.
+pub(crate) fn exit_via(reference: &str, declarant: &str, port: &str) -> Value {
+    let mut d = declaration(
+        reference,
+        "second_line_exit",
+        declarant,
+        vec![line("02023000", "AR", "10", "3560", "zero_tariff")],
+    );
+    d["transport"] =
+        json!({ "port": port, "mode": "sea", "means": "琼A12345", "document": "WB-1" });
+    d
+}
+
+/// `declarant`'s book receives 1 000 kg of beef entered at zero tariff.
+pub(crate) async fn beef_in_the_book(app: &App, token: &str, declarant: &str) {
+    let (s, d) = app
+        .submit(
+            token,
+            &format!("beef-{declarant}"),
+            &declaration(
+                &format!("BEEF-{declarant}"),
+                "first_line_import",
+                declarant,
+                vec![line("02023000", "AR", "1000", "356000", "duty_paid")],
+            ),
+        )
+        .await;
+    assert_eq!(
+        (s, d["outcome"].as_str()),
+        (StatusCode::CREATED, Some("accepted")),
+        "{d}"
+    );
+}
+
+async fn events(app: &App, token: &str, id: &str) -> Vec<(String, String, i64)> {
+    let (_, d) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/declarations/{id}"),
+            Some(token),
+            None,
+            None,
+        )
+        .await;
+    d["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["status"].as_str().unwrap_or_default().to_owned(),
+                e["actor"].as_str().unwrap_or_default().to_owned(),
+                e["at_ms"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+async fn cross(app: &App, officer: &str, key: &str, body: &Value) -> (StatusCode, Value) {
+    app.call(
+        Method::POST,
+        "/api/v1/ports/xinhai/channels/xinhai-cargo-01/crossings",
+        Some(officer),
+        Some(key),
+        Some(body),
+    )
+    .await
+}
+
+/// A zero-tariff good leaves through Xinhai on the green lane: released automatically in the same
+/// instant it is decided, with both events timestamped, explained by the port's rule; its crossing
+/// at the channel closes it, and goods that cross again, or without a declaration, raise alerts.
+#[tokio::test]
+async fn a_green_lane_exit_at_xinhai_is_released_at_once_and_closed_at_the_channel() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        beef_in_the_book(&app, &a, A).await;
+        // The random sample takes 0.5 % to red: the first green one of a few is the subject.
+        let mut green = None;
+        for n in 0..5 {
+            let (s, d) = app
+                .submit(
+                    &a,
+                    &format!("x-{n}"),
+                    &exit_via(&format!("X-{n}"), A, "xinhai"),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{be}: {d}");
+            if d["lane"] == "green" {
+                green = Some(d);
+                break;
+            }
+            assert_eq!(d["status"], "awaiting_scan", "{be}: a red lane waits: {d}");
+        }
+        let d = green.expect("a green lane in five");
+        assert_eq!(
+            (d["status"].as_str(), d["port"].as_str()),
+            (Some("released"), Some("xinhai")),
+            "{be}: {d}"
+        );
+        let explained = d["decision"]["explanation"]
+            .as_array()
+            .expect("explanation");
+        assert!(
+            explained
+                .iter()
+                .any(|s| s["rule"] == "R2.2" && s.to_string().contains("Haikou Xinhai Port")),
+            "{be}: the port is explained: {explained:?}"
+        );
+        let id = d["id"].as_str().expect("id").to_owned();
+        let history = events(&app, &a, &id).await;
+        let stages: Vec<&str> = history.iter().map(|(s, _, _)| s.as_str()).collect();
+        assert_eq!(stages, ["decided", "released"], "{be}: {history:?}");
+        assert_eq!(
+            history[1].1, "system:release",
+            "{be}: released by the platform"
+        );
+        assert_eq!(
+            history[0].2, history[1].2,
+            "{be}: released in the instant it was decided"
+        );
+
+        // The truck crosses at the channel on its released declaration: the declaration is done.
+        let (s, x) = cross(
+            &app,
+            &officer,
+            "cross-1",
+            &json!({ "declaration_id": id, "means": "琼A12345" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {x}");
+        assert_eq!(
+            (x["cleared"].as_bool(), x["uncleared_because"].is_null()),
+            (Some(true), true),
+            "{be}: {x}"
+        );
+        let history = events(&app, &a, &id).await;
+        assert_eq!(
+            history.last().map(|e| e.0.as_str()),
+            Some("exited"),
+            "{be}: {history:?}"
+        );
+
+        // The same declaration shown again, and a truck with none: recorded, not cleared, alerted.
+        let (s, again) = cross(
+            &app,
+            &officer,
+            "cross-2",
+            &json!({ "declaration_id": id, "means": "琼A12345" }),
+        )
+        .await;
+        assert_eq!(
+            (s, again["cleared"].as_bool()),
+            (StatusCode::CREATED, Some(false)),
+            "{be}: {again}"
+        );
+        assert!(
+            again["uncleared_because"]
+                .as_str()
+                .is_some_and(|w| w.contains("exited")),
+            "{be}: {again}"
+        );
+        let (s, none) = cross(&app, &officer, "cross-3", &json!({ "means": "琼B99999" })).await;
+        assert_eq!(
+            (s, none["cleared"].as_bool()),
+            (StatusCode::CREATED, Some(false)),
+            "{be}: {none}"
+        );
+        let (_, alerts) = app
+            .call(Method::GET, "/api/v1/alerts", Some(&officer), None, None)
+            .await;
+        let uncleared = alerts["items"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .filter(|a| a["kind"] == "uncleared_crossing")
+            .count();
+        assert_eq!(uncleared, 2, "{be}: {alerts}");
+
+        // A port or channel the pack does not list is absent; a declaration naming one is refused.
+        let (s, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/ports/atlantis/channels/a-1/crossings",
+                Some(&officer),
+                Some("cross-4"),
+                Some(&json!({ "means": "x" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{be}");
+        let (s, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/ports/xinhai/channels/xinhai-cargo-99/crossings",
+                Some(&officer),
+                Some("cross-5"),
+                Some(&json!({ "means": "x" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{be}");
+        let (s, e) = app
+            .submit(&a, "x-bad", &exit_via("X-BAD", A, "atlantis"))
+            .await;
+        assert_eq!(
+            (
+                s,
+                e["details"]["field"].as_str(),
+                e["details"]["kind"].as_str()
+            ),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("declaration.transport.port"),
+                Some("unknown")
+            ),
+            "{be}: {e}"
+        );
+        let mut import = declaration(
+            "I-X",
+            "first_line_import",
+            A,
+            vec![line("02023000", "AR", "1", "356", "duty_paid")],
+        );
+        import["transport"] = json!({ "port": "xinhai", "mode": "sea", "means": "MV Ocean" });
+        let (s, e) = app.submit(&a, "i-bad", &import).await;
+        assert_eq!(
+            (s, e["details"]["kind"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("inconsistent")),
+            "{be}: Xinhai serves the second line only: {e}"
+        );
+        let mut bad_mode = exit_via("X-MODE", A, "xinhai");
+        bad_mode["transport"]["mode"] = json!("teleport");
+        let (s, e) = app.submit(&a, "m-bad", &bad_mode).await;
+        assert_eq!(
+            (s, e["details"]["field"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("declaration.transport.mode")
+            ),
+            "{be}: {e}"
+        );
+        // The ports are listed with their channels and what the sources leave unconfirmed.
+        let (_, ports) = app
+            .call(Method::GET, "/api/v1/ports", Some(&a), None, None)
+            .await;
+        let items = ports["items"].as_array().expect("ports");
+        assert_eq!(
+            items.iter().filter(|p| p["second_line"] == true).count(),
+            10,
+            "{be}: R2.2"
+        );
+        let channels: usize = items
+            .iter()
+            .map(|p| p["channels"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert_eq!(channels, 27, "{be}: R2.2");
+    }
+}
+
+/// A dishonest enterprise's exit takes the red lane: it waits for its scan; a clear scan releases
+/// it, an alerting one sends it to manual inspection, whose result releases it. Each stage carries
+/// the clock's time.
+#[tokio::test]
+async fn a_red_lane_exit_is_scanned_and_inspected_only_when_the_scan_alerts() {
+    let clock = Arc::new(ManualClock::at_day(time::macros::date!(2026 - 03 - 16)));
+    for app in apps_on(Some(clock.clone())).await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let c = app.enterprise(&admin, C, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        beef_in_the_book(&app, &c, C).await;
+        let (s, _) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/enterprises/{C}"),
+                Some(&admin),
+                Some("dishonest"),
+                Some(
+                    &json!({ "name": "Firm C", "beneficiary": true, "credit_class": "dishonest" }),
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let lodged = clock.now_ms();
+        let (_, clear) = app
+            .submit(&c, "red-1", &exit_via("RED-1", C, "xinhai"))
+            .await;
+        let (_, alerting) = app
+            .submit(&c, "red-2", &exit_via("RED-2", C, "xinhai"))
+            .await;
+        for d in [&clear, &alerting] {
+            assert_eq!(
+                (d["lane"].as_str(), d["status"].as_str()),
+                (Some("red"), Some("awaiting_scan")),
+                "{be}: {d}"
+            );
+        }
+        let scan = |id: &str, alerted: bool, key: &str| {
+            let path = format!("/api/v1/declarations/{id}/scan-result");
+            let key = key.to_owned();
+            let officer = officer.clone();
+            let app = &app;
+            async move {
+                app.call(
+                    Method::POST,
+                    &path,
+                    Some(&officer),
+                    Some(&key),
+                    Some(&json!({ "alerted": alerted, "revision": 1 })),
+                )
+                .await
+            }
+        };
+        clock.advance(95_000);
+        let (s, d) = scan(clear["id"].as_str().expect("id"), false, "scan-1").await;
+        assert_eq!(
+            (s, d["status"].as_str()),
+            (StatusCode::OK, Some("released")),
+            "{be}: {d}"
+        );
+        let (s, d) = scan(alerting["id"].as_str().expect("id"), true, "scan-2").await;
+        assert_eq!(
+            (s, d["status"].as_str()),
+            (StatusCode::OK, Some("under_inspection")),
+            "{be}: {d}"
+        );
+        // A scan is recorded once: the declaration no longer awaits one.
+        let (s, _) = scan(clear["id"].as_str().expect("id"), false, "scan-3").await;
+        assert_eq!(s, StatusCode::CONFLICT, "{be}");
+        clock.advance(600_000);
+        let id = alerting["id"].as_str().expect("id");
+        let (s, d) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/inspection-result"),
+                Some(&officer),
+                Some("inspect-2"),
+                Some(&json!({ "result": "compliant", "revision": 2 })),
+            )
+            .await;
+        assert_eq!(
+            (s, d["status"].as_str()),
+            (StatusCode::OK, Some("released")),
+            "{be}: {d}"
+        );
+        let history = events(&app, &c, id).await;
+        let stages: Vec<(&str, i64)> = history
+            .iter()
+            .map(|(s, _, at)| (s.as_str(), at - lodged))
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                ("decided", 0),
+                ("awaiting_scan", 0),
+                ("under_inspection", 95_000),
+                ("released", 695_000)
+            ],
+            "{be}: each stage at the clock's time"
+        );
+        clock.advance(1_000);
+    }
+}
+
+/// A rule set that sends every second-line exit to the red lane with a score of its quantity in
+/// kilograms (one point per kilogram, up to 20).
+fn scored_by_quantity() -> String {
+    let mut text = String::from(
+        "ruleset \"capacity\" version 1\n\nrule \"CAP-00\"\n  title \"Every exit to the scanner\"\n  owner \"risk.test\"\n  when flow == \"second_line_exit\"\n  then lane red\nend\n",
+    );
+    for k in 1..=20 {
+        text.push_str(&format!(
+            "\nrule \"CAP-{k:02}\"\n  title \"At least {k} kg\"\n  owner \"risk.test\"\n  when flow == \"second_line_exit\" and quantity >= {k}\n  then score 1\nend\n"
+        ));
+    }
+    text
+}
+
+/// With a capacity of C a day and 10 x C declarations risk sends to red, exactly C are admitted to
+/// the scan, the riskiest C whatever their order of arrival, and the other 9 x C go to documentary
+/// check and are counted as the day's overflow.
+#[tokio::test]
+async fn inspection_capacity_takes_the_riskiest_and_reports_the_overflow() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        beef_in_the_book(&app, &a, A).await;
+        let (s, set) = app
+            .call(
+                Method::POST,
+                "/api/v1/risk/rule-sets",
+                Some(&analyst),
+                Some("cap-rules"),
+                Some(&json!({ "source": scored_by_quantity() })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {set}");
+        let sha = set["sha256"].as_str().expect("sha").to_owned();
+        for (step, body) in [
+            (
+                "backtest",
+                json!({ "from": "2026-01-01", "to": "2026-12-31", "revision": 1 }),
+            ),
+            (
+                "activate",
+                json!({ "reason": "capacity drill", "revision": 2 }),
+            ),
+        ] {
+            let (s, r) = app
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/risk/rule-sets/{sha}/{step}"),
+                    Some(&analyst),
+                    Some(&format!("cap-{step}")),
+                    Some(&body),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{be}: {step}: {r}");
+        }
+        const C: u32 = 2;
+        let (s, r) = app
+            .call(
+                Method::PUT,
+                "/api/v1/ports/xinhai/capacity",
+                Some(&admin),
+                Some("cap-set"),
+                Some(&json!({ "daily_inspection_capacity": C })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {r}");
+        // 20 exits of 1 to 20 kg, in a scrambled order: the two heaviest are the riskiest.
+        let mut ids = std::collections::BTreeMap::new();
+        for n in 0..(10 * C) {
+            let kg = (n * 7) % (10 * C) + 1;
+            let mut d = exit_via(&format!("CAP-{kg}"), A, "xinhai");
+            d["lines"][0]["quantities"][0]["value"] = json!(kg.to_string());
+            let (s, r) = app.submit(&a, &format!("cap-{kg}"), &d).await;
+            assert_eq!(s, StatusCode::CREATED, "{be}: {r}");
+            ids.insert(kg, r["id"].as_str().expect("id").to_owned());
+        }
+        let (_, load) = app
+            .call(
+                Method::GET,
+                "/api/v1/ports/xinhai/load",
+                Some(&officer),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            (
+                load["daily_inspection_capacity"].as_i64(),
+                load["admitted"].as_i64(),
+                load["overflow"].as_i64()
+            ),
+            (
+                Some(i64::from(C)),
+                Some(i64::from(C)),
+                Some(i64::from(9 * C))
+            ),
+            "{be}: {load}"
+        );
+        let waiting: Vec<&str> = load["waiting"]
+            .as_array()
+            .expect("waiting")
+            .iter()
+            .filter_map(|w| w["declaration_id"].as_str())
+            .collect();
+        let mut expected = vec![ids[&19].as_str(), ids[&20].as_str()];
+        let mut got = waiting.clone();
+        expected.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(
+            got, expected,
+            "{be}: the riskiest wait for the scan: {load}"
+        );
+        for (kg, id) in &ids {
+            let (_, d) = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/declarations/{id}"),
+                    Some(&a),
+                    None,
+                    None,
+                )
+                .await;
+            let (status, lane) = (d["status"].as_str(), d["lane"].as_str());
+            if *kg > 18 {
+                assert_eq!(
+                    (status, lane),
+                    (Some("awaiting_scan"), Some("red")),
+                    "{be}: {kg} kg"
+                );
+            } else {
+                assert_eq!(
+                    (status, lane),
+                    (Some("decided"), Some("yellow")),
+                    "{be}: {kg} kg to documentary check"
+                );
+                assert_eq!(d["risk"]["lane"], "red", "{be}: risk's own choice is kept");
+            }
+        }
+        // A scanned declaration leaves the queue: nothing waiting can be displaced any more.
+        let (s, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{}/scan-result", ids[&20]),
+                Some(&officer),
+                Some("cap-scan"),
+                Some(&json!({ "alerted": false, "revision": 1 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}");
+        let (_, load) = app
+            .call(
+                Method::GET,
+                "/api/v1/ports/xinhai/load",
+                Some(&officer),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            load["waiting"].as_array().map(Vec::len),
+            Some(1),
+            "{be}: {load}"
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! Crossings at a port's channel (gate-out): goods leaving on a released declaration close it;
+//! goods crossing without one are recorded all the same, with an alert.
+
+use serde::Serialize;
+
+use freeport_core::lifecycle::DeclarationStatus;
+
+use crate::records::IdempotencyRecord;
+use crate::risk::NewAlert;
+use crate::steps::{AuditEntry, Step, statement};
+use crate::{Result, Store, StoreError};
+
+/// A crossing to record. `declaration` is the released declaration it closes, with the revision
+/// read; `alert` is raised instead when the goods crossed without one.
+#[derive(Debug, Clone)]
+pub struct NewCrossing {
+    pub id: String,
+    pub port: String,
+    pub channel: String,
+    pub declaration_id: Option<String>,
+    /// The released declaration's revision, when the crossing is cleared.
+    pub cleared_revision: Option<i64>,
+    pub means: String,
+    pub actor: String,
+    pub alert: Option<NewAlert>,
+    pub idempotency: Option<IdempotencyRecord>,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrossingRow {
+    pub id: String,
+    pub port: String,
+    pub channel: String,
+    pub declaration_id: Option<String>,
+    pub means: String,
+    pub cleared: bool,
+    pub actor: String,
+    pub at_ms: i64,
+}
+
+fn crossing_steps(c: &NewCrossing) -> Vec<Step> {
+    let cleared = c.cleared_revision.is_some();
+    let mut steps = vec![Step::Run(statement!(
+        "INSERT INTO crossings (id, port, channel, declaration_id, means, cleared, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &c.id,
+        &c.port,
+        &c.channel,
+        &c.declaration_id,
+        &c.means,
+        i64::from(cleared),
+        &c.actor,
+        c.now_ms
+    ))];
+    if let (Some(id), Some(revision)) = (&c.declaration_id, c.cleared_revision) {
+        let exited = DeclarationStatus::Exited.as_str();
+        steps.push(Step::RequireOne(
+            statement!(
+                "UPDATE declarations SET status = $1, revision = revision + 1, updated_at_ms = $2 WHERE id = $3 AND revision = $4 AND status = 'released'",
+                exited,
+                c.now_ms,
+                id,
+                revision
+            ),
+            StoreError::Conflict(format!("declaration {id} changed before its crossing")),
+        ));
+        steps.push(Step::Run(statement!(
+            "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM declaration_events WHERE declaration_id = $1",
+            id,
+            exited,
+            &c.actor,
+            &format!("crossed at {} by {}", c.channel, c.means),
+            c.now_ms
+        )));
+        steps.push(Step::Event {
+            topic: "declaration.status".to_owned(),
+            payload: serde_json::json!({ "id": id, "status": exited, "port": c.port, "channel": c.channel })
+                .to_string(),
+            webhook_of: Some(id.clone()),
+            now_ms: c.now_ms,
+        });
+    }
+    if let Some(a) = &c.alert {
+        steps.extend(crate::risk::alert_steps(std::slice::from_ref(a), c.now_ms));
+    }
+    steps.push(Step::Audit(AuditEntry {
+        at_ms: c.now_ms,
+        actor: c.actor.clone(),
+        action: "port.crossing".to_owned(),
+        subject: c.id.clone(),
+        payload: serde_json::json!({
+            "port": c.port,
+            "channel": c.channel,
+            "declaration": c.declaration_id,
+            "means": c.means,
+            "cleared": cleared,
+        })
+        .to_string(),
+    }));
+    steps
+}
+
+impl Store {
+    /// Records a crossing with what it closes or raises, its audit entry and its events, in one
+    /// transaction.
+    pub async fn record_crossing(&self, c: &NewCrossing) -> Result<()> {
+        self.write_steps(c.idempotency.as_ref(), c.now_ms, crossing_steps(c))
+            .await
+    }
+
+    /// The crossings recorded at `port`, oldest first, from `from_ms` (inclusive) to `to_ms`
+    /// (exclusive).
+    pub async fn crossings(
+        &self,
+        port: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CrossingRow>> {
+        let rows = sqlx::query("SELECT id, port, channel, declaration_id, means, cleared, actor, at_ms FROM crossings WHERE port = $1 AND at_ms >= $2 AND at_ms < $3 ORDER BY at_ms, id")
+            .bind(port)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CrossingRow {
+                    id: crate::row_string(r, "id")?,
+                    port: crate::row_string(r, "port")?,
+                    channel: crate::row_string(r, "channel")?,
+                    declaration_id: crate::row_opt_string(r, "declaration_id")?,
+                    means: crate::row_string(r, "means")?,
+                    cleared: crate::row_i64(r, "cleared")? == 1,
+                    actor: crate::row_string(r, "actor")?,
+                    at_ms: crate::row_i64(r, "at_ms")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,215 @@
+//! A port's inspection load per day: red-lane declarations admitted within its capacity, the queue
+//! of those still waiting for their scan, the overflow turned to documentary check, and the
+//! capacity an administrator set.
+
+use serde::Serialize;
+
+use freeport_core::lifecycle::DeclarationStatus;
+
+use crate::records::IdempotencyRecord;
+use crate::steps::{AuditEntry, Step, statement};
+use crate::{Result, Store, StoreError, row_i64, row_string};
+
+/// A port's day as the store holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PortDayRow {
+    pub admitted: i64,
+    pub overflow: i64,
+    /// Admitted declarations still waiting for their scan, oldest first: (id, score in
+    /// thousandths).
+    pub waiting: Vec<(String, i64)>,
+    /// The capacity an administrator set, if any (else the pack's).
+    pub capacity_set: Option<i64>,
+}
+
+/// What capacity did with a red-lane declaration at its port, committed with the declaration.
+#[derive(Debug, Clone)]
+pub struct NewAdmission {
+    pub port: String,
+    pub day: String,
+    pub capacity: i64,
+    pub score_milli: i64,
+    pub step: AdmissionStep,
+}
+
+#[derive(Debug, Clone)]
+pub enum AdmissionStep {
+    Admit,
+    /// Admitted in the place of `declaration_id`, which goes to documentary check.
+    Displace {
+        declaration_id: String,
+        note: String,
+        event_payload: String,
+    },
+    Overflow,
+}
+
+/// The steps of an admission, after the declaration's own row.
+pub(crate) fn admission_steps(
+    declaration_id: &str,
+    a: &NewAdmission,
+    actor: &str,
+    now_ms: i64,
+) -> Vec<Step> {
+    let mut steps = vec![Step::Run(statement!(
+        "INSERT INTO port_days (port, day, admitted, overflow) VALUES ($1, $2, 0, 0) ON CONFLICT (port, day) DO NOTHING",
+        &a.port,
+        &a.day
+    ))];
+    let taken = || {
+        StoreError::Conflict(format!(
+            "the inspection capacity of {} changed meanwhile",
+            a.port
+        ))
+    };
+    let queue = Step::Run(statement!(
+        "INSERT INTO port_queue (declaration_id, port, day, score_milli, admitted_at_ms) VALUES ($1, $2, $3, $4, $5)",
+        declaration_id,
+        &a.port,
+        &a.day,
+        a.score_milli,
+        now_ms
+    ));
+    let overflow = Step::Run(statement!(
+        "UPDATE port_days SET overflow = overflow + 1 WHERE port = $1 AND day = $2",
+        &a.port,
+        &a.day
+    ));
+    match &a.step {
+        AdmissionStep::Admit => {
+            steps.push(Step::RequireOne(
+                statement!(
+                    "UPDATE port_days SET admitted = admitted + 1 WHERE port = $1 AND day = $2 AND admitted < $3",
+                    &a.port,
+                    &a.day,
+                    a.capacity
+                ),
+                taken(),
+            ));
+            steps.push(queue);
+        }
+        AdmissionStep::Displace {
+            declaration_id: displaced,
+            note,
+            event_payload,
+        } => {
+            let decided = DeclarationStatus::Decided.as_str();
+            steps.push(Step::RequireOne(
+                statement!(
+                    "DELETE FROM port_queue WHERE declaration_id = $1 AND port = $2 AND day = $3",
+                    displaced,
+                    &a.port,
+                    &a.day
+                ),
+                taken(),
+            ));
+            steps.push(Step::RequireOne(
+                statement!(
+                    "UPDATE declarations SET status = $1, lane = 'yellow', revision = revision + 1, updated_at_ms = $2 WHERE id = $3 AND status = 'awaiting_scan'",
+                    decided,
+                    now_ms,
+                    displaced
+                ),
+                taken(),
+            ));
+            steps.push(Step::Run(statement!(
+                "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM declaration_events WHERE declaration_id = $1",
+                displaced,
+                decided,
+                actor,
+                note,
+                now_ms
+            )));
+            steps.push(overflow);
+            steps.push(queue);
+            steps.push(Step::Audit(AuditEntry {
+                at_ms: now_ms,
+                actor: actor.to_owned(),
+                action: "declaration.transition".to_owned(),
+                subject: displaced.clone(),
+                payload:
+                    serde_json::json!({ "from": "awaiting_scan", "to": decided, "note": note })
+                        .to_string(),
+            }));
+            steps.push(Step::Event {
+                topic: "declaration.status".to_owned(),
+                payload: event_payload.clone(),
+                webhook_of: Some(displaced.clone()),
+                now_ms,
+            });
+        }
+        AdmissionStep::Overflow => steps.push(overflow),
+    }
+    steps
+}
+
+impl Store {
+    /// `port`'s load on `day`: admitted and overflow counts, the queue waiting for its scan, and
+    /// the capacity an administrator set.
+    pub async fn port_day(&self, port: &str, day: &str) -> Result<PortDayRow> {
+        let counts =
+            sqlx::query("SELECT admitted, overflow FROM port_days WHERE port = $1 AND day = $2")
+                .bind(port)
+                .bind(day)
+                .fetch_optional(&self.pool)
+                .await?;
+        let waiting = sqlx::query("SELECT declaration_id, score_milli FROM port_queue WHERE port = $1 AND day = $2 ORDER BY admitted_at_ms, declaration_id")
+            .bind(port)
+            .bind(day)
+            .fetch_all(&self.pool)
+            .await?;
+        let set =
+            sqlx::query("SELECT daily_inspection_capacity FROM port_settings WHERE port = $1")
+                .bind(port)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(PortDayRow {
+            admitted: counts
+                .as_ref()
+                .map(|r| row_i64(r, "admitted"))
+                .transpose()?
+                .unwrap_or(0),
+            overflow: counts
+                .as_ref()
+                .map(|r| row_i64(r, "overflow"))
+                .transpose()?
+                .unwrap_or(0),
+            waiting: waiting
+                .iter()
+                .map(|r| Ok((row_string(r, "declaration_id")?, row_i64(r, "score_milli")?)))
+                .collect::<Result<_>>()?,
+            capacity_set: set
+                .as_ref()
+                .map(|r| row_i64(r, "daily_inspection_capacity"))
+                .transpose()?,
+        })
+    }
+
+    /// Sets `port`'s daily inspection capacity, audited.
+    pub async fn set_port_capacity(
+        &self,
+        port: &str,
+        capacity: i64,
+        actor: &str,
+        now_ms: i64,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
+        let steps = vec![
+            Step::Run(statement!(
+                "INSERT INTO port_settings (port, daily_inspection_capacity, actor, updated_at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (port) DO UPDATE SET daily_inspection_capacity = $2, actor = $3, updated_at_ms = $4",
+                port,
+                capacity,
+                actor,
+                now_ms
+            )),
+            Step::Audit(AuditEntry {
+                at_ms: now_ms,
+                actor: actor.to_owned(),
+                action: "port.capacity".to_owned(),
+                subject: port.to_owned(),
+                payload: serde_json::json!({ "daily_inspection_capacity": capacity }).to_string(),
+            }),
+        ];
+        self.write_steps(idempotency, now_ms, steps).await
+    }
+}
