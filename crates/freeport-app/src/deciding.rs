@@ -284,7 +284,7 @@ pub fn at_port(
     id: &str,
     load: Option<&PortLoad>,
 ) -> AtPort {
-    use freeport_core::port::{Admission, PortDay, Release, Waiting, admit};
+    use freeport_core::port::Release;
     let mut out = AtPort {
         lane: assessed.map(|a| a.assessment.lane.as_str().to_owned()),
         ..AtPort::default()
@@ -328,10 +328,31 @@ pub fn at_port(
         out.step = Some(step(DeclarationStatus::at_port(release), what));
         return out;
     }
-    let Some(load) = load else {
-        return out;
-    };
-    let score = a.assessment.record.score;
+    if let Some(load) = load {
+        let red = red_lane_at_port(port, a.assessment.record.score, load);
+        out.step = Some(step(red.status, red.what.unwrap_or(what)));
+        out.admission = Some(red.admission);
+        if red.overflow {
+            out.lane = Some(Lane::Yellow.as_str().to_owned());
+        }
+    }
+    out
+}
+
+/// What the port's inspection capacity makes of a red lane.
+struct RedLane {
+    status: DeclarationStatus,
+    /// The step's words, when they are not the lane's own.
+    what: Option<&'static str>,
+    admission: freeport_store::NewAdmission,
+    overflow: bool,
+}
+
+/// A red lane within the port's daily inspection capacity, the riskiest first (`port::admit`):
+/// admitted to the scan (perhaps in the place of a less risky declaration still waiting), or over
+/// the capacity to documentary check.
+fn red_lane_at_port(port: &freeport_core::port::Port, score: Decimal, load: &PortLoad) -> RedLane {
+    use freeport_core::port::{Admission, PortDay, Waiting, admit};
     let capacity = load
         .row
         .capacity_set
@@ -359,13 +380,14 @@ pub fn at_port(
             .unwrap_or(i64::MAX),
         step,
     };
-    match admit(&day, score) {
-        Admission::Admit => {
-            out.step = Some(step(DeclarationStatus::AwaitingScan, what));
-            out.admission = Some(admission(freeport_store::AdmissionStep::Admit));
-        }
+    let (status, what, step, overflow) = match admit(&day, score) {
+        Admission::Admit => (
+            DeclarationStatus::AwaitingScan,
+            None,
+            freeport_store::AdmissionStep::Admit,
+            false,
+        ),
         Admission::Displace(displaced) => {
-            out.step = Some(step(DeclarationStatus::AwaitingScan, what));
             let note = format!(
                 "displaced at {} by a riskier declaration over the day's inspection capacity: documentary check",
                 port.name
@@ -377,20 +399,28 @@ pub fn at_port(
                 "port": port.code,
             })
             .to_string();
-            out.admission = Some(admission(freeport_store::AdmissionStep::Displace {
-                declaration_id: displaced,
-                note,
-                event_payload,
-            }));
+            (
+                DeclarationStatus::AwaitingScan,
+                None,
+                freeport_store::AdmissionStep::Displace {
+                    declaration_id: displaced,
+                    note,
+                    event_payload,
+                },
+                false,
+            )
         }
-        Admission::Overflow => {
-            out.step = Some(step(
-                DeclarationStatus::Decided,
-                "over the day's inspection capacity: documentary check",
-            ));
-            out.admission = Some(admission(freeport_store::AdmissionStep::Overflow));
-            out.lane = Some(Lane::Yellow.as_str().to_owned());
-        }
+        Admission::Overflow => (
+            DeclarationStatus::Decided,
+            Some("over the day's inspection capacity: documentary check"),
+            freeport_store::AdmissionStep::Overflow,
+            true,
+        ),
+    };
+    RedLane {
+        status,
+        what,
+        admission: admission(step),
+        overflow,
     }
-    out
 }

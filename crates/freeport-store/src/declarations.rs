@@ -214,6 +214,29 @@ fn status_change(t: &Transition, revision: i64) -> crate::steps::Statement {
     }
 }
 
+/// The audit entry and event of the lane's step at a second-line port, after the decision's own.
+fn port_step_announced(d: &NewDeclaration) -> Vec<Step> {
+    let Some(p) = &d.at_port else {
+        return Vec::new();
+    };
+    vec![
+        Step::Audit(crate::steps::AuditEntry {
+            at_ms: d.now_ms,
+            actor: p.actor.clone(),
+            action: "declaration.transition".to_owned(),
+            subject: d.id.clone(),
+            payload: serde_json::json!({ "from": d.status, "to": p.status, "note": p.note })
+                .to_string(),
+        }),
+        Step::Event {
+            topic: "declaration.status".to_owned(),
+            payload: p.event_payload.clone(),
+            webhook_of: Some(d.id.clone()),
+            now_ms: d.now_ms,
+        },
+    ]
+}
+
 /// Everything a decided declaration writes, after its idempotency record.
 fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
     let risk = d.risk.as_ref().map(text_of).transpose()?;
@@ -302,22 +325,7 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
         webhook_of: Some(d.id.clone()),
         now_ms: d.now_ms,
     });
-    if let Some(p) = &d.at_port {
-        steps.push(Step::Audit(crate::steps::AuditEntry {
-            at_ms: d.now_ms,
-            actor: p.actor.clone(),
-            action: "declaration.transition".to_owned(),
-            subject: d.id.clone(),
-            payload: serde_json::json!({ "from": d.status, "to": p.status, "note": p.note })
-                .to_string(),
-        }));
-        steps.push(Step::Event {
-            topic: "declaration.status".to_owned(),
-            payload: p.event_payload.clone(),
-            webhook_of: Some(d.id.clone()),
-            now_ms: d.now_ms,
-        });
-    }
+    steps.extend(port_step_announced(d));
     Ok(steps)
 }
 
