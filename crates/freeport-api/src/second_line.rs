@@ -150,3 +150,66 @@ pub struct PortCapacityRequest {
 
 /// Most declarations a port may be set to inspect in a day.
 pub const MAX_DAILY_INSPECTION_CAPACITY: u32 = 100_000;
+
+/// One stage's times, in milliseconds: nearest-rank median and 90th percentile, the mean rounded
+/// half up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageView {
+    pub count: u64,
+    pub mean_ms: i64,
+    pub median_ms: i64,
+    pub p90_ms: i64,
+    pub max_ms: i64,
+}
+
+impl From<freeport_core::time_release::StageFigures> for StageView {
+    fn from(s: freeport_core::time_release::StageFigures) -> StageView {
+        StageView {
+            count: s.count,
+            mean_ms: s.mean_ms,
+            median_ms: s.median_ms,
+            p90_ms: s.p90_ms,
+            max_ms: s.max_ms,
+        }
+    }
+}
+
+/// A group's clearance stages.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeReleaseGroupView {
+    /// The group's port, channel (`none` before crossing), lane, flow or credit class.
+    pub key: String,
+    /// Declarations lodged in the period.
+    pub lodged: u64,
+    /// Lodgement to release.
+    pub release: Option<StageView>,
+    /// Release to the crossing at the channel.
+    pub exit: Option<StageView>,
+    /// Lodgement to the crossing.
+    pub end_to_end: Option<StageView>,
+    /// Releases with a target (green, blue and red lanes not inspected by hand) and how many met
+    /// it.
+    pub releases_with_target: u64,
+    pub releases_within_target: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReleaseTargetsView {
+    /// An unflagged (green or blue lane) release (R2.4: about a minute).
+    pub unflagged_seconds: u32,
+    /// A scanned (red lane) release, manual inspection excluded (R2.4: about two minutes).
+    pub scanned_seconds: u32,
+}
+
+/// The WCO Time Release Study's figures over a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeReleaseView {
+    pub from: String,
+    pub to: String,
+    /// `port`, `channel`, `lane`, `flow` or `credit_class`.
+    pub by: String,
+    pub targets: Option<ReleaseTargetsView>,
+    pub groups: Vec<TimeReleaseGroupView>,
+    /// More declarations were lodged in the period than one answer reads; narrow the period.
+    pub truncated: bool,
+}

@@ -67,9 +67,25 @@ pub fn zone_day(now_ms: i64) -> time::Date {
     (utc + time::Duration::hours(ZONE_OFFSET_HOURS)).date()
 }
 
+/// The first millisecond of the zone's `day`.
+pub fn zone_day_start_ms(day: time::Date) -> i64 {
+    let midnight = day.midnight().assume_utc() - time::Duration::hours(ZONE_OFFSET_HOURS);
+    i64::try_from(midnight.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zone_day_starts_at_its_midnight_in_the_zone() {
+        let day = time::macros::date!(2026 - 03 - 16);
+        let start = zone_day_start_ms(day);
+        assert_eq!(zone_day(start), day);
+        assert_eq!(zone_day(start - 1), time::macros::date!(2026 - 03 - 15));
+        // 2026-03-16T00:00+08:00 is 2026-03-15T16:00Z.
+        assert_eq!(start, 1_773_590_400_000);
+    }
 
     #[test]
     fn a_manual_clock_gives_the_zone_day_it_was_set_to() {

@@ -48,6 +48,8 @@ pub async fn record_scan(
 #[derive(Debug, Clone)]
 pub struct Crossed {
     pub crossing: NewCrossing,
+    /// The declaration shown, as it was read before the crossing.
+    pub declaration: Option<freeport_store::DeclarationRow>,
     /// Why the crossing was not cleared, when it was not.
     pub uncleared_because: Option<String>,
 }
@@ -146,6 +148,7 @@ pub async fn record_crossing(
             idempotency: None,
             now_ms,
         },
+        declaration,
         uncleared_because,
     };
     crossed.crossing.idempotency = answer(&crossed)?;
@@ -230,4 +233,66 @@ pub async fn set_capacity(
         )
         .await?;
     Ok(())
+}
+
+/// The time-release figures of a period.
+#[derive(Debug, Clone)]
+pub struct TimeRelease {
+    pub from: time::Date,
+    pub to: time::Date,
+    pub by: freeport_core::time_release::GroupBy,
+    pub targets: Option<freeport_core::time_release::ReleaseTargets>,
+    pub groups: Vec<freeport_core::time_release::GroupFigures>,
+    /// Declarations lodged in the period beyond what one answer reads (0 when all were read).
+    pub truncated: bool,
+}
+
+/// Declarations one time-release answer reads at most.
+pub const TIME_RELEASE_LIMIT: i64 = 200_000;
+
+/// How long clearance took at the ports, per stage, for declarations lodged from `from` to `to`
+/// (zone days, inclusive), grouped by `by`, against the pack's release targets (R2.4): customs
+/// only.
+pub async fn time_release(
+    platform: &Platform,
+    actor: &Actor,
+    (from, to): (time::Date, time::Date),
+    by: freeport_core::time_release::GroupBy,
+) -> AppResult<TimeRelease> {
+    use freeport_core::time_release::{Clearance, figures};
+    actor.require(Permission::ReadPortLoad)?;
+    let start = crate::clock::zone_day_start_ms(from);
+    let end = crate::clock::zone_day_start_ms(to.next_day().unwrap_or(to));
+    let rows = platform
+        .store
+        .clearances(start, end, TIME_RELEASE_LIMIT + 1)
+        .await?;
+    let truncated = rows.len() as i64 > TIME_RELEASE_LIMIT;
+    let clearances: Vec<Clearance> = rows
+        .into_iter()
+        .take(TIME_RELEASE_LIMIT as usize)
+        .map(|r| Clearance {
+            port: r.port,
+            channel: r.channel,
+            lane: r.lane.unwrap_or_else(|| "none".to_owned()),
+            flow: r.flow,
+            credit_class: r.credit_class.unwrap_or_else(|| "none".to_owned()),
+            lodged_ms: r.lodged_ms,
+            released_ms: r.released_ms,
+            exited_ms: r.exited_ms,
+            inspected: r.inspected,
+        })
+        .collect();
+    let targets = platform
+        .pack
+        .version_on(to)
+        .and_then(|v| v.ports.release_targets);
+    Ok(TimeRelease {
+        from,
+        to,
+        by,
+        groups: figures(&clearances, by, targets.as_ref()),
+        targets,
+        truncated,
+    })
 }

@@ -30,6 +30,7 @@ pub mod registry;
 pub mod snapshot;
 pub mod supervision;
 pub mod tax;
+pub mod time_release;
 pub mod unit;
 pub mod value_added;
 

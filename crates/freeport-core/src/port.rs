@@ -88,6 +88,8 @@ pub struct Ports {
     pub rule: Option<RuleId>,
     /// The rule that governs release at a second-line port (R2.4).
     pub release_rule: Option<RuleId>,
+    /// How soon release should follow lodgement (R2.4).
+    pub release_targets: Option<crate::time_release::ReleaseTargets>,
     pub ports: Vec<Port>,
 }
 
@@ -276,6 +278,7 @@ mod tests {
         Ports {
             rule: None,
             release_rule: None,
+            release_targets: None,
             ports: vec![Port {
                 code: "xinhai".into(),
                 name: "Haikou Xinhai Port".into(),

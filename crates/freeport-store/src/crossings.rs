@@ -2,6 +2,7 @@
 //! goods crossing without one are recorded all the same, with an alert.
 
 use serde::Serialize;
+use sqlx::Row;
 
 use freeport_core::lifecycle::DeclarationStatus;
 
@@ -133,6 +134,63 @@ impl Store {
                     cleared: crate::row_i64(r, "cleared")? == 1,
                     actor: crate::row_string(r, "actor")?,
                     at_ms: crate::row_i64(r, "at_ms")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A declaration crossing at a port, with the times of its stages, for the time-release figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClearanceRow {
+    pub port: String,
+    pub channel: Option<String>,
+    pub lane: Option<String>,
+    pub flow: String,
+    pub credit_class: Option<String>,
+    pub lodged_ms: i64,
+    pub released_ms: Option<i64>,
+    pub exited_ms: Option<i64>,
+    pub inspected: bool,
+}
+
+impl Store {
+    /// The declarations lodged at a port from `from_ms` (inclusive) to `to_ms` (exclusive), at
+    /// most `limit`, each with the first time it was released, the time it exited and the channel
+    /// it crossed at, and whether it went through a manual inspection.
+    pub async fn clearances(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClearanceRow>> {
+        let rows = sqlx::query(
+            "SELECT d.port, d.lane, d.flow, d.risk_json, d.created_at_ms, \
+             (SELECT MIN(e.at_ms) FROM declaration_events e WHERE e.declaration_id = d.id AND e.status = 'released') AS released_ms, \
+             (SELECT MIN(e.at_ms) FROM declaration_events e WHERE e.declaration_id = d.id AND e.status = 'exited') AS exited_ms, \
+             (SELECT COUNT(*) FROM declaration_events e WHERE e.declaration_id = d.id AND e.status = 'under_inspection') AS inspections, \
+             (SELECT MIN(c.channel) FROM crossings c WHERE c.declaration_id = d.id AND c.cleared = 1) AS channel \
+             FROM declarations d WHERE d.port IS NOT NULL AND d.created_at_ms >= $1 AND d.created_at_ms < $2 \
+             ORDER BY d.created_at_ms, d.id LIMIT $3",
+        )
+        .bind(from_ms)
+        .bind(to_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let risk = crate::risk_record::read(r, "risk_json")?;
+                Ok(ClearanceRow {
+                    port: crate::row_string(r, "port")?,
+                    channel: crate::row_opt_string(r, "channel")?,
+                    lane: crate::row_opt_string(r, "lane")?,
+                    flow: crate::row_string(r, "flow")?,
+                    credit_class: risk.map(|r| r.credit_class),
+                    lodged_ms: crate::row_i64(r, "created_at_ms")?,
+                    released_ms: r.try_get::<Option<i64>, _>("released_ms")?,
+                    exited_ms: r.try_get::<Option<i64>, _>("exited_ms")?,
+                    inspected: crate::row_i64(r, "inspections")? > 0,
                 })
             })
             .collect()

@@ -399,7 +399,7 @@ impl std::ops::DerefMut for Write<'_> {
 pub mod account_books;
 pub use account_books::*;
 pub mod crossings;
-pub use crossings::{CrossingRow, NewCrossing};
+pub use crossings::{ClearanceRow, CrossingRow, NewCrossing};
 pub mod ports;
 pub use ports::{AdmissionStep, NewAdmission, PortDayRow};
 pub mod declarations;

@@ -398,6 +398,7 @@ fn build_version(
             crate::port::Ports {
                 rule: Some(need.rule(&parsed.rule)?),
                 release_rule: Some(need.rule(&parsed.release_rule)?),
+                release_targets: Some(parsed.release_targets),
                 ports: parsed.ports,
             }
         }

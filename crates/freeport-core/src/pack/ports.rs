@@ -13,7 +13,15 @@ use crate::port::{Channel, ChannelKind, Port, PortKind};
 struct RawPorts {
     rule: String,
     release_rule: String,
+    release_targets: RawTargets,
     port: Vec<RawPort>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTargets {
+    unflagged_seconds: u32,
+    scanned_seconds: u32,
 }
 
 #[derive(Deserialize)]
@@ -39,6 +47,7 @@ struct RawPort {
 pub(super) struct ParsedPorts {
     pub rule: String,
     pub release_rule: String,
+    pub release_targets: crate::time_release::ReleaseTargets,
     pub ports: Vec<Port>,
 }
 
@@ -118,6 +127,10 @@ pub(super) fn parse_ports(file: &str, text: &str) -> Result<ParsedPorts, PackErr
     Ok(ParsedPorts {
         rule: raw.rule,
         release_rule: raw.release_rule,
+        release_targets: crate::time_release::ReleaseTargets {
+            unflagged_seconds: raw.release_targets.unflagged_seconds,
+            scanned_seconds: raw.release_targets.scanned_seconds,
+        },
         ports,
     })
 }
@@ -132,6 +145,7 @@ mod tests {
             "ports.toml",
             r#"rule = "R2.2"
 release_rule = "R2.4"
+release_targets = { unflagged_seconds = 60, scanned_seconds = 120 }
 [[port]]
 code = "xinhai"
 name = "Haikou Xinhai Port"
@@ -164,7 +178,7 @@ daily_inspection_capacity_per_channel = 40
                 "[[port]]\ncode = \"{code}\"\nname = \"n\"\nname_zh = \"n\"\nkind = \"{kind}\"\nlines = [\"{line}\"]\nscanners_per_channel = 1\ndaily_inspection_capacity_per_channel = 1\n"
             )
         };
-        let head = "rule = \"R2.2\"\nrelease_rule = \"R2.4\"\n";
+        let head = "rule = \"R2.2\"\nrelease_rule = \"R2.4\"\nrelease_targets = { unflagged_seconds = 60, scanned_seconds = 120 }\n";
         for (text, expected) in [
             (format!("{head}{}", port("a", "rail", "second")), "kind"),
             (format!("{head}{}", port("a", "sea", "third")), "line"),

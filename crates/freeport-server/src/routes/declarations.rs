@@ -1,5 +1,7 @@
 //! Declarations: quote, submit, read and list.
 
+use freeport_core::lifecycle::DeclarationStatus;
+
 use super::*;
 
 /// Decide a declaration without committing anything.
@@ -65,6 +67,12 @@ pub(super) async fn submit(
             })
             .await?;
             let record = &submitted.record;
+            if let (DeclarationStatus::Released, Some(port)) =
+                (record.committed_status(), &record.port)
+            {
+                let lane = record.lane.as_deref().unwrap_or("none");
+                crate::observe::released_at_port(port, lane, record.now_ms, record.now_ms);
+            }
             crate::observe::decision_committed(
                 &record.outcome,
                 &record.flow,

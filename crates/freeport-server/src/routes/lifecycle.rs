@@ -44,6 +44,14 @@ pub(super) fn answer(idem: &crate::Idempotency) -> freeport_app::lifecycle::Answ
 }
 
 pub(super) fn answered(t: &Transitioned) -> ApiResult<(StatusCode, Value)> {
+    if let (DeclarationStatus::Released, Some(port)) = (t.transition.to, &t.before.port) {
+        crate::observe::released_at_port(
+            port,
+            t.before.lane.as_deref().unwrap_or("none"),
+            t.before.created_at_ms,
+            t.transition.now_ms,
+        );
+    }
     Ok((StatusCode::OK, transitioned_view(t)?))
 }
 

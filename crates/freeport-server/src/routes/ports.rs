@@ -3,7 +3,8 @@
 
 use freeport_api::second_line::{
     CrossingRequest, CrossingView, MAX_DAILY_INSPECTION_CAPACITY, PortCapacityRequest, PortList,
-    PortLoadView, PortView, ScanResultRequest, WaitingView,
+    PortLoadView, PortView, ReleaseTargetsView, ScanResultRequest, StageView, TimeReleaseGroupView,
+    TimeReleaseView, WaitingView,
 };
 
 use super::lifecycle::{answer, answered};
@@ -139,6 +140,14 @@ pub(super) async fn record_crossing(
                     kept(&idem, StatusCode::CREATED, to_json(&crossing_view(crossed)))
                 })
                 .await?;
+            if let (Some(_), Some(d)) = (crossed.crossing.cleared_revision, &crossed.declaration) {
+                crate::observe::exited_at_port(
+                    &crossed.crossing.port,
+                    d.lane.as_deref().unwrap_or("none"),
+                    d.created_at_ms,
+                    crossed.crossing.now_ms,
+                );
+            }
             Ok((StatusCode::CREATED, to_json(&crossing_view(&crossed))?))
         },
     )
@@ -241,4 +250,80 @@ pub(super) async fn set_port_capacity(
         },
     )
     .await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct TimeReleaseQuery {
+    /// The first zone day of the period, `YYYY-MM-DD`.
+    from: String,
+    /// The last zone day of the period, `YYYY-MM-DD`, at most 366 days after `from`.
+    to: String,
+    /// `port` (default), `channel`, `lane`, `flow` or `credit_class`.
+    #[serde(default)]
+    by: Option<String>,
+}
+
+/// How long clearance takes at the ports (WCO Time Release Study): per group, lodgement to release,
+/// release to exit and end to end, as count, mean, median, 90th percentile and maximum, with the
+/// releases that met R2.4's targets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/time-release",
+    tag = "ports",
+    params(TimeReleaseQuery),
+    responses((status = 200, body = TimeReleaseView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn time_release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<TimeReleaseQuery>,
+) -> ApiResult<Json<TimeReleaseView>> {
+    use freeport_core::time_release::GroupBy;
+    let (from, to) = (parse_day("from", &q.from)?, parse_day("to", &q.to)?);
+    if to < from || (to - from).whole_days() > 366 {
+        return Err(FieldError::new(
+            "to",
+            FieldErrorKind::OutOfRange,
+            "on or after `from`, and at most 366 days after it",
+        )
+        .into());
+    }
+    let by = match q.by.as_deref() {
+        None => GroupBy::Port,
+        Some(text) => GroupBy::parse(text).ok_or_else(|| {
+            FieldError::new(
+                "by",
+                FieldErrorKind::Unknown,
+                "port, channel, lane, flow or credit_class",
+            )
+        })?,
+    };
+    let t =
+        freeport_app::second_line::time_release(&state, &caller.actor(), (from, to), by).await?;
+    Ok(Json(TimeReleaseView {
+        from: t.from.to_string(),
+        to: t.to.to_string(),
+        by: t.by.as_str().to_owned(),
+        targets: t.targets.map(|x| ReleaseTargetsView {
+            unflagged_seconds: x.unflagged_seconds,
+            scanned_seconds: x.scanned_seconds,
+        }),
+        groups: t
+            .groups
+            .into_iter()
+            .map(|g| TimeReleaseGroupView {
+                key: g.key,
+                lodged: g.lodged,
+                release: g.release.map(StageView::from),
+                exit: g.exit.map(StageView::from),
+                end_to_end: g.end_to_end.map(StageView::from),
+                releases_with_target: g.releases_with_target,
+                releases_within_target: g.releases_within_target,
+            })
+            .collect(),
+        truncated: t.truncated,
+    }))
 }

@@ -459,6 +459,12 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 vec!["officer", "analyst", "admin"],
             ),
             (
+                Method::GET,
+                "/api/v1/time-release?from=2026-01-01&to=2026-01-31".to_owned(),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
                 Method::PUT,
                 "/api/v1/ports/xinhai/capacity".to_owned(),
                 Some(json!({ "daily_inspection_capacity": 80 })),
