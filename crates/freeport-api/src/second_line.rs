@@ -35,6 +35,64 @@ pub struct PortView {
     /// What about the port the sources do not confirm: `name`, `channels`,
     /// `daily_inspection_capacity`.
     pub unverified: Vec<String>,
+    /// The emergency mode in force, if the port is not in normal operation.
+    pub mode: Option<ActiveModeView>,
+}
+
+/// An emergency mode in force at a port.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActiveModeView {
+    pub mode: String,
+    /// For a closed port: where declarations cross instead.
+    pub reroute_to: Option<String>,
+    pub reason: String,
+    pub actor: String,
+    pub since_ms: i64,
+}
+
+/// A degraded mode the pack documents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModeView {
+    pub code: String,
+    pub title: String,
+    /// `red_to_manual_inspection`, `release_on_guarantee` or `reroute`.
+    pub effect: String,
+}
+
+/// Put a port in an emergency mode, or return it to normal.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortModeRequest {
+    /// A mode of `GET /api/v1/ports` (`modes`), or `normal`.
+    pub mode: String,
+    /// Why, for the audit log.
+    pub reason: String,
+    /// For `port_closed`: the second-line port to cross at instead.
+    #[serde(default)]
+    pub reroute_to: Option<String>,
+}
+
+/// A declaration decided in an emergency mode, left to regularise.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ToRegulariseView {
+    pub id: String,
+    pub reference: String,
+    pub enterprise: String,
+    pub status: String,
+    pub lane: Option<String>,
+}
+
+/// What a change of mode did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModeChangeView {
+    pub port: String,
+    /// The mode now in force, or `normal`.
+    pub mode: String,
+    pub since_ms: Option<i64>,
+    /// On a return to normal: the mode that ended.
+    pub ended: Option<ActiveModeView>,
+    /// On a return to normal: the declarations decided in the mode, to regularise.
+    pub to_regularise: Vec<ToRegulariseView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,6 +100,8 @@ pub struct PortList {
     /// The pack version the ports come from: the one in force today.
     pub pack_version: String,
     pub items: Vec<PortView>,
+    /// The degraded modes an administrator may put a port in.
+    pub modes: Vec<ModeView>,
 }
 
 fn channel_view(c: &Channel) -> ChannelView {
@@ -72,6 +132,7 @@ impl From<&Port> for PortView {
             second_line: p.second_line,
             channels: p.channels.iter().map(channel_view).collect(),
             unverified: p.unverified.clone(),
+            mode: None,
         }
     }
 }

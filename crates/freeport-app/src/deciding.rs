@@ -318,6 +318,13 @@ pub fn at_port(
         })
         .to_string(),
     };
+    let mode = load
+        .and_then(|l| l.row.mode.as_ref())
+        .and_then(|m| decision.pack.ports.mode(&m.mode));
+    if let Some((status, what)) = mode.and_then(|m| in_emergency_mode(lane, m)) {
+        out.step = Some(step(status, &what));
+        return out;
+    }
     let (release, what) = match lane {
         Lane::Green | Lane::Blue => (Release::Automatic, "released automatically"),
         Lane::Yellow => return out,
@@ -337,6 +344,30 @@ pub fn at_port(
         }
     }
     out
+}
+
+/// What an emergency mode at the port does with a lane, if it changes it: with the scanners down
+/// the red lane goes to manual inspection; with the systems down everything but a hold is released
+/// on guarantee, to be regularised. A closed port has refused the declaration already (`decide`).
+fn in_emergency_mode(
+    lane: Lane,
+    mode: &freeport_core::port::EmergencyMode,
+) -> Option<(DeclarationStatus, String)> {
+    use freeport_core::port::ModeEffect;
+    match (mode.effect, lane) {
+        (ModeEffect::RedToManualInspection, Lane::Red) => Some((
+            DeclarationStatus::UnderInspection,
+            format!("to manual inspection, {} ({})", mode.title, mode.code),
+        )),
+        (ModeEffect::ReleaseOnGuarantee, l) if l != Lane::Hold => Some((
+            DeclarationStatus::Released,
+            format!(
+                "released on guarantee, to be regularised: {} ({})",
+                mode.title, mode.code
+            ),
+        )),
+        _ => None,
+    }
 }
 
 /// What the port's inspection capacity makes of a red lane.

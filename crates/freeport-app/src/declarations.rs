@@ -70,7 +70,7 @@ async fn decided(
 ) -> AppResult<Submitted> {
     // 1. Read: the snapshot has read the registry, so a declarant absent from it is not
     //    registered; the load of the port the goods cross at is read with it.
-    let inputs = platform.declaration_inputs(d).await?;
+    let mut inputs = platform.declaration_inputs(d).await?;
     if inputs.snapshot.standing(&d.declarant).is_none() {
         return Err(FieldError::new(
             "declaration.declarant",
@@ -79,16 +79,16 @@ async fn decided(
         )
         .into());
     }
-    let load = match &d.transport {
-        Some(t) => {
-            let day = platform.today().to_string();
-            Some(crate::deciding::PortLoad {
-                row: platform.store.port_day(&t.port, &day).await?,
-                day,
-            })
-        }
-        None => None,
-    };
+    let load = port_load(platform, d).await?;
+    if let Some(mode) = load.as_ref().and_then(|l| l.row.mode.as_ref()) {
+        inputs.snapshot.port_modes.insert(
+            mode.port.clone(),
+            freeport_core::port::ActiveMode {
+                mode: mode.mode.clone(),
+                reroute_to: mode.reroute_to.clone(),
+            },
+        );
+    }
     // 2. Decide and assess, purely.
     let decision = decide(&platform.pack, d, &inputs.snapshot)?;
     let id = uuid::Uuid::now_v7().to_string();
@@ -124,6 +124,10 @@ async fn decided(
         port: d.transport.as_ref().map(|t| t.port.clone()),
         at_port: at_port.step,
         admission: at_port.admission,
+        port_mode: load
+            .as_ref()
+            .and_then(|l| l.row.mode.as_ref())
+            .map(|m| m.mode.clone()),
         postings: postings_of(&decision)?,
         supervised: supervised_of(&decision, d)?,
         waiver_locks: waiver_locks_of(&decision),
@@ -149,6 +153,21 @@ async fn decided(
         record,
         decision: decision_json,
     })
+}
+
+/// The load of the port the goods cross at, on the zone's today: capacity, queue, mode in force.
+async fn port_load(
+    platform: &Platform,
+    d: &Declaration,
+) -> AppResult<Option<crate::deciding::PortLoad>> {
+    let Some(t) = &d.transport else {
+        return Ok(None);
+    };
+    let day = platform.today().to_string();
+    Ok(Some(crate::deciding::PortLoad {
+        row: platform.store.port_day(&t.port, &day).await?,
+        day,
+    }))
 }
 
 /// A page of declarations in submission order, after id `after`: an enterprise user sees its

@@ -50,6 +50,8 @@ pub enum Permission {
     ReadPortLoad,
     /// Set a port's daily inspection capacity.
     SetPortCapacity,
+    /// Put a port in an emergency mode, or return it to normal.
+    SetPortMode,
 }
 
 const CUSTOMS: &[Role] = &[CustomsOfficer, RiskAnalyst, Administrator];
@@ -75,7 +77,7 @@ impl Permission {
             SetWebhook => &[EnterpriseUser, Administrator],
             ReadRisk | ReadRegistry | ReadPortLoad => CUSTOMS,
             GovernRisk | AnalyseAlerts => &[RiskAnalyst],
-            CreateUsers | VerifyAudit | SetPortCapacity => &[Administrator],
+            CreateUsers | VerifyAudit | SetPortCapacity | SetPortMode => &[Administrator],
         }
     }
 }

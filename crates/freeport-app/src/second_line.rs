@@ -10,12 +10,26 @@ use serde_json::json;
 use crate::lifecycle::{Answer, Transitioned, commit, plain, refused, visible_declaration};
 use crate::{Actor, AppError, AppResult, Permission, Platform};
 
-/// The ports of the pack version in force on the platform's today, with the version's id.
-pub fn ports_today(platform: &Platform) -> (String, Vec<Port>) {
-    match platform.pack.version_on(platform.today()) {
-        Some(v) => (v.id.clone(), v.ports.ports.clone()),
-        None => (String::new(), Vec::new()),
-    }
+/// The ports of the pack version in force today, the degraded modes it documents, and the modes in
+/// force.
+#[derive(Debug, Clone)]
+pub struct PortsToday {
+    pub pack_version: String,
+    pub ports: Vec<Port>,
+    pub modes: Vec<freeport_core::port::EmergencyMode>,
+    pub in_force: Vec<freeport_store::PortModeRow>,
+}
+
+/// The ports as they stand today.
+pub async fn ports_today(platform: &Platform) -> AppResult<PortsToday> {
+    let in_force = platform.store.port_modes().await?;
+    let version = platform.pack.version_on(platform.today());
+    Ok(PortsToday {
+        pack_version: version.map(|v| v.id.clone()).unwrap_or_default(),
+        ports: version.map(|v| v.ports.ports.clone()).unwrap_or_default(),
+        modes: version.map(|v| v.ports.modes.clone()).unwrap_or_default(),
+        in_force,
+    })
 }
 
 /// An officer records a red-lane declaration's H986 scan: a scan that alerts sends the goods to
@@ -295,4 +309,155 @@ pub async fn time_release(
         targets,
         truncated,
     })
+}
+
+/// What setting a port's mode did: the mode now in force (or normal), and on a return to normal the
+/// mode that ended with the declarations decided in it, to be regularised.
+#[derive(Debug, Clone)]
+pub struct ModeChange {
+    pub port: String,
+    pub now: Option<freeport_store::PortModeRow>,
+    pub ended: Option<freeport_store::PortModeRow>,
+    pub to_regularise: Vec<freeport_store::DeclarationRow>,
+}
+
+/// An administrator puts a port in one of the pack's emergency modes (`mode`), or returns it to
+/// normal (`"normal"`), with a reason; each change is audited with who, why and when. A closed
+/// port names the port to cross at instead (`reroute_to`).
+pub async fn set_mode(
+    platform: &Platform,
+    actor: &Actor,
+    port: &str,
+    mode: &str,
+    reason: &str,
+    reroute_to: Option<String>,
+    answer: impl FnOnce(&ModeChange) -> AppResult<Option<IdempotencyRecord>>,
+) -> AppResult<ModeChange> {
+    use freeport_core::{FieldError, FieldErrorKind};
+    actor.require(Permission::SetPortMode)?;
+    let p = known_port(platform, port)?;
+    if reason.trim().is_empty() {
+        return Err(FieldError::new("reason", FieldErrorKind::Missing, "say why").into());
+    }
+    let now_ms = platform.now_ms();
+    if mode == "normal" {
+        return return_to_normal(platform, actor, p, reason, answer).await;
+    }
+    let version = platform
+        .pack
+        .version_on(platform.today())
+        .ok_or_else(|| AppError::NotFound("no such port".into()))?;
+    let m = version.ports.mode(mode).ok_or_else(|| {
+        let names: Vec<&str> = version
+            .ports
+            .modes
+            .iter()
+            .map(|m| m.code.as_str())
+            .collect();
+        FieldError::new(
+            "mode",
+            FieldErrorKind::Unknown,
+            format!("normal or one of {}", names.join(", ")),
+        )
+    })?;
+    let reroute_to = checked_reroute(platform, p, m.effect, reroute_to)?;
+    let row = freeport_store::PortModeRow {
+        port: p.code.clone(),
+        mode: m.code.clone(),
+        reroute_to,
+        reason: reason.trim().to_owned(),
+        actor: actor.user_id.clone(),
+        since_ms: now_ms,
+    };
+    let change = ModeChange {
+        port: p.code.clone(),
+        now: Some(row),
+        ended: None,
+        to_regularise: Vec::new(),
+    };
+    let record = answer(&change)?;
+    if let Some(row) = &change.now {
+        platform.store.set_port_mode(row, record.as_ref()).await?;
+    }
+    Ok(change)
+}
+
+/// Returns a port to normal: the mode in force ends, and the declarations decided in it are listed
+/// for regularisation, with the audit entry.
+async fn return_to_normal(
+    platform: &Platform,
+    actor: &Actor,
+    p: &Port,
+    reason: &str,
+    answer: impl FnOnce(&ModeChange) -> AppResult<Option<IdempotencyRecord>>,
+) -> AppResult<ModeChange> {
+    let ended =
+        platform.store.port_mode(&p.code).await?.ok_or_else(|| {
+            AppError::InvalidTransition(format!("{} is in normal operation", p.name))
+        })?;
+    let to_regularise = platform.store.decided_in_mode(&ended).await?;
+    let ids: Vec<String> = to_regularise.iter().map(|d| d.id.clone()).collect();
+    let change = ModeChange {
+        port: p.code.clone(),
+        now: None,
+        ended: Some(ended.clone()),
+        to_regularise,
+    };
+    let record = answer(&change)?;
+    platform
+        .store
+        .end_port_mode(
+            &ended,
+            &ids,
+            &actor.user_id,
+            reason,
+            platform.now_ms(),
+            record.as_ref(),
+        )
+        .await?;
+    Ok(change)
+}
+
+/// The port a closed port sends declarations to: another second-line port, required for a
+/// rerouting mode and refused for any other.
+fn checked_reroute(
+    platform: &Platform,
+    p: &Port,
+    effect: freeport_core::port::ModeEffect,
+    reroute_to: Option<String>,
+) -> AppResult<Option<String>> {
+    use freeport_core::{FieldError, FieldErrorKind};
+    match (effect, reroute_to) {
+        (freeport_core::port::ModeEffect::Reroute, Some(to)) => {
+            let other = known_port(platform, &to).map_err(|_| {
+                FieldError::new(
+                    "reroute_to",
+                    FieldErrorKind::Unknown,
+                    "not a port of the pack",
+                )
+            })?;
+            if other.code == p.code || !other.second_line {
+                return Err(FieldError::new(
+                    "reroute_to",
+                    FieldErrorKind::Inconsistent,
+                    "another second-line port",
+                )
+                .into());
+            }
+            Ok(Some(other.code.clone()))
+        }
+        (freeport_core::port::ModeEffect::Reroute, None) => Err(FieldError::new(
+            "reroute_to",
+            FieldErrorKind::Missing,
+            "a closed port names the port to cross at instead",
+        )
+        .into()),
+        (_, Some(_)) => Err(FieldError::new(
+            "reroute_to",
+            FieldErrorKind::Inconsistent,
+            "only a closed port reroutes",
+        )
+        .into()),
+        (_, None) => Ok(None),
+    }
 }

@@ -191,12 +191,50 @@ impl<'p, 'd> Decider<'p, 'd> {
     fn crossing(&mut self, t: &crate::port::Transport) -> Result<(), FieldError> {
         let v = self.v;
         let port = crate::port::crossing_port(&v.ports, self.decl.flow, t)?;
+        if let Some(active) = self.snapshot.port_modes.get(&port.code) {
+            self.in_mode(port, active)?;
+        }
         if let Some(rule) = &v.ports.rule {
             self.explanation.push(Step {
                 rule: v.rule(rule),
                 detail: Detail::ListEntry {
                     finding: "the goods cross at this designated port",
                     entry: &port.name,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// A port in an emergency mode: closed, the declaration must cross elsewhere; otherwise the
+    /// mode is explained under the release rule (R2.4) it changes.
+    fn in_mode(
+        &mut self,
+        port: &crate::port::Port,
+        active: &crate::port::ActiveMode,
+    ) -> Result<(), FieldError> {
+        let v = self.v;
+        let Some(mode) = v.ports.mode(&active.mode) else {
+            return Ok(());
+        };
+        if mode.effect == crate::port::ModeEffect::Reroute {
+            return Err(FieldError::new(
+                "transport.port",
+                FieldErrorKind::Inconsistent,
+                format!(
+                    "{} is closed ({}): cross at {}",
+                    port.name,
+                    mode.title,
+                    active.reroute_to.as_deref().unwrap_or("another port")
+                ),
+            ));
+        }
+        if let Some(rule) = &v.ports.release_rule {
+            self.explanation.push(Step {
+                rule: v.rule(rule),
+                detail: Detail::ListEntry {
+                    finding: "the port is in an emergency mode",
+                    entry: &mode.title,
                 },
             });
         }

@@ -81,6 +81,44 @@ impl Port {
     }
 }
 
+/// What an emergency mode does at a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModeEffect {
+    /// No scan: the red lane goes straight to manual inspection.
+    RedToManualInspection,
+    /// Goods are released on guarantee, the declaration regularised afterwards.
+    ReleaseOnGuarantee,
+    /// The port is closed: declarations must cross at another port.
+    Reroute,
+}
+
+impl ModeEffect {
+    pub fn parse(text: &str) -> Option<ModeEffect> {
+        match text {
+            "red_to_manual_inspection" => Some(ModeEffect::RedToManualInspection),
+            "release_on_guarantee" => Some(ModeEffect::ReleaseOnGuarantee),
+            "reroute" => Some(ModeEffect::Reroute),
+            _ => None,
+        }
+    }
+}
+
+/// A documented degraded mode of operation (pack data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmergencyMode {
+    pub code: String,
+    pub title: String,
+    pub effect: ModeEffect,
+}
+
+/// A mode in force at a port: which one, and the port to cross at instead when it is closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveMode {
+    pub mode: String,
+    pub reroute_to: Option<String>,
+}
+
 /// A version's ports: empty before the zone's ports are in the pack.
 #[derive(Debug, Clone, Default)]
 pub struct Ports {
@@ -91,11 +129,17 @@ pub struct Ports {
     /// How soon release should follow lodgement (R2.4).
     pub release_targets: Option<crate::time_release::ReleaseTargets>,
     pub ports: Vec<Port>,
+    /// The degraded modes a port may be put in.
+    pub modes: Vec<EmergencyMode>,
 }
 
 impl Ports {
     pub fn port(&self, code: &str) -> Option<&Port> {
         self.ports.iter().find(|p| p.code == code)
+    }
+
+    pub fn mode(&self, code: &str) -> Option<&EmergencyMode> {
+        self.modes.iter().find(|m| m.code == code)
     }
 }
 
@@ -279,6 +323,7 @@ mod tests {
             rule: None,
             release_rule: None,
             release_targets: None,
+            modes: vec![],
             ports: vec![Port {
                 code: "xinhai".into(),
                 name: "Haikou Xinhai Port".into(),

@@ -68,6 +68,8 @@ pub struct Snapshot {
     /// Whether outflows are checked against `balances` (R3.3). Off for quotes that carry no book, so
     /// that they decide as if the book held enough; the store's snapshots turn it on.
     pub enforce_balances: bool,
+    /// Emergency modes in force at ports, by port code.
+    pub port_modes: std::collections::BTreeMap<String, crate::port::ActiveMode>,
 }
 
 impl Snapshot {

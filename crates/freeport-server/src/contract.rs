@@ -181,6 +181,7 @@ fn declaration_fields() -> Vec<FieldConstraint> {
         ("TransportDto", "means", text(64)),
         ("TransportDto", "document", nullable(text(64))),
         ("CrossingRequest", "means", text(64)),
+        ("PortModeRequest", "reason", some_text()),
         (
             "PortCapacityRequest",
             "daily_inspection_capacity",

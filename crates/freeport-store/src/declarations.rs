@@ -54,6 +54,8 @@ pub struct NewDeclaration {
     pub at_port: Option<PortStep>,
     /// For a red lane at a second-line port: what the port's inspection capacity did with it.
     pub admission: Option<crate::ports::NewAdmission>,
+    /// The emergency mode in force at the port when the declaration was decided.
+    pub port_mode: Option<String>,
     pub postings: Vec<NewPosting>,
     pub waiver_locks: Vec<NewWaiverLock>,
     /// Goods the decision put under supervision (R3.4).
@@ -101,12 +103,13 @@ pub struct DeclarationRow {
     pub lane: Option<String>,
     pub risk: Option<RiskRecord>,
     pub port: Option<String>,
+    pub port_mode: Option<String>,
     pub revision: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
 
-const DECLARATION_COLUMNS: &str = "id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, port, revision, created_at_ms, updated_at_ms";
+const DECLARATION_COLUMNS: &str = "id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, port, port_mode, revision, created_at_ms, updated_at_ms";
 
 fn declaration_from(row: &AnyRow) -> Result<DeclarationRow> {
     Ok(DeclarationRow {
@@ -124,6 +127,7 @@ fn declaration_from(row: &AnyRow) -> Result<DeclarationRow> {
         lane: row_opt_string(row, "lane")?,
         risk: crate::risk_record::read(row, "risk_json")?,
         port: row_opt_string(row, "port")?,
+        port_mode: row_opt_string(row, "port_mode")?,
         revision: row_i64(row, "revision")?,
         created_at_ms: row_i64(row, "created_at_ms")?,
         updated_at_ms: row_i64(row, "updated_at_ms")?,
@@ -243,7 +247,7 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
     let status = d.committed_status();
     let mut steps = vec![
         Step::Run(statement!(
-            "INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms, port) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12, $15)",
+            "INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms, port, port_mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12, $15, $16)",
             &d.id,
             &d.enterprise,
             &d.reference,
@@ -258,7 +262,8 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
             d.now_ms,
             &d.lane,
             risk.as_deref(),
-            &d.port
+            &d.port,
+            &d.port_mode
         )),
         Step::Run(statement!(
             "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, 1, $2, $3, 'submitted', $4)",
@@ -487,4 +492,22 @@ impl Store {
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// The declarations decided at `port` in `mode` since `since_ms`, oldest first.
+pub(crate) async fn in_port_mode(
+    store: &Store,
+    port: &str,
+    mode: &str,
+    since_ms: i64,
+) -> Result<Vec<DeclarationRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE port = $1 AND port_mode = $2 AND created_at_ms >= $3 ORDER BY created_at_ms, id"
+    )))
+    .bind(port)
+    .bind(mode)
+    .bind(since_ms)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter().map(declaration_from).collect()
 }

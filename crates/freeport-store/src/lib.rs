@@ -401,7 +401,7 @@ pub use account_books::*;
 pub mod crossings;
 pub use crossings::{ClearanceRow, CrossingRow, NewCrossing};
 pub mod ports;
-pub use ports::{AdmissionStep, NewAdmission, PortDayRow};
+pub use ports::{AdmissionStep, NewAdmission, PortDayRow, PortModeRow};
 pub mod declarations;
 pub use declarations::*;
 pub mod records;

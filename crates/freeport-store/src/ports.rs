@@ -20,6 +20,30 @@ pub struct PortDayRow {
     pub waiting: Vec<(String, i64)>,
     /// The capacity an administrator set, if any (else the pack's).
     pub capacity_set: Option<i64>,
+    /// The emergency mode in force at the port, if any.
+    pub mode: Option<PortModeRow>,
+}
+
+/// An emergency mode in force at a port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortModeRow {
+    pub port: String,
+    pub mode: String,
+    pub reroute_to: Option<String>,
+    pub reason: String,
+    pub actor: String,
+    pub since_ms: i64,
+}
+
+fn mode_from(r: &sqlx::any::AnyRow) -> Result<PortModeRow> {
+    Ok(PortModeRow {
+        port: row_string(r, "port")?,
+        mode: row_string(r, "mode")?,
+        reroute_to: crate::row_opt_string(r, "reroute_to")?,
+        reason: row_string(r, "reason")?,
+        actor: row_string(r, "actor")?,
+        since_ms: row_i64(r, "since_ms")?,
+    })
 }
 
 /// What capacity did with a red-lane declaration at its port, committed with the declaration.
@@ -182,7 +206,108 @@ impl Store {
                 .as_ref()
                 .map(|r| row_i64(r, "daily_inspection_capacity"))
                 .transpose()?,
+            mode: self.port_mode(port).await?,
         })
+    }
+
+    /// The emergency mode in force at `port`, if any.
+    pub async fn port_mode(&self, port: &str) -> Result<Option<PortModeRow>> {
+        let row = sqlx::query("SELECT port, mode, reroute_to, reason, actor, since_ms FROM port_modes WHERE port = $1")
+            .bind(port)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(mode_from).transpose()
+    }
+
+    /// Every emergency mode in force, by port.
+    pub async fn port_modes(&self) -> Result<Vec<PortModeRow>> {
+        let rows = sqlx::query(
+            "SELECT port, mode, reroute_to, reason, actor, since_ms FROM port_modes ORDER BY port",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(mode_from).collect()
+    }
+
+    /// Puts a port in an emergency mode (replacing one in force), audited.
+    pub async fn set_port_mode(
+        &self,
+        m: &PortModeRow,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
+        let steps = vec![
+            Step::Run(statement!("DELETE FROM port_modes WHERE port = $1", &m.port)),
+            Step::Run(statement!(
+                "INSERT INTO port_modes (port, mode, reroute_to, reason, actor, since_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                &m.port,
+                &m.mode,
+                &m.reroute_to,
+                &m.reason,
+                &m.actor,
+                m.since_ms
+            )),
+            Step::Audit(AuditEntry {
+                at_ms: m.since_ms,
+                actor: m.actor.clone(),
+                action: "port.mode".to_owned(),
+                subject: m.port.clone(),
+                payload: serde_json::json!({ "mode": m.mode, "reroute_to": m.reroute_to, "reason": m.reason }).to_string(),
+            }),
+        ];
+        self.write_steps(idempotency, m.since_ms, steps).await
+    }
+
+    /// The declarations decided at `port` while `mode` was in force there: what returning to
+    /// normal leaves to regularise.
+    pub async fn decided_in_mode(&self, mode: &PortModeRow) -> Result<Vec<crate::DeclarationRow>> {
+        crate::declarations::in_port_mode(self, &mode.port, &mode.mode, mode.since_ms).await
+    }
+
+    /// Returns a port to normal operation: the mode read as `ended` goes (a concurrent change is a
+    /// conflict), audited with the declarations left to regularise.
+    pub async fn end_port_mode(
+        &self,
+        ended: &PortModeRow,
+        to_regularise: &[String],
+        actor: &str,
+        reason: &str,
+        now_ms: i64,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
+        let steps = vec![
+            Step::RequireOne(
+                statement!("DELETE FROM port_modes WHERE port = $1 AND mode = $2 AND since_ms = $3", &ended.port, &ended.mode, ended.since_ms),
+                StoreError::Conflict(format!("the mode of {} changed meanwhile", ended.port)),
+            ),
+            Step::Audit(AuditEntry {
+                at_ms: now_ms,
+                actor: actor.to_owned(),
+                action: "port.mode".to_owned(),
+                subject: ended.port.clone(),
+                payload: serde_json::json!({ "mode": "normal", "ended": ended.mode, "since_ms": ended.since_ms, "reason": reason, "to_regularise": to_regularise }).to_string(),
+            }),
+        ];
+        self.write_steps(idempotency, now_ms, steps).await
+    }
+
+    /// The audit entries about `subject`, oldest first: (action, actor, payload, at_ms).
+    pub async fn audit_trail(&self, subject: &str) -> Result<Vec<(String, String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT action, actor, payload, at_ms FROM audit_log WHERE subject = $1 ORDER BY seq",
+        )
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    row_string(r, "action")?,
+                    row_string(r, "actor")?,
+                    row_string(r, "payload")?,
+                    row_i64(r, "at_ms")?,
+                ))
+            })
+            .collect()
     }
 
     /// Sets `port`'s daily inspection capacity, audited.

@@ -87,6 +87,7 @@ fn declaration(id: &str, e: &str, postings: Vec<NewPosting>, key: Option<&str>) 
         port: None,
         at_port: None,
         admission: None,
+        port_mode: None,
         waiver_locks: vec![],
         actor: "user-1".to_owned(),
         event_topic: "declaration.decided".to_owned(),

@@ -579,6 +579,7 @@ fn stored_declaration(i: usize, request: &str, texts: &StoredTexts) -> NewDeclar
         port: None,
         at_port: None,
         admission: None,
+        port_mode: None,
         supervised: supervised_items(lines),
         actor: "bench".into(),
         event_topic: "declaration.decided".into(),

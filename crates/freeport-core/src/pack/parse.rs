@@ -400,6 +400,7 @@ fn build_version(
                 release_rule: Some(need.rule(&parsed.release_rule)?),
                 release_targets: Some(parsed.release_targets),
                 ports: parsed.ports,
+                modes: parsed.modes,
             }
         }
         None => crate::port::Ports::default(),

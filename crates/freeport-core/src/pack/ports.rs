@@ -15,6 +15,16 @@ struct RawPorts {
     release_rule: String,
     release_targets: RawTargets,
     port: Vec<RawPort>,
+    #[serde(default)]
+    mode: Vec<RawMode>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMode {
+    code: String,
+    title: String,
+    effect: String,
 }
 
 #[derive(Deserialize)]
@@ -49,81 +59,22 @@ pub(super) struct ParsedPorts {
     pub release_rule: String,
     pub release_targets: crate::time_release::ReleaseTargets,
     pub ports: Vec<Port>,
+    pub modes: Vec<crate::port::EmergencyMode>,
 }
 
 pub(super) fn parse_ports(file: &str, text: &str) -> Result<ParsedPorts, PackError> {
     let raw: RawPorts = toml::from_str(text).map_err(|e| PackError::new(file, e.to_string()))?;
     let mut ports: Vec<Port> = Vec::with_capacity(raw.port.len());
     for p in raw.port {
-        if p.code.is_empty()
-            || p.code.len() > 32
-            || !p
-                .code
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            return Err(PackError::new(
-                file,
-                format!(
-                    "port code {:?}: 1 to 32 lower-case letters, digits or -",
-                    p.code
-                ),
-            ));
-        }
         if ports.iter().any(|q| q.code == p.code) {
             return Err(PackError::new(
                 file,
                 format!("port {} is listed twice", p.code),
             ));
         }
-        let kind = match p.kind.as_str() {
-            "sea" => PortKind::Sea,
-            "air" => PortKind::Air,
-            other => {
-                return Err(PackError::new(
-                    file,
-                    format!("port {}: kind {other:?} is not sea or air", p.code),
-                ));
-            }
-        };
-        let (mut first_line, mut second_line) = (false, false);
-        for line in &p.lines {
-            match line.as_str() {
-                "first" => first_line = true,
-                "second" => second_line = true,
-                other => {
-                    return Err(PackError::new(
-                        file,
-                        format!("port {}: line {other:?} is not first or second", p.code),
-                    ));
-                }
-            }
-        }
-        let mut channels = Vec::new();
-        for (kind, count, word) in [
-            (ChannelKind::Cargo, p.cargo_channels, "cargo"),
-            (ChannelKind::Passenger, p.passenger_channels, "passenger"),
-        ] {
-            for n in 1..=count {
-                channels.push(Channel {
-                    id: format!("{}-{word}-{n:02}", p.code),
-                    kind,
-                    scanners: p.scanners_per_channel,
-                    daily_inspection_capacity: p.daily_inspection_capacity_per_channel,
-                });
-            }
-        }
-        ports.push(Port {
-            code: p.code,
-            name: p.name,
-            name_zh: p.name_zh,
-            kind,
-            first_line,
-            second_line,
-            channels,
-            unverified: p.unverified,
-        });
+        ports.push(parse_port(file, p)?);
     }
+    let modes = parse_modes(file, raw.mode)?;
     Ok(ParsedPorts {
         rule: raw.rule,
         release_rule: raw.release_rule,
@@ -132,7 +83,103 @@ pub(super) fn parse_ports(file: &str, text: &str) -> Result<ParsedPorts, PackErr
             scanned_seconds: raw.release_targets.scanned_seconds,
         },
         ports,
+        modes,
     })
+}
+
+fn parse_port(file: &str, p: RawPort) -> Result<Port, PackError> {
+    if p.code.is_empty()
+        || p.code.len() > 32
+        || !p
+            .code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(PackError::new(
+            file,
+            format!(
+                "port code {:?}: 1 to 32 lower-case letters, digits or -",
+                p.code
+            ),
+        ));
+    }
+    let kind = match p.kind.as_str() {
+        "sea" => PortKind::Sea,
+        "air" => PortKind::Air,
+        other => {
+            return Err(PackError::new(
+                file,
+                format!("port {}: kind {other:?} is not sea or air", p.code),
+            ));
+        }
+    };
+    let (mut first_line, mut second_line) = (false, false);
+    for line in &p.lines {
+        match line.as_str() {
+            "first" => first_line = true,
+            "second" => second_line = true,
+            other => {
+                return Err(PackError::new(
+                    file,
+                    format!("port {}: line {other:?} is not first or second", p.code),
+                ));
+            }
+        }
+    }
+    let mut channels = Vec::new();
+    for (kind, count, word) in [
+        (ChannelKind::Cargo, p.cargo_channels, "cargo"),
+        (ChannelKind::Passenger, p.passenger_channels, "passenger"),
+    ] {
+        for n in 1..=count {
+            channels.push(Channel {
+                id: format!("{}-{word}-{n:02}", p.code),
+                kind,
+                scanners: p.scanners_per_channel,
+                daily_inspection_capacity: p.daily_inspection_capacity_per_channel,
+            });
+        }
+    }
+    Ok(Port {
+        code: p.code,
+        name: p.name,
+        name_zh: p.name_zh,
+        kind,
+        first_line,
+        second_line,
+        channels,
+        unverified: p.unverified,
+    })
+}
+
+fn parse_modes(
+    file: &str,
+    raw: Vec<RawMode>,
+) -> Result<Vec<crate::port::EmergencyMode>, PackError> {
+    let mut modes: Vec<crate::port::EmergencyMode> = Vec::new();
+    for m in raw {
+        let effect = crate::port::ModeEffect::parse(&m.effect).ok_or_else(|| {
+            PackError::new(
+                file,
+                format!(
+                    "mode {}: effect {:?} is not red_to_manual_inspection, release_on_guarantee or reroute",
+                    m.code, m.effect
+                ),
+            )
+        })?;
+        if m.code == "normal" || modes.iter().any(|x| x.code == m.code) {
+            return Err(PackError::new(
+                file,
+                format!("mode {:?} is reserved or listed twice", m.code),
+            ));
+        }
+        modes.push(crate::port::EmergencyMode {
+            code: m.code,
+            title: m.title,
+            effect,
+        });
+    }
+    Ok(modes)
 }
 
 #[cfg(test)]

@@ -85,6 +85,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(port_load))
         .routes(routes!(set_port_capacity))
         .routes(routes!(time_release))
+        .routes(routes!(set_port_mode))
         .routes(routes!(list_supervised_items))
         .routes(routes!(get_supervised_item))
         .routes(routes!(dispose))

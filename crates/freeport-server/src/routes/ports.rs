@@ -2,9 +2,10 @@
 //! channel.
 
 use freeport_api::second_line::{
-    CrossingRequest, CrossingView, MAX_DAILY_INSPECTION_CAPACITY, PortCapacityRequest, PortList,
-    PortLoadView, PortView, ReleaseTargetsView, ScanResultRequest, StageView, TimeReleaseGroupView,
-    TimeReleaseView, WaitingView,
+    ActiveModeView, CrossingRequest, CrossingView, MAX_DAILY_INSPECTION_CAPACITY, ModeChangeView,
+    ModeView, PortCapacityRequest, PortList, PortLoadView, PortModeRequest, PortView,
+    ReleaseTargetsView, ScanResultRequest, StageView, TimeReleaseGroupView, TimeReleaseView,
+    ToRegulariseView, WaitingView,
 };
 
 use super::lifecycle::{answer, answered};
@@ -23,11 +24,110 @@ pub(super) async fn list_ports(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> ApiResult<Json<PortList>> {
-    let (pack_version, ports) = freeport_app::second_line::ports_today(&state);
+    let today = freeport_app::second_line::ports_today(&state).await?;
     Ok(Json(PortList {
-        pack_version,
-        items: ports.iter().map(PortView::from).collect(),
+        pack_version: today.pack_version,
+        items: today
+            .ports
+            .iter()
+            .map(|p| PortView {
+                mode: today
+                    .in_force
+                    .iter()
+                    .find(|m| m.port == p.code)
+                    .map(mode_view),
+                ..PortView::from(p)
+            })
+            .collect(),
+        modes: today
+            .modes
+            .iter()
+            .map(|m| ModeView {
+                code: m.code.clone(),
+                title: m.title.clone(),
+                effect: freeport_app::wire_name(m.effect),
+            })
+            .collect(),
     }))
+}
+
+fn mode_view(m: &freeport_store::PortModeRow) -> ActiveModeView {
+    ActiveModeView {
+        mode: m.mode.clone(),
+        reroute_to: m.reroute_to.clone(),
+        reason: m.reason.clone(),
+        actor: m.actor.clone(),
+        since_ms: m.since_ms,
+    }
+}
+
+fn mode_change_view(c: &freeport_app::second_line::ModeChange) -> ModeChangeView {
+    ModeChangeView {
+        port: c.port.clone(),
+        mode: c
+            .now
+            .as_ref()
+            .map_or_else(|| "normal".to_owned(), |m| m.mode.clone()),
+        since_ms: c.now.as_ref().map(|m| m.since_ms),
+        ended: c.ended.as_ref().map(mode_view),
+        to_regularise: c
+            .to_regularise
+            .iter()
+            .map(|d| ToRegulariseView {
+                id: d.id.clone(),
+                reference: d.reference.clone(),
+                enterprise: d.enterprise.clone(),
+                status: d.status.as_str().to_owned(),
+                lane: d.lane.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Put a port in one of the pack's emergency modes, or return it to normal (administrators). Who,
+/// why and when go to the audit log; declarations decided meanwhile carry the mode in their
+/// explanation, and returning to normal lists them for regularisation.
+#[utoipa::path(
+    put,
+    path = "/api/v1/ports/{port}/mode",
+    tag = "ports",
+    request_body = PortModeRequest,
+    params(("port" = String, Path, description = "the port's code"), ("Idempotency-Key" = String, Header, description = "1 to 200 visible ASCII characters; a retry with the same key and body replays the result")),
+    responses((status = 200, body = ModeChangeView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such port", body = ErrorEnvelope), (status = 409, description = "idempotency key reused, the port already in normal operation, or its mode changed meanwhile", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn set_port_mode(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(port): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (st, c, payload) = (&state, &caller, &body);
+    let path = format!("PUT /api/v1/ports/{port}/mode");
+    idempotent(
+        &state,
+        &caller,
+        freeport_app::Permission::SetPortMode,
+        &headers,
+        &path,
+        &body,
+        async move |idem| {
+            let b: PortModeRequest = parse_body(payload)?;
+            let change = freeport_app::second_line::set_mode(
+                st,
+                &c.actor(),
+                &port,
+                &b.mode,
+                &b.reason,
+                b.reroute_to,
+                |change| kept(&idem, StatusCode::OK, to_json(&mode_change_view(change))),
+            )
+            .await?;
+            Ok((StatusCode::OK, to_json(&mode_change_view(&change))?))
+        },
+    )
+    .await
 }
 
 /// Record a red-lane declaration's H986 scan: an alert sends the goods to manual inspection, a

@@ -344,6 +344,12 @@ async fn replaying_any_write_changes_nothing() {
                 "admin",
                 json!({ "daily_inspection_capacity": 80 }),
             ),
+            (
+                Method::PUT,
+                "/api/v1/ports/boao/mode",
+                "admin",
+                json!({ "mode": "system_down", "reason": "replayed" }),
+            ),
         ];
         for (n, (method, template, who, body)) in steps.into_iter().enumerate() {
             let token = match who {
@@ -423,6 +429,7 @@ async fn replaying_any_write_changes_nothing() {
                         "{port}/channels/{channel}"
                     )
                     .replace("/ports/xinhai/", "/ports/{port}/")
+                    .replace("/ports/boao/", "/ports/{port}/")
             ));
         }
         let (_, doc) = app

@@ -776,3 +776,187 @@ async fn time_release_figures_are_exact_on_a_scripted_day() {
         );
     }
 }
+
+/// Scanners down at Xinhai: the next red-lane declarations there go straight to manual inspection
+/// with the mode in their explanation, those at Nangang still to the scan; returning to normal
+/// lists what was decided in the mode; the switch, the declarations and the return are audited. A
+/// closed port turns declarations to the port it names.
+#[tokio::test]
+async fn an_emergency_mode_changes_the_next_lanes_at_its_port_only_and_returning_lists_them() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let c = app.enterprise(&admin, C, true).await;
+        beef_in_the_book(&app, &c, C).await;
+        let (s, _) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/enterprises/{C}"),
+                Some(&admin),
+                Some("dishonest"),
+                Some(
+                    &json!({ "name": "Firm C", "beneficiary": true, "credit_class": "dishonest" }),
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let mode = |key: &'static str, body: Value| {
+            let (app, admin) = (&app, &admin);
+            async move {
+                app.call(
+                    Method::PUT,
+                    "/api/v1/ports/xinhai/mode",
+                    Some(admin),
+                    Some(key),
+                    Some(&body),
+                )
+                .await
+            }
+        };
+        let (s, m) = mode(
+            "m1",
+            json!({ "mode": "scanners_down", "reason": "H986 power failure, channel 3" }),
+        )
+        .await;
+        assert_eq!(
+            (s, m["mode"].as_str()),
+            (StatusCode::OK, Some("scanners_down")),
+            "{be}: {m}"
+        );
+        let (_, ports) = app
+            .call(Method::GET, "/api/v1/ports", Some(&admin), None, None)
+            .await;
+        let mode_of = |code: &str| {
+            ports["items"]
+                .as_array()
+                .expect("ports")
+                .iter()
+                .find(|p| p["code"] == code)
+                .map(|p| p["mode"]["mode"].clone())
+        };
+        assert_eq!(
+            (mode_of("xinhai"), mode_of("nangang")),
+            (Some(json!("scanners_down")), Some(Value::Null)),
+            "{be}"
+        );
+
+        let (_, during) = app.submit(&c, "em-1", &exit_via("EM-1", C, "xinhai")).await;
+        assert_eq!(
+            (during["lane"].as_str(), during["status"].as_str()),
+            (Some("red"), Some("under_inspection")),
+            "{be}: {during}"
+        );
+        assert!(
+            during["decision"]["explanation"]
+                .as_array()
+                .expect("explanation")
+                .iter()
+                .any(|s| s.to_string().contains("H986 scanners out of service")),
+            "{be}: the mode is explained: {during}"
+        );
+        let (_, elsewhere) = app
+            .submit(&c, "em-2", &exit_via("EM-2", C, "nangang"))
+            .await;
+        assert_eq!(
+            elsewhere["status"], "awaiting_scan",
+            "{be}: Nangang's scanners work: {elsewhere}"
+        );
+
+        let (s, back) = mode(
+            "m2",
+            json!({ "mode": "normal", "reason": "scanner repaired" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {back}");
+        assert_eq!(back["ended"]["mode"], "scanners_down", "{be}");
+        let listed: Vec<&str> = back["to_regularise"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|d| d["id"].as_str())
+            .collect();
+        assert_eq!(listed, [during["id"].as_str().expect("id")], "{be}: {back}");
+        let (_, after) = app.submit(&c, "em-3", &exit_via("EM-3", C, "xinhai")).await;
+        assert_eq!(
+            after["status"], "awaiting_scan",
+            "{be}: normal again: {after}"
+        );
+
+        let trail = app.state.store.audit_trail("xinhai").await.expect("audit");
+        let actions: Vec<(&str, bool)> = trail
+            .iter()
+            .map(|(action, _, payload, _)| (action.as_str(), payload.contains("scanners_down")))
+            .collect();
+        assert_eq!(
+            actions,
+            [("port.mode", true), ("port.mode", true)],
+            "{be}: {trail:?}"
+        );
+        assert!(
+            trail[1].2.contains(during["id"].as_str().expect("id")),
+            "{be}: the return names what to regularise"
+        );
+        let declared = app
+            .state
+            .store
+            .audit_trail(during["id"].as_str().expect("id"))
+            .await
+            .expect("audit");
+        assert!(
+            declared
+                .iter()
+                .any(|(a, _, p, _)| a == "declaration.transition" && p.contains("scanners_down")),
+            "{be}: {declared:?}"
+        );
+
+        // Wrong requests change nothing.
+        let (s, e) = mode("m3", json!({ "mode": "normal", "reason": "again" })).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{be}: {e}");
+        let (s, e) = mode("m4", json!({ "mode": "flooded", "reason": "x" })).await;
+        assert_eq!(
+            (s, e["details"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("mode")),
+            "{be}: {e}"
+        );
+        let (s, e) = mode("m5", json!({ "mode": "port_closed", "reason": "typhoon" })).await;
+        assert_eq!(
+            (s, e["details"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("reroute_to")),
+            "{be}: {e}"
+        );
+
+        // A closed port sends declarations to the port it names.
+        let (s, _) = mode(
+            "m6",
+            json!({ "mode": "port_closed", "reason": "typhoon", "reroute_to": "nangang" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{be}");
+        let (s, e) = app.submit(&c, "em-4", &exit_via("EM-4", C, "xinhai")).await;
+        assert_eq!(
+            (
+                s,
+                e["details"]["field"].as_str(),
+                e["details"]["kind"].as_str()
+            ),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("declaration.transport.port"),
+                Some("inconsistent")
+            ),
+            "{be}: {e}"
+        );
+        assert!(
+            e["details"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("nangang")),
+            "{be}: {e}"
+        );
+        let (s, _) = mode(
+            "m7",
+            json!({ "mode": "normal", "reason": "typhoon passed" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{be}");
+    }
+}

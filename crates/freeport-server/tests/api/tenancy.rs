@@ -466,6 +466,12 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             ),
             (
                 Method::PUT,
+                "/api/v1/ports/boao/mode".to_owned(),
+                Some(json!({ "mode": "system_down", "reason": "matrix" })),
+                vec!["admin"],
+            ),
+            (
+                Method::PUT,
                 "/api/v1/ports/xinhai/capacity".to_owned(),
                 Some(json!({ "daily_inspection_capacity": 80 })),
                 vec!["admin"],
@@ -511,7 +517,8 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                         "xinhai/channels/xinhai-cargo-01",
                         "{port}/channels/{channel}",
                     )
-                    .replace("/ports/xinhai/", "/ports/{port}/");
+                    .replace("/ports/xinhai/", "/ports/{port}/")
+                    .replace("/ports/boao/", "/ports/{port}/");
                 format!("{m} {template}")
             })
             .collect();
