@@ -97,6 +97,10 @@ pub struct DeclarationDto {
     /// check, red after a scan.
     #[serde(default)]
     pub transport: Option<TransportDto>,
+    /// A batch exit (R2.5), for advanced certified and white-list enterprises: released now, taxes
+    /// on the month's consolidated declaration.
+    #[serde(default)]
+    pub batch_exit: bool,
     pub lines: Vec<LineDto>,
 }
 
@@ -436,6 +440,7 @@ impl DeclarationDto {
                 .transport
                 .map(|t| t.into_domain(&format!("{d}.transport")))
                 .transpose()?,
+            batch_exit: self.batch_exit,
             lines,
         })
     }

@@ -274,3 +274,58 @@ pub struct TimeReleaseView {
     /// More declarations were lodged in the period than one answer reads; narrow the period.
     pub truncated: bool,
 }
+
+/// File a month's consolidated declaration of batch exits.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsolidationRequest {
+    /// The month, `YYYY-MM`; it must be over.
+    pub month: String,
+}
+
+/// A month's consolidated declaration (R2.5).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsolidationView {
+    pub id: String,
+    pub enterprise: String,
+    pub month: String,
+    pub filed_on: String,
+    /// The pack's day of the following month.
+    pub due_on: String,
+    /// Filed after `due_on`: the enterprise's batch exit is suspended.
+    pub late: bool,
+    pub shipments: i64,
+    /// Taxes payable, in yuan: the shipments' assessed taxes added up, the minimum-tax rule applied
+    /// once to the consolidated declaration.
+    pub tariff: String,
+    pub consumption_tax: String,
+    pub vat: String,
+    pub total: String,
+    pub pack_version: String,
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuspensionView {
+    pub reason: String,
+    pub actor: String,
+    pub since_ms: i64,
+}
+
+/// An enterprise's batch exit as it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchExitView {
+    pub enterprise: String,
+    pub suspended: Option<SuspensionView>,
+    /// Months with batch exits not yet consolidated, `YYYY-MM`.
+    pub unconsolidated: Vec<String>,
+    pub consolidations: Vec<ConsolidationView>,
+}
+
+/// Reinstate a suspended batch exit on the enterprise's application.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReinstatementRequest {
+    pub reason: String,
+}

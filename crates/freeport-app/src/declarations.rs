@@ -89,6 +89,7 @@ async fn decided(
             },
         );
     }
+    may_ship_in_batches(platform, d, &inputs.credit_class).await?;
     // 2. Decide and assess, purely.
     let decision = decide(&platform.pack, d, &inputs.snapshot)?;
     let id = uuid::Uuid::now_v7().to_string();
@@ -128,6 +129,9 @@ async fn decided(
             .as_ref()
             .and_then(|l| l.row.mode.as_ref())
             .map(|m| m.mode.clone()),
+        batch_month: d
+            .batch_exit
+            .then(|| freeport_core::batch_exit::BatchMonth::of(d.declared_on).to_string()),
         postings: postings_of(&decision)?,
         supervised: supervised_of(&decision, d)?,
         waiver_locks: waiver_locks_of(&decision),
@@ -153,6 +157,20 @@ async fn decided(
         record,
         decision: decision_json,
     })
+}
+
+/// A batch exit only from an enterprise that may ship in batches now (R2.5): the refusal names
+/// `declaration.batch_exit` and says why.
+async fn may_ship_in_batches(platform: &Platform, d: &Declaration, class: &str) -> AppResult<()> {
+    if !d.batch_exit {
+        return Ok(());
+    }
+    match crate::batch_exit::refused_because(platform, d.declarant.as_str(), class).await? {
+        Some(why) => {
+            Err(FieldError::new("declaration.batch_exit", FieldErrorKind::Inconsistent, why).into())
+        }
+        None => Ok(()),
+    }
 }
 
 /// The load of the port the goods cross at, on the zone's today: capacity, queue, mode in force.

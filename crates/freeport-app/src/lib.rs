@@ -17,6 +17,7 @@
 //!   registered.
 //! - [`lifecycle`]: a declaration's status changes, inspection results, cancellation, amendment.
 //! - [`second_line`]: the ports, a red-lane declaration's scan, crossings at a channel.
+//! - [`batch_exit`]: who may ship in batches, the month's consolidated declaration, reinstatement.
 //! - [`supervision`]: disposals of supervised goods and their back taxes.
 //! - [`registry`]: enterprises registered, exchange rates kept.
 //! - [`users`]: roles, users created, password hashes.
@@ -32,6 +33,7 @@
 
 pub mod account_books;
 pub mod alerts;
+pub mod batch_exit;
 pub mod clock;
 pub mod credit;
 pub mod deciding;

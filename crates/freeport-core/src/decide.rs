@@ -61,6 +61,9 @@ pub fn decide_under<'p>(
     if let Some(t) = &declaration.transport {
         d.crossing(t)?;
     }
+    if declaration.batch_exit {
+        d.batch_exit()?;
+    }
     for (i, line) in declaration.lines.iter().enumerate() {
         let decided = match declaration.flow {
             Flow::FirstLineImport => d.first_line_import(i, line)?,
@@ -203,6 +206,26 @@ impl<'p, 'd> Decider<'p, 'd> {
                 },
             });
         }
+        Ok(())
+    }
+
+    /// A batch exit is a second-line exit whose taxes go on the month's consolidated declaration
+    /// (R2.5); who may ship in batches is the application's check, against the store.
+    fn batch_exit(&mut self) -> Result<(), FieldError> {
+        if self.decl.flow != Flow::SecondLineExit {
+            return Err(FieldError::new(
+                "batch_exit",
+                FieldErrorKind::Inconsistent,
+                "only goods leaving for the mainland exit in batches",
+            ));
+        }
+        let v = self.v;
+        self.explanation.push(Step {
+            rule: v.rule(&v.second_line.centralised_rule),
+            detail: Detail::Finding(
+                "batch exit: released against the account book now, the taxes declared and paid on the month's consolidated declaration",
+            ),
+        });
         Ok(())
     }
 

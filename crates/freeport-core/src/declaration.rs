@@ -152,5 +152,8 @@ pub struct Declaration {
     /// goes (R2.4). Absent for goods that stay inside the island, and for a declaration lodged
     /// without it (released by an officer, as before the ports were in the pack).
     pub transport: Option<crate::port::Transport>,
+    /// A batch exit (R2.5): released against the account book now, its taxes declared and paid on
+    /// the month's consolidated declaration.
+    pub batch_exit: bool,
     pub lines: Vec<Line>,
 }

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account_book;
+pub mod batch_exit;
 pub mod calendar;
 pub mod country;
 pub mod credit;

@@ -183,6 +183,12 @@ fn declaration_fields() -> Vec<FieldConstraint> {
         ("CrossingRequest", "means", text(64)),
         ("PortModeRequest", "reason", some_text()),
         (
+            "ConsolidationRequest",
+            "month",
+            json!({ "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$" }),
+        ),
+        ("ReinstatementRequest", "reason", some_text()),
+        (
             "PortCapacityRequest",
             "daily_inspection_capacity",
             json!({ "type": "integer", "minimum": 0, "maximum": freeport_api::second_line::MAX_DAILY_INSPECTION_CAPACITY }),

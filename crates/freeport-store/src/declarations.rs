@@ -56,6 +56,8 @@ pub struct NewDeclaration {
     pub admission: Option<crate::ports::NewAdmission>,
     /// The emergency mode in force at the port when the declaration was decided.
     pub port_mode: Option<String>,
+    /// For a batch exit (R2.5): the month whose consolidated declaration covers it, `YYYY-MM`.
+    pub batch_month: Option<String>,
     pub postings: Vec<NewPosting>,
     pub waiver_locks: Vec<NewWaiverLock>,
     /// Goods the decision put under supervision (R3.4).
@@ -247,7 +249,7 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
     let status = d.committed_status();
     let mut steps = vec![
         Step::Run(statement!(
-            "INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms, port, port_mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12, $15, $16)",
+            "INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms, port, port_mode, batch_month) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12, $15, $16, $17)",
             &d.id,
             &d.enterprise,
             &d.reference,
@@ -263,7 +265,8 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
             &d.lane,
             risk.as_deref(),
             &d.port,
-            &d.port_mode
+            &d.port_mode,
+            &d.batch_month
         )),
         Step::Run(statement!(
             "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, 1, $2, $3, 'submitted', $4)",

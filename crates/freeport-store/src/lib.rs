@@ -398,6 +398,8 @@ impl std::ops::DerefMut for Write<'_> {
 
 pub mod account_books;
 pub use account_books::*;
+pub mod batch_exit;
+pub use batch_exit::{BatchShipment, ConsolidationRow, NewConsolidation, SuspensionRow};
 pub mod crossings;
 pub use crossings::{ClearanceRow, CrossingRow, NewCrossing};
 pub mod ports;

@@ -580,6 +580,7 @@ fn stored_declaration(i: usize, request: &str, texts: &StoredTexts) -> NewDeclar
         at_port: None,
         admission: None,
         port_mode: None,
+        batch_month: None,
         supervised: supervised_items(lines),
         actor: "bench".into(),
         event_topic: "declaration.decided".into(),

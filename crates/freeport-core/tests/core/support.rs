@@ -89,6 +89,7 @@ pub(crate) fn declaration(
         direct_release: false,
         domestic_vat_paid: false,
         transport: None,
+        batch_exit: false,
         lines,
     }
 }

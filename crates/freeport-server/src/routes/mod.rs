@@ -58,6 +58,8 @@ pub(crate) mod models;
 use models::*;
 pub(crate) mod ports;
 use ports::*;
+pub(crate) mod batch_exit;
+use batch_exit::*;
 
 /// The API's routes with their OpenAPI description: one list, so the document cannot miss a route.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
@@ -86,6 +88,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_port_capacity))
         .routes(routes!(time_release))
         .routes(routes!(set_port_mode))
+        .routes(routes!(batch_exit))
+        .routes(routes!(file_consolidation))
+        .routes(routes!(reinstate_batch_exit))
         .routes(routes!(list_supervised_items))
         .routes(routes!(get_supervised_item))
         .routes(routes!(dispose))

@@ -146,6 +146,17 @@ async fn replaying_any_write_changes_nothing() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{be}");
+        // A month long enough past that its consolidation is late today.
+        let past = time::OffsetDateTime::now_utc().date() - time::Duration::days(70);
+        let batch_month = format!("{:04}-{:02}", past.year(), u8::from(past.month()));
+        let mut batch_of_b = declaration(
+            "R-BATCH",
+            "second_line_exit",
+            B,
+            vec![line("02023000", "AR", "10", "3560", "zero_tariff")],
+        );
+        batch_of_b["declared_on"] = json!(past.to_string());
+        batch_of_b["batch_exit"] = json!(true);
         let decl = declaration(
             "R-1",
             "first_line_import",
@@ -350,6 +361,43 @@ async fn replaying_any_write_changes_nothing() {
                 "admin",
                 json!({ "mode": "system_down", "reason": "replayed" }),
             ),
+            // B ships in batches in a month long past, consolidates it late, is suspended and is
+            // reinstated.
+            (
+                Method::PUT,
+                "/api/v1/enterprises/{B}",
+                "admin",
+                json!({ "name": "B Co", "beneficiary": true, "credit_class": "advanced_certified" }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/declarations",
+                "b",
+                declaration(
+                    "R-BEEF",
+                    "first_line_import",
+                    B,
+                    vec![line("02023000", "AR", "100", "35600", "duty_paid")],
+                ),
+            ),
+            (
+                Method::POST,
+                "/api/v1/declarations",
+                "b",
+                batch_of_b.clone(),
+            ),
+            (
+                Method::POST,
+                "/api/v1/enterprises/{B}/batch-exit/consolidations",
+                "b",
+                json!({ "month": batch_month }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/enterprises/{B}/batch-exit/reinstatement",
+                "officer",
+                json!({ "reason": "application approved" }),
+            ),
         ];
         for (n, (method, template, who, body)) in steps.into_iter().enumerate() {
             let token = match who {
@@ -358,6 +406,7 @@ async fn replaying_any_write_changes_nothing() {
                 "operator" => &operator,
                 "analyst" => &analyst,
                 "c" => &c,
+                "b" => &b,
                 _ => &a,
             };
             let alert = match app.state.store.alerts(None, "", 1).await {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 mod account_books;
 mod alerts;
+mod batch_exit;
 mod clock;
 mod contract;
 mod credit;

@@ -465,6 +465,24 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 vec!["officer", "analyst", "admin"],
             ),
             (
+                Method::GET,
+                format!("/api/v1/enterprises/{A}/batch-exit"),
+                None,
+                vec!["own", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/enterprises/{A}/batch-exit/consolidations"),
+                Some(json!({ "month": "2026-01" })),
+                vec!["own"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/enterprises/{A}/batch-exit/reinstatement"),
+                Some(json!({ "reason": "matrix" })),
+                vec!["officer"],
+            ),
+            (
                 Method::PUT,
                 "/api/v1/ports/boao/mode".to_owned(),
                 Some(json!({ "mode": "system_down", "reason": "matrix" })),
