@@ -329,3 +329,100 @@ pub struct BatchExitView {
 pub struct ReinstatementRequest {
     pub reason: String,
 }
+
+/// An article a passenger carries.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CarriedRequest {
+    /// A duty-free category of the pack (`cosmetics`, `watches`, …).
+    pub category: String,
+    /// The unit price in yuan, as on the receipt or assessed: a decimal string.
+    pub unit_price: String,
+    /// How many are carried: a decimal string.
+    pub quantity: String,
+}
+
+/// A passenger at a second-line channel (R5).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassengerRequest {
+    pub document: crate::platform::BuyerDocument,
+    /// The day the passenger leaves the island (the departure the purchases were made for).
+    pub departure_on: String,
+    /// 0 to 100 articles.
+    pub carried: Vec<CarriedRequest>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckedLineView {
+    pub category: String,
+    pub carried: String,
+    /// What the purchase records cover of it (at most the per-departure limit).
+    pub covered: String,
+    pub excess: String,
+    /// The excess's value in yuan, rounded half up to the fen.
+    pub taxed_value: String,
+    /// Inbound-articles tax class (1, 2 or 3) and its rate in percent.
+    pub class: u8,
+    pub rate_percent: String,
+    pub tax: String,
+}
+
+/// A passenger checked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PassengerCheckView {
+    pub id: String,
+    pub port: String,
+    pub channel: String,
+    /// The person's second-line class (R6.2): `white_list`, `key_concern` or `unclassified`.
+    pub class: String,
+    /// Sent to inspection: a key-concern person always; anyone else when the check found an excess.
+    pub inspect: bool,
+    pub lines: Vec<CheckedLineView>,
+    /// The inbound-articles tax due, in yuan.
+    pub tax: String,
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
+}
+
+/// Put an operator or a person on a second-line list, or off every list.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingRequest {
+    /// `white_list`, `key_concern` or `none`.
+    pub list: String,
+    pub reason: String,
+}
+
+/// Put a person (by identity document) on a second-line list, or off every list.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndividualListingRequest {
+    pub document: crate::platform::BuyerDocument,
+    /// `white_list`, `key_concern` or `none`.
+    pub list: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ListingView {
+    /// `white_list`, `key_concern`, or `none`.
+    pub list: String,
+}
+
+/// An operator's second-line credit (R6.2) and what it comes from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondLineCreditView {
+    pub enterprise: String,
+    /// `advanced_certified`, `white_list`, `key_concern` or `unclassified`.
+    pub class: String,
+    /// The enterprise's national credit class today (R6.1).
+    pub national_class: String,
+    /// The list customs put it on, if any.
+    pub list: Option<String>,
+    pub listed_because: Option<String>,
+    pub listed_by: Option<String>,
+    pub listed_since_ms: Option<i64>,
+    /// What the class allows at the second line.
+    pub batch_exit: bool,
+}

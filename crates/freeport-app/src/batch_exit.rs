@@ -3,7 +3,6 @@
 //! reinstatement on application.
 
 use freeport_core::batch_exit::{BatchMonth, consolidate, overdue, refusal};
-use freeport_core::credit::CreditClass;
 use freeport_core::identity::CreditCode;
 use freeport_core::money::Cny;
 use freeport_core::tax::TaxAmounts;
@@ -35,9 +34,9 @@ pub async fn refused_because(
         .batch_exit_suspension(enterprise)
         .await?
         .is_some();
+    let credit = crate::second_line_credit::operator_credit(platform, enterprise, class).await?;
     Ok(refusal(
-        CreditClass::parse(class).unwrap_or(CreditClass::General),
-        false,
+        credit.class,
         suspended,
         overdue(&months, today, due_day),
     ))

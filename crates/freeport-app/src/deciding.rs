@@ -270,6 +270,8 @@ pub struct AtPort {
 pub struct PortLoad {
     pub day: String,
     pub row: freeport_store::PortDayRow,
+    /// The declarant's second-line class (R6.2).
+    pub operator: freeport_core::second_line_credit::SecondLineClass,
 }
 
 /// At a second-line port, the lane's first step (R2.4): green and blue are released
@@ -323,6 +325,14 @@ pub fn at_port(
         .and_then(|m| decision.pack.ports.mode(&m.mode));
     if let Some((status, what)) = mode.and_then(|m| in_emergency_mode(lane, m)) {
         out.step = Some(step(status, &what));
+        return out;
+    }
+    // R6.2: a key-concern operator is checked more often: no release without a document check.
+    let key_concern = load.is_some_and(|l| {
+        l.operator == freeport_core::second_line_credit::SecondLineClass::KeyConcern
+    });
+    if key_concern && matches!(lane, Lane::Green | Lane::Blue) {
+        out.lane = Some(Lane::Yellow.as_str().to_owned());
         return out;
     }
     let (release, what) = match lane {

@@ -79,7 +79,7 @@ async fn decided(
         )
         .into());
     }
-    let load = port_load(platform, d).await?;
+    let load = port_load(platform, d, &inputs.credit_class).await?;
     if let Some(mode) = load.as_ref().and_then(|l| l.row.mode.as_ref()) {
         inputs.snapshot.port_modes.insert(
             mode.port.clone(),
@@ -177,14 +177,18 @@ async fn may_ship_in_batches(platform: &Platform, d: &Declaration, class: &str) 
 async fn port_load(
     platform: &Platform,
     d: &Declaration,
+    class: &str,
 ) -> AppResult<Option<crate::deciding::PortLoad>> {
     let Some(t) = &d.transport else {
         return Ok(None);
     };
     let day = platform.today().to_string();
+    let operator =
+        crate::second_line_credit::operator_credit(platform, d.declarant.as_str(), class).await?;
     Ok(Some(crate::deciding::PortLoad {
         row: platform.store.port_day(&t.port, &day).await?,
         day,
+        operator: operator.class,
     }))
 }
 

@@ -17,6 +17,8 @@
 //!   registered.
 //! - [`lifecycle`]: a declaration's status changes, inspection results, cancellation, amendment.
 //! - [`second_line`]: the ports, a red-lane declaration's scan, crossings at a channel.
+//! - [`second_line_credit`]: the second-line white and key-concern lists, an operator's class.
+//! - [`passengers`]: a traveller's carried duty-free goods checked at a second-line channel.
 //! - [`batch_exit`]: who may ship in batches, the month's consolidated declaration, reinstatement.
 //! - [`supervision`]: disposals of supervised goods and their back taxes.
 //! - [`registry`]: enterprises registered, exchange rates kept.
@@ -42,10 +44,12 @@ pub mod duty_free;
 mod error;
 pub mod lifecycle;
 pub mod live;
+pub mod passengers;
 pub mod permissions;
 pub mod registry;
 pub mod rule_sets;
 pub mod second_line;
+pub mod second_line_credit;
 pub mod sessions;
 pub mod snapshot;
 pub mod supervision;

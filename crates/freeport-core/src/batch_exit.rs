@@ -8,11 +8,11 @@
 use serde::Serialize;
 use time::{Date, Month};
 
-use crate::credit::CreditClass;
 use crate::error::{FieldError, FieldErrorKind};
 use crate::explain::{Detail, Step};
 use crate::money::Cny;
 use crate::pack::PackVersion;
+use crate::second_line_credit::SecondLineClass;
 use crate::tax::TaxAmounts;
 
 /// A calendar month, `YYYY-MM` on the wire.
@@ -80,14 +80,13 @@ impl std::fmt::Display for BatchMonth {
 
 /// Why an enterprise may not ship in batches now, or `None` when it may (R2.5).
 pub fn refusal(
-    class: CreditClass,
-    on_white_list: bool,
+    class: SecondLineClass,
     suspended: bool,
     overdue: Option<(BatchMonth, Date)>,
 ) -> Option<String> {
-    if class != CreditClass::AdvancedCertified && !on_white_list {
+    if !class.may_ship_in_batches() {
         return Some(format!(
-            "batch exit is for advanced certified and white-list enterprises; the enterprise is {}",
+            "batch exit is for advanced certified and white-list enterprises; the enterprise is {} at the second line",
             class.as_str()
         ));
     }
@@ -236,16 +235,18 @@ mod tests {
 
     #[test]
     fn only_advanced_certified_or_white_listed_enterprises_ship_in_batches() {
-        assert!(refusal(CreditClass::AdvancedCertified, false, false, None).is_none());
-        assert!(refusal(CreditClass::General, true, false, None).is_none());
-        assert!(refusal(CreditClass::General, false, false, None).is_some());
-        assert!(refusal(CreditClass::AdvancedCertified, false, true, None).is_some());
+        use SecondLineClass::*;
+        assert!(refusal(AdvancedCertified, false, None).is_none());
+        assert!(refusal(WhiteList, false, None).is_none());
+        assert!(refusal(Unclassified, false, None).is_some());
+        assert!(refusal(KeyConcern, false, None).is_some());
+        assert!(refusal(AdvancedCertified, true, None).is_some());
         let march = BatchMonth::parse("month", "2026-03").expect("month");
         let overdue_now = overdue(&[march], date!(2026 - 04 - 26), 25);
         assert_eq!(overdue_now, Some((march, date!(2026 - 04 - 25))));
         assert_eq!(overdue(&[march], date!(2026 - 04 - 25), 25), None);
         assert!(
-            refusal(CreditClass::AdvancedCertified, false, false, overdue_now)
+            refusal(AdvancedCertified, false, overdue_now)
                 .is_some_and(|r| r.contains("2026-04-25"))
         );
     }

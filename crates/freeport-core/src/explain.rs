@@ -93,6 +93,17 @@ pub enum Detail<'p> {
         limit: Decimal,
         requested: Decimal,
     },
+    /// R5.2, R8.8: duty-free goods carried beyond what the person's purchases cover, taxed at the
+    /// inbound-articles rate of their class.
+    ArticlesTax {
+        category: &'p str,
+        excess: Decimal,
+        unit_price: Cny,
+        value: Cny,
+        class: u8,
+        rate: Rate,
+        amount: Cny,
+    },
     /// R8.10: the value on which supervised goods disposed of early pay back taxes.
     BackTaxValue {
         customs_value: Cny,
@@ -160,6 +171,19 @@ impl Detail<'_> {
                 value,
             } => back_tax_value_text(*customs_value, *elapsed, *period, unit, *unexpired, *value),
             Detail::ListEntry { finding, entry } => format!("{finding}: {entry}"),
+            Detail::ArticlesTax {
+                category,
+                excess,
+                unit_price,
+                value,
+                class,
+                rate,
+                amount,
+            } => format!(
+                "{category}: {} carried beyond the purchases on record x {unit_price} = {value} CNY; inbound-articles tax class {class} at {} = {amount} CNY",
+                excess.normalize(),
+                pct(rate.fraction())
+            ),
             Detail::CustomsValue { .. }
             | Detail::Tariff { .. }
             | Detail::ExportDuty { .. }

@@ -189,6 +189,30 @@ fn declaration_fields() -> Vec<FieldConstraint> {
         ),
         ("ReinstatementRequest", "reason", some_text()),
         (
+            "ListingRequest",
+            "list",
+            one_of(["white_list", "key_concern", "none"]),
+        ),
+        ("ListingRequest", "reason", some_text()),
+        (
+            "IndividualListingRequest",
+            "list",
+            one_of(["white_list", "key_concern", "none"]),
+        ),
+        ("IndividualListingRequest", "reason", some_text()),
+        ("PassengerRequest", "departure_on", day()),
+        (
+            "PassengerRequest",
+            "carried",
+            json!({ "type": "array", "maxItems": 100, "items": { "$ref": "#/components/schemas/CarriedRequest" } }),
+        ),
+        (
+            "CarriedRequest",
+            "unit_price",
+            decimal(limits::SALE_UNIT_PRICE),
+        ),
+        ("CarriedRequest", "quantity", decimal(limits::SALE_QUANTITY)),
+        (
             "PortCapacityRequest",
             "daily_inspection_capacity",
             json!({ "type": "integer", "minimum": 0, "maximum": freeport_api::second_line::MAX_DAILY_INSPECTION_CAPACITY }),

@@ -196,3 +196,79 @@ impl Store {
             .collect()
     }
 }
+
+/// A passenger checked at a channel, to record.
+#[derive(Debug, Clone)]
+pub struct NewPassengerCheck {
+    pub id: String,
+    pub port: String,
+    pub channel: String,
+    pub person_code: String,
+    pub departure_on: String,
+    pub tax_fen: i64,
+    pub inspect: bool,
+    pub check_json: String,
+    pub pack_version: String,
+    pub actor: String,
+    pub idempotency: Option<crate::records::IdempotencyRecord>,
+    pub now_ms: i64,
+}
+
+impl Store {
+    /// Per duty-free category, what `person_code`'s accepted purchases for the departure on
+    /// `departure_on` hold, in thousandths.
+    pub async fn departure_purchases(
+        &self,
+        person_code: &str,
+        departure_on: &str,
+    ) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT i.category, CAST(SUM(i.quantity_milli) AS BIGINT) AS bought FROM duty_free_sale_items i JOIN duty_free_sales s ON s.id = i.sale_id WHERE s.person_code = $1 AND s.departure_on = $2 AND s.accepted = 1 GROUP BY i.category ORDER BY i.category")
+            .bind(person_code)
+            .bind(departure_on)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    crate::row_string(r, "category")?,
+                    crate::row_i64(r, "bought")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Records a passenger's check with its audit entry and event.
+    pub async fn record_passenger_check(&self, c: &NewPassengerCheck) -> Result<()> {
+        let steps = vec![
+            Step::Run(statement!(
+                "INSERT INTO passenger_checks (id, port, channel, person_code, departure_on, tax_fen, inspect, check_json, pack_version, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &c.id,
+                &c.port,
+                &c.channel,
+                &c.person_code,
+                &c.departure_on,
+                c.tax_fen,
+                i64::from(c.inspect),
+                &c.check_json,
+                &c.pack_version,
+                &c.actor,
+                c.now_ms
+            )),
+            Step::Audit(AuditEntry {
+                at_ms: c.now_ms,
+                actor: c.actor.clone(),
+                action: "port.passenger".to_owned(),
+                subject: c.id.clone(),
+                payload: serde_json::json!({ "port": c.port, "channel": c.channel, "person": c.person_code, "tax_fen": c.tax_fen, "inspect": c.inspect }).to_string(),
+            }),
+            Step::Event {
+                topic: "port.passenger_checked".to_owned(),
+                payload: serde_json::json!({ "id": c.id, "port": c.port, "channel": c.channel, "tax_fen": c.tax_fen, "inspect": c.inspect }).to_string(),
+                webhook_of: None,
+                now_ms: c.now_ms,
+            },
+        ];
+        self.write_steps(c.idempotency.as_ref(), c.now_ms, steps)
+            .await
+    }
+}

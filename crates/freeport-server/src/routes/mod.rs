@@ -60,6 +60,8 @@ pub(crate) mod ports;
 use ports::*;
 pub(crate) mod batch_exit;
 use batch_exit::*;
+pub(crate) mod second_line_credit;
+use second_line_credit::*;
 
 /// The API's routes with their OpenAPI description: one list, so the document cannot miss a route.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
@@ -91,6 +93,10 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(batch_exit))
         .routes(routes!(file_consolidation))
         .routes(routes!(reinstate_batch_exit))
+        .routes(routes!(check_passenger))
+        .routes(routes!(second_line_credit))
+        .routes(routes!(list_operator))
+        .routes(routes!(list_individual))
         .routes(routes!(list_supervised_items))
         .routes(routes!(get_supervised_item))
         .routes(routes!(dispose))

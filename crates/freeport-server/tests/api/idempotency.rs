@@ -398,6 +398,24 @@ async fn replaying_any_write_changes_nothing() {
                 "officer",
                 json!({ "reason": "application approved" }),
             ),
+            (
+                Method::PUT,
+                "/api/v1/enterprises/{B}/second-line-list",
+                "officer",
+                json!({ "list": "white_list", "reason": "replayed" }),
+            ),
+            (
+                Method::PUT,
+                "/api/v1/second-line-lists/individuals",
+                "officer",
+                json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "list": "key_concern", "reason": "replayed" }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/ports/boao/channels/boao-passenger-01/passengers",
+                "officer",
+                json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "departure_on": "2026-03-05", "carried": [{ "category": "watches", "unit_price": "1000", "quantity": "2" }] }),
+            ),
         ];
         for (n, (method, template, who, body)) in steps.into_iter().enumerate() {
             let token = match who {
@@ -478,6 +496,10 @@ async fn replaying_any_write_changes_nothing() {
                         "{port}/channels/{channel}"
                     )
                     .replace("/ports/xinhai/", "/ports/{port}/")
+                    .replace(
+                        "boao/channels/boao-passenger-01",
+                        "{port}/channels/{channel}"
+                    )
                     .replace("/ports/boao/", "/ports/{port}/")
             ));
         }

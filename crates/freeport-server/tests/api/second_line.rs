@@ -960,3 +960,228 @@ async fn an_emergency_mode_changes_the_next_lanes_at_its_port_only_and_returning
         assert_eq!(s, StatusCode::OK, "{be}");
     }
 }
+
+/// A passenger at Xinhai's passenger channel carries more duty-free goods than the purchases on
+/// record cover: 34 cosmetics against 30 bought (the departure's limit), and a watch bought
+/// nowhere. The excess is taxed at the inbound-articles rate of its class (50 %), each line half up
+/// to the fen: 4 x 450.00 = 1 800.00 -> 900.00, and 12 345.67 -> 6 172.835 -> 6 172.84; 7 072.84
+/// in all. An unclassified passenger with an excess is inspected; a white-list one without is not;
+/// a key-concern one always.
+#[tokio::test]
+async fn a_passenger_with_excess_duty_free_goods_is_taxed_to_the_fen() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        app.enterprise(&admin, C, true).await;
+        let operator = app
+            .user(&admin, "operator", "duty_free_operator", Some(C))
+            .await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        let (s, _) = app
+            .call(
+                Method::PUT,
+                "/api/v1/duty-free/shops/HK-P",
+                Some(&admin),
+                Some("shop"),
+                Some(&json!({ "operator": C, "name": "Haikou", "location": "Haikou" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, sold) = app
+            .call(
+                Method::POST,
+                "/api/v1/duty-free/shops/HK-P/sales",
+                Some(&operator),
+                Some("sale-1"),
+                Some(&sale(
+                    "passport",
+                    "E12345678",
+                    Some("GB"),
+                    "1990-05-01",
+                    "2026-03-05",
+                    "cosmetics",
+                    "450",
+                    "30",
+                )),
+            )
+            .await;
+        assert_eq!(
+            (s, sold["accepted"].as_bool()),
+            (StatusCode::CREATED, Some(true)),
+            "{be}: {sold}"
+        );
+        let passenger = |carried: Value, key: &'static str| {
+            let (app, officer) = (&app, &officer);
+            async move {
+                app.call(
+                    Method::POST,
+                    "/api/v1/ports/xinhai/channels/xinhai-passenger-01/passengers",
+                    Some(officer),
+                    Some(key),
+                    Some(&json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "departure_on": "2026-03-05", "carried": carried })),
+                )
+                .await
+            }
+        };
+        let (s, c) = passenger(
+            json!([
+                { "category": "cosmetics", "unit_price": "450", "quantity": "34" },
+                { "category": "watches", "unit_price": "12345.67", "quantity": "1" }
+            ]),
+            "p-1",
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {c}");
+        let lines: Vec<(&str, &str, &str, &str)> = c["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .map(|l| {
+                (
+                    l["covered"].as_str().unwrap_or(""),
+                    l["excess"].as_str().unwrap_or(""),
+                    l["taxed_value"].as_str().unwrap_or(""),
+                    l["tax"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("30", "4", "1800.00", "900.00"),
+                ("0", "1", "12345.67", "6172.84")
+            ],
+            "{be}: {c}"
+        );
+        assert_eq!(
+            (
+                c["tax"].as_str(),
+                c["inspect"].as_bool(),
+                c["class"].as_str()
+            ),
+            (Some("7072.84"), Some(true), Some("unclassified")),
+            "{be}: {c}"
+        );
+        assert_eq!(
+            c["explanation"].as_array().map(Vec::len),
+            Some(2),
+            "{be}: each taxed line explained"
+        );
+        assert_eq!(c["explanation"][0]["rule"], "R8.8", "{be}");
+
+        // Within the records: nothing due; white-listed: not inspected; key concern: inspected.
+        let within = json!([{ "category": "cosmetics", "unit_price": "450", "quantity": "30" }]);
+        let list = |list: &'static str, key: &'static str| {
+            let (app, officer) = (&app, &officer);
+            async move {
+                let (s, r) = app
+                    .call(Method::PUT, "/api/v1/second-line-lists/individuals", Some(officer), Some(key), Some(&json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "list": list, "reason": "R6.2 classification" })))
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{r}");
+            }
+        };
+        list("white_list", "l-1").await;
+        let (_, c) = passenger(within.clone(), "p-2").await;
+        assert_eq!(
+            (
+                c["tax"].as_str(),
+                c["inspect"].as_bool(),
+                c["class"].as_str()
+            ),
+            (Some("0.00"), Some(false), Some("white_list")),
+            "{be}: {c}"
+        );
+        list("key_concern", "l-2").await;
+        let (_, c) = passenger(within, "p-3").await;
+        assert_eq!(
+            (c["inspect"].as_bool(), c["class"].as_str()),
+            (Some(true), Some("key_concern")),
+            "{be}: {c}"
+        );
+        // A cargo channel is not where passengers are checked.
+        let (s, _) = app
+            .call(Method::POST, "/api/v1/ports/xinhai/channels/xinhai-cargo-01/passengers", Some(&officer), Some("p-4"), Some(&json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "departure_on": "2026-03-05", "carried": [] })))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{be}");
+    }
+}
+
+/// Second-line credit for operators (R6.2): a general enterprise on the white list may ship in
+/// batches and sees its class with its components; on the key-concern list its green lanes at a
+/// second-line port go to documentary check instead of release.
+#[tokio::test]
+async fn second_line_lists_open_batch_exit_and_key_concern_is_checked_more() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let a = app.enterprise(&admin, A, true).await;
+        let officer = app.user(&admin, "officer", "customs_officer", None).await;
+        beef_in_the_book(&app, &a, A).await;
+        let listing = |list: &'static str, key: &'static str| {
+            let (app, officer) = (&app, &officer);
+            async move {
+                app.call(
+                    Method::PUT,
+                    &format!("/api/v1/enterprises/{A}/second-line-list"),
+                    Some(officer),
+                    Some(key),
+                    Some(&json!({ "list": list, "reason": "provincial classification" })),
+                )
+                .await
+            }
+        };
+        let (s, r) = listing("white_list", "w").await;
+        assert_eq!(s, StatusCode::OK, "{be}: {r}");
+        let (_, credit) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/enterprises/{A}/second-line-credit"),
+                Some(&a),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            (
+                credit["class"].as_str(),
+                credit["national_class"].as_str(),
+                credit["batch_exit"].as_bool(),
+                credit["listed_by"].is_string()
+            ),
+            (Some("white_list"), Some("general"), Some(true), true),
+            "{be}: {credit}"
+        );
+        let mut d = exit_via("WL-1", A, "xinhai");
+        d["batch_exit"] = json!(true);
+        let (s, r) = app.submit(&a, "wl-1", &d).await;
+        assert_eq!(
+            (s, r["outcome"].as_str()),
+            (StatusCode::CREATED, Some("accepted")),
+            "{be}: {r}"
+        );
+
+        let (s, _) = listing("key_concern", "k").await;
+        assert_eq!(s, StatusCode::OK);
+        for n in 0..3 {
+            let (_, r) = app
+                .submit(
+                    &a,
+                    &format!("kc-{n}"),
+                    &exit_via(&format!("KC-{n}"), A, "xinhai"),
+                )
+                .await;
+            let lane = r["lane"].as_str().unwrap_or_default().to_owned();
+            assert!(
+                lane == "yellow" || lane == "red",
+                "{be}: a key-concern operator is not released unchecked: {r}"
+            );
+            assert_ne!(r["status"], "released", "{be}: {r}");
+        }
+        let (s, e) = listing("nobody_list", "x").await;
+        assert_eq!(
+            (s, e["details"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("list")),
+            "{be}"
+        );
+    }
+}

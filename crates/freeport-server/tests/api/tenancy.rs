@@ -483,6 +483,34 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 vec!["officer"],
             ),
             (
+                Method::POST,
+                "/api/v1/ports/boao/channels/boao-passenger-01/passengers".to_owned(),
+                Some(
+                    json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "departure_on": "2026-03-05", "carried": [] }),
+                ),
+                vec!["officer"],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/enterprises/{A}/second-line-credit"),
+                None,
+                vec!["own", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/enterprises/{A}/second-line-list"),
+                Some(json!({ "list": "white_list", "reason": "matrix" })),
+                vec!["officer"],
+            ),
+            (
+                Method::PUT,
+                "/api/v1/second-line-lists/individuals".to_owned(),
+                Some(
+                    json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "list": "white_list", "reason": "matrix" }),
+                ),
+                vec!["officer"],
+            ),
+            (
                 Method::PUT,
                 "/api/v1/ports/boao/mode".to_owned(),
                 Some(json!({ "mode": "system_down", "reason": "matrix" })),
@@ -536,6 +564,10 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                         "{port}/channels/{channel}",
                     )
                     .replace("/ports/xinhai/", "/ports/{port}/")
+                    .replace(
+                        "boao/channels/boao-passenger-01",
+                        "{port}/channels/{channel}",
+                    )
                     .replace("/ports/boao/", "/ports/{port}/");
                 format!("{m} {template}")
             })
