@@ -76,6 +76,9 @@ enum Command {
         declarations: usize,
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// Green-lane second-line exits released at Xinhai instead of first-line imports.
+        #[arg(long)]
+        second_line: bool,
     },
     /// Policy-pack tools.
     Policy {
@@ -261,7 +264,16 @@ fn main() -> ExitCode {
             postgres,
             declarations,
             concurrency,
-        } => bench_api::run(&pack_dir, postgres.as_deref(), declarations, concurrency),
+            second_line,
+        } => bench_api::run(
+            &pack_dir,
+            postgres.as_deref(),
+            bench_api::Load {
+                count: declarations,
+                concurrency,
+                second_line,
+            },
+        ),
         Command::Bench {
             declarations,
             seed,
