@@ -71,7 +71,8 @@ def declaration(cur, i, enterprise, lens):
     cur.execute("COMMIT")
 
 
-def main():
+def run(declaration):
+    """Runs `declaration` COUNT times from the command line's arguments and prints the figures."""
     db, count, enterprise = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     lens = tuple(int(x) for x in sys.argv[4:8])
     conn = sqlite3.connect(db, isolation_level=None)
@@ -91,4 +92,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(declaration)

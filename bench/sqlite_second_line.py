@@ -13,10 +13,6 @@ on). The book must hold 1 kg of beef (02023000) per exit. Python's standard sqli
 Prints {"transactions", "per_second", "p50_ms", "p99_ms"} as JSON.
 """
 
-import json
-import sqlite3
-import sys
-import time
 
 MAX = 9223372036854775807
 
@@ -71,24 +67,8 @@ def declaration(cur, i, enterprise, lens):
     cur.execute("COMMIT")
 
 
-def main():
-    db, count, enterprise = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    lens = tuple(int(x) for x in sys.argv[4:8])
-    conn = sqlite3.connect(db, isolation_level=None)
-    for pragma in ("journal_mode = WAL", "busy_timeout = 10000", "foreign_keys = ON", "synchronous = NORMAL"):
-        conn.execute(f"PRAGMA {pragma}")
-    cur = conn.cursor()
-    latencies = []
-    started = time.perf_counter()
-    for i in range(count):
-        t = time.perf_counter()
-        declaration(cur, i, enterprise, lens)
-        latencies.append((time.perf_counter() - t) * 1000.0)
-    seconds = time.perf_counter() - started
-    latencies.sort()
-    pick = lambda p: latencies[min(len(latencies) - 1, round(p / 100 * (len(latencies) - 1)))]
-    print(json.dumps({"transactions": count, "per_second": count / seconds, "p50_ms": pick(50), "p99_ms": pick(99)}))
-
-
 if __name__ == "__main__":
-    main()
+    # The runner (arguments, pragmas, timing) is the first-line baseline's, so both time alike.
+    from sqlite_declarations import run
+
+    run(declaration)
