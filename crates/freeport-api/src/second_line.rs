@@ -206,11 +206,12 @@ pub struct PortLoadView {
 #[serde(deny_unknown_fields)]
 pub struct PortCapacityRequest {
     /// 0 to 100 000 declarations a day.
-    pub daily_inspection_capacity: u32,
+    #[serde(deserialize_with = "crate::platform::whole::revision")]
+    pub daily_inspection_capacity: i64,
 }
 
 /// Most declarations a port may be set to inspect in a day.
-pub const MAX_DAILY_INSPECTION_CAPACITY: u32 = 100_000;
+pub const MAX_DAILY_INSPECTION_CAPACITY: i64 = 100_000;
 
 /// One stage's times, in milliseconds: nearest-rank median and 90th percentile, the mean rounded
 /// half up.

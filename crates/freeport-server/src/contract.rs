@@ -37,6 +37,17 @@ fn text(max: usize) -> Value {
     t
 }
 
+/// Text of 1 to `max` characters with something other than white space and no control character
+/// (Unicode Cc), as a plate, a channel report or a transport document is read.
+fn plain_text(max: usize) -> Value {
+    json!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max,
+        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    })
+}
+
 /// Text that must hold something other than white space, no NUL.
 fn some_text() -> Value {
     json!({ "type": "string", "minLength": 1, "pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$" })
@@ -178,9 +189,9 @@ fn declaration_fields() -> Vec<FieldConstraint> {
             "mode",
             one_of(freeport_core::port::TransportMode::ALL.map(|m| m.as_str())),
         ),
-        ("TransportDto", "means", text(64)),
-        ("TransportDto", "document", nullable(text(64))),
-        ("CrossingRequest", "means", text(64)),
+        ("TransportDto", "means", plain_text(64)),
+        ("TransportDto", "document", nullable(plain_text(64))),
+        ("CrossingRequest", "means", plain_text(64)),
         ("PortModeRequest", "reason", some_text()),
         (
             "ConsolidationRequest",
@@ -503,6 +514,7 @@ fn parameter(name: &str) -> Option<Value> {
         "shop" => json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$" }),
         "sha256" => json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" }),
         "state" => one_of(["open", "analysed", "disposed", "evaluated"]),
+        "by" => one_of(freeport_core::time_release::GroupBy::ALL.map(|g| g.as_str())),
         "min_inspections" => {
             json!({ "type": "integer", "format": "int64", "minimum": 0, "maximum": crate::routes::rule_sets::MAX_MIN_INSPECTIONS })
         }

@@ -327,25 +327,22 @@ pub(super) async fn set_port_capacity(
         &body,
         async move |idem| {
             let b: PortCapacityRequest = parse_body(payload)?;
-            if b.daily_inspection_capacity > MAX_DAILY_INSPECTION_CAPACITY {
+            let capacity = u32::try_from(b.daily_inspection_capacity)
+                .ok()
+                .filter(|c| i64::from(*c) <= MAX_DAILY_INSPECTION_CAPACITY);
+            let Some(capacity) = capacity else {
                 return Err(FieldError::new(
                     "daily_inspection_capacity",
                     FieldErrorKind::OutOfRange,
                     format!("0 to {MAX_DAILY_INSPECTION_CAPACITY}"),
                 )
                 .into());
-            }
+            };
             let answer =
                 serde_json::json!({ "daily_inspection_capacity": b.daily_inspection_capacity });
             let record = idem.record(StatusCode::OK, &answer);
-            freeport_app::second_line::set_capacity(
-                st,
-                &c.actor(),
-                &port,
-                b.daily_inspection_capacity,
-                Some(record),
-            )
-            .await?;
+            freeport_app::second_line::set_capacity(st, &c.actor(), &port, capacity, Some(record))
+                .await?;
             Ok((StatusCode::OK, answer))
         },
     )
