@@ -45,8 +45,9 @@ pub struct ActiveModeView {
     pub mode: String,
     /// For a closed port: where declarations cross instead.
     pub reroute_to: Option<String>,
-    pub reason: String,
-    pub actor: String,
+    /// Why and who: shown to customs only.
+    pub reason: Option<String>,
+    pub actor: Option<String>,
     pub since_ms: i64,
 }
 
@@ -426,4 +427,37 @@ pub struct SecondLineCreditView {
     pub listed_since_ms: Option<i64>,
     /// What the class allows at the second line.
     pub batch_exit: bool,
+}
+
+/// Score thresholds of one credit class: at or above `red`, red; then yellow, blue, green. `null`
+/// where the history holds no score to place the threshold at.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThresholdsView {
+    pub red: Option<f64>,
+    pub yellow: Option<f64>,
+    pub blue: Option<f64>,
+}
+
+/// A port's lanes calibrated on its history against its inspection capacity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalibrationView {
+    pub port: String,
+    pub from: String,
+    pub to: String,
+    pub declarations: usize,
+    pub mean_per_day: f64,
+    pub daily_inspection_capacity: u32,
+    /// The red share the capacity allows on an average day (at most 1).
+    pub capacity_share: f64,
+    /// The red share the lane policy expects of a general enterprise.
+    pub policy_red_share: f64,
+    /// The red share risk chose on the history.
+    pub selected_red_share: f64,
+    /// Red-lane declarations a day beyond the capacity at that share.
+    pub expected_overflow_per_day: f64,
+    /// The red share the thresholds below fill: the smaller of the policy's and the capacity's.
+    pub red_share_used: f64,
+    /// By credit class, and for a class not in the history.
+    pub thresholds_by_class: std::collections::BTreeMap<String, ThresholdsView>,
+    pub thresholds_otherwise: ThresholdsView,
 }

@@ -263,6 +263,9 @@ pub struct AtPort {
     pub admission: Option<freeport_store::NewAdmission>,
     /// The lane after capacity: a red lane over the day's capacity becomes yellow.
     pub lane: Option<String>,
+    /// The emergency mode that changed the lane's step, if one did: the declaration is then among
+    /// those to regularise when the port returns to normal.
+    pub mode: Option<String>,
 }
 
 /// A port's load on the zone's day, as read before deciding.
@@ -323,8 +326,11 @@ pub fn at_port(
     let mode = load
         .and_then(|l| l.row.mode.as_ref())
         .and_then(|m| decision.pack.ports.mode(&m.mode));
-    if let Some((status, what)) = mode.and_then(|m| in_emergency_mode(lane, m)) {
+    if let Some(m) = mode
+        && let Some((status, what)) = in_emergency_mode(lane, m)
+    {
         out.step = Some(step(status, &what));
+        out.mode = Some(m.code.clone());
         return out;
     }
     // R6.2: a key-concern operator is checked more often: no release without a document check.
@@ -346,7 +352,9 @@ pub fn at_port(
         return out;
     }
     if let Some(load) = load {
-        let red = red_lane_at_port(port, a.assessment.record.score, load);
+        // Scores wait in the queue in thousandths: compare like with like.
+        let score = a.assessment.record.score.round_dp(3);
+        let red = red_lane_at_port(port, score, load);
         out.step = Some(step(red.status, red.what.unwrap_or(what)));
         out.admission = Some(red.admission);
         if red.overflow {

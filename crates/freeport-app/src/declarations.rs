@@ -52,7 +52,9 @@ pub async fn submit(
         match platform.store.commit_declaration(&submitted.record).await {
             Ok(()) => return Ok(submitted),
             Err(freeport_store::StoreError::Conflict(_))
-                if attempt < ATTEMPTS && submitted.record.admission.is_some() => {}
+                if attempt < ATTEMPTS
+                    && (submitted.record.admission.is_some()
+                        || submitted.record.port_mode.is_some()) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -89,7 +91,7 @@ async fn decided(
             },
         );
     }
-    may_ship_in_batches(platform, d, &inputs.credit_class).await?;
+    may_ship_in_batches(platform, d).await?;
     // 2. Decide and assess, purely.
     let decision = decide(&platform.pack, d, &inputs.snapshot)?;
     let id = uuid::Uuid::now_v7().to_string();
@@ -125,13 +127,12 @@ async fn decided(
         port: d.transport.as_ref().map(|t| t.port.clone()),
         at_port: at_port.step,
         admission: at_port.admission,
-        port_mode: load
-            .as_ref()
-            .and_then(|l| l.row.mode.as_ref())
-            .map(|m| m.mode.clone()),
+        port_mode: at_port.mode,
+        // The month the goods leave in, by the platform's clock, whatever day the declaration
+        // names: a past month may already be consolidated.
         batch_month: d
             .batch_exit
-            .then(|| freeport_core::batch_exit::BatchMonth::of(d.declared_on).to_string()),
+            .then(|| freeport_core::batch_exit::BatchMonth::of(platform.today()).to_string()),
         postings: postings_of(&decision)?,
         supervised: supervised_of(&decision, d)?,
         waiver_locks: waiver_locks_of(&decision),
@@ -161,11 +162,15 @@ async fn decided(
 
 /// A batch exit only from an enterprise that may ship in batches now (R2.5): the refusal names
 /// `declaration.batch_exit` and says why.
-async fn may_ship_in_batches(platform: &Platform, d: &Declaration, class: &str) -> AppResult<()> {
+async fn may_ship_in_batches(platform: &Platform, d: &Declaration) -> AppResult<()> {
     if !d.batch_exit {
         return Ok(());
     }
-    match crate::batch_exit::refused_because(platform, d.declarant.as_str(), class).await? {
+    // Eligibility is today's, whatever day the declaration names.
+    let e = crate::credit::registered(platform, d.declarant.as_str()).await?;
+    let today = platform.credit_assessment(&e, platform.today()).await?;
+    let class = crate::wire_name(today.class);
+    match crate::batch_exit::refused_because(platform, d.declarant.as_str(), &class).await? {
         Some(why) => {
             Err(FieldError::new("declaration.batch_exit", FieldErrorKind::Inconsistent, why).into())
         }

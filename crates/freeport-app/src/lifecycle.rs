@@ -265,6 +265,14 @@ pub async fn amend(
         )
         .into());
     }
+    // Release at a port and batch exit are decided with the port's load, mode and capacity and
+    // the month's consolidation: such a declaration is cancelled and lodged again, not amended.
+    if row.port.is_some() || d.transport.is_some() || d.batch_exit {
+        return Err(refused(
+            from,
+            "crossing at a port or in a batch exit cannot be amended: cancel it and lodge it again",
+        ));
+    }
     let old = platform.store.declaration_postings(id).await?;
     let mut inputs = platform.declaration_inputs(&d).await?;
     without_own_postings(&mut inputs.snapshot, d.declarant, id, &old)?;

@@ -170,6 +170,23 @@ pub async fn record_crossing(
     Ok(crossed)
 }
 
+/// Records a crossing; when the declaration shown changed meanwhile (another crossing closed it
+/// first), the crossing is read again, and is then recorded as uncleared with its alert: goods that
+/// crossed are never lost.
+pub async fn record_crossing_surely(
+    platform: &Platform,
+    actor: &Actor,
+    report: CrossingReport,
+    mut answer: impl FnMut(&Crossed) -> AppResult<Option<IdempotencyRecord>>,
+) -> AppResult<Crossed> {
+    match record_crossing(platform, actor, report.clone(), &mut answer).await {
+        Err(AppError::Store(freeport_store::StoreError::Conflict(_))) => {
+            record_crossing(platform, actor, report, &mut answer).await
+        }
+        other => other,
+    }
+}
+
 /// A port's inspection load on a day.
 #[derive(Debug, Clone)]
 pub struct PortLoadFigures {
@@ -343,6 +360,13 @@ pub async fn set_mode(
     if mode == "normal" {
         return return_to_normal(platform, actor, p, reason, answer).await;
     }
+    if let Some(current) = platform.store.port_mode(&p.code).await? {
+        // One mode at a time: ending one lists what it left to regularise.
+        return Err(AppError::InvalidTransition(format!(
+            "{} is in {} since {}: return it to normal first",
+            p.name, current.mode, current.since_ms
+        )));
+    }
     let version = platform
         .pack
         .version_on(platform.today())
@@ -460,4 +484,58 @@ fn checked_reroute(
         .into()),
         (_, None) => Ok(None),
     }
+}
+
+/// A port's lanes calibrated on its history against its capacity (`lanes::calibrate_for_capacity`):
+/// the declarations lodged at the port from `from` to `to` (declaration days), their scores by
+/// credit class and how many risk sent to red. Customs only.
+pub async fn calibration(
+    platform: &Platform,
+    actor: &Actor,
+    port: &str,
+    (from, to): (time::Date, time::Date),
+) -> AppResult<freeport_risk::lanes::CapacityCalibration> {
+    use freeport_risk::rules::Lane;
+    actor.require(Permission::ReadPortLoad)?;
+    let p = known_port(platform, port)?;
+    let history = platform
+        .store
+        .assessed_declarations(
+            &from.to_string(),
+            &to.to_string(),
+            crate::rule_sets::HISTORY_LIMIT,
+        )
+        .await?;
+    let mut scores: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    let mut selected_red = 0;
+    for h in history.iter().filter(|h| {
+        h.risk
+            .facts
+            .first()
+            .and_then(|f| f.port.as_deref())
+            .is_some_and(|code| code == p.code)
+    }) {
+        let score = f64::try_from(h.risk.score).unwrap_or(0.0);
+        scores
+            .entry(h.risk.credit_class.clone())
+            .or_default()
+            .push(score);
+        if h.risk.lane == Lane::Red {
+            selected_red += 1;
+        }
+    }
+    let set = platform
+        .store
+        .port_day(&p.code, &platform.today().to_string())
+        .await?
+        .capacity_set;
+    let capacity = set.unwrap_or_else(|| p.daily_inspection_capacity());
+    let days = u32::try_from((to - from).whole_days() + 1).unwrap_or(1);
+    Ok(freeport_risk::lanes::calibrate_for_capacity(
+        &platform.risk.policy,
+        &scores,
+        selected_red,
+        days,
+        u32::try_from(capacity).unwrap_or(u32::MAX),
+    ))
 }

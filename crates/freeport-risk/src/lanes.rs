@@ -137,6 +137,70 @@ pub fn calibrate(policy: &LanePolicy, scores: &BTreeMap<String, Vec<f64>>) -> Ca
     }
 }
 
+/// A port's lanes calibrated on its history against its inspection capacity: the red share the
+/// capacity allows on an average day, the share risk selected, and the thresholds that would fill
+/// the red lane to the smaller of the policy's share and the capacity's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CapacityCalibration {
+    pub days: u32,
+    pub declarations: usize,
+    pub mean_per_day: f64,
+    pub capacity_per_day: u32,
+    /// `capacity / mean_per_day`, at most 1.
+    pub capacity_share: f64,
+    /// What the policy's rates expect of a `general` enterprise.
+    pub policy_red_share: f64,
+    /// What risk sent to red on the history (lanes as they were chosen).
+    pub selected_red_share: f64,
+    /// Red-lane declarations a day over the capacity at the selected share (the expected overflow).
+    pub expected_overflow_per_day: f64,
+    /// The policy with its red share lowered to the capacity's where that is smaller.
+    pub red_share_used: f64,
+    pub calibration: Calibration,
+}
+
+/// Calibrates a port's lanes on its history: `scores` by credit class, `selected_red` how many of
+/// them risk sent to red, over `days` days, against `capacity` inspections a day.
+pub fn calibrate_for_capacity(
+    policy: &LanePolicy,
+    scores: &BTreeMap<String, Vec<f64>>,
+    selected_red: usize,
+    days: u32,
+    capacity: u32,
+) -> CapacityCalibration {
+    let declarations: usize = scores.values().map(Vec::len).sum();
+    let mean_per_day = declarations as f64 / f64::from(days.max(1));
+    let capacity_share = if mean_per_day > 0.0 {
+        (f64::from(capacity) / mean_per_day).min(1.0)
+    } else {
+        1.0
+    };
+    let selected_red_share = if declarations > 0 {
+        selected_red as f64 / declarations as f64
+    } else {
+        0.0
+    };
+    let red_share_used = policy.red.min(capacity_share);
+    let bounded = LanePolicy {
+        red: red_share_used,
+        random_red: policy.random_red.min(red_share_used),
+        ..policy.clone()
+    };
+    CapacityCalibration {
+        days,
+        declarations,
+        mean_per_day,
+        capacity_per_day: capacity,
+        capacity_share,
+        policy_red_share: policy.red,
+        selected_red_share,
+        expected_overflow_per_day: (selected_red_share * mean_per_day - f64::from(capacity))
+            .max(0.0),
+        red_share_used,
+        calibration: calibrate(&bounded, scores),
+    }
+}
+
 /// Why a declaration took its lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -349,5 +413,23 @@ mod tests {
         for b in buckets {
             assert!((f64::from(b) - 10_000.0).abs() < 400.0, "{buckets:?}");
         }
+    }
+
+    #[test]
+    fn a_port_over_capacity_lowers_its_red_share_to_what_it_can_inspect() {
+        let p = policy();
+        // 10 days of 100 declarations a day, scores 0..1000; risk sent 50 a day to red.
+        let scores: BTreeMap<String, Vec<f64>> =
+            [("general".to_owned(), (0..1000).map(f64::from).collect())].into();
+        let c = calibrate_for_capacity(&p, &scores, 500, 10, 20);
+        assert_eq!((c.declarations, c.mean_per_day), (1000, 100.0));
+        assert!((c.capacity_share - 0.2).abs() < 1e-12);
+        assert!((c.selected_red_share - 0.5).abs() < 1e-12);
+        assert!((c.expected_overflow_per_day - 30.0).abs() < 1e-9);
+        assert!(c.red_share_used <= p.red && c.red_share_used <= 0.2);
+        // A port with room keeps the policy's share.
+        let roomy = calibrate_for_capacity(&p, &scores, 10, 10, 1000);
+        assert!((roomy.red_share_used - p.red).abs() < 1e-12);
+        assert_eq!(roomy.expected_overflow_per_day, 0.0);
     }
 }

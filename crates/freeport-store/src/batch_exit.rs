@@ -56,7 +56,7 @@ fn consolidation_steps(c: &NewConsolidation) -> Vec<Step> {
     let mut steps = vec![
         Step::RequireOne(
             statement!(
-                "INSERT INTO consolidations (id, enterprise, month, filed_on, due_on, late, shipments, tariff_fen, consumption_tax_fen, vat_fen, payable_total_fen, pack_version, explanation_json, actor, at_ms) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 WHERE (SELECT COUNT(*) FROM declarations WHERE enterprise = $2 AND batch_month = $3 AND outcome = 'accepted' AND status <> 'cancelled') = $7",
+                "INSERT INTO consolidations (id, enterprise, month, filed_on, due_on, late, shipments, tariff_fen, consumption_tax_fen, vat_fen, payable_total_fen, pack_version, explanation_json, actor, at_ms) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 WHERE (SELECT COUNT(*) FROM declarations WHERE enterprise = $2 AND batch_month = $3 AND outcome = 'accepted' AND status <> 'cancelled') = $7 ON CONFLICT (enterprise, month) DO NOTHING",
                 &r.id,
                 &r.enterprise,
                 &r.month,
@@ -74,7 +74,7 @@ fn consolidation_steps(c: &NewConsolidation) -> Vec<Step> {
                 r.at_ms
             ),
             StoreError::Conflict(format!(
-                "the batch exits of {} changed while they were consolidated",
+                "{} is consolidated already, or its batch exits changed while it was",
                 r.month
             )),
         ),

@@ -220,6 +220,20 @@ fn status_change(t: &Transition, revision: i64) -> crate::steps::Statement {
     }
 }
 
+/// For a declaration decided in an emergency mode: the mode must still be in force as it
+/// commits, so that the return to normal lists it (the return takes the same row).
+fn still_in_mode(d: &NewDeclaration) -> Option<Step> {
+    let (port, mode) = (d.port.as_ref()?, d.port_mode.as_ref()?);
+    Some(Step::RequireOne(
+        statement!(
+            "UPDATE port_modes SET since_ms = since_ms WHERE port = $1 AND mode = $2",
+            port,
+            mode
+        ),
+        StoreError::Conflict(format!("the emergency mode at {port} changed meanwhile")),
+    ))
+}
+
 /// The audit entry and event of the lane's step at a second-line port, after the decision's own.
 fn port_step_announced(d: &NewDeclaration) -> Vec<Step> {
     let Some(p) = &d.at_port else {
@@ -276,6 +290,7 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
             d.now_ms
         )),
     ];
+    steps.extend(still_in_mode(d));
     if let Some(p) = &d.at_port {
         steps.push(Step::Run(statement!(
             "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, 2, $2, $3, $4, $5)",

@@ -118,21 +118,23 @@ pub(crate) fn admission_steps(
             event_payload,
         } => {
             let decided = DeclarationStatus::Decided.as_str();
-            steps.push(Step::RequireOne(
-                statement!(
-                    "DELETE FROM port_queue WHERE declaration_id = $1 AND port = $2 AND day = $3",
-                    displaced,
-                    &a.port,
-                    &a.day
-                ),
-                taken(),
-            ));
+            // The declaration first, then its place in the queue: the order a scan takes them in,
+            // so the two never wait on each other.
             steps.push(Step::RequireOne(
                 statement!(
                     "UPDATE declarations SET status = $1, lane = 'yellow', revision = revision + 1, updated_at_ms = $2 WHERE id = $3 AND status = 'awaiting_scan'",
                     decided,
                     now_ms,
                     displaced
+                ),
+                taken(),
+            ));
+            steps.push(Step::RequireOne(
+                statement!(
+                    "DELETE FROM port_queue WHERE declaration_id = $1 AND port = $2 AND day = $3",
+                    displaced,
+                    &a.port,
+                    &a.day
                 ),
                 taken(),
             ));
@@ -236,9 +238,8 @@ impl Store {
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
         let steps = vec![
-            Step::Run(statement!("DELETE FROM port_modes WHERE port = $1", &m.port)),
             Step::Run(statement!(
-                "INSERT INTO port_modes (port, mode, reroute_to, reason, actor, since_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO port_modes (port, mode, reroute_to, reason, actor, since_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (port) DO UPDATE SET mode = excluded.mode, reroute_to = excluded.reroute_to, reason = excluded.reason, actor = excluded.actor, since_ms = excluded.since_ms",
                 &m.port,
                 &m.mode,
                 &m.reroute_to,

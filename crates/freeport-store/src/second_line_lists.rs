@@ -66,20 +66,21 @@ impl Store {
             actor,
             now_ms,
         } = l;
-        let mut steps = vec![Step::Run(statement!(
-            "DELETE FROM second_line_lists WHERE party = $1",
-            party
-        ))];
-        if let Some(list) = list {
-            steps.push(Step::Run(statement!(
-                "INSERT INTO second_line_lists (party, kind, list, reason, actor, since_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        let mut steps = Vec::new();
+        match list {
+            Some(list) => steps.push(Step::Run(statement!(
+                "INSERT INTO second_line_lists (party, kind, list, reason, actor, since_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (party) DO UPDATE SET kind = excluded.kind, list = excluded.list, reason = excluded.reason, actor = excluded.actor, since_ms = excluded.since_ms",
                 party,
                 kind,
                 list,
                 reason,
                 actor,
                 now_ms
-            )));
+            ))),
+            None => steps.push(Step::Run(statement!(
+                "DELETE FROM second_line_lists WHERE party = $1",
+                party
+            ))),
         }
         steps.push(Step::Audit(AuditEntry {
             at_ms: now_ms,

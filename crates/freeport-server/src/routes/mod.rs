@@ -87,6 +87,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_ports))
         .routes(routes!(record_crossing))
         .routes(routes!(port_load))
+        .routes(routes!(port_calibration))
         .routes(routes!(set_port_capacity))
         .routes(routes!(time_release))
         .routes(routes!(set_port_mode))

@@ -2,10 +2,10 @@
 //! channel.
 
 use freeport_api::second_line::{
-    ActiveModeView, CrossingRequest, CrossingView, MAX_DAILY_INSPECTION_CAPACITY, ModeChangeView,
-    ModeView, PortCapacityRequest, PortList, PortLoadView, PortModeRequest, PortView,
-    ReleaseTargetsView, ScanResultRequest, StageView, TimeReleaseGroupView, TimeReleaseView,
-    ToRegulariseView, WaitingView,
+    ActiveModeView, CalibrationView, CrossingRequest, CrossingView, MAX_DAILY_INSPECTION_CAPACITY,
+    ModeChangeView, ModeView, PortCapacityRequest, PortList, PortLoadView, PortModeRequest,
+    PortView, ReleaseTargetsView, ScanResultRequest, StageView, ThresholdsView,
+    TimeReleaseGroupView, TimeReleaseView, ToRegulariseView, WaitingView,
 };
 
 use super::lifecycle::{answer, answered};
@@ -22,9 +22,11 @@ use super::*;
 )]
 pub(super) async fn list_ports(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> ApiResult<Json<PortList>> {
     let today = freeport_app::second_line::ports_today(&state).await?;
+    // Who put a port in a mode, and why, is for customs.
+    let customs = caller.actor().sees_every_enterprise();
     Ok(Json(PortList {
         pack_version: today.pack_version,
         items: today
@@ -35,7 +37,11 @@ pub(super) async fn list_ports(
                     .in_force
                     .iter()
                     .find(|m| m.port == p.code)
-                    .map(mode_view),
+                    .map(|m| ActiveModeView {
+                        reason: customs.then(|| m.reason.clone()),
+                        actor: customs.then(|| m.actor.clone()),
+                        ..mode_view(m)
+                    }),
                 ..PortView::from(p)
             })
             .collect(),
@@ -55,8 +61,8 @@ fn mode_view(m: &freeport_store::PortModeRow) -> ActiveModeView {
     ActiveModeView {
         mode: m.mode.clone(),
         reroute_to: m.reroute_to.clone(),
-        reason: m.reason.clone(),
-        actor: m.actor.clone(),
+        reason: Some(m.reason.clone()),
+        actor: Some(m.actor.clone()),
         since_ms: m.since_ms,
     }
 }
@@ -235,11 +241,13 @@ pub(super) async fn record_crossing(
                 declaration_id: b.declaration_id,
                 means: means.to_owned(),
             };
-            let crossed =
-                freeport_app::second_line::record_crossing(st, &c.actor(), report, |crossed| {
-                    kept(&idem, StatusCode::CREATED, to_json(&crossing_view(crossed)))
-                })
-                .await?;
+            let crossed = freeport_app::second_line::record_crossing_surely(
+                st,
+                &c.actor(),
+                report,
+                |crossed| kept(&idem, StatusCode::CREATED, to_json(&crossing_view(crossed))),
+            )
+            .await?;
             if let (Some(_), Some(d)) = (crossed.crossing.cleared_revision, &crossed.declaration) {
                 crate::observe::exited_at_port(
                     &crossed.crossing.port,
@@ -422,5 +430,75 @@ pub(super) async fn time_release(
             })
             .collect(),
         truncated: t.truncated,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct CalibrationPeriod {
+    /// The first declaration day of the history, `YYYY-MM-DD`.
+    from: String,
+    /// The last declaration day of the history, `YYYY-MM-DD`, at most 366 days after `from`.
+    to: String,
+}
+
+fn thresholds_view(t: &freeport_risk::lanes::Thresholds) -> ThresholdsView {
+    let finite = |v: f64| v.is_finite().then_some(v);
+    ThresholdsView {
+        red: finite(t.red),
+        yellow: finite(t.yellow),
+        blue: finite(t.blue),
+    }
+}
+
+/// A port's lanes calibrated on its history against its inspection capacity: the red share the
+/// capacity allows, the share risk chose, the expected overflow, and the score thresholds that fit
+/// the capacity, by credit class (decision support for the lane settings; lanes in force are not
+/// changed).
+#[utoipa::path(
+    get,
+    path = "/api/v1/ports/{port}/calibration",
+    tag = "ports",
+    params(("port" = String, Path, description = "the port's code"), CalibrationPeriod),
+    responses((status = 200, body = CalibrationView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such port", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn port_calibration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(port): Path<String>,
+    Query(q): Query<CalibrationPeriod>,
+) -> ApiResult<Json<CalibrationView>> {
+    let (from, to) = (parse_day("from", &q.from)?, parse_day("to", &q.to)?);
+    if to < from || (to - from).whole_days() > 366 {
+        return Err(FieldError::new(
+            "to",
+            FieldErrorKind::OutOfRange,
+            "on or after `from`, and at most 366 days after it",
+        )
+        .into());
+    }
+    let c =
+        freeport_app::second_line::calibration(&state, &caller.actor(), &port, (from, to)).await?;
+    Ok(Json(CalibrationView {
+        port,
+        from: from.to_string(),
+        to: to.to_string(),
+        declarations: c.declarations,
+        mean_per_day: c.mean_per_day,
+        daily_inspection_capacity: c.capacity_per_day,
+        capacity_share: c.capacity_share,
+        policy_red_share: c.policy_red_share,
+        selected_red_share: c.selected_red_share,
+        expected_overflow_per_day: c.expected_overflow_per_day,
+        red_share_used: c.red_share_used,
+        thresholds_by_class: c
+            .calibration
+            .by_class
+            .iter()
+            .map(|(class, t)| (class.clone(), thresholds_view(t)))
+            .collect(),
+        thresholds_otherwise: thresholds_view(&c.calibration.fallback),
     }))
 }

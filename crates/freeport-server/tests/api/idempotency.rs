@@ -157,6 +157,36 @@ async fn replaying_any_write_changes_nothing() {
         );
         batch_of_b["declared_on"] = json!(past.to_string());
         batch_of_b["batch_exit"] = json!(true);
+        // B's batch exit, moved to that month: exits count in the month they leave in, so only
+        // the store can put one in the past.
+        let (s, _) = app
+            .call(Method::PUT, &format!("/api/v1/enterprises/{B}"), Some(&admin), Some("b-aeo"), Some(&json!({ "name": "B Co", "beneficiary": true, "credit_class": "advanced_certified" })))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}");
+        let (s, _) = app
+            .submit(
+                &b,
+                "b-beef",
+                &declaration(
+                    "R-BEEF",
+                    "first_line_import",
+                    B,
+                    vec![line("02023000", "AR", "100", "35600", "duty_paid")],
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}");
+        let (s, r) = app.submit(&b, "b-batch", &batch_of_b).await;
+        assert_eq!(
+            (s, r["outcome"].as_str()),
+            (StatusCode::CREATED, Some("accepted")),
+            "{be}: {r}"
+        );
+        sqlx_exec(
+            &app.state.store,
+            &format!("UPDATE declarations SET batch_month = '{batch_month}' WHERE enterprise = '{B}' AND batch_month IS NOT NULL"),
+        )
+        .await;
         let decl = declaration(
             "R-1",
             "first_line_import",
@@ -361,31 +391,8 @@ async fn replaying_any_write_changes_nothing() {
                 "admin",
                 json!({ "mode": "system_down", "reason": "replayed" }),
             ),
-            // B ships in batches in a month long past, consolidates it late, is suspended and is
-            // reinstated.
-            (
-                Method::PUT,
-                "/api/v1/enterprises/{B}",
-                "admin",
-                json!({ "name": "B Co", "beneficiary": true, "credit_class": "advanced_certified" }),
-            ),
-            (
-                Method::POST,
-                "/api/v1/declarations",
-                "b",
-                declaration(
-                    "R-BEEF",
-                    "first_line_import",
-                    B,
-                    vec![line("02023000", "AR", "100", "35600", "duty_paid")],
-                ),
-            ),
-            (
-                Method::POST,
-                "/api/v1/declarations",
-                "b",
-                batch_of_b.clone(),
-            ),
+            // B shipped in batches in a month long past (set up above), consolidates it late, is
+            // suspended and is reinstated.
             (
                 Method::POST,
                 "/api/v1/enterprises/{B}/batch-exit/consolidations",

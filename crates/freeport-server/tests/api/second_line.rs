@@ -132,6 +132,18 @@ async fn a_green_lane_exit_at_xinhai_is_released_at_once_and_closed_at_the_chann
             "{be}: released in the instant it was decided"
         );
 
+        // A declaration released at a port is not amended: cancelled and lodged again.
+        let (s, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/declarations/{id}/amend"),
+                Some(&a),
+                Some("x-amend"),
+                Some(&json!({ "revision": 2, "declaration": exit_via("X-AMEND", A, "xinhai") })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{be}");
+
         // The truck crosses at the channel on its released declaration: the declaration is done.
         let (s, x) = cross(
             &app,
@@ -514,6 +526,33 @@ async fn inspection_capacity_takes_the_riskiest_and_reports_the_overflow() {
                 assert_eq!(d["risk"]["lane"], "red", "{be}: risk's own choice is kept");
             }
         }
+        // Calibrated on this history: 20 a day, all sent to red, against 2 a day: the thresholds
+        // would fill a tenth, and 18 a day overflow at the share risk chose.
+        let (s, cal) = app
+            .call(
+                Method::GET,
+                "/api/v1/ports/xinhai/calibration?from=2026-03-16&to=2026-03-16",
+                Some(&officer),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {cal}");
+        assert_eq!(
+            (
+                cal["declarations"].as_u64(),
+                cal["mean_per_day"].as_f64(),
+                cal["capacity_share"].as_f64(),
+                cal["selected_red_share"].as_f64(),
+                cal["expected_overflow_per_day"].as_f64()
+            ),
+            (Some(20), Some(20.0), Some(0.1), Some(1.0), Some(18.0)),
+            "{be}: {cal}"
+        );
+        assert!(
+            cal["red_share_used"].as_f64().is_some_and(|r| r <= 0.1),
+            "{be}: {cal}"
+        );
         // A scanned declaration leaves the queue: nothing waiting can be displaced any more.
         let (s, _) = app
             .call(
@@ -840,6 +879,13 @@ async fn an_emergency_mode_changes_the_next_lanes_at_its_port_only_and_returning
             "{be}"
         );
 
+        // One mode at a time: another is refused until the port is back to normal.
+        let (s, e) = mode(
+            "m0",
+            json!({ "mode": "port_closed", "reason": "x", "reroute_to": "nangang" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{be}: {e}");
         let (_, during) = app.submit(&c, "em-1", &exit_via("EM-1", C, "xinhai")).await;
         assert_eq!(
             (during["lane"].as_str(), during["status"].as_str()),

@@ -460,6 +460,12 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             ),
             (
                 Method::GET,
+                "/api/v1/ports/xinhai/calibration?from=2026-01-01&to=2026-01-31".to_owned(),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
+                Method::GET,
                 "/api/v1/time-release?from=2026-01-01&to=2026-01-31".to_owned(),
                 None,
                 vec!["officer", "analyst", "admin"],

@@ -17,6 +17,7 @@ CREATE TABLE crossings (
     at_ms BIGINT NOT NULL
 );
 CREATE INDEX crossings_by_port ON crossings (port, at_ms);
+CREATE INDEX crossings_by_declaration ON crossings (declaration_id);
 
 -- Each port's inspection load per day (the zone's day): red-lane declarations admitted within its
 -- capacity, and those risk sent to red that capacity turned to documentary check (the overflow).
