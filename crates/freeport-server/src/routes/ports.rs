@@ -387,15 +387,7 @@ pub(super) async fn time_release(
     Query(q): Query<TimeReleaseQuery>,
 ) -> ApiResult<Json<TimeReleaseView>> {
     use freeport_core::time_release::GroupBy;
-    let (from, to) = (parse_day("from", &q.from)?, parse_day("to", &q.to)?);
-    if to < from || (to - from).whole_days() > 366 {
-        return Err(FieldError::new(
-            "to",
-            FieldErrorKind::OutOfRange,
-            "on or after `from`, and at most 366 days after it",
-        )
-        .into());
-    }
+    let (from, to) = within_a_year(&q.from, &q.to)?;
     let by = match q.by.as_deref() {
         None => GroupBy::Port,
         Some(text) => GroupBy::parse(text).ok_or_else(|| {
@@ -470,15 +462,7 @@ pub(super) async fn port_calibration(
     Path(port): Path<String>,
     Query(q): Query<CalibrationPeriod>,
 ) -> ApiResult<Json<CalibrationView>> {
-    let (from, to) = (parse_day("from", &q.from)?, parse_day("to", &q.to)?);
-    if to < from || (to - from).whole_days() > 366 {
-        return Err(FieldError::new(
-            "to",
-            FieldErrorKind::OutOfRange,
-            "on or after `from`, and at most 366 days after it",
-        )
-        .into());
-    }
+    let (from, to) = within_a_year(&q.from, &q.to)?;
     let c =
         freeport_app::second_line::calibration(&state, &caller.actor(), &port, (from, to)).await?;
     Ok(Json(CalibrationView {
@@ -501,4 +485,18 @@ pub(super) async fn port_calibration(
             .collect(),
         thresholds_otherwise: thresholds_view(&c.calibration.fallback),
     }))
+}
+
+/// A period of zone days from `from` to `to`, at most 366 days long.
+fn within_a_year(from: &str, to: &str) -> ApiResult<(time::Date, time::Date)> {
+    let (from, to) = super::rule_sets::period_of(from, to)?;
+    if (to - from).whole_days() > 366 {
+        return Err(FieldError::new(
+            "to",
+            FieldErrorKind::OutOfRange,
+            "at most 366 days after `from`",
+        )
+        .into());
+    }
+    Ok((from, to))
 }
