@@ -78,6 +78,27 @@ impl std::fmt::Display for BatchMonth {
     }
 }
 
+/// A batch shipment's explanation (R2.5): a second-line exit whose taxes go on the month's
+/// consolidated declaration. Who may ship in batches is the application's check, against the store.
+pub fn shipment_step<'p>(
+    v: &'p PackVersion,
+    flow: crate::declaration::Flow,
+) -> Result<Step<'p>, FieldError> {
+    if flow != crate::declaration::Flow::SecondLineExit {
+        return Err(FieldError::new(
+            "batch_exit",
+            FieldErrorKind::Inconsistent,
+            "only goods leaving for the mainland exit in batches",
+        ));
+    }
+    Ok(Step {
+        rule: v.rule(&v.second_line.centralised_rule),
+        detail: Detail::Finding(
+            "batch exit: released against the account book now, the taxes declared and paid on the month's consolidated declaration",
+        ),
+    })
+}
+
 /// Why an enterprise may not ship in batches now, or `None` when it may (R2.5).
 pub fn refusal(
     class: SecondLineClass,

@@ -1,9 +1,11 @@
 //! `decide`: one declaration, the pack version in force on its date, and a snapshot, in; a
 //! `Decision` out. Pure: the same inputs always give the same decision.
 //!
-//! One file on purpose: the six flows share the `Decider`'s private state (the snapshot's balances
-//! already taken, the explanation arena), and reading a flow beside the shared steps it calls is how
-//! its rules are checked against POLICY.md.
+//! Over 1 000 lines, one file on purpose: the six flows share the `Decider`'s private state (the
+//! snapshot's balances already taken, the explanation arena), and reading a flow beside the shared
+//! steps it calls is how its rules are checked against POLICY.md. What is not a flow lives beside
+//! its rules (the port and its modes in `port`, batch exit in `batch_exit`) and only adds its
+//! explanation here.
 
 use crate::calendar::{customs_rate_date, deadline_after, waiver_lock};
 use crate::country::Country;
@@ -59,10 +61,13 @@ pub fn decide_under<'p>(
 ) -> Result<Decision<'p>, FieldError> {
     let mut d = Decider::new(declaration, version, snapshot)?;
     if let Some(t) = &declaration.transport {
-        d.crossing(t)?;
+        let steps =
+            crate::port::crossing_steps(version, declaration.flow, t, &snapshot.port_modes)?;
+        d.explanation.extend(steps);
     }
     if declaration.batch_exit {
-        d.batch_exit()?;
+        d.explanation
+            .push(crate::batch_exit::shipment_step(version, declaration.flow)?);
     }
     for (i, line) in declaration.lines.iter().enumerate() {
         let decided = match declaration.flow {
@@ -188,80 +193,6 @@ impl<'p, 'd> Decider<'p, 'd> {
             effects: Vec::new(),
             explanation,
         })
-    }
-
-    /// The port the goods cross at, checked against the version's ports and explained (R2.2).
-    fn crossing(&mut self, t: &crate::port::Transport) -> Result<(), FieldError> {
-        let v = self.v;
-        let port = crate::port::crossing_port(&v.ports, self.decl.flow, t)?;
-        if let Some(active) = self.snapshot.port_modes.get(&port.code) {
-            self.in_mode(port, active)?;
-        }
-        if let Some(rule) = &v.ports.rule {
-            self.explanation.push(Step {
-                rule: v.rule(rule),
-                detail: Detail::ListEntry {
-                    finding: "the goods cross at this designated port",
-                    entry: &port.name,
-                },
-            });
-        }
-        Ok(())
-    }
-
-    /// A batch exit is a second-line exit whose taxes go on the month's consolidated declaration
-    /// (R2.5); who may ship in batches is the application's check, against the store.
-    fn batch_exit(&mut self) -> Result<(), FieldError> {
-        if self.decl.flow != Flow::SecondLineExit {
-            return Err(FieldError::new(
-                "batch_exit",
-                FieldErrorKind::Inconsistent,
-                "only goods leaving for the mainland exit in batches",
-            ));
-        }
-        let v = self.v;
-        self.explanation.push(Step {
-            rule: v.rule(&v.second_line.centralised_rule),
-            detail: Detail::Finding(
-                "batch exit: released against the account book now, the taxes declared and paid on the month's consolidated declaration",
-            ),
-        });
-        Ok(())
-    }
-
-    /// A port in an emergency mode: closed, the declaration must cross elsewhere; otherwise the
-    /// mode is explained under the release rule (R2.4) it changes.
-    fn in_mode(
-        &mut self,
-        port: &crate::port::Port,
-        active: &crate::port::ActiveMode,
-    ) -> Result<(), FieldError> {
-        let v = self.v;
-        let Some(mode) = v.ports.mode(&active.mode) else {
-            return Ok(());
-        };
-        if mode.effect == crate::port::ModeEffect::Reroute {
-            return Err(FieldError::new(
-                "transport.port",
-                FieldErrorKind::Inconsistent,
-                format!(
-                    "{} is closed ({}): cross at {}",
-                    port.name,
-                    mode.title,
-                    active.reroute_to.as_deref().unwrap_or("another port")
-                ),
-            ));
-        }
-        if let Some(rule) = &v.ports.release_rule {
-            self.explanation.push(Step {
-                rule: v.rule(rule),
-                detail: Detail::ListEntry {
-                    finding: "the port is in an emergency mode",
-                    entry: &mode.title,
-                },
-            });
-        }
-        Ok(())
     }
 
     fn scratch(&mut self) -> Vec<Step<'p>> {

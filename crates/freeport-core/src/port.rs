@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::declaration::Flow;
 use crate::error::{FieldError, FieldErrorKind};
+use crate::explain::{Detail, Step};
 use crate::pack::RuleId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -253,6 +254,55 @@ pub fn crossing_port<'p>(
         ));
     }
     Ok(port)
+}
+
+/// The port a declaration crosses at, explained (R2.2); in an emergency mode, the mode explained
+/// under the release rule (R2.4) it changes, or, for a closed port, the declaration refused naming
+/// the port to cross at instead.
+pub fn crossing_steps<'p>(
+    v: &'p crate::pack::PackVersion,
+    flow: Flow,
+    t: &Transport,
+    modes: &std::collections::BTreeMap<String, ActiveMode>,
+) -> Result<Vec<Step<'p>>, FieldError> {
+    let port = crossing_port(&v.ports, flow, t)?;
+    let mut steps = Vec::new();
+    let in_force = modes
+        .get(&port.code)
+        .and_then(|active| Some((active, v.ports.mode(&active.mode)?)));
+    if let Some((active, mode)) = in_force {
+        if mode.effect == ModeEffect::Reroute {
+            return Err(FieldError::new(
+                "transport.port",
+                FieldErrorKind::Inconsistent,
+                format!(
+                    "{} is closed ({}): cross at {}",
+                    port.name,
+                    mode.title,
+                    active.reroute_to.as_deref().unwrap_or("another port")
+                ),
+            ));
+        }
+        if let Some(rule) = &v.ports.release_rule {
+            steps.push(Step {
+                rule: v.rule(rule),
+                detail: Detail::ListEntry {
+                    finding: "the port is in an emergency mode",
+                    entry: &mode.title,
+                },
+            });
+        }
+    }
+    if let Some(rule) = &v.ports.rule {
+        steps.push(Step {
+            rule: v.rule(rule),
+            detail: Detail::ListEntry {
+                finding: "the goods cross at this designated port",
+                entry: &port.name,
+            },
+        });
+    }
+    Ok(steps)
 }
 
 /// How release goes at a second-line port, by lane (R2.4).
