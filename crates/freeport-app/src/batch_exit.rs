@@ -16,19 +16,6 @@ pub async fn refused_because(
     enterprise: &str,
     class: &str,
 ) -> AppResult<Option<String>> {
-    let today = platform.today();
-    let due_day = platform
-        .pack
-        .version_on(today)
-        .map_or(25, |v| v.second_line.centralised_due_day);
-    let months = platform
-        .store
-        .unconsolidated_months(enterprise)
-        .await?
-        .iter()
-        .map(|m| BatchMonth::parse("batch_month", m))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AppError::Store(StoreError::Corrupt(format!("batch month: {}", e.reason))))?;
     let suspended = platform
         .store
         .batch_exit_suspension(enterprise)
@@ -38,8 +25,32 @@ pub async fn refused_because(
     Ok(refusal(
         credit.class,
         suspended,
-        overdue(&months, today, due_day),
+        first_overdue(platform, enterprise).await?,
     ))
+}
+
+/// The first month `enterprise` shipped in whose consolidation is past its due day (the pack's),
+/// if any; a stored month that does not read fails closed.
+async fn first_overdue(
+    platform: &Platform,
+    enterprise: &str,
+) -> AppResult<Option<(BatchMonth, time::Date)>> {
+    let today = platform.today();
+    let due_day = platform
+        .pack
+        .version_on(today)
+        .ok_or_else(|| AppError::Internal("no pack version in force today".into()))?
+        .second_line
+        .centralised_due_day;
+    let months = platform
+        .store
+        .unconsolidated_months(enterprise)
+        .await?
+        .iter()
+        .map(|m| BatchMonth::parse("batch_month", m))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AppError::Store(StoreError::Corrupt(format!("batch month: {}", e.reason))))?;
+    Ok(overdue(&months, today, due_day))
 }
 
 /// A shipment's assessed taxes, from its stored decision; a decision that does not read fails
@@ -155,20 +166,7 @@ pub async fn reinstate(
         )
         .into());
     }
-    let open = platform
-        .store
-        .unconsolidated_months(enterprise.as_str())
-        .await?;
-    let today = platform.today();
-    let due_day = platform
-        .pack
-        .version_on(today)
-        .map_or(25, |v| v.second_line.centralised_due_day);
-    let months: Vec<BatchMonth> = open
-        .iter()
-        .filter_map(|m| BatchMonth::parse("month", m).ok())
-        .collect();
-    if let Some((month, due)) = overdue(&months, today, due_day) {
+    if let Some((month, due)) = first_overdue(platform, enterprise.as_str()).await? {
         return Err(AppError::InvalidTransition(format!(
             "the batches of {month} are still not consolidated (due {due})"
         )));

@@ -45,18 +45,11 @@ pub async fn check_passenger(
     answer: impl FnOnce(&Checked) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Checked> {
     actor.require(Permission::Examine)?;
-    let today = platform.today();
+    let (port, channel) = crate::second_line::known_channel(platform, &p.port, &p.channel)?;
     let version = platform
         .pack
-        .version_on(today)
+        .version_on(platform.today())
         .ok_or_else(|| AppError::NotFound("no such port".into()))?;
-    let port = version
-        .ports
-        .port(&p.port)
-        .ok_or_else(|| AppError::NotFound(format!("no port {:?}", p.port)))?;
-    let channel = port.channel(&p.channel).ok_or_else(|| {
-        AppError::NotFound(format!("{} has no channel {:?}", port.name, p.channel))
-    })?;
     if channel.kind != ChannelKind::Passenger {
         return Err(FieldError::new(
             "channel",

@@ -89,20 +89,7 @@ pub async fn record_crossing(
 ) -> AppResult<Crossed> {
     actor.require(Permission::Examine)?;
     let today = platform.today();
-    let version = platform
-        .pack
-        .version_on(today)
-        .ok_or_else(|| AppError::NotFound("no such port".into()))?;
-    let port = version
-        .ports
-        .port(&report.port)
-        .ok_or_else(|| AppError::NotFound(format!("no port {:?}", report.port)))?;
-    if port.channel(&report.channel).is_none() {
-        return Err(AppError::NotFound(format!(
-            "{} has no channel {:?}",
-            port.name, report.channel
-        )));
-    }
+    let (port, _) = known_channel(platform, &report.port, &report.channel)?;
     let declaration = match &report.declaration_id {
         Some(id) => match visible_declaration(platform, actor, id).await {
             Ok(row) => Some(row),
@@ -202,12 +189,26 @@ pub struct PortLoadFigures {
     pub waiting: Vec<(String, rust_decimal::Decimal)>,
 }
 
-fn known_port<'p>(platform: &'p Platform, code: &str) -> AppResult<&'p Port> {
+/// A port of the pack version in force today, or `NotFound`.
+pub(crate) fn known_port<'p>(platform: &'p Platform, code: &str) -> AppResult<&'p Port> {
     platform
         .pack
         .version_on(platform.today())
         .and_then(|v| v.ports.port(code))
         .ok_or_else(|| AppError::NotFound(format!("no port {code:?}")))
+}
+
+/// A channel of a port in force today, or `NotFound`.
+pub(crate) fn known_channel<'p>(
+    platform: &'p Platform,
+    port: &str,
+    channel: &str,
+) -> AppResult<(&'p Port, &'p freeport_core::port::Channel)> {
+    let p = known_port(platform, port)?;
+    let c = p
+        .channel(channel)
+        .ok_or_else(|| AppError::NotFound(format!("{} has no channel {channel:?}", p.name)))?;
+    Ok((p, c))
 }
 
 /// `port`'s inspection load on `day` (the zone's today when absent): customs only.
