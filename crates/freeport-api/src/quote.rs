@@ -120,6 +120,10 @@ pub struct TransportDto {
     /// The transport document's number (bill of lading, waybill); up to 64 characters.
     #[serde(default)]
     pub document: Option<String>,
+    /// The port's cargo channel the truck is booked through (`GET /api/v1/ports`), if any: its
+    /// capacity bounds the red lane and its emergency mode applies.
+    #[serde(default)]
+    pub channel: Option<String>,
 }
 
 impl TransportDto {
@@ -153,6 +157,11 @@ impl TransportDto {
                 .document
                 .as_deref()
                 .map(|d| short("document", d, 1))
+                .transpose()?,
+            channel: self
+                .channel
+                .as_deref()
+                .map(|c| short("channel", c, 1))
                 .transpose()?,
         })
     }

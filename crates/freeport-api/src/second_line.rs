@@ -14,8 +14,10 @@ pub struct ChannelView {
     pub kind: String,
     /// H986 scanners on the channel.
     pub scanners: u16,
-    /// Declarations the channel can inspect by hand in a day.
+    /// Declarations the channel can inspect by hand in a day, by the pack.
     pub daily_inspection_capacity: u32,
+    /// The emergency mode in force at the channel itself, if any.
+    pub mode: Option<ActiveModeView>,
 }
 
 /// A port of the pack version in force.
@@ -60,15 +62,21 @@ pub struct ModeView {
     pub effect: String,
 }
 
-/// Put a port in an emergency mode, or return it to normal.
+/// Put a port, or one of its cargo channels, in an emergency mode, or return it to normal.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortModeRequest {
+    /// One of the port's cargo channels, for a mode at that channel alone; absent for the whole
+    /// port. A declaration booked through the channel (`transport.channel`) takes the channel's
+    /// mode before the port's.
+    #[serde(default)]
+    pub channel: Option<String>,
     /// A mode of `GET /api/v1/ports` (`modes`), or `normal`.
     pub mode: String,
     /// Why, for the audit log.
     pub reason: String,
-    /// For `port_closed`: the second-line port to cross at instead.
+    /// For `port_closed`: the second-line port to cross at instead, or for a channel, another
+    /// cargo channel of the port.
     #[serde(default)]
     pub reroute_to: Option<String>,
 }
@@ -87,6 +95,8 @@ pub struct ToRegulariseView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModeChangeView {
     pub port: String,
+    /// The channel whose mode changed; absent for the whole port.
+    pub channel: Option<String>,
     /// The mode now in force, or `normal`.
     pub mode: String,
     pub since_ms: Option<i64>,
@@ -115,6 +125,7 @@ fn channel_view(c: &Channel) -> ChannelView {
         .to_owned(),
         scanners: c.scanners,
         daily_inspection_capacity: c.daily_inspection_capacity,
+        mode: None,
     }
 }
 
@@ -183,6 +194,22 @@ pub struct WaitingView {
     pub declaration_id: String,
     /// Its risk score, a decimal string.
     pub score: String,
+    /// The channel it was booked through, if any.
+    pub channel: Option<String>,
+}
+
+/// A cargo channel's inspection load on a day: the red lane of the declarations booked through it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelLoadView {
+    pub channel: String,
+    pub daily_inspection_capacity: i64,
+    /// `pack` or `set` (by an administrator).
+    pub capacity_source: String,
+    pub admitted: i64,
+    pub overflow: i64,
+    /// The emergency mode in force at the channel, if any: it then lends the port none of its
+    /// capacity.
+    pub mode: Option<String>,
 }
 
 /// A port's inspection load on a day.
@@ -193,19 +220,25 @@ pub struct PortLoadView {
     /// Declarations the port may admit to the red lane (scan, then inspection if it alerts) in the
     /// day.
     pub daily_inspection_capacity: i64,
-    /// `pack` (the pack's placeholder) or `set` (by an administrator).
+    /// `set` (by an administrator, for the whole port) or `channels` (the sum of its cargo
+    /// channels' not in an emergency mode).
     pub capacity_source: String,
     pub admitted: i64,
     /// Red-lane declarations that the capacity turned to documentary check (the least risky of the
     /// day's red lane).
     pub overflow: i64,
     pub waiting: Vec<WaitingView>,
+    pub channels: Vec<ChannelLoadView>,
 }
 
 /// A port's daily inspection capacity.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortCapacityRequest {
+    /// One of the port's cargo channels, to set that channel's capacity; absent to set the whole
+    /// port's (which then no longer follows its channels').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
     /// 0 to 100 000 declarations a day.
     #[serde(deserialize_with = "crate::platform::whole::revision")]
     pub daily_inspection_capacity: i64,

@@ -263,9 +263,10 @@ pub struct AtPort {
     pub admission: Option<freeport_store::NewAdmission>,
     /// The lane after capacity: a red lane over the day's capacity becomes yellow.
     pub lane: Option<String>,
-    /// The emergency mode that changed the lane's step, if one did: the declaration is then among
-    /// those to regularise when the port returns to normal.
-    pub mode: Option<String>,
+    /// The emergency mode that changed the lane's step, if one did, and where it is in force (the
+    /// port or the channel): the declaration is then among those to regularise when that place
+    /// returns to normal.
+    pub mode: Option<(String, String)>,
 }
 
 /// A port's load on the zone's day, as read before deciding.
@@ -323,14 +324,14 @@ pub fn at_port(
         })
         .to_string(),
     };
-    let mode = load
-        .and_then(|l| l.row.mode.as_ref())
-        .and_then(|m| decision.pack.ports.mode(&m.mode));
-    if let Some(m) = mode
-        && let Some((status, what)) = in_emergency_mode(lane, m)
+    let channel = transport.channel.as_deref();
+    let active = load.map(|l| active_modes(&l.row)).unwrap_or_default();
+    let in_force = freeport_core::port::mode_in_force(&decision.pack.ports, port, channel, &active);
+    if let Some(m) = in_force
+        && let Some((status, what)) = in_emergency_mode(lane, m.mode)
     {
         out.step = Some(step(status, &what));
-        out.mode = Some(m.code.clone());
+        out.mode = Some((m.mode.code.clone(), m.place.to_owned()));
         return out;
     }
     // R6.2: a key-concern operator is checked more often: no release without a document check.
@@ -354,7 +355,7 @@ pub fn at_port(
     if let Some(load) = load {
         // Scores wait in the queue in thousandths: compare like with like.
         let score = a.assessment.record.score.round_dp(3);
-        let red = red_lane_at_port(port, score, load);
+        let red = red_lane_at_port(port, channel, score, load, &active);
         out.step = Some(step(red.status, red.what.unwrap_or(what)));
         out.admission = Some(red.admission);
         if red.overflow {
@@ -397,39 +398,73 @@ struct RedLane {
     overflow: bool,
 }
 
-/// A red lane within the port's daily inspection capacity, the riskiest first (`port::admit`):
-/// admitted to the scan (perhaps in the place of a less risky declaration still waiting), or over
-/// the capacity to documentary check.
-fn red_lane_at_port(port: &freeport_core::port::Port, score: Decimal, load: &PortLoad) -> RedLane {
-    use freeport_core::port::{Admission, PortDay, Waiting, admit};
-    let capacity = load
-        .row
-        .capacity_set
-        .unwrap_or_else(|| port.daily_inspection_capacity());
+/// The modes in force at a port and its channels, as the core reads them.
+pub fn active_modes(
+    row: &freeport_store::PortDayRow,
+) -> std::collections::BTreeMap<String, freeport_core::port::ActiveMode> {
+    row.modes
+        .iter()
+        .map(|(place, m)| {
+            (
+                place.clone(),
+                freeport_core::port::ActiveMode {
+                    mode: m.mode.clone(),
+                    reroute_to: m.reroute_to.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// A red lane within the port's daily inspection capacity, and its booked channel's, the riskiest
+/// first (`port::admit`): admitted to the scan (perhaps in the place of a less risky declaration
+/// still waiting), or over the capacity to documentary check.
+fn red_lane_at_port(
+    port: &freeport_core::port::Port,
+    channel: Option<&str>,
+    score: Decimal,
+    load: &PortLoad,
+    modes: &std::collections::BTreeMap<String, freeport_core::port::ActiveMode>,
+) -> RedLane {
+    use freeport_core::port::{Admission, ChannelDay, PortDay, Waiting, admit};
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    let capacity = freeport_core::port::port_capacity(port, &load.row.capacity_set, modes);
     let day = PortDay {
-        capacity: u32::try_from(capacity).unwrap_or(u32::MAX),
-        admitted: u32::try_from(load.row.admitted).unwrap_or(u32::MAX),
+        capacity: count(capacity),
+        admitted: count(load.row.admitted),
         waiting: load
             .row
             .waiting
             .iter()
-            .map(|(id, milli)| Waiting {
-                declaration_id: id.clone(),
-                score: Decimal::new(*milli, 3),
+            .map(|q| Waiting {
+                declaration_id: q.declaration_id.clone(),
+                score: Decimal::new(q.score_milli, 3),
+                channel: q.channel.clone(),
             })
             .collect(),
     };
+    let booked = channel.and_then(|id| port.channel(id)).map(|c| {
+        let capacity = freeport_core::port::channel_capacity(c, &load.row.capacity_set);
+        let admitted = load.row.channels.get(&c.id).map_or(0, |(a, _)| *a);
+        (c.id.as_str(), capacity, admitted)
+    });
+    let channel_day = booked.map(|(id, capacity, admitted)| ChannelDay {
+        id,
+        capacity: count(capacity),
+        admitted: count(admitted),
+    });
     let admission = |step| freeport_store::NewAdmission {
         port: port.code.clone(),
         day: load.day.clone(),
         capacity,
+        channel: booked.map(|(id, capacity, _)| (id.to_owned(), capacity)),
         score_milli: (score * Decimal::ONE_THOUSAND)
             .round()
             .try_into()
             .unwrap_or(i64::MAX),
         step,
     };
-    let (status, what, step, overflow) = match admit(&day, score) {
+    let (status, what, step, overflow) = match admit(&day, channel_day.as_ref(), score) {
         Admission::Admit => (
             DeclarationStatus::AwaitingScan,
             None,
@@ -452,6 +487,11 @@ fn red_lane_at_port(port: &freeport_core::port::Port, score: Decimal, load: &Por
                 DeclarationStatus::AwaitingScan,
                 None,
                 freeport_store::AdmissionStep::Displace {
+                    channel: day
+                        .waiting
+                        .iter()
+                        .find(|w| w.declaration_id == displaced)
+                        .and_then(|w| w.channel.clone()),
                     declaration_id: displaced,
                     note,
                     event_payload,

@@ -82,14 +82,11 @@ async fn decided(
         .into());
     }
     let load = port_load(platform, d, &inputs.credit_class).await?;
-    if let Some(mode) = load.as_ref().and_then(|l| l.row.mode.as_ref()) {
-        inputs.snapshot.port_modes.insert(
-            mode.port.clone(),
-            freeport_core::port::ActiveMode {
-                mode: mode.mode.clone(),
-                reroute_to: mode.reroute_to.clone(),
-            },
-        );
+    if let Some(l) = &load {
+        inputs
+            .snapshot
+            .port_modes
+            .extend(crate::deciding::active_modes(&l.row));
     }
     may_ship_in_batches(platform, d).await?;
     // 2. Decide and assess, purely.
@@ -127,7 +124,8 @@ async fn decided(
         port: d.transport.as_ref().map(|t| t.port.clone()),
         at_port: at_port.step,
         admission: at_port.admission,
-        port_mode: at_port.mode,
+        port_mode: at_port.mode.as_ref().map(|(mode, _)| mode.clone()),
+        mode_at: at_port.mode.map(|(_, place)| place),
         // The month the goods leave in, by the platform's clock, whatever day the declaration
         // names: a past month may already be consolidated.
         batch_month: d
@@ -190,8 +188,16 @@ async fn port_load(
     let day = platform.today().to_string();
     let operator =
         crate::second_line_credit::operator_credit(platform, d.declarant.as_str(), class).await?;
+    let Some(port) = platform
+        .pack
+        .version_on(d.declared_on)
+        .and_then(|v| v.ports.port(&t.port))
+    else {
+        // Not a port of the pack: the decision refuses it.
+        return Ok(None);
+    };
     Ok(Some(crate::deciding::PortLoad {
-        row: platform.store.port_day(&t.port, &day).await?,
+        row: crate::second_line::day_of(platform, port, &day).await?,
         day,
         operator: operator.class,
     }))

@@ -174,19 +174,35 @@ pub async fn record_crossing_surely(
     }
 }
 
-/// A port's inspection load on a day.
+/// A port's inspection load on a day, with its cargo channels'.
 #[derive(Debug, Clone)]
 pub struct PortLoadFigures {
     pub port: String,
     pub day: String,
     pub capacity: i64,
-    /// `pack` or `set` (by an administrator).
+    /// `set` (by an administrator for the whole port) or `channels` (the sum of its working cargo
+    /// channels').
     pub capacity_source: &'static str,
     pub admitted: i64,
     /// Red-lane declarations that capacity turned to documentary check.
     pub overflow: i64,
-    /// Admitted declarations still waiting for their scan, oldest first, with their scores.
-    pub waiting: Vec<(String, rust_decimal::Decimal)>,
+    /// Admitted declarations still waiting for their scan, oldest first, with their scores and
+    /// booked channels.
+    pub waiting: Vec<(String, rust_decimal::Decimal, Option<String>)>,
+    pub channels: Vec<ChannelLoad>,
+}
+
+/// A cargo channel's inspection load on a day: the red lane of the declarations booked through it.
+#[derive(Debug, Clone)]
+pub struct ChannelLoad {
+    pub channel: String,
+    pub capacity: i64,
+    /// `pack` or `set` (by an administrator).
+    pub capacity_source: &'static str,
+    pub admitted: i64,
+    pub overflow: i64,
+    /// The emergency mode in force at the channel, if any: it then lends the port no capacity.
+    pub mode: Option<String>,
 }
 
 /// A port of the pack version in force today, or `NotFound`.
@@ -211,7 +227,8 @@ pub(crate) fn known_channel<'p>(
     Ok((p, c))
 }
 
-/// `port`'s inspection load on `day` (the zone's today when absent): customs only.
+/// `port`'s inspection load on `day` (the zone's today when absent), channel by channel: customs
+/// only.
 pub async fn port_load(
     platform: &Platform,
     actor: &Actor,
@@ -221,43 +238,124 @@ pub async fn port_load(
     actor.require(Permission::ReadPortLoad)?;
     let p = known_port(platform, port)?;
     let day = day.unwrap_or_else(|| platform.today()).to_string();
-    let row = platform.store.port_day(&p.code, &day).await?;
-    Ok(PortLoadFigures {
-        port: p.code.clone(),
-        day,
-        capacity: row
-            .capacity_set
-            .unwrap_or_else(|| p.daily_inspection_capacity()),
-        capacity_source: if row.capacity_set.is_some() {
+    let row = day_of(platform, p, &day).await?;
+    let modes = crate::deciding::active_modes(&row);
+    let source = |place: &str, unset: &'static str| {
+        if row.capacity_set.contains_key(place) {
             "set"
         } else {
-            "pack"
-        },
+            unset
+        }
+    };
+    let channels = p
+        .channels
+        .iter()
+        .filter(|c| c.kind == freeport_core::port::ChannelKind::Cargo)
+        .map(|c| {
+            let (admitted, overflow) = row.channels.get(&c.id).copied().unwrap_or_default();
+            ChannelLoad {
+                channel: c.id.clone(),
+                capacity: freeport_core::port::channel_capacity(c, &row.capacity_set),
+                capacity_source: source(&c.id, "pack"),
+                admitted,
+                overflow,
+                mode: row.modes.get(&c.id).map(|m| m.mode.clone()),
+            }
+        })
+        .collect();
+    Ok(PortLoadFigures {
+        port: p.code.clone(),
+        capacity: freeport_core::port::port_capacity(p, &row.capacity_set, &modes),
+        capacity_source: source(&p.code, "channels"),
+        day,
         admitted: row.admitted,
         overflow: row.overflow,
         waiting: row
             .waiting
             .into_iter()
-            .map(|(id, milli)| (id, rust_decimal::Decimal::new(milli, 3)))
+            .map(|q| {
+                (
+                    q.declaration_id,
+                    rust_decimal::Decimal::new(q.score_milli, 3),
+                    q.channel,
+                )
+            })
             .collect(),
+        channels,
     })
 }
 
-/// An administrator sets a port's daily inspection capacity, replacing the pack's (whose figures
-/// are placeholders the sources do not give). Audited.
+/// A port's day as the store holds it, with its channels'.
+pub(crate) async fn day_of(
+    platform: &Platform,
+    p: &Port,
+    day: &str,
+) -> AppResult<freeport_store::PortDayRow> {
+    let channels: Vec<&str> = p.channels.iter().map(|c| c.id.as_str()).collect();
+    Ok(platform.store.port_day(&p.code, &channels, day).await?)
+}
+
+/// Where an administrator sets a capacity or a mode: a port, or one of its cargo channels (named
+/// in the request's `channel`).
+fn place<'p>(platform: &'p Platform, port: &str, channel: Option<&str>) -> AppResult<Place<'p>> {
+    use freeport_core::{FieldError, FieldErrorKind};
+    let p = known_port(platform, port)?;
+    let Some(id) = channel else {
+        return Ok(Place {
+            port: p,
+            channel: None,
+        });
+    };
+    match p.channel(id) {
+        Some(c) if c.kind == freeport_core::port::ChannelKind::Cargo => Ok(Place {
+            port: p,
+            channel: Some(c),
+        }),
+        _ => Err(FieldError::new(
+            "channel",
+            FieldErrorKind::Unknown,
+            format!("not a cargo channel of {}", p.name),
+        )
+        .into()),
+    }
+}
+
+/// A port, or one of its channels.
+#[derive(Debug, Clone, Copy)]
+struct Place<'p> {
+    port: &'p Port,
+    channel: Option<&'p freeport_core::port::Channel>,
+}
+
+impl Place<'_> {
+    /// The key its capacity and mode are kept under.
+    fn key(&self) -> &str {
+        self.channel.map_or(&self.port.code, |c| &c.id)
+    }
+
+    fn name(&self) -> String {
+        match self.channel {
+            Some(c) => format!("channel {} of {}", c.id, self.port.name),
+            None => self.port.name.clone(),
+        }
+    }
+}
+
+/// An administrator sets the daily inspection capacity of a port, or of one of its cargo channels,
+/// replacing the pack's (whose figures are placeholders the sources do not give). Audited.
 pub async fn set_capacity(
     platform: &Platform,
     actor: &Actor,
-    port: &str,
+    (port, channel): (&str, Option<&str>),
     capacity: u32,
     idempotency: Option<IdempotencyRecord>,
 ) -> AppResult<()> {
     actor.require(Permission::SetPortCapacity)?;
-    let p = known_port(platform, port)?;
+    let at = place(platform, port, channel)?;
     platform
         .store
         .set_port_capacity(
-            &p.code,
+            at.key(),
             i64::from(capacity),
             &actor.user_id,
             platform.now_ms(),
@@ -329,50 +427,65 @@ pub async fn time_release(
     })
 }
 
-/// What setting a port's mode did: the mode now in force (or normal), and on a return to normal the
-/// mode that ended with the declarations decided in it, to be regularised.
+/// What setting a port's (or a channel's) mode did: the mode now in force (or normal), and on a
+/// return to normal the mode that ended with the declarations decided in it, to be regularised.
 #[derive(Debug, Clone)]
 pub struct ModeChange {
     pub port: String,
+    pub channel: Option<String>,
     pub now: Option<freeport_store::PortModeRow>,
     pub ended: Option<freeport_store::PortModeRow>,
     pub to_regularise: Vec<freeport_store::DeclarationRow>,
 }
 
-/// An administrator puts a port in one of the pack's emergency modes (`mode`), or returns it to
-/// normal (`"normal"`), with a reason; each change is audited with who, why and when. A closed
-/// port names the port to cross at instead (`reroute_to`).
+/// What an administrator asks of a port's mode.
+#[derive(Debug, Clone)]
+pub struct ModeRequest<'a> {
+    pub port: &'a str,
+    /// One of the port's cargo channels, for a mode at that channel alone.
+    pub channel: Option<&'a str>,
+    /// One of the pack's modes, or `normal`.
+    pub mode: &'a str,
+    pub reason: &'a str,
+    /// Where to cross instead of a closed port (another second-line port) or a closed channel
+    /// (another cargo channel of the port).
+    pub reroute_to: Option<String>,
+}
+
+/// An administrator puts a port, or one of its cargo channels, in one of the pack's emergency
+/// modes, or returns it to normal (`"normal"`), with a reason; each change is audited with who,
+/// why and when. A closed port or channel names where to cross instead (`reroute_to`).
 pub async fn set_mode(
     platform: &Platform,
     actor: &Actor,
-    port: &str,
-    mode: &str,
-    reason: &str,
-    reroute_to: Option<String>,
+    request: ModeRequest<'_>,
     answer: impl FnOnce(&ModeChange) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<ModeChange> {
     use freeport_core::{FieldError, FieldErrorKind};
     actor.require(Permission::SetPortMode)?;
-    let p = known_port(platform, port)?;
-    if reason.trim().is_empty() {
+    let at = place(platform, request.port, request.channel)?;
+    let reason = request.reason.trim();
+    if reason.is_empty() {
         return Err(FieldError::new("reason", FieldErrorKind::Missing, "say why").into());
     }
     let now_ms = platform.now_ms();
-    if mode == "normal" {
-        return return_to_normal(platform, actor, p, reason, answer).await;
+    if request.mode == "normal" {
+        return return_to_normal(platform, actor, at, reason, answer).await;
     }
-    if let Some(current) = platform.store.port_mode(&p.code).await? {
+    if let Some(current) = platform.store.port_mode(at.key()).await? {
         // One mode at a time: ending one lists what it left to regularise.
         return Err(AppError::InvalidTransition(format!(
             "{} is in {} since {}: return it to normal first",
-            p.name, current.mode, current.since_ms
+            at.name(),
+            current.mode,
+            current.since_ms
         )));
     }
     let version = platform
         .pack
         .version_on(platform.today())
         .ok_or_else(|| AppError::NotFound("no such port".into()))?;
-    let m = version.ports.mode(mode).ok_or_else(|| {
+    let m = version.ports.mode(request.mode).ok_or_else(|| {
         let names: Vec<&str> = version
             .ports
             .modes
@@ -385,17 +498,18 @@ pub async fn set_mode(
             format!("normal or one of {}", names.join(", ")),
         )
     })?;
-    let reroute_to = checked_reroute(platform, p, m.effect, reroute_to)?;
+    let reroute_to = checked_reroute(platform, at, m.effect, request.reroute_to)?;
     let row = freeport_store::PortModeRow {
-        port: p.code.clone(),
+        port: at.key().to_owned(),
         mode: m.code.clone(),
         reroute_to,
-        reason: reason.trim().to_owned(),
+        reason: reason.to_owned(),
         actor: actor.user_id.clone(),
         since_ms: now_ms,
     };
     let change = ModeChange {
-        port: p.code.clone(),
+        port: at.port.code.clone(),
+        channel: at.channel.map(|c| c.id.clone()),
         now: Some(row),
         ended: None,
         to_regularise: Vec::new(),
@@ -407,23 +521,23 @@ pub async fn set_mode(
     Ok(change)
 }
 
-/// Returns a port to normal: the mode in force ends, and the declarations decided in it are listed
-/// for regularisation, with the audit entry.
+/// Returns a port or a channel to normal: the mode in force ends, and the declarations decided in
+/// it are listed for regularisation, with the audit entry.
 async fn return_to_normal(
     platform: &Platform,
     actor: &Actor,
-    p: &Port,
+    at: Place<'_>,
     reason: &str,
     answer: impl FnOnce(&ModeChange) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<ModeChange> {
-    let ended =
-        platform.store.port_mode(&p.code).await?.ok_or_else(|| {
-            AppError::InvalidTransition(format!("{} is in normal operation", p.name))
-        })?;
+    let ended = platform.store.port_mode(at.key()).await?.ok_or_else(|| {
+        AppError::InvalidTransition(format!("{} is in normal operation", at.name()))
+    })?;
     let to_regularise = platform.store.decided_in_mode(&ended).await?;
     let ids: Vec<String> = to_regularise.iter().map(|d| d.id.clone()).collect();
     let change = ModeChange {
-        port: p.code.clone(),
+        port: at.port.code.clone(),
+        channel: at.channel.map(|c| c.id.clone()),
         now: None,
         ended: Some(ended.clone()),
         to_regularise,
@@ -443,44 +557,55 @@ async fn return_to_normal(
     Ok(change)
 }
 
-/// The port a closed port sends declarations to: another second-line port, required for a
-/// rerouting mode and refused for any other.
+/// Where a closed place sends declarations: for a port, another second-line port; for a channel,
+/// another cargo channel of the same port. Required for a rerouting mode and refused for any other.
 fn checked_reroute(
     platform: &Platform,
-    p: &Port,
+    at: Place<'_>,
     effect: freeport_core::port::ModeEffect,
     reroute_to: Option<String>,
 ) -> AppResult<Option<String>> {
+    use freeport_core::port::{ChannelKind, ModeEffect};
     use freeport_core::{FieldError, FieldErrorKind};
+    let field = "reroute_to";
     match (effect, reroute_to) {
-        (freeport_core::port::ModeEffect::Reroute, Some(to)) => {
-            let other = known_port(platform, &to).map_err(|_| {
-                FieldError::new(
-                    "reroute_to",
-                    FieldErrorKind::Unknown,
-                    "not a port of the pack",
-                )
-            })?;
-            if other.code == p.code || !other.second_line {
-                return Err(FieldError::new(
-                    "reroute_to",
-                    FieldErrorKind::Inconsistent,
-                    "another second-line port",
-                )
-                .into());
+        (ModeEffect::Reroute, Some(to)) => {
+            let (known, open) = match at.channel {
+                Some(c) => {
+                    let other = at.port.channel(&to);
+                    (
+                        other.is_some(),
+                        other.is_some_and(|o| o.kind == ChannelKind::Cargo && o.id != c.id),
+                    )
+                }
+                None => match known_port(platform, &to) {
+                    Ok(other) => (true, other.code != at.port.code && other.second_line),
+                    Err(_) => (false, false),
+                },
+            };
+            let what = if at.channel.is_some() {
+                "another cargo channel of the port"
+            } else {
+                "another second-line port"
+            };
+            match (known, open) {
+                (false, _) => Err(FieldError::new(field, FieldErrorKind::Unknown, what).into()),
+                (true, false) => {
+                    Err(FieldError::new(field, FieldErrorKind::Inconsistent, what).into())
+                }
+                (true, true) => Ok(Some(to)),
             }
-            Ok(Some(other.code.clone()))
         }
-        (freeport_core::port::ModeEffect::Reroute, None) => Err(FieldError::new(
-            "reroute_to",
+        (ModeEffect::Reroute, None) => Err(FieldError::new(
+            field,
             FieldErrorKind::Missing,
-            "a closed port names the port to cross at instead",
+            "a closed port or channel names where to cross instead",
         )
         .into()),
         (_, Some(_)) => Err(FieldError::new(
-            "reroute_to",
+            field,
             FieldErrorKind::Inconsistent,
-            "only a closed port reroutes",
+            "only a closed port or channel reroutes",
         )
         .into()),
         (_, None) => Ok(None),
@@ -525,12 +650,9 @@ pub async fn calibration(
             selected_red += 1;
         }
     }
-    let set = platform
-        .store
-        .port_day(&p.code, &platform.today().to_string())
-        .await?
-        .capacity_set;
-    let capacity = set.unwrap_or_else(|| p.daily_inspection_capacity());
+    let row = day_of(platform, p, &platform.today().to_string()).await?;
+    let modes = crate::deciding::active_modes(&row);
+    let capacity = freeport_core::port::port_capacity(p, &row.capacity_set, &modes);
     let days = u32::try_from((to - from).whole_days() + 1).unwrap_or(1);
     Ok(freeport_risk::lanes::calibrate_for_capacity(
         &platform.risk.policy,

@@ -59,15 +59,6 @@ pub struct Port {
 }
 
 impl Port {
-    /// What the port's cargo channels can inspect by hand in a day, together.
-    pub fn daily_inspection_capacity(&self) -> i64 {
-        self.channels
-            .iter()
-            .filter(|c| c.kind == ChannelKind::Cargo)
-            .map(|c| i64::from(c.daily_inspection_capacity))
-            .sum()
-    }
-
     pub fn channel(&self, id: &str) -> Option<&Channel> {
         self.channels.iter().find(|c| c.id == id)
     }
@@ -218,6 +209,9 @@ pub struct Transport {
     pub means: String,
     /// The transport document's number (bill of lading, waybill), if any.
     pub document: Option<String>,
+    /// The cargo channel of the port the truck is booked through, if any: its capacity bounds the
+    /// red lane and its emergency mode, if one is in force, applies.
+    pub channel: Option<String>,
 }
 
 /// The port a declaration of `flow` crosses at, checked against the version's ports: a port the
@@ -253,6 +247,29 @@ pub fn crossing_port<'p>(
             },
         ));
     }
+    if let Some(id) = &transport.channel {
+        let cargo: Vec<&str> = port
+            .channels
+            .iter()
+            .filter(|c| c.kind == ChannelKind::Cargo)
+            .map(|c| c.id.as_str())
+            .collect();
+        if !cargo.contains(&id.as_str()) {
+            return Err(FieldError::new(
+                "transport.channel",
+                FieldErrorKind::Unknown,
+                if cargo.is_empty() {
+                    format!("{} has no cargo channel", port.name)
+                } else {
+                    format!(
+                        "not a cargo channel of {}: one of {}",
+                        port.name,
+                        cargo.join(", ")
+                    )
+                },
+            ));
+        }
+    }
     Ok(port)
 }
 
@@ -267,19 +284,29 @@ pub fn crossing_steps<'p>(
 ) -> Result<Vec<Step<'p>>, FieldError> {
     let port = crossing_port(&v.ports, flow, t)?;
     let mut steps = Vec::new();
-    let in_force = modes
-        .get(&port.code)
-        .and_then(|active| Some((active, v.ports.mode(&active.mode)?)));
-    if let Some((active, mode)) = in_force {
+    let in_force = mode_in_force(&v.ports, port, t.channel.as_deref(), modes);
+    if let Some(InForce {
+        place,
+        active,
+        mode,
+    }) = in_force
+    {
         if mode.effect == ModeEffect::Reroute {
+            let (field, closed, elsewhere) = match t.channel.as_deref() {
+                Some(channel) if place == channel => (
+                    "transport.channel",
+                    format!("channel {channel} of {}", port.name),
+                    "another channel",
+                ),
+                _ => ("transport.port", port.name.clone(), "another port"),
+            };
             return Err(FieldError::new(
-                "transport.port",
+                field,
                 FieldErrorKind::Inconsistent,
                 format!(
-                    "{} is closed ({}): cross at {}",
-                    port.name,
+                    "{closed} is closed ({}): cross at {}",
                     mode.title,
-                    active.reroute_to.as_deref().unwrap_or("another port")
+                    active.reroute_to.as_deref().unwrap_or(elsewhere)
                 ),
             ));
         }
@@ -303,6 +330,35 @@ pub fn crossing_steps<'p>(
         });
     }
     Ok(steps)
+}
+
+/// An emergency mode in force where a declaration crosses: at its booked channel, or else at its
+/// port. A channel's own mode is the nearer, so it wins over the port's.
+#[derive(Debug, Clone, Copy)]
+pub struct InForce<'p, 'm> {
+    /// The port's code or the channel's id the mode was set on.
+    pub place: &'m str,
+    pub active: &'m ActiveMode,
+    pub mode: &'p EmergencyMode,
+}
+
+pub fn mode_in_force<'p, 'm>(
+    ports: &'p Ports,
+    port: &'m Port,
+    channel: Option<&'m str>,
+    modes: &'m std::collections::BTreeMap<String, ActiveMode>,
+) -> Option<InForce<'p, 'm>> {
+    channel
+        .into_iter()
+        .chain(std::iter::once(port.code.as_str()))
+        .find_map(|place| {
+            let active = modes.get(place)?;
+            Some(InForce {
+                place,
+                active,
+                mode: ports.mode(&active.mode)?,
+            })
+        })
 }
 
 /// How release goes at a second-line port, by lane (R2.4).
@@ -333,6 +389,16 @@ pub struct PortDay {
 pub struct Waiting {
     pub declaration_id: String,
     pub score: rust_decimal::Decimal,
+    /// The channel it was booked through, if any.
+    pub channel: Option<String>,
+}
+
+/// A booked channel's own load on the day (its waiting declarations are among the port's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelDay<'a> {
+    pub id: &'a str,
+    pub capacity: u32,
+    pub admitted: u32,
 }
 
 /// What capacity does with a declaration risk sent to the red lane.
@@ -348,20 +414,55 @@ pub enum Admission {
 }
 
 /// Inspection capacity bounds the red lane (R2.4 with the port's capacity): the riskiest go first.
-/// Among waiting declarations of equal score the latest admitted gives way first.
-pub fn admit(day: &PortDay, score: rust_decimal::Decimal) -> Admission {
-    if day.admitted < day.capacity {
+/// A declaration booked through a channel needs room at the channel as well as at the port; when
+/// the channel is full it can only take the place of one waiting at that channel, when the port is
+/// full, of any waiting at the port. Among waiting declarations of equal score the latest admitted
+/// gives way first.
+pub fn admit(
+    day: &PortDay,
+    channel: Option<&ChannelDay<'_>>,
+    score: rust_decimal::Decimal,
+) -> Admission {
+    let channel_full = channel.filter(|c| c.admitted >= c.capacity);
+    if day.admitted < day.capacity && channel_full.is_none() {
         return Admission::Admit;
     }
     let weakest = day
         .waiting
         .iter()
         .enumerate()
+        .filter(|(_, w)| channel_full.is_none_or(|c| w.channel.as_deref() == Some(c.id)))
         .min_by(|(i, a), (j, b)| a.score.cmp(&b.score).then(j.cmp(i)));
     match weakest {
         Some((_, w)) if score > w.score => Admission::Displace(w.declaration_id.clone()),
         _ => Admission::Overflow,
     }
+}
+
+/// What a port can inspect in a day: the administrator's figure for the whole port if one is set,
+/// else the sum of its cargo channels', each the administrator's figure for the channel or the
+/// pack's. A channel in an emergency mode lends the port none of its capacity: its scanners are
+/// down, its systems are down or it is closed.
+pub fn port_capacity(
+    port: &Port,
+    set: &std::collections::BTreeMap<String, i64>,
+    modes: &std::collections::BTreeMap<String, ActiveMode>,
+) -> i64 {
+    if let Some(c) = set.get(&port.code) {
+        return *c;
+    }
+    port.channels
+        .iter()
+        .filter(|c| c.kind == ChannelKind::Cargo && !modes.contains_key(&c.id))
+        .map(|c| channel_capacity(c, set))
+        .sum()
+}
+
+/// A channel's daily capacity: the administrator's figure, or the pack's.
+pub fn channel_capacity(channel: &Channel, set: &std::collections::BTreeMap<String, i64>) -> i64 {
+    set.get(&channel.id)
+        .copied()
+        .unwrap_or_else(|| i64::from(channel.daily_inspection_capacity))
 }
 
 #[cfg(test)]
@@ -393,6 +494,7 @@ mod tests {
             mode: TransportMode::Sea,
             means: "琼A12345".into(),
             document: None,
+            channel: None,
         }
     }
 
@@ -430,6 +532,7 @@ mod tests {
         Waiting {
             declaration_id: id.into(),
             score: rust_decimal::Decimal::from(score),
+            channel: None,
         }
     }
 
@@ -441,23 +544,107 @@ mod tests {
             admitted: 1,
             waiting: vec![waiting("a", 10)],
         };
-        assert_eq!(admit(&open, d(1)), Admission::Admit);
+        assert_eq!(admit(&open, None, d(1)), Admission::Admit);
         let full = PortDay {
             capacity: 2,
             admitted: 2,
             waiting: vec![waiting("a", 10), waiting("b", 30), waiting("c", 10)],
         };
         // The least risky gives way, the latest of equals first; an equal score does not displace.
-        assert_eq!(admit(&full, d(20)), Admission::Displace("c".into()));
-        assert_eq!(admit(&full, d(10)), Admission::Overflow);
+        assert_eq!(admit(&full, None, d(20)), Admission::Displace("c".into()));
+        assert_eq!(admit(&full, None, d(10)), Admission::Overflow);
         // Admitted ones already scanned are not waiting: nothing to displace.
         let scanned = PortDay {
             capacity: 2,
             admitted: 2,
             waiting: vec![],
         };
-        assert_eq!(admit(&scanned, d(99)), Admission::Overflow);
+        assert_eq!(admit(&scanned, None, d(99)), Admission::Overflow);
         let closed = PortDay::default();
-        assert_eq!(admit(&closed, d(99)), Admission::Overflow);
+        assert_eq!(admit(&closed, None, d(99)), Admission::Overflow);
+    }
+
+    fn booked(id: &str, score: i64, channel: &str) -> Waiting {
+        Waiting {
+            channel: Some(channel.into()),
+            ..waiting(id, score)
+        }
+    }
+
+    #[test]
+    fn a_booked_channel_bounds_its_own_red_lane_within_the_port() {
+        let d = |n: i64| rust_decimal::Decimal::from(n);
+        let day = PortDay {
+            capacity: 4,
+            admitted: 3,
+            waiting: vec![
+                booked("a", 5, "c1"),
+                booked("b", 50, "c2"),
+                waiting("c", 40),
+            ],
+        };
+        let full = ChannelDay {
+            id: "c2",
+            capacity: 1,
+            admitted: 1,
+        };
+        let room = ChannelDay {
+            id: "c1",
+            capacity: 2,
+            admitted: 1,
+        };
+        // The port has room but c2 does not: only a declaration waiting at c2 can give way.
+        assert_eq!(
+            admit(&day, Some(&full), d(60)),
+            Admission::Displace("b".into())
+        );
+        assert_eq!(admit(&day, Some(&full), d(45)), Admission::Overflow);
+        assert_eq!(admit(&day, Some(&room), d(1)), Admission::Admit);
+        // The port full, a channel with room: the least risky anywhere at the port gives way.
+        let port_full = PortDay {
+            admitted: 4,
+            ..day.clone()
+        };
+        assert_eq!(
+            admit(&port_full, Some(&room), d(6)),
+            Admission::Displace("a".into())
+        );
+        assert_eq!(
+            admit(&port_full, None, d(6)),
+            Admission::Displace("a".into())
+        );
+    }
+
+    #[test]
+    fn the_port_capacity_sums_its_working_cargo_channels_unless_set_for_the_port() {
+        let channel = |id: &str, kind, cap| Channel {
+            id: id.into(),
+            kind,
+            scanners: 1,
+            daily_inspection_capacity: cap,
+        };
+        let port = Port {
+            channels: vec![
+                channel("x-cargo-01", ChannelKind::Cargo, 40),
+                channel("x-cargo-02", ChannelKind::Cargo, 40),
+                channel("x-passenger-01", ChannelKind::Passenger, 40),
+            ],
+            ..ports().ports[0].clone()
+        };
+        let (unset, normal) = (Default::default(), Default::default());
+        assert_eq!(port_capacity(&port, &unset, &normal), 80);
+        let set: std::collections::BTreeMap<String, i64> = [("x-cargo-02".to_owned(), 10)].into();
+        assert_eq!(port_capacity(&port, &set, &normal), 50);
+        let down: std::collections::BTreeMap<String, ActiveMode> = [(
+            "x-cargo-01".to_owned(),
+            ActiveMode {
+                mode: "scanners-down".into(),
+                reroute_to: None,
+            },
+        )]
+        .into();
+        assert_eq!(port_capacity(&port, &set, &down), 10);
+        let whole: std::collections::BTreeMap<String, i64> = [("xinhai".to_owned(), 7)].into();
+        assert_eq!(port_capacity(&port, &whole, &down), 7);
     }
 }

@@ -191,6 +191,9 @@ fn declaration_fields() -> Vec<FieldConstraint> {
         ),
         ("TransportDto", "means", plain_text(64)),
         ("TransportDto", "document", nullable(plain_text(64))),
+        ("TransportDto", "channel", nullable(channel_id())),
+        ("PortModeRequest", "channel", nullable(channel_id())),
+        ("PortCapacityRequest", "channel", nullable(channel_id())),
         ("CrossingRequest", "means", plain_text(64)),
         ("PortModeRequest", "reason", some_text()),
         (
@@ -302,6 +305,11 @@ fn supervision_fields() -> Vec<FieldConstraint> {
             json!({ "type": ["integer", "null"], "minimum": 1, "maximum": freeport_core::supervision::MAX_DAYS_DIVERTED }),
         ),
     ]
+}
+
+/// A port's channel as the pack names it: `<port>-<kind>-<nn>`.
+fn channel_id() -> Value {
+    json!({ "type": "string", "pattern": "^[a-z0-9-]{1,64}$" })
 }
 
 /// Duty-free shops, their sales and the buyer's document.

@@ -56,6 +56,8 @@ pub struct NewDeclaration {
     pub admission: Option<crate::ports::NewAdmission>,
     /// The emergency mode in force at the port when the declaration was decided.
     pub port_mode: Option<String>,
+    /// Where that mode was in force: the port's code or its channel's id.
+    pub mode_at: Option<String>,
     /// For a batch exit (R2.5): the month whose consolidated declaration covers it, `YYYY-MM`.
     pub batch_month: Option<String>,
     pub postings: Vec<NewPosting>,
@@ -223,7 +225,7 @@ fn status_change(t: &Transition, revision: i64) -> crate::steps::Statement {
 /// For a declaration decided in an emergency mode: the mode must still be in force as it
 /// commits, so that the return to normal lists it (the return takes the same row).
 fn still_in_mode(d: &NewDeclaration) -> Option<Step> {
-    let (port, mode) = (d.port.as_ref()?, d.port_mode.as_ref()?);
+    let (port, mode) = (d.mode_at.as_ref()?, d.port_mode.as_ref()?);
     Some(Step::RequireOne(
         statement!(
             "UPDATE port_modes SET since_ms = since_ms WHERE port = $1 AND mode = $2",
@@ -263,7 +265,7 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
     let status = d.committed_status();
     let mut steps = vec![
         Step::Run(statement!(
-            "INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms, port, port_mode, batch_month) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12, $15, $16, $17)",
+            "INSERT INTO declarations (id, enterprise, reference, flow, status, declared_on, pack_version, outcome, payable_total_fen, request_json, decision_json, lane, risk_json, revision, created_at_ms, updated_at_ms, port, port_mode, batch_month, mode_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, 1, $12, $12, $15, $16, $17, $18)",
             &d.id,
             &d.enterprise,
             &d.reference,
@@ -280,7 +282,8 @@ fn declaration_steps(d: &NewDeclaration) -> Result<Vec<Step>> {
             risk.as_deref(),
             &d.port,
             &d.port_mode,
-            &d.batch_month
+            &d.batch_month,
+            &d.mode_at
         )),
         Step::Run(statement!(
             "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) VALUES ($1, 1, $2, $3, 'submitted', $4)",
@@ -515,14 +518,14 @@ impl Store {
 /// The declarations decided at `port` in `mode` since `since_ms`, oldest first.
 pub(crate) async fn in_port_mode(
     store: &Store,
-    port: &str,
+    place: &str,
     mode: &str,
     since_ms: i64,
 ) -> Result<Vec<DeclarationRow>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE port = $1 AND port_mode = $2 AND created_at_ms >= $3 ORDER BY created_at_ms, id"
+        "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE mode_at = $1 AND port_mode = $2 AND created_at_ms >= $3 ORDER BY created_at_ms, id"
     )))
-    .bind(port)
+    .bind(place)
     .bind(mode)
     .bind(since_ms)
     .fetch_all(&store.pool)

@@ -404,7 +404,7 @@ pub mod crossings;
 pub use crossings::{ClearanceRow, CrossingRow, NewCrossing, NewPassengerCheck};
 pub mod ports;
 pub mod second_line_lists;
-pub use ports::{AdmissionStep, NewAdmission, PortDayRow, PortModeRow};
+pub use ports::{AdmissionStep, NewAdmission, PortDayRow, PortModeRow, QueuedRow};
 pub use second_line_lists::{ListingRow, NewListing};
 pub mod declarations;
 pub use declarations::*;

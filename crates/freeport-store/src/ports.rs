@@ -10,23 +10,35 @@ use crate::records::IdempotencyRecord;
 use crate::steps::{AuditEntry, Step, statement};
 use crate::{Result, Store, StoreError, row_i64, row_string};
 
-/// A port's day as the store holds it.
+/// A port's day as the store holds it, with its channels'.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PortDayRow {
     pub admitted: i64,
     pub overflow: i64,
-    /// Admitted declarations still waiting for their scan, oldest first: (id, score in
-    /// thousandths).
-    pub waiting: Vec<(String, i64)>,
-    /// The capacity an administrator set, if any (else the pack's).
-    pub capacity_set: Option<i64>,
-    /// The emergency mode in force at the port, if any.
-    pub mode: Option<PortModeRow>,
+    /// Admitted declarations still waiting for their scan, oldest first.
+    pub waiting: Vec<QueuedRow>,
+    /// The capacities an administrator set, by port code or channel id (else the pack's).
+    pub capacity_set: std::collections::BTreeMap<String, i64>,
+    /// The emergency modes in force, by port code or channel id.
+    pub modes: std::collections::BTreeMap<String, PortModeRow>,
+    /// Each channel's day that has one: admitted and overflow, by channel id.
+    pub channels: std::collections::BTreeMap<String, (i64, i64)>,
 }
 
-/// An emergency mode in force at a port.
+/// A red-lane declaration admitted at a port and waiting for its scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueuedRow {
+    pub declaration_id: String,
+    /// Its risk score in thousandths.
+    pub score_milli: i64,
+    /// The channel it was booked through, if any.
+    pub channel: Option<String>,
+}
+
+/// An emergency mode in force at a port or at one of its channels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortModeRow {
+    /// The port's code or the channel's id.
     pub port: String,
     pub mode: String,
     pub reroute_to: Option<String>,
@@ -52,6 +64,8 @@ pub struct NewAdmission {
     pub port: String,
     pub day: String,
     pub capacity: i64,
+    /// The channel it is booked through, with that channel's capacity.
+    pub channel: Option<(String, i64)>,
     pub score_milli: i64,
     pub step: AdmissionStep,
 }
@@ -62,10 +76,45 @@ pub enum AdmissionStep {
     /// Admitted in the place of `declaration_id`, which goes to documentary check.
     Displace {
         declaration_id: String,
+        /// The channel the displaced one was booked through, if any.
+        channel: Option<String>,
         note: String,
         event_payload: String,
     },
     Overflow,
+}
+
+/// A day's row of a port or a channel, made if it is the first admission there today.
+fn day_row(place: &str, day: &str) -> Step {
+    Step::Run(statement!(
+        "INSERT INTO port_days (port, day, admitted, overflow) VALUES ($1, $2, 0, 0) ON CONFLICT (port, day) DO NOTHING",
+        place,
+        day
+    ))
+}
+
+/// One more admitted at a port or a channel, within its capacity (a concurrent admission that took
+/// the last place is a conflict, and the declaration is decided again).
+fn one_more_admitted(place: &str, day: &str, capacity: i64) -> Step {
+    Step::RequireOne(
+        statement!(
+            "UPDATE port_days SET admitted = admitted + 1 WHERE port = $1 AND day = $2 AND admitted < $3",
+            place,
+            day,
+            capacity
+        ),
+        StoreError::Conflict(format!(
+            "the inspection capacity of {place} changed meanwhile"
+        )),
+    )
+}
+
+fn one_more_overflow(place: &str, day: &str) -> Step {
+    Step::Run(statement!(
+        "UPDATE port_days SET overflow = overflow + 1 WHERE port = $1 AND day = $2",
+        place,
+        day
+    ))
 }
 
 /// The steps of an admission, after the declaration's own row.
@@ -75,88 +124,53 @@ pub(crate) fn admission_steps(
     actor: &str,
     now_ms: i64,
 ) -> Vec<Step> {
-    let mut steps = vec![Step::Run(statement!(
-        "INSERT INTO port_days (port, day, admitted, overflow) VALUES ($1, $2, 0, 0) ON CONFLICT (port, day) DO NOTHING",
-        &a.port,
-        &a.day
-    ))];
-    let taken = || {
-        StoreError::Conflict(format!(
-            "the inspection capacity of {} changed meanwhile",
-            a.port
-        ))
-    };
+    let channel = a.channel.as_ref().map(|(id, _)| id.clone());
+    let mut steps = vec![day_row(&a.port, &a.day)];
+    if let Some((id, _)) = &a.channel {
+        steps.push(day_row(id, &a.day));
+    }
     let queue = Step::Run(statement!(
-        "INSERT INTO port_queue (declaration_id, port, day, score_milli, admitted_at_ms) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO port_queue (declaration_id, port, day, score_milli, admitted_at_ms, channel) VALUES ($1, $2, $3, $4, $5, $6)",
         declaration_id,
         &a.port,
         &a.day,
         a.score_milli,
-        now_ms
-    ));
-    let overflow = Step::Run(statement!(
-        "UPDATE port_days SET overflow = overflow + 1 WHERE port = $1 AND day = $2",
-        &a.port,
-        &a.day
+        now_ms,
+        &channel
     ));
     match &a.step {
         AdmissionStep::Admit => {
-            steps.push(Step::RequireOne(
-                statement!(
-                    "UPDATE port_days SET admitted = admitted + 1 WHERE port = $1 AND day = $2 AND admitted < $3",
-                    &a.port,
-                    &a.day,
-                    a.capacity
-                ),
-                taken(),
-            ));
+            steps.push(one_more_admitted(&a.port, &a.day, a.capacity));
+            if let Some((id, capacity)) = &a.channel {
+                steps.push(one_more_admitted(id, &a.day, *capacity));
+            }
             steps.push(queue);
         }
         AdmissionStep::Displace {
             declaration_id: displaced,
+            channel: displaced_at,
             note,
             event_payload,
         } => {
-            let decided = DeclarationStatus::Decided.as_str();
-            // The declaration first, then its place in the queue: the order a scan takes them in,
-            // so the two never wait on each other.
-            steps.push(Step::RequireOne(
-                statement!(
-                    "UPDATE declarations SET status = $1, lane = 'yellow', revision = revision + 1, updated_at_ms = $2 WHERE id = $3 AND status = 'awaiting_scan'",
-                    decided,
-                    now_ms,
-                    displaced
-                ),
-                taken(),
-            ));
-            steps.push(Step::RequireOne(
-                statement!(
-                    "DELETE FROM port_queue WHERE declaration_id = $1 AND port = $2 AND day = $3",
-                    displaced,
-                    &a.port,
-                    &a.day
-                ),
-                taken(),
-            ));
-            steps.push(Step::Run(statement!(
-                "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM declaration_events WHERE declaration_id = $1",
-                displaced,
-                decided,
-                actor,
-                note,
-                now_ms
-            )));
-            steps.push(overflow);
+            steps.extend(displaced_steps(a, displaced, note, actor, now_ms));
+            // The port's count stands (one in, one out); a channel's moves with the place.
+            if *displaced_at != channel {
+                if let Some(at) = displaced_at {
+                    steps.push(Step::Run(statement!(
+                        "UPDATE port_days SET admitted = admitted - 1 WHERE port = $1 AND day = $2",
+                        at,
+                        &a.day
+                    )));
+                }
+                if let Some((id, capacity)) = &a.channel {
+                    steps.push(one_more_admitted(id, &a.day, *capacity));
+                }
+            }
+            steps.push(one_more_overflow(&a.port, &a.day));
+            if let Some(at) = displaced_at {
+                steps.push(one_more_overflow(at, &a.day));
+            }
             steps.push(queue);
-            steps.push(Step::Audit(AuditEntry {
-                at_ms: now_ms,
-                actor: actor.to_owned(),
-                action: "declaration.transition".to_owned(),
-                subject: displaced.clone(),
-                payload:
-                    serde_json::json!({ "from": "awaiting_scan", "to": decided, "note": note })
-                        .to_string(),
-            }));
             steps.push(Step::Event {
                 topic: "declaration.status".to_owned(),
                 payload: event_payload.clone(),
@@ -164,52 +178,123 @@ pub(crate) fn admission_steps(
                 now_ms,
             });
         }
-        AdmissionStep::Overflow => steps.push(overflow),
+        AdmissionStep::Overflow => {
+            steps.push(one_more_overflow(&a.port, &a.day));
+            if let Some((id, _)) = &a.channel {
+                steps.push(one_more_overflow(id, &a.day));
+            }
+        }
     }
     steps
 }
 
+/// A displaced declaration goes to documentary check: first the declaration, then its place in the
+/// queue (the order a scan takes them in, so the two never wait on each other), audited.
+fn displaced_steps(
+    a: &NewAdmission,
+    displaced: &str,
+    note: &str,
+    actor: &str,
+    now_ms: i64,
+) -> Vec<Step> {
+    let decided = DeclarationStatus::Decided.as_str();
+    let taken = || {
+        StoreError::Conflict(format!(
+            "the inspection capacity of {} changed meanwhile",
+            a.port
+        ))
+    };
+    vec![
+        Step::RequireOne(
+            statement!(
+                "UPDATE declarations SET status = $1, lane = 'yellow', revision = revision + 1, updated_at_ms = $2 WHERE id = $3 AND status = 'awaiting_scan'",
+                decided,
+                now_ms,
+                displaced
+            ),
+            taken(),
+        ),
+        Step::RequireOne(
+            statement!(
+                "DELETE FROM port_queue WHERE declaration_id = $1 AND port = $2 AND day = $3",
+                displaced,
+                &a.port,
+                &a.day
+            ),
+            taken(),
+        ),
+        Step::Run(statement!(
+            "INSERT INTO declaration_events (declaration_id, seq, status, actor, note, at_ms) SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM declaration_events WHERE declaration_id = $1",
+            displaced,
+            decided,
+            actor,
+            note,
+            now_ms
+        )),
+        Step::Audit(AuditEntry {
+            at_ms: now_ms,
+            actor: actor.to_owned(),
+            action: "declaration.transition".to_owned(),
+            subject: displaced.to_owned(),
+            payload: serde_json::json!({ "from": "awaiting_scan", "to": decided, "note": note })
+                .to_string(),
+        }),
+    ]
+}
+
 impl Store {
-    /// `port`'s load on `day`: admitted and overflow counts, the queue waiting for its scan, and
-    /// the capacity an administrator set.
-    pub async fn port_day(&self, port: &str, day: &str) -> Result<PortDayRow> {
-        let counts =
-            sqlx::query("SELECT admitted, overflow FROM port_days WHERE port = $1 AND day = $2")
-                .bind(port)
-                .bind(day)
-                .fetch_optional(&self.pool)
-                .await?;
-        let waiting = sqlx::query("SELECT declaration_id, score_milli FROM port_queue WHERE port = $1 AND day = $2 ORDER BY admitted_at_ms, declaration_id")
+    /// `port`'s load on `day` with its `channels`': admitted and overflow counts, the queue
+    /// waiting for its scan, the capacities an administrator set and the modes in force.
+    pub async fn port_day(&self, port: &str, channels: &[&str], day: &str) -> Result<PortDayRow> {
+        let ours = |place: &str| place == port || channels.contains(&place);
+        let days = sqlx::query("SELECT port, admitted, overflow FROM port_days WHERE day = $1")
+            .bind(day)
+            .fetch_all(&self.pool)
+            .await?;
+        let waiting = sqlx::query("SELECT declaration_id, score_milli, channel FROM port_queue WHERE port = $1 AND day = $2 ORDER BY admitted_at_ms, declaration_id")
             .bind(port)
             .bind(day)
             .fetch_all(&self.pool)
             .await?;
-        let set =
-            sqlx::query("SELECT daily_inspection_capacity FROM port_settings WHERE port = $1")
-                .bind(port)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(PortDayRow {
-            admitted: counts
-                .as_ref()
-                .map(|r| row_i64(r, "admitted"))
-                .transpose()?
-                .unwrap_or(0),
-            overflow: counts
-                .as_ref()
-                .map(|r| row_i64(r, "overflow"))
-                .transpose()?
-                .unwrap_or(0),
+        // Both tables hold a row a place at most: read whole.
+        let set = sqlx::query("SELECT port, daily_inspection_capacity FROM port_settings")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = PortDayRow {
             waiting: waiting
                 .iter()
-                .map(|r| Ok((row_string(r, "declaration_id")?, row_i64(r, "score_milli")?)))
+                .map(|r| {
+                    Ok(QueuedRow {
+                        declaration_id: row_string(r, "declaration_id")?,
+                        score_milli: row_i64(r, "score_milli")?,
+                        channel: crate::row_opt_string(r, "channel")?,
+                    })
+                })
                 .collect::<Result<_>>()?,
-            capacity_set: set
-                .as_ref()
-                .map(|r| row_i64(r, "daily_inspection_capacity"))
-                .transpose()?,
-            mode: self.port_mode(port).await?,
-        })
+            ..PortDayRow::default()
+        };
+        for r in &days {
+            let place = row_string(r, "port")?;
+            let counts = (row_i64(r, "admitted")?, row_i64(r, "overflow")?);
+            if place == port {
+                (out.admitted, out.overflow) = counts;
+            } else if ours(&place) {
+                out.channels.insert(place, counts);
+            }
+        }
+        for r in &set {
+            let place = row_string(r, "port")?;
+            if ours(&place) {
+                out.capacity_set
+                    .insert(place, row_i64(r, "daily_inspection_capacity")?);
+            }
+        }
+        for m in self.port_modes().await? {
+            if ours(&m.port) {
+                out.modes.insert(m.port.clone(), m);
+            }
+        }
+        Ok(out)
     }
 
     /// The emergency mode in force at `port`, if any.
@@ -311,7 +396,8 @@ impl Store {
             .collect()
     }
 
-    /// Sets `port`'s daily inspection capacity, audited.
+    /// Sets the daily inspection capacity of a port or a channel (`port` is its code or id),
+    /// audited.
     pub async fn set_port_capacity(
         &self,
         port: &str,

@@ -88,6 +88,7 @@ fn declaration(id: &str, e: &str, postings: Vec<NewPosting>, key: Option<&str>) 
         at_port: None,
         admission: None,
         port_mode: None,
+        mode_at: None,
         batch_month: None,
         waiver_locks: vec![],
         actor: "user-1".to_owned(),

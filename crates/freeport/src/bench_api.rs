@@ -631,6 +631,7 @@ fn stored_declaration(i: usize, request: &str, texts: &StoredTexts) -> NewDeclar
         at_port: None,
         admission: None,
         port_mode: None,
+        mode_at: None,
         batch_month: None,
         supervised: supervised_items(lines),
         actor: "bench".into(),

@@ -74,6 +74,20 @@ pub(super) fn parse_ports(file: &str, text: &str) -> Result<ParsedPorts, PackErr
         }
         ports.push(parse_port(file, p)?);
     }
+    // A channel's mode and capacity are kept under its id as a port's under its code: the two
+    // must never meet.
+    for p in &ports {
+        if let Some(c) = ports
+            .iter()
+            .flat_map(|q| &q.channels)
+            .find(|c| c.id == p.code)
+        {
+            return Err(PackError::new(
+                file,
+                format!("port code {} is also the id of a channel", c.id),
+            ));
+        }
+    }
     let modes = parse_modes(file, raw.mode)?;
     Ok(ParsedPorts {
         rule: raw.rule,

@@ -2,10 +2,10 @@
 //! channel.
 
 use freeport_api::second_line::{
-    ActiveModeView, CalibrationView, CrossingRequest, CrossingView, MAX_DAILY_INSPECTION_CAPACITY,
-    ModeChangeView, ModeView, PortCapacityRequest, PortList, PortLoadView, PortModeRequest,
-    PortView, ReleaseTargetsView, ScanResultRequest, StageView, ThresholdsView,
-    TimeReleaseGroupView, TimeReleaseView, ToRegulariseView, WaitingView,
+    ActiveModeView, CalibrationView, ChannelLoadView, CrossingRequest, CrossingView,
+    MAX_DAILY_INSPECTION_CAPACITY, ModeChangeView, ModeView, PortCapacityRequest, PortList,
+    PortLoadView, PortModeRequest, PortView, ReleaseTargetsView, ScanResultRequest, StageView,
+    ThresholdsView, TimeReleaseGroupView, TimeReleaseView, ToRegulariseView, WaitingView,
 };
 
 use super::lifecycle::{answer, answered};
@@ -32,17 +32,24 @@ pub(super) async fn list_ports(
         items: today
             .ports
             .iter()
-            .map(|p| PortView {
-                mode: today
-                    .in_force
-                    .iter()
-                    .find(|m| m.port == p.code)
-                    .map(|m| ActiveModeView {
-                        reason: customs.then(|| m.reason.clone()),
-                        actor: customs.then(|| m.actor.clone()),
-                        ..mode_view(m)
-                    }),
-                ..PortView::from(p)
+            .map(|p| {
+                let at = |place: &str| {
+                    today
+                        .in_force
+                        .iter()
+                        .find(|m| m.port == place)
+                        .map(|m| ActiveModeView {
+                            reason: customs.then(|| m.reason.clone()),
+                            actor: customs.then(|| m.actor.clone()),
+                            ..mode_view(m)
+                        })
+                };
+                let mut view = PortView::from(p);
+                view.mode = at(&p.code);
+                for c in &mut view.channels {
+                    c.mode = at(&c.id);
+                }
+                view
             })
             .collect(),
         modes: today
@@ -70,6 +77,7 @@ fn mode_view(m: &freeport_store::PortModeRow) -> ActiveModeView {
 fn mode_change_view(c: &freeport_app::second_line::ModeChange) -> ModeChangeView {
     ModeChangeView {
         port: c.port.clone(),
+        channel: c.channel.clone(),
         mode: c
             .now
             .as_ref()
@@ -120,15 +128,16 @@ pub(super) async fn set_port_mode(
         &body,
         async move |idem| {
             let b: PortModeRequest = parse_body(payload)?;
-            let change = freeport_app::second_line::set_mode(
-                st,
-                &c.actor(),
-                &port,
-                &b.mode,
-                &b.reason,
-                b.reroute_to,
-                |change| kept(&idem, StatusCode::OK, to_json(&mode_change_view(change))),
-            )
+            let request = freeport_app::second_line::ModeRequest {
+                port: &port,
+                channel: b.channel.as_deref(),
+                mode: &b.mode,
+                reason: &b.reason,
+                reroute_to: b.reroute_to,
+            };
+            let change = freeport_app::second_line::set_mode(st, &c.actor(), request, |change| {
+                kept(&idem, StatusCode::OK, to_json(&mode_change_view(change)))
+            })
             .await?;
             Ok((StatusCode::OK, to_json(&mode_change_view(&change))?))
         },
@@ -299,9 +308,22 @@ pub(super) async fn port_load(
         waiting: l
             .waiting
             .into_iter()
-            .map(|(declaration_id, score)| WaitingView {
+            .map(|(declaration_id, score, channel)| WaitingView {
                 declaration_id,
                 score: score.to_string(),
+                channel,
+            })
+            .collect(),
+        channels: l
+            .channels
+            .into_iter()
+            .map(|c| ChannelLoadView {
+                channel: c.channel,
+                daily_inspection_capacity: c.capacity,
+                capacity_source: c.capacity_source.to_owned(),
+                admitted: c.admitted,
+                overflow: c.overflow,
+                mode: c.mode,
             })
             .collect(),
     }))
@@ -346,11 +368,16 @@ pub(super) async fn set_port_capacity(
                 )
                 .into());
             };
-            let answer =
-                serde_json::json!({ "daily_inspection_capacity": b.daily_inspection_capacity });
+            let answer = to_json(&b)?;
             let record = idem.record(StatusCode::OK, &answer);
-            freeport_app::second_line::set_capacity(st, &c.actor(), &port, capacity, Some(record))
-                .await?;
+            freeport_app::second_line::set_capacity(
+                st,
+                &c.actor(),
+                (&port, b.channel.as_deref()),
+                capacity,
+                Some(record),
+            )
+            .await?;
             Ok((StatusCode::OK, answer))
         },
     )

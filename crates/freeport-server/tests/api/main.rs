@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 mod account_books;
 mod alerts;
 mod batch_exit;
+mod channels;
 mod clock;
 mod contract;
 mod credit;

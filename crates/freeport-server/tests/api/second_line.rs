@@ -399,6 +399,44 @@ fn scored_by_quantity() -> String {
     text
 }
 
+/// Every second-line exit goes to red, scored by its quantity: the rule set created, back-tested
+/// and activated by `analyst`.
+pub(crate) async fn red_by_quantity(app: &App, analyst: &str) {
+    let be = &app.backend;
+    let (s, set) = app
+        .call(
+            Method::POST,
+            "/api/v1/risk/rule-sets",
+            Some(analyst),
+            Some("cap-rules"),
+            Some(&json!({ "source": scored_by_quantity() })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{be}: {set}");
+    let sha = set["sha256"].as_str().expect("sha").to_owned();
+    for (step, body) in [
+        (
+            "backtest",
+            json!({ "from": "2026-01-01", "to": "2026-12-31", "revision": 1 }),
+        ),
+        (
+            "activate",
+            json!({ "reason": "capacity drill", "revision": 2 }),
+        ),
+    ] {
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/risk/rule-sets/{sha}/{step}"),
+                Some(analyst),
+                Some(&format!("cap-{step}")),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {step}: {r}");
+    }
+}
+
 /// With a capacity of C a day and 10 x C declarations risk sends to red, exactly C are admitted to
 /// the scan, the riskiest C whatever their order of arrival, and the other 9 x C go to documentary
 /// check and are counted as the day's overflow.
@@ -411,38 +449,7 @@ async fn inspection_capacity_takes_the_riskiest_and_reports_the_overflow() {
         let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
         let officer = app.user(&admin, "officer", "customs_officer", None).await;
         beef_in_the_book(&app, &a, A).await;
-        let (s, set) = app
-            .call(
-                Method::POST,
-                "/api/v1/risk/rule-sets",
-                Some(&analyst),
-                Some("cap-rules"),
-                Some(&json!({ "source": scored_by_quantity() })),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{be}: {set}");
-        let sha = set["sha256"].as_str().expect("sha").to_owned();
-        for (step, body) in [
-            (
-                "backtest",
-                json!({ "from": "2026-01-01", "to": "2026-12-31", "revision": 1 }),
-            ),
-            (
-                "activate",
-                json!({ "reason": "capacity drill", "revision": 2 }),
-            ),
-        ] {
-            let (s, r) = app
-                .call(
-                    Method::POST,
-                    &format!("/api/v1/risk/rule-sets/{sha}/{step}"),
-                    Some(&analyst),
-                    Some(&format!("cap-{step}")),
-                    Some(&body),
-                )
-                .await;
-            assert_eq!(s, StatusCode::OK, "{be}: {step}: {r}");
-        }
+        red_by_quantity(&app, &analyst).await;
         const C: u32 = 2;
         let (s, r) = app
             .call(
