@@ -530,7 +530,14 @@ pub struct SaleRequest {
     pub sold_on: String,
     /// 1 to 100 items.
     pub items: Vec<SaleItemRequest>,
+    /// For a reservation (`POST …/reservations`) only: how long the till holds the basket before
+    /// it expires by itself, 60 to 3 600 seconds (default 900).
+    #[serde(default)]
+    pub hold_seconds: Option<i64>,
 }
+
+/// Longest and shortest hold of a till's reservation, and the default, in seconds.
+pub const HOLD_SECONDS: (i64, i64, i64) = (60, 3_600, 900);
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SaleView {
@@ -540,12 +547,77 @@ pub struct SaleView {
     pub sold_on: String,
     /// Whether the sale went through duty-free; a refused sale is kept on record.
     pub accepted: bool,
+    /// `pending` (reserved, to be committed or voided before `expires_at_ms`), `committed`,
+    /// `voided`, `expired` or `refused`.
+    pub state: String,
+    /// A pending reservation's deadline (ms since the epoch).
+    pub expires_at_ms: Option<i64>,
     pub total: String,
+    /// What returns gave back of the total, in yuan.
+    pub returned: String,
     pub pack_version: String,
     /// Refusals with reason codes (`underage`, `departure_limit_exceeded`, `quota_exceeded`),
     /// the quota split, pick-up modes and explanation steps.
     #[schema(value_type = Object)]
     pub decision: serde_json::Value,
+}
+
+/// A line of a sale, with what was returned of it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SaleLineView {
+    pub line: i64,
+    pub category: String,
+    pub description: String,
+    pub unit_price: String,
+    pub quantity: String,
+    pub limit_quantity: String,
+    pub returned_quantity: String,
+}
+
+/// One sale with its lines.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SaleDetailView {
+    pub sale: SaleView,
+    pub lines: Vec<SaleLineView>,
+}
+
+/// Committed goods brought back.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    /// 1 to 100 lines, each once.
+    pub items: Vec<ReturnItemRequest>,
+    /// Why, 1 to 300 characters.
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnItemRequest {
+    /// The sale's line (from 0).
+    pub line: i64,
+    /// Pieces returned, more than 0 and at most those not yet returned.
+    pub quantity: String,
+}
+
+/// What a return gave back.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReturnView {
+    pub id: String,
+    pub sale: String,
+    /// What the buyer gets back and the annual quota regains, in yuan.
+    pub refund: String,
+    pub lines: Vec<ReturnedLineView>,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReturnedLineView {
+    pub line: i64,
+    pub quantity: String,
+    pub refund: String,
+    /// What went back to the departure's allowance of the line's category, in its limit unit.
+    pub allowance: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

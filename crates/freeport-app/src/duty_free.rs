@@ -7,6 +7,7 @@ use freeport_core::duty_free::{BasketItem, SaleOrder, TravellerRecord, decide_sa
 use freeport_core::identity::CreditCode;
 use freeport_core::limits::to_milli;
 use freeport_core::money::Cny;
+use freeport_core::quota_ledger::{SaleState, Settlement};
 use freeport_core::{FieldError, FieldErrorKind};
 use freeport_store::{IdempotencyRecord, NewAlert, NewSale, NewSaleItem, Shop, StoreError};
 use rust_decimal::Decimal;
@@ -73,17 +74,59 @@ fn sale_items(order: &SaleOrder) -> AppResult<Vec<NewSaleItem>> {
         .collect()
 }
 
-/// Decides and records a sale at `shop` (whose operator the caller acts for, checked at the edge).
+/// How a till takes a basket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taking {
+    /// Sold at once: the quota spent as the sale is recorded.
+    Sell,
+    /// Reserved for this many milliseconds, to be committed or voided (two-phase till).
+    Reserve { hold_ms: i64 },
+}
+
+/// Decides and records a sale at `shop` (whose operator the caller acts for, checked at the edge):
+/// sold at once or reserved, as `taking` says.
+///
+/// The buyer's quota and allowances are read before deciding; a concurrent sale to the same buyer
+/// may take them first, and the commit then refuses. The sale is then decided again on a fresh
+/// read: each lost race means another sale to the buyer went through, so the quota bounds how
+/// often that happens.
 pub async fn sell(
     platform: &Platform,
     actor: &Actor,
     shop: &Shop,
-    order: SaleOrder,
-    answer: impl FnOnce(&Sold) -> AppResult<Option<IdempotencyRecord>>,
+    (order, taking): (SaleOrder, Taking),
+    mut answer: impl FnMut(&Sold) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<Sold> {
     actor.require(crate::Permission::Sell)?;
+    const ATTEMPTS: usize = 64;
+    for attempt in 1..=ATTEMPTS {
+        let mut sold = decided_sale(platform, actor, shop, &order, taking).await?;
+        // 3. Commit once, with the answer.
+        sold.sale.idempotency = answer(&sold)?;
+        match platform.store.record_sale(&sold.sale).await {
+            Ok(()) => return Ok(sold),
+            Err(StoreError::Conflict(_)) if attempt < ATTEMPTS => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Conflict(
+        "other sales to the same buyer kept taking the quota first; try again".into(),
+    ))
+}
+
+/// Steps 1 and 2 of a sale: read the buyer's standing, then decide purely.
+async fn decided_sale(
+    platform: &Platform,
+    actor: &Actor,
+    shop: &Shop,
+    order: &SaleOrder,
+    taking: Taking,
+) -> AppResult<Sold> {
     let proxy = &platform.risk.settings.proxy_buying;
     let person_code = platform.store.person_code(&order.document.canonical_key());
+    // An unconfirmed reservation of the buyer's that is past its deadline gives its quota back
+    // before this one is decided.
+    expire_overdue(platform, Some(&person_code)).await?;
     let year = i64::from(order.sold_on.year());
     let recent_from = order.sold_on - time::Duration::days(i64::from(proxy.window_days));
     // 1. Read the traveller's history.
@@ -123,7 +166,7 @@ pub async fn sell(
         proxy_alert(
             proxy,
             &person_code,
-            &order,
+            order,
             &history.recent_departures,
             &shop.id,
         )
@@ -132,7 +175,7 @@ pub async fn sell(
     } else {
         Vec::new()
     };
-    let items = sale_items(&order)?;
+    let items = sale_items(order)?;
     let limits = decision
         .pack
         .duty_free
@@ -146,14 +189,22 @@ pub async fn sell(
         .collect();
     let decision_json =
         serde_json::to_value(&decision).map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut sold = Sold {
+    Ok(Sold {
         sale: NewSale {
             id: uuid::Uuid::now_v7().to_string(),
             shop: shop.id.clone(),
             person_code,
             departure_on: order.departure_on.to_string(),
             sold_on: order.sold_on.to_string(),
-            accepted: decision.accepted,
+            state: match (decision.accepted, taking) {
+                (false, _) => SaleState::Refused,
+                (true, Taking::Sell) => SaleState::Committed,
+                (true, Taking::Reserve { .. }) => SaleState::Pending,
+            },
+            expires_at_ms: match (decision.accepted, taking) {
+                (true, Taking::Reserve { hold_ms }) => Some(platform.now_ms() + hold_ms),
+                _ => None,
+            },
             total_fen: decision.total.fen(),
             pack_version: decision.pack.id.clone(),
             decision_json: decision_json.to_string(),
@@ -167,11 +218,7 @@ pub async fn sell(
             now_ms: platform.now_ms(),
         },
         decision: decision_json,
-    };
-    // 3. Commit once, with the answer.
-    sold.sale.idempotency = answer(&sold)?;
-    platform.store.record_sale(&sold.sale).await?;
-    Ok(sold)
+    })
 }
 
 /// A shop as customs asks to register it, not yet checked. The operator is a parsed credit code;
@@ -263,4 +310,277 @@ pub async fn sales(
 ) -> AppResult<Vec<freeport_store::SaleRow>> {
     let shop = visible_shop(platform, actor, shop).await?;
     Ok(platform.store.sales(&shop.id, after, limit).await?)
+}
+
+/// A sale of `shop` as `actor` may see it: another shop's is reported absent.
+async fn sale_of_shop(
+    platform: &Platform,
+    actor: &Actor,
+    shop: &str,
+    id: &str,
+) -> AppResult<(freeport_store::SaleRow, freeport_store::SaleRecord)> {
+    let shop = visible_shop(platform, actor, shop).await?;
+    match platform.store.sale(id).await? {
+        Some((row, record)) if row.shop == shop.id => Ok((row, record)),
+        _ => Err(AppError::NotFound("no such resource".into())),
+    }
+}
+
+/// One sale of a shop with its lines and what was returned of them.
+pub async fn sale(
+    platform: &Platform,
+    actor: &Actor,
+    shop: &str,
+    id: &str,
+) -> AppResult<(freeport_store::SaleRow, freeport_store::SaleRecord)> {
+    actor.require(crate::Permission::ReadShops)?;
+    sale_of_shop(platform, actor, shop, id).await
+}
+
+fn settling(
+    row: &freeport_store::SaleRow,
+    record: &freeport_store::SaleRecord,
+    to: SaleState,
+    actor: &str,
+    now_ms: i64,
+) -> freeport_store::Settling {
+    freeport_store::Settling {
+        sale_id: row.id.clone(),
+        to,
+        person_code: record.person_code.clone(),
+        quota_year: record.quota_year,
+        departure_on: row.departure_on.clone(),
+        total_fen: row.total_fen,
+        items: record
+            .items
+            .iter()
+            .map(|i| (i.category.clone(), i.limit_quantity_milli))
+            .collect(),
+        actor: actor.to_owned(),
+        idempotency: None,
+        now_ms,
+    }
+}
+
+/// The till commits or voids a pending reservation. A reservation past its deadline has expired:
+/// it is settled as expired and the commit refused.
+pub async fn settle(
+    platform: &Platform,
+    actor: &Actor,
+    (shop, id): (&str, &str),
+    how: Settlement,
+    answer: impl FnOnce(&freeport_store::SaleRow) -> AppResult<Option<IdempotencyRecord>>,
+) -> AppResult<freeport_store::SaleRow> {
+    actor.require(crate::Permission::Sell)?;
+    let (mut row, record) = sale_of_shop(platform, actor, shop, id).await?;
+    let now_ms = platform.now_ms();
+    if row.state == SaleState::Pending && row.expires_at_ms.is_some_and(|at| at <= now_ms) {
+        expire(platform, &row, &record).await?;
+        return Err(AppError::InvalidTransition(format!(
+            "the reservation expired at {} ms: nothing was spent; reserve again",
+            row.expires_at_ms.unwrap_or_default()
+        )));
+    }
+    let to = how.of(row.state).ok_or_else(|| {
+        AppError::InvalidTransition(format!(
+            "the sale is {}: only a pending reservation is committed or voided",
+            row.state.as_str()
+        ))
+    })?;
+    row.state = to;
+    let mut s = settling(&row, &record, to, &actor.user_id, now_ms);
+    s.idempotency = answer(&row)?;
+    platform.store.settle_sale(&s).await?;
+    Ok(row)
+}
+
+async fn expire(
+    platform: &Platform,
+    row: &freeport_store::SaleRow,
+    record: &freeport_store::SaleRecord,
+) -> AppResult<()> {
+    let s = settling(
+        row,
+        record,
+        SaleState::Expired,
+        "system:expiry",
+        platform.now_ms(),
+    );
+    match platform.store.settle_sale(&s).await {
+        // Committed, voided or expired by another node meanwhile: settled all the same.
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reservations past their deadline expire and give their quota and allowances back: one
+/// person's (before a sale of theirs is decided), or everyone's (the expirer). How many expired.
+pub async fn expire_overdue(platform: &Platform, person_code: Option<&str>) -> AppResult<usize> {
+    const BATCH: i64 = 500;
+    let ids = platform
+        .store
+        .overdue_reservations(person_code, platform.now_ms(), BATCH)
+        .await?;
+    for id in &ids {
+        if let Some((row, record)) = platform.store.sale(id).await? {
+            expire(platform, &row, &record).await?;
+        }
+    }
+    Ok(ids.len())
+}
+
+/// Expires overdue reservations every `every`, so an abandoned till gives its quota back even when
+/// the buyer never comes back.
+pub fn spawn_expirer(
+    platform: Platform,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = expire_overdue(&platform, None).await {
+                tracing::warn!(error = %e, "expiring duty-free reservations");
+            }
+        }
+    })
+}
+
+/// Goods of a committed sale brought back: pieces per line.
+#[derive(Debug, Clone)]
+pub struct Return {
+    pub lines: Vec<(i64, Decimal)>,
+    pub reason: String,
+}
+
+/// A committed sale's goods returned: each line's pieces give back their price (the line's rest
+/// when the last pieces come back, so a line never refunds more than it cost) and their share of
+/// the category allowance, and the quota regains the refund.
+pub async fn return_goods(
+    platform: &Platform,
+    actor: &Actor,
+    (shop, id): (&str, &str),
+    r: Return,
+    answer: impl FnOnce(&freeport_store::NewReturn) -> AppResult<Option<IdempotencyRecord>>,
+) -> AppResult<freeport_store::NewReturn> {
+    actor.require(crate::Permission::Sell)?;
+    let (row, record) = sale_of_shop(platform, actor, shop, id).await?;
+    if row.state != SaleState::Committed {
+        return Err(AppError::InvalidTransition(format!(
+            "the sale is {}: only committed goods are returned",
+            row.state.as_str()
+        )));
+    }
+    if r.reason.trim().is_empty() || r.reason.chars().count() > 300 {
+        return Err(
+            FieldError::new("reason", FieldErrorKind::OutOfRange, "1 to 300 characters").into(),
+        );
+    }
+    if r.lines.is_empty() {
+        return Err(FieldError::new("items", FieldErrorKind::Missing, "at least one line").into());
+    }
+    let mut lines = Vec::with_capacity(r.lines.len());
+    for (i, (line, quantity)) in r.lines.iter().enumerate() {
+        let field = |name: &str| format!("items[{i}].{name}");
+        let item = record
+            .items
+            .iter()
+            .find(|it| it.line == *line)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field("line"),
+                    FieldErrorKind::Unknown,
+                    "not a line of the sale",
+                )
+            })?;
+        if lines
+            .iter()
+            .any(|l: &freeport_store::ReturnLine| l.line == *line)
+        {
+            return Err(FieldError::new(
+                field("line"),
+                FieldErrorKind::Inconsistent,
+                "each line once",
+            )
+            .into());
+        }
+        let q = to_milli(&field("quantity"), *quantity)?;
+        let left = item.quantity_milli - item.returned_milli;
+        if q <= 0 || q > left {
+            return Err(FieldError::new(
+                field("quantity"),
+                FieldErrorKind::OutOfRange,
+                format!(
+                    "more than 0 and at most the {} pieces not yet returned",
+                    Decimal::new(left, 3).normalize()
+                ),
+            )
+            .into());
+        }
+        lines.push(returned_line(item, q));
+    }
+    let mut back = freeport_store::NewReturn {
+        id: uuid::Uuid::now_v7().to_string(),
+        sale_id: row.id.clone(),
+        person_code: record.person_code.clone(),
+        quota_year: record.quota_year,
+        departure_on: row.departure_on.clone(),
+        lines,
+        reason: r.reason.trim().to_owned(),
+        actor: actor.user_id.clone(),
+        idempotency: None,
+        now_ms: platform.now_ms(),
+    };
+    back.idempotency = answer(&back)?;
+    platform.store.return_goods(&back).await?;
+    Ok(back)
+}
+
+/// What `q` thousandths of pieces of a line give back: their price at the unit price, rounded to the
+/// fen (R4.2 counts at retail price), and their share of the limit quantity; the last pieces give
+/// back the rest of both, so a line's refunds add up to what it cost.
+fn returned_line(item: &freeport_store::SaleItemRow, q: i64) -> freeport_store::ReturnLine {
+    let line_total = Cny::round_fen(
+        Cny::from_fen(item.unit_price_fen).amount() * Decimal::new(item.quantity_milli, 3),
+    )
+    .fen();
+    let returned_before = Cny::round_fen(
+        Cny::from_fen(item.unit_price_fen).amount() * Decimal::new(item.returned_milli, 3),
+    )
+    .fen();
+    let limit_before = share(
+        item.limit_quantity_milli,
+        item.returned_milli,
+        item.quantity_milli,
+    );
+    let last = item.returned_milli + q == item.quantity_milli;
+    let (refund_fen, limit_milli) = if last {
+        (
+            line_total - returned_before,
+            item.limit_quantity_milli - limit_before,
+        )
+    } else {
+        let through = item.returned_milli + q;
+        (
+            Cny::round_fen(Cny::from_fen(item.unit_price_fen).amount() * Decimal::new(through, 3))
+                .fen()
+                - returned_before,
+            share(item.limit_quantity_milli, through, item.quantity_milli) - limit_before,
+        )
+    };
+    freeport_store::ReturnLine {
+        line: item.line,
+        category: item.category.clone(),
+        quantity_milli: q,
+        limit_milli,
+        refund_fen,
+    }
+}
+
+/// `whole` x `part` / `of`, rounded down (i128, so no product overflows).
+fn share(whole: i64, part: i64, of: i64) -> i64 {
+    if of == 0 {
+        return 0;
+    }
+    i64::try_from(i128::from(whole) * i128::from(part) / i128::from(of)).unwrap_or(whole)
 }

@@ -161,7 +161,16 @@ impl Detail<'_> {
                 category,
                 limit,
                 requested,
-            } => format!("{category}: {requested} this departure against a limit of {limit}"),
+            } => {
+                let over = *requested - *limit;
+                if over > Decimal::ZERO {
+                    format!(
+                        "{category}: {requested} this departure against a limit of {limit}: {over} over the limit"
+                    )
+                } else {
+                    format!("{category}: {requested} this departure against a limit of {limit}")
+                }
+            }
             Detail::BackTaxValue {
                 customs_value,
                 elapsed,
@@ -283,10 +292,17 @@ impl Detail<'_> {
 }
 
 fn quota_text(annual: Cny, spent: Cny, basket: Cny, remaining_after: Cny) -> String {
-    format!(
-        "annual quota {annual} CNY − spent this year {spent} = {} CNY left; this sale {basket} CNY; left after it {remaining_after} CNY",
-        (annual - spent).max(Cny::ZERO)
-    )
+    let left = (annual - spent).max(Cny::ZERO);
+    let short = basket - left;
+    if short > Cny::ZERO {
+        format!(
+            "annual quota {annual} CNY − spent or reserved this year {spent} = {left} CNY left; this sale {basket} CNY: {short} CNY short"
+        )
+    } else {
+        format!(
+            "annual quota {annual} CNY − spent or reserved this year {spent} = {left} CNY left; this sale {basket} CNY; left after it {remaining_after} CNY"
+        )
+    }
 }
 
 fn customs_value_text(

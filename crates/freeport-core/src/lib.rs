@@ -28,6 +28,7 @@ pub mod money;
 pub mod pack;
 pub mod passenger;
 pub mod port;
+pub mod quota_ledger;
 pub mod registry;
 pub mod second_line_credit;
 pub mod snapshot;

@@ -323,6 +323,25 @@ fn duty_free_fields() -> Vec<FieldConstraint> {
         ("SaleRequest", "sold_on", day()),
         ("SaleRequest", "items", list_of("SaleItemRequest", 100)),
         (
+            "SaleRequest",
+            "hold_seconds",
+            nullable(
+                json!({ "type": "integer", "minimum": freeport_api::platform::HOLD_SECONDS.0, "maximum": freeport_api::platform::HOLD_SECONDS.1 }),
+            ),
+        ),
+        ("ReturnRequest", "items", list_of("ReturnItemRequest", 100)),
+        ("ReturnRequest", "reason", text(300)),
+        (
+            "ReturnItemRequest",
+            "line",
+            json!({ "type": "integer", "minimum": 0, "maximum": 99 }),
+        ),
+        (
+            "ReturnItemRequest",
+            "quantity",
+            decimal(limits::SALE_QUANTITY),
+        ),
+        (
             "SaleItemRequest",
             "unit_price",
             decimal(limits::SALE_UNIT_PRICE),

@@ -5,7 +5,8 @@ use serde::Serialize;
 use sha2::Sha256;
 use sqlx::any::AnyRow;
 
-use crate::records::outbox;
+use freeport_core::quota_ledger::SaleState;
+
 use crate::{
     IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
 };
@@ -37,8 +38,9 @@ pub struct NewSaleItem {
     pub limit_quantity_milli: i64,
 }
 
-/// A decided sale. An accepted one spends quota and counts against the departure's limits; a
-/// refused one is kept for the record only.
+/// A decided sale. An accepted one is reserved (pending, to be committed or voided before it
+/// expires) or sold at once (committed), holding quota and the departure's allowances; a refused
+/// one is kept for the record only.
 #[derive(Debug, Clone)]
 pub struct NewSale {
     pub id: String,
@@ -46,7 +48,10 @@ pub struct NewSale {
     pub person_code: String,
     pub departure_on: String,
     pub sold_on: String,
-    pub accepted: bool,
+    /// `Pending`, `Committed` or `Refused`.
+    pub state: SaleState,
+    /// A pending reservation's deadline.
+    pub expires_at_ms: Option<i64>,
     pub total_fen: i64,
     pub pack_version: String,
     pub decision_json: String,
@@ -54,7 +59,7 @@ pub struct NewSale {
     /// The quota year and the annual quota: the paired assertion to the core's check.
     pub year: i64,
     pub annual_quota_fen: i64,
-    /// Per-departure limits, in thousandths of the limit unit, re-checked inside the transaction.
+    /// Per-departure limits, in thousandths of the limit unit, held by conditional updates.
     pub limits: Vec<(String, i64)>,
     /// Early warnings the sale raised (proxy buying).
     pub alerts: Vec<crate::risk::NewAlert>,
@@ -69,23 +74,48 @@ pub struct SaleRow {
     pub shop: String,
     pub departure_on: String,
     pub sold_on: String,
-    pub accepted: bool,
+    pub state: SaleState,
     pub total_fen: i64,
+    /// What returns gave back of the total.
+    pub returned_fen: i64,
+    pub expires_at_ms: Option<i64>,
     pub pack_version: String,
     pub decision_json: String,
     pub at_ms: i64,
 }
 
+const SALE_COLUMNS: &str = "id, shop, departure_on, sold_on, state, total_fen, returned_fen, expires_at_ms, pack_version, decision_json, at_ms";
+
+pub(crate) fn sale_from(r: &AnyRow) -> Result<SaleRow> {
+    let state = row_string(r, "state")?;
+    Ok(SaleRow {
+        id: row_string(r, "id")?,
+        shop: row_string(r, "shop")?,
+        departure_on: row_string(r, "departure_on")?,
+        sold_on: row_string(r, "sold_on")?,
+        state: SaleState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("duty-free sale state {state:?}")))?,
+        total_fen: row_i64(r, "total_fen")?,
+        returned_fen: row_i64(r, "returned_fen")?,
+        expires_at_ms: crate::row_opt_i64(r, "expires_at_ms")?,
+        pack_version: row_string(r, "pack_version")?,
+        decision_json: row_string(r, "decision_json")?,
+        at_ms: row_i64(r, "at_ms")?,
+    })
+}
+
 /// What the platform knows of a person before a sale.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TravellerHistory {
+    /// Spent and reserved in the year.
     pub spent_this_year_fen: i64,
-    /// Per category, what accepted sales of the departure took, in thousandths of the limit unit.
+    /// Per category, what the departure's committed and pending sales hold, in thousandths of the
+    /// limit unit.
     pub bought_this_departure: Vec<(String, i64)>,
     /// The latest end of a duty-free ban on the person, if any was imposed.
     pub banned_until: Option<String>,
-    /// Distinct departures the person bought for in accepted sales sold from the `recent_from`
-    /// day on.
+    /// Distinct departures the person bought for in committed or pending sales sold from the
+    /// `recent_from` day on.
     pub recent_departures: Vec<String>,
 }
 
@@ -175,16 +205,16 @@ impl Store {
         recent_from: &str,
     ) -> Result<TravellerHistory> {
         let spent = sqlx::query(
-            "SELECT spent_fen FROM duty_free_quota WHERE person_code = $1 AND year = $2",
+            "SELECT spent_fen + reserved_fen AS held FROM duty_free_quota WHERE person_code = $1 AND year = $2",
         )
         .bind(person_code)
         .bind(year)
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| row_i64(&r, "spent_fen"))
+        .map(|r| row_i64(&r, "held"))
         .transpose()?
         .unwrap_or(0);
-        let rows = sqlx::query("SELECT i.category, CAST(SUM(i.limit_quantity_milli) AS BIGINT) AS taken FROM duty_free_sale_items i JOIN duty_free_sales s ON s.id = i.sale_id WHERE s.person_code = $1 AND s.departure_on = $2 AND s.accepted = 1 GROUP BY i.category ORDER BY i.category")
+        let rows = sqlx::query("SELECT category, taken_milli AS taken FROM duty_free_allowances WHERE person_code = $1 AND departure_on = $2 AND taken_milli > 0 ORDER BY category")
             .bind(person_code)
             .bind(departure_on)
             .fetch_all(&self.pool)
@@ -200,7 +230,7 @@ impl Store {
         .fetch_one(&self.pool)
         .await
         .map(|r| row_opt_string(&r, "until"))??;
-        let recent = sqlx::query("SELECT DISTINCT departure_on FROM duty_free_sales WHERE person_code = $1 AND accepted = 1 AND sold_on >= $2 ORDER BY departure_on")
+        let recent = sqlx::query("SELECT DISTINCT departure_on FROM duty_free_sales WHERE person_code = $1 AND state IN ('pending', 'committed') AND sold_on >= $2 ORDER BY departure_on")
             .bind(person_code)
             .bind(recent_from)
             .fetch_all(&self.pool)
@@ -216,116 +246,81 @@ impl Store {
         })
     }
 
-    /// Records a sale; an accepted one reserves its quota and is re-checked against the
-    /// departure's limits in the same transaction, so concurrent sales to one person cannot
-    /// together pass either (a lost race is a `Conflict`: decide again).
+    /// Records a sale: a pending or committed one holds its quota and the departure's allowances
+    /// by conditional updates in the same transaction, so concurrent sales to one person, on any
+    /// node, cannot together pass either (a lost race is a `Conflict`: decide again).
     pub async fn record_sale(&self, s: &NewSale) -> Result<()> {
-        let mut tx = self.begin_write(s.idempotency.as_ref(), s.now_ms).await?;
-        sqlx::query("INSERT INTO duty_free_sales (id, shop, person_code, departure_on, sold_on, accepted, total_fen, pack_version, decision_json, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-            .bind(&s.id)
-            .bind(&s.shop)
-            .bind(&s.person_code)
-            .bind(&s.departure_on)
-            .bind(&s.sold_on)
-            .bind(i64::from(s.accepted))
-            .bind(s.total_fen)
-            .bind(&s.pack_version)
-            .bind(&s.decision_json)
-            .bind(&s.actor)
-            .bind(s.now_ms)
-            .execute(&mut **tx)
-            .await?;
-        for (line, item) in s.items.iter().enumerate() {
-            sqlx::query("INSERT INTO duty_free_sale_items (sale_id, line, category, description, unit_price_fen, quantity_milli, limit_quantity_milli) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(&s.id)
-                .bind(i64::try_from(line).unwrap_or(i64::MAX))
-                .bind(&item.category)
-                .bind(&item.description)
-                .bind(item.unit_price_fen)
-                .bind(item.quantity_milli)
-                .bind(item.limit_quantity_milli)
-                .execute(&mut **tx)
-                .await?;
-        }
-        if s.accepted {
-            sqlx::query("INSERT INTO duty_free_quota (person_code, year, spent_fen) VALUES ($1, $2, 0) ON CONFLICT (person_code, year) DO NOTHING")
-                .bind(&s.person_code)
-                .bind(s.year)
-                .execute(&mut **tx)
-                .await?;
-            let reserved = sqlx::query("UPDATE duty_free_quota SET spent_fen = spent_fen + $1 WHERE person_code = $2 AND year = $3 AND spent_fen + $1 <= $4")
-                .bind(s.total_fen)
-                .bind(&s.person_code)
-                .bind(s.year)
-                .bind(s.annual_quota_fen)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
-            if reserved != 1 {
-                return Err(StoreError::Conflict(
-                    "another sale spent the quota first; decide the sale again".to_owned(),
-                ));
-            }
-            for (category, limit) in &s.limits {
-                let taken = sqlx::query("SELECT CAST(COALESCE(SUM(i.limit_quantity_milli), 0) AS BIGINT) AS taken FROM duty_free_sale_items i JOIN duty_free_sales s ON s.id = i.sale_id WHERE s.person_code = $1 AND s.departure_on = $2 AND s.accepted = 1 AND i.category = $3")
-                    .bind(&s.person_code)
-                    .bind(&s.departure_on)
-                    .bind(category)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                if row_i64(&taken, "taken")? > *limit {
-                    return Err(StoreError::Conflict(format!(
-                        "another sale of this departure took {category} first; decide the sale again"
-                    )));
-                }
-            }
-        }
-        let payload = serde_json::json!({
-            "id": s.id,
-            "shop": s.shop,
-            "accepted": s.accepted,
-            "total_fen": s.total_fen,
-            "decision_sha256": crate::sha256_hex(s.decision_json.as_bytes()),
-        })
-        .to_string();
-        append_audit(
-            &mut tx,
-            &self.audit_key,
+        self.write_steps(
+            s.idempotency.as_ref(),
             s.now_ms,
-            &s.actor,
-            "duty_free.sale",
-            &s.id,
-            &payload,
+            crate::quota_ledger::sale_steps(s),
         )
-        .await?;
-        outbox(&mut tx, "duty_free.sale", &payload, s.now_ms).await?;
-        crate::risk::insert_alerts(&mut tx, &s.alerts, s.now_ms).await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// A shop's sales in id (time) order.
     pub async fn sales(&self, shop: &str, after: &str, limit: i64) -> Result<Vec<SaleRow>> {
-        let rows = sqlx::query("SELECT id, shop, departure_on, sold_on, accepted, total_fen, pack_version, decision_json, at_ms FROM duty_free_sales WHERE shop = $1 AND id > $2 ORDER BY id LIMIT $3")
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SALE_COLUMNS} FROM duty_free_sales WHERE shop = $1 AND id > $2 ORDER BY id LIMIT $3")))
             .bind(shop)
             .bind(after)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SaleRow {
-                    id: row_string(r, "id")?,
-                    shop: row_string(r, "shop")?,
-                    departure_on: row_string(r, "departure_on")?,
-                    sold_on: row_string(r, "sold_on")?,
-                    accepted: row_i64(r, "accepted")? == 1,
-                    total_fen: row_i64(r, "total_fen")?,
-                    pack_version: row_string(r, "pack_version")?,
-                    decision_json: row_string(r, "decision_json")?,
-                    at_ms: row_i64(r, "at_ms")?,
-                })
-            })
-            .collect()
+        rows.iter().map(sale_from).collect()
     }
+
+    /// One sale, with its lines.
+    pub async fn sale(&self, id: &str) -> Result<Option<(SaleRow, SaleRecord)>> {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SALE_COLUMNS}, person_code, quota_year FROM duty_free_sales WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let items = sqlx::query("SELECT line, category, description, unit_price_fen, quantity_milli, limit_quantity_milli, returned_milli FROM duty_free_sale_items WHERE sale_id = $1 ORDER BY line")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        let record = SaleRecord {
+            person_code: row_string(&row, "person_code")?,
+            quota_year: row_i64(&row, "quota_year")?,
+            items: items
+                .iter()
+                .map(|r| {
+                    Ok(SaleItemRow {
+                        line: row_i64(r, "line")?,
+                        category: row_string(r, "category")?,
+                        description: row_string(r, "description")?,
+                        unit_price_fen: row_i64(r, "unit_price_fen")?,
+                        quantity_milli: row_i64(r, "quantity_milli")?,
+                        limit_quantity_milli: row_i64(r, "limit_quantity_milli")?,
+                        returned_milli: row_i64(r, "returned_milli")?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        };
+        Ok(Some((sale_from(&row)?, record)))
+    }
+}
+
+/// What a sale holds in the ledger beyond its row: whose quota, which year, and its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleRecord {
+    pub person_code: String,
+    pub quota_year: i64,
+    pub items: Vec<SaleItemRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SaleItemRow {
+    pub line: i64,
+    pub category: String,
+    pub description: String,
+    pub unit_price_fen: i64,
+    pub quantity_milli: i64,
+    pub limit_quantity_milli: i64,
+    pub returned_milli: i64,
 }

@@ -415,7 +415,11 @@ pub use registry::*;
 pub mod users;
 pub use users::*;
 pub mod duty_free;
-pub use duty_free::{NewSale, NewSaleItem, SaleRow, Shop, TravellerHistory};
+pub use duty_free::{
+    NewSale, NewSaleItem, SaleItemRow, SaleRecord, SaleRow, Shop, TravellerHistory,
+};
+mod quota_ledger;
+pub use quota_ledger::{NewReturn, ReturnLine, Settling};
 pub mod risk;
 pub use risk::{
     AlertRow, AlertStep, AssessedDeclaration, CreditRecordRow, DeclarationChange, DeclaredTotals,
@@ -517,6 +521,13 @@ pub(crate) fn row_i64(row: &(impl steps::Columns + ?Sized), column: &str) -> Res
 
 pub(crate) fn row_string(row: &(impl steps::Columns + ?Sized), column: &str) -> Result<String> {
     row.text(column)
+}
+
+pub(crate) fn row_opt_i64(
+    row: &(impl steps::Columns + ?Sized),
+    column: &str,
+) -> Result<Option<i64>> {
+    row.opt_int(column)
 }
 
 pub(crate) fn row_opt_string(

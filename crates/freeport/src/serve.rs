@@ -152,6 +152,11 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
                 i64::from(config.retrain_window_days),
             )
         });
+        // A till's reservation that is neither committed nor voided gives its quota back.
+        let expirer = freeport_app::duty_free::spawn_expirer(
+            state.platform.clone(),
+            std::time::Duration::from_secs(5),
+        );
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("freeport: shutting down");
@@ -163,6 +168,7 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
             r.abort();
         }
         relay.abort();
+        expirer.abort();
         watcher.abort();
         dispatcher.abort();
         metrics.abort();

@@ -1,5 +1,7 @@
 //! Offshore duty-free: shops and sales.
 
+use freeport_core::quota_ledger::SaleState;
+
 use super::*;
 
 pub(super) fn shop_id(text: &str) -> ApiResult<String> {
@@ -29,7 +31,7 @@ pub(super) fn shop_view(s: freeport_store::Shop) -> ShopView {
 }
 
 /// A shop id from a path: one that cannot name a shop names no resource.
-fn path_shop(text: &str) -> ApiResult<String> {
+pub(super) fn path_shop(text: &str) -> ApiResult<String> {
     shop_id(text).map_err(|_| ApiError::new(Code::NotFound, "no such resource"))
 }
 
@@ -115,7 +117,10 @@ pub(super) fn sale_view(row: freeport_store::SaleRow) -> SaleView {
         shop: row.shop,
         departure_on: row.departure_on,
         sold_on: row.sold_on,
-        accepted: row.accepted,
+        accepted: row.state != SaleState::Refused,
+        state: row.state.as_str().to_owned(),
+        expires_at_ms: row.expires_at_ms,
+        returned: cny_text(row.returned_fen),
         pack_version: row.pack_version,
     }
 }
@@ -160,8 +165,20 @@ pub(super) async fn sell(
         async move |idem| {
             let shop =
                 freeport_app::duty_free::visible_shop(st, &c.actor(), &path_shop(&shop)?).await?;
-            let order = parse_body::<SaleRequest>(payload)?.into_domain()?;
-            let sold = freeport_app::duty_free::sell(st, &c.actor(), &shop, order, |sold| {
+            let request = parse_body::<SaleRequest>(payload)?;
+            if request.hold_seconds.is_some() {
+                return Err(FieldError::new(
+                    "hold_seconds",
+                    FieldErrorKind::Inconsistent,
+                    "a sale made at once is not held: reserve it (POST …/reservations) to hold it",
+                )
+                .into());
+            }
+            let taking = (
+                request.into_domain()?,
+                freeport_app::duty_free::Taking::Sell,
+            );
+            let sold = freeport_app::duty_free::sell(st, &c.actor(), &shop, taking, |sold| {
                 kept(&idem, StatusCode::CREATED, to_json(&sold_view(sold)))
             })
             .await?;
@@ -172,15 +189,18 @@ pub(super) async fn sell(
 }
 
 /// The answer to a recorded sale.
-fn sold_view(sold: &freeport_app::duty_free::Sold) -> SaleView {
+pub(super) fn sold_view(sold: &freeport_app::duty_free::Sold) -> SaleView {
     let s = &sold.sale;
     SaleView {
         id: s.id.clone(),
         shop: s.shop.clone(),
         departure_on: s.departure_on.clone(),
         sold_on: s.sold_on.clone(),
-        accepted: s.accepted,
+        accepted: s.state != SaleState::Refused,
+        state: s.state.as_str().to_owned(),
+        expires_at_ms: s.expires_at_ms,
         total: Cny::from_fen(s.total_fen).to_string(),
+        returned: cny_text(0),
         pack_version: s.pack_version.clone(),
         decision: sold.decision.clone(),
     }

@@ -46,6 +46,8 @@ pub(crate) mod supervised_goods;
 use supervised_goods::*;
 pub(crate) mod duty_free;
 use duty_free::*;
+mod tills;
+use tills::*;
 pub(crate) mod webhooks;
 use webhooks::*;
 pub(crate) mod credit;
@@ -104,6 +106,11 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_shops))
         .routes(routes!(put_shop))
         .routes(routes!(sell, list_sales))
+        .routes(routes!(reserve))
+        .routes(routes!(get_sale))
+        .routes(routes!(commit_sale))
+        .routes(routes!(void_sale))
+        .routes(routes!(return_goods))
         .routes(routes!(put_webhook, get_webhook, delete_webhook))
         .routes(routes!(webhook_deliveries))
         .routes(routes!(verify_audit))

@@ -125,6 +125,7 @@ async fn replaying_any_write_changes_nothing() {
         let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
         let mut covered = Vec::new();
         let mut id = String::new();
+        let mut sale_id = String::new();
         let rule_set = ALERTING_RULES;
         let sha = freeport_store::sha256_hex(rule_set.as_bytes());
         // Old enough for repair (12 months), young enough to count (24).
@@ -275,6 +276,54 @@ async fn replaying_any_write_changes_nothing() {
                     "1000",
                     "1",
                 ),
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/shops/SHOP-R/reservations",
+                "operator",
+                sale(
+                    "passport",
+                    "E12345678",
+                    Some("GB"),
+                    "1990-05-01",
+                    "2026-03-05",
+                    "watches",
+                    "1000",
+                    "1",
+                ),
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/shops/SHOP-R/sales/{sale}/void",
+                "operator",
+                Value::Null,
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/shops/SHOP-R/reservations",
+                "operator",
+                sale(
+                    "passport",
+                    "E12345678",
+                    Some("GB"),
+                    "1990-05-01",
+                    "2026-03-05",
+                    "watches",
+                    "1000",
+                    "1",
+                ),
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/shops/SHOP-R/sales/{sale}/commit",
+                "operator",
+                Value::Null,
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/shops/SHOP-R/sales/{sale}/returns",
+                "operator",
+                json!({ "items": [{ "line": 0, "quantity": "1" }], "reason": "replay" }),
             ),
             (
                 Method::POST,
@@ -453,7 +502,8 @@ async fn replaying_any_write_changes_nothing() {
                 .replace("{id}", &id)
                 .replace("{item}", &item)
                 .replace("{alert}", &alert)
-                .replace("{sha}", &sha);
+                .replace("{sha}", &sha)
+                .replace("{sale}", &sale_id);
             let body = (!body.is_null())
                 .then(|| serde_json::from_str::<Value>(&body.to_string().replace("{id}", &id)))
                 .transpose()
@@ -488,6 +538,9 @@ async fn replaying_any_write_changes_nothing() {
             if template == "/api/v1/declarations" {
                 id = r1["id"].as_str().expect("id").to_owned();
             }
+            if template.ends_with("/reservations") {
+                sale_id = r1["id"].as_str().expect("sale id").to_owned();
+            }
             covered.push(format!(
                 "{method} {}",
                 template
@@ -496,6 +549,7 @@ async fn replaying_any_write_changes_nothing() {
                     .replace("{item}", "{id}")
                     .replace("{alert}", "{id}")
                     .replace("{sha}", "{sha256}")
+                    .replace("{sale}", "{id}")
                     .replace("SHOP-R", "{shop}")
                     .replace("USD/2026-02-25", "{currency}/{day}")
                     .replace(

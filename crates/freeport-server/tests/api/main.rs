@@ -31,6 +31,7 @@ mod rule_sets;
 mod second_line;
 mod supervised_goods;
 mod tenancy;
+mod tills;
 mod webhooks;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);

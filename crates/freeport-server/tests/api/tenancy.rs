@@ -29,6 +29,27 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{be}: {shop}");
+        // A basket held at the shop's till, for its commit, void, return and read.
+        let (s, held) = app
+            .call(
+                Method::POST,
+                "/api/v1/duty-free/shops/HK-1/reservations",
+                Some(&operator),
+                Some("m-held"),
+                Some(&sale(
+                    "passport",
+                    "E12345678",
+                    Some("GB"),
+                    "1990-05-01",
+                    "2026-03-05",
+                    "watches",
+                    "1000",
+                    "1",
+                )),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{be}: {held}");
+        let held = held["id"].as_str().expect("sale id").to_owned();
         let (_, d) = app
             .call(
                 Method::POST,
@@ -402,6 +423,45 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 vec!["operator", "officer", "analyst", "admin"],
             ),
             (
+                Method::POST,
+                "/api/v1/duty-free/shops/HK-1/reservations".to_owned(),
+                Some(sale(
+                    "passport",
+                    "E12345678",
+                    Some("GB"),
+                    "1990-05-01",
+                    "2026-03-05",
+                    "watches",
+                    "1000",
+                    "1",
+                )),
+                vec!["operator"],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/duty-free/shops/HK-1/sales/{held}"),
+                None,
+                vec!["operator", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/duty-free/shops/HK-1/sales/{held}/commit"),
+                None,
+                vec!["operator"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/duty-free/shops/HK-1/sales/{held}/returns"),
+                Some(json!({ "items": [{ "line": 0, "quantity": "1" }], "reason": "matrix" })),
+                vec!["operator"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/duty-free/shops/HK-1/sales/{held}/void"),
+                None,
+                vec!["operator"],
+            ),
+            (
                 Method::GET,
                 format!("/api/v1/enterprises/{A}/supervised-items"),
                 None,
@@ -562,6 +622,7 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                     .replace(&item, "{id}")
                     .replace(alert, "{id}")
                     .replace(&sha, "{sha256}")
+                    .replace(&held, "{id}")
                     .replace(A, "{code}")
                     .replace("USD/2026-02-25", "{currency}/{day}")
                     .replace("HK-1", "{shop}")

@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 mod architecture;
 mod nodes;
+mod tills;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -10,7 +10,7 @@ use super::*;
 const AUDIT_KEY: &str = "nodes-test-audit-key-0001";
 const PERSON_KEY: &str = "nodes-test-person-code-key-0001";
 
-fn fresh_dir(name: &str) -> PathBuf {
+pub(super) fn fresh_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("freeport-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
@@ -107,7 +107,7 @@ fn keys_are_private_never_created_by_verify_and_checked_at_start() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -130,8 +130,8 @@ fn healthy(port: u16) -> bool {
 }
 
 /// `freeport serve` processes sharing one database; killed when dropped.
-struct Nodes {
-    ports: Vec<u16>,
+pub(super) struct Nodes {
+    pub(super) ports: Vec<u16>,
     children: Vec<std::process::Child>,
 }
 
@@ -146,7 +146,11 @@ impl Drop for Nodes {
 
 /// Starts `n` `serve` processes at once on `database` (None: SQLite in `dir`) and waits for all to
 /// answer; returns what each printed when one did not.
-fn start_nodes(dir: &Path, database: Option<&str>, n: usize) -> Result<Nodes, String> {
+fn node_log(dir: &Path, port: u16) -> PathBuf {
+    dir.join(format!("node-{port}.log"))
+}
+
+pub(super) fn start_nodes(dir: &Path, database: Option<&str>, n: usize) -> Result<Nodes, String> {
     let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
     let children: Vec<std::process::Child> = ports
         .iter()
@@ -163,7 +167,9 @@ fn start_nodes(dir: &Path, database: Option<&str>, n: usize) -> Result<Nodes, St
                 .env("FREEPORT_PERSON_CODE_KEY", PERSON_KEY)
                 .env_remove("FREEPORT_DATABASE_URL")
                 .stdout(Stdio::null())
-                .stderr(Stdio::piped());
+                // A file, not a pipe: a node logs every request, and a pipe nobody reads would
+                // fill and stop it.
+                .stderr(std::fs::File::create(node_log(dir, *port)).expect("a log file"));
             if let Some(url) = database {
                 cmd.env("FREEPORT_DATABASE_URL", url);
             }
@@ -187,9 +193,13 @@ fn start_nodes(dir: &Path, database: Option<&str>, n: usize) -> Result<Nodes, St
             for c in &mut nodes.children {
                 let _ = c.kill();
             }
-            let printed: Vec<String> = std::mem::take(&mut nodes.children)
-                .into_iter()
-                .map(|c| stderr(&c.wait_with_output().expect("waits")))
+            for c in &mut nodes.children {
+                let _ = c.wait();
+            }
+            let printed: Vec<String> = nodes
+                .ports
+                .iter()
+                .map(|p| std::fs::read_to_string(node_log(dir, *p)).unwrap_or_default())
                 .collect();
             return Err(format!("{why}: {printed:?}"));
         }
@@ -201,10 +211,10 @@ fn start_two(dir: &Path, database: Option<&str>) -> Result<(), String> {
     start_nodes(dir, database, 2).map(drop)
 }
 
-const ADMIN_PASSWORD: &str = "nodes-admin-password";
+pub(super) const ADMIN_PASSWORD: &str = "nodes-admin-password";
 
 /// One HTTP/1.1 request to the node on `port`: the status and the JSON body (null when empty).
-fn http(
+pub(super) fn http(
     port: u16,
     method: &str,
     path: &str,
@@ -263,7 +273,7 @@ fn unchunk(mut rest: &str) -> String {
     out
 }
 
-fn login(port: u16, username: &str, password: &str) -> String {
+pub(super) fn login(port: u16, username: &str, password: &str) -> String {
     let (s, b) = http(
         port,
         "POST",
@@ -411,7 +421,7 @@ fn the_audit_key_rotates_and_the_old_entries_still_verify() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-const E: &str = "91460000MA5T00001F";
+pub(super) const E: &str = "91460000MA5T00001F";
 
 /// A rule set that sends every first-line line to red: its effect on a lane is unmistakable.
 const RED_RULES: &str = r#"ruleset "nodes" version 1
