@@ -530,10 +530,33 @@ pub struct SaleRequest {
     pub sold_on: String,
     /// 1 to 100 items.
     pub items: Vec<SaleItemRequest>,
+    /// What else the sale was made with (R4.8), each kept only as a keyed hash, never in clear.
+    #[serde(default)]
+    pub links: Option<BuyerLinksRequest>,
     /// For a reservation (`POST …/reservations`) only: how long the till holds the basket before
     /// it expires by itself, 60 to 3 600 seconds (default 900).
     #[serde(default)]
     pub hold_seconds: Option<i64>,
+}
+
+/// What a duty-free sale was made with besides the buyer's document: the links proxy-buying rings
+/// are found on (R4.8). Each is normalised and kept only as a keyed hash.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuyerLinksRequest {
+    /// 5 to 20 digits, with spaces, dashes, brackets or a leading `+`.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The paying card or wallet account: 4 to 64 visible ASCII characters (spaces and dashes
+    /// ignored).
+    #[serde(default)]
+    pub payment_account: Option<String>,
+    /// For mail delivery: 1 to 300 characters.
+    #[serde(default)]
+    pub delivery_address: Option<String>,
+    /// The ordering device's identifier (online channels): 1 to 128 characters.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 /// Longest and shortest hold of a till's reservation, and the default, in seconds.

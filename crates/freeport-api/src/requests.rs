@@ -147,8 +147,36 @@ impl SaleRequest {
             sold_on,
             lines,
             descriptions,
+            links: self
+                .links
+                .as_ref()
+                .map(links)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
+}
+
+/// A sale's links, normalised; each error names its field.
+fn links(
+    l: &crate::platform::BuyerLinksRequest,
+) -> Result<Vec<(freeport_core::buyer_links::LinkKind, String)>, FieldError> {
+    use freeport_core::buyer_links::LinkKind;
+    [
+        (LinkKind::Phone, &l.phone),
+        (LinkKind::PaymentAccount, &l.payment_account),
+        (LinkKind::DeliveryAddress, &l.delivery_address),
+        (LinkKind::Device, &l.device),
+    ]
+    .into_iter()
+    .filter_map(|(kind, text)| {
+        let text = text.as_deref()?;
+        Some(
+            kind.normalise(&format!("links.{}", kind.as_str()), text)
+                .map(|n| (kind, n)),
+        )
+    })
+    .collect()
 }
 
 impl CreditRecordRequest {

@@ -213,6 +213,16 @@ async fn decided_sale(
             annual_quota_fen: decision.pack.duty_free.annual_quota.fen(),
             limits,
             alerts,
+            links: order
+                .links
+                .iter()
+                .map(|(kind, text)| {
+                    (
+                        kind.as_str().to_owned(),
+                        platform.store.link_code(kind.as_str(), text),
+                    )
+                })
+                .collect(),
             actor: actor.user_id.clone(),
             idempotency: None,
             now_ms: platform.now_ms(),

@@ -94,6 +94,7 @@ fn order(buyer: usize, pieces: u64, price_yuan: u64) -> SaleOrder {
             limit_quantity: Decimal::from(pieces),
         }],
         descriptions: vec!["lipstick".into()],
+        links: Vec::new(),
     }
 }
 

@@ -176,6 +176,9 @@ pub struct SaleOrder {
     pub lines: Vec<SaleLine>,
     /// What each line is, as the receipt says (at most 300 characters each).
     pub descriptions: Vec<String>,
+    /// The phone, payment account, delivery address or device the sale was made with, normalised
+    /// (R4.8); kept only as link codes.
+    pub links: Vec<(crate::buyer_links::LinkKind, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

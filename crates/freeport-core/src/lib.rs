@@ -9,6 +9,7 @@
 
 pub mod account_book;
 pub mod batch_exit;
+pub mod buyer_links;
 pub mod calendar;
 pub mod country;
 pub mod credit;

@@ -329,6 +329,18 @@ fn duty_free_fields() -> Vec<FieldConstraint> {
                 json!({ "type": "integer", "minimum": freeport_api::platform::HOLD_SECONDS.0, "maximum": freeport_api::platform::HOLD_SECONDS.1 }),
             ),
         ),
+        (
+            "BuyerLinksRequest",
+            "phone",
+            nullable(json!({ "type": "string", "pattern": "^\\+?[0-9 ()-]{5,40}$" })),
+        ),
+        (
+            "BuyerLinksRequest",
+            "payment_account",
+            nullable(plain_text(100)),
+        ),
+        ("BuyerLinksRequest", "delivery_address", nullable(text(300))),
+        ("BuyerLinksRequest", "device", nullable(plain_text(128))),
         ("ReturnRequest", "items", list_of("ReturnItemRequest", 100)),
         ("ReturnRequest", "reason", text(300)),
         (

@@ -63,6 +63,8 @@ pub struct NewSale {
     pub limits: Vec<(String, i64)>,
     /// Early warnings the sale raised (proxy buying).
     pub alerts: Vec<crate::risk::NewAlert>,
+    /// (kind, link code) of what the sale was made with besides the document.
+    pub links: Vec<(String, String)>,
     pub actor: String,
     pub idempotency: Option<IdempotencyRecord>,
     pub now_ms: i64,
@@ -122,6 +124,23 @@ pub struct TravellerHistory {
 impl Store {
     /// A person's code: HMAC-SHA-256 of the document's canonical key under the person-code key,
     /// so one person has one code in every shop and on every node, and the number is never stored.
+    /// A link's code: HMAC-SHA-256 of its kind and normalised form under the person-code key,
+    /// so buyers who share a phone or an account share the code on every node, and the phone or
+    /// the account is never stored.
+    pub fn link_code(&self, kind: &str, normalised: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.person_code_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(b"freeport link code\0");
+        mac.update(kind.as_bytes());
+        mac.update(b"\0");
+        mac.update(normalised.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     pub fn person_code(&self, canonical_document: &str) -> String {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.person_code_key)
             .expect("HMAC takes keys of any length");

@@ -87,6 +87,14 @@ pub(crate) fn sale_steps(s: &NewSale) -> Vec<Step> {
             item.limit_quantity_milli
         )));
     }
+    for (kind, code) in &s.links {
+        steps.push(Step::Run(statement!(
+            "INSERT INTO duty_free_sale_links (sale_id, kind, link_code) VALUES ($1, $2, $3)",
+            &s.id,
+            kind,
+            code
+        )));
+    }
     if s.state.holds_quota() {
         steps.extend(holding_steps(s));
     }

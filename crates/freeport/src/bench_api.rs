@@ -20,10 +20,10 @@ use freeport_server::AppState;
 use freeport_store::{NewDeclaration, NewPosting, Store};
 use serde_json::{Value, json};
 
-const ENTERPRISE: &str = "91460000MA5T00001F";
+pub(crate) const ENTERPRISE: &str = "91460000MA5T00001F";
 
 /// A fresh database: a temporary SQLite file, or a new PostgreSQL database next to `admin_url`.
-async fn fresh_store(
+pub(crate) async fn fresh_store(
     postgres_admin: Option<&str>,
     tag: &str,
     connections: u32,
@@ -194,7 +194,7 @@ fn pgbench(
 }
 
 /// Every transaction's latency in milliseconds, from pgbench's logs in `logs`.
-fn pgbench_latencies(logs: &Path) -> Result<Vec<f64>> {
+pub(crate) fn pgbench_latencies(logs: &Path) -> Result<Vec<f64>> {
     // Each log line: client, transaction, latency in µs, script, epoch, µs.
     let mut latencies = Vec::new();
     for entry in std::fs::read_dir(logs)?.flatten() {
@@ -211,7 +211,7 @@ fn pgbench_latencies(logs: &Path) -> Result<Vec<f64>> {
     Ok(latencies)
 }
 
-async fn drop_database(created: Option<(String, String)>) {
+pub(crate) async fn drop_database(created: Option<(String, String)>) {
     if let Some((admin, name)) = created {
         freeport_store::fresh::drop_fresh_database(Some(&admin), &name).await;
     }
@@ -243,7 +243,7 @@ fn exit(i: usize) -> Value {
     json!({ "id": format!("EXIT-{i}"), "flow": "second_line_exit", "declared_on": "2026-03-16", "declarant": ENTERPRISE, "currency": "CNY", "transport": { "port": "xinhai", "mode": "sea", "means": format!("琼A{:05}", i % 100_000) }, "lines": [{ "hs_code": "02023000", "origin": "AR", "quantities": [{ "value": "1", "unit": "kg" }], "value": "356.00", "goods_status": "zero_tariff" }] })
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -251,13 +251,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-struct Measured {
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+pub(crate) struct Measured {
+    pub(crate) per_second: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
 }
 
-fn measured(mut latencies: Vec<f64>, seconds: f64) -> Measured {
+pub(crate) fn measured(mut latencies: Vec<f64>, seconds: f64) -> Measured {
     latencies.sort_by(f64::total_cmp);
     Measured {
         per_second: latencies.len() as f64 / seconds,
@@ -267,7 +267,11 @@ fn measured(mut latencies: Vec<f64>, seconds: f64) -> Measured {
 }
 
 /// Runs `count` jobs on `concurrency` workers, timing each.
-async fn run_workers<F, Fut>(count: usize, concurrency: usize, job: F) -> Result<(Vec<f64>, f64)>
+pub(crate) async fn run_workers<F, Fut>(
+    count: usize,
+    concurrency: usize,
+    job: F,
+) -> Result<(Vec<f64>, f64)>
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<()>> + Send,
@@ -359,7 +363,7 @@ pub(crate) struct Load {
 
 impl Load {
     /// Room in the pool for every worker, and two more.
-    fn connections(self) -> u32 {
+    pub(crate) fn connections(self) -> u32 {
         u32::try_from(self.concurrency).unwrap_or(8) + 2
     }
 }
@@ -431,7 +435,7 @@ async fn measure_api(
 }
 
 /// The API served on loopback over `store`, which holds one user: the administrator.
-async fn serve_with_administrator(
+pub(crate) async fn serve_with_administrator(
     store: &Store,
     pack: Arc<freeport_core::pack::PolicyPack>,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
@@ -511,7 +515,7 @@ impl ApiClient {
 }
 
 /// The bench enterprise as the store holds it: a zero-tariff beneficiary of general credit.
-fn bench_enterprise() -> freeport_store::Enterprise {
+pub(crate) fn bench_enterprise() -> freeport_store::Enterprise {
     freeport_store::Enterprise {
         credit_code: ENTERPRISE.into(),
         name: "Bench Co".into(),

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_api;
+mod bench_tills;
 mod commands;
 mod config;
 mod risk;
@@ -77,8 +78,12 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
         /// Green-lane second-line exits released at Xinhai instead of first-line imports.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "tills")]
         second_line: bool,
+        /// Duty-free tills instead: each reserves a basket on one node and commits it on another
+        /// (two nodes on PostgreSQL); `--declarations` counts the tills.
+        #[arg(long)]
+        tills: bool,
     },
     /// Policy-pack tools.
     Policy {
@@ -264,7 +269,23 @@ fn main() -> ExitCode {
             postgres,
             declarations,
             concurrency,
+            tills: true,
+            ..
+        } => bench_tills::run(
+            &pack_dir,
+            postgres.as_deref(),
+            bench_api::Load {
+                count: declarations,
+                concurrency,
+                second_line: false,
+            },
+        ),
+        Command::BenchApi {
+            postgres,
+            declarations,
+            concurrency,
             second_line,
+            ..
         } => bench_api::run(
             &pack_dir,
             postgres.as_deref(),

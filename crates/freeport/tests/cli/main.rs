@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 mod architecture;
 mod nodes;
+mod privacy;
 mod tills;
 
 fn root() -> PathBuf {
