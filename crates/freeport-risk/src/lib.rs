@@ -12,6 +12,8 @@
 //! - [`feedback`] turns inspection results into per-rule hit rate, yield and load over time.
 //! - [`early_warning`] flags a day's flow that spikes against its own history.
 //! - [`platform_model`] learns from the platform's own inspection results, over live line facts.
+//! - [`proxy`] finds proxy-buying rings among duty-free sales and departures, with their evidence,
+//!   and measures itself on generated islands with rings of known shapes.
 //! - [`rules`] is the risk rule language: rule files parsed and type-checked into rule sets.
 //! - [`selectivity`] is the live lane: line facts, value references, the one `assess` every
 //!   caller uses, and the alerts a declaration raises, under settings read as data.
@@ -46,6 +48,7 @@ pub mod governance;
 pub mod lanes;
 pub mod model;
 pub mod platform_model;
+pub mod proxy;
 pub mod research;
 pub mod rules;
 pub mod selectivity;

@@ -8,6 +8,7 @@ mod bench_api;
 mod bench_tills;
 mod commands;
 mod config;
+mod duty_free;
 mod risk;
 mod serve;
 
@@ -50,6 +51,11 @@ enum Command {
     Risk {
         #[command(subcommand)]
         command: RiskCommand,
+    },
+    /// Offshore duty-free: the proxy-buying detector on files, and its measurement.
+    DutyFree {
+        #[command(subcommand)]
+        command: DutyFreeCommand,
     },
     /// Audit-log tools.
     Audit {
@@ -164,6 +170,45 @@ enum RulesCommand {
 }
 
 #[derive(Subcommand)]
+enum DutyFreeCommand {
+    /// Find proxy buyers and their rings in a sales file and a departures file (the CSV formats of
+    /// docs/reference/proxy-buying.md); print them with their evidence as JSON.
+    Detect {
+        #[arg(long)]
+        sales: PathBuf,
+        #[arg(long)]
+        departures: PathBuf,
+        /// The day to judge from (departures overdue by then count as never made), YYYY-MM-DD;
+        /// today when absent.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Write a generated island with injected rings of known shapes: sales.csv, departures.csv and
+    /// truth.csv (each buyer's shape) in OUT.
+    Generate {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 3000)]
+        ordinary: usize,
+        /// Rings of each shape (and five times as many never-departing buyers).
+        #[arg(long, default_value_t = 20)]
+        rings: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Generate an island, run the detector on it and score it per shape, beside the earlier rule
+    /// and a random pick (JSON).
+    Evaluate {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 3000)]
+        ordinary: usize,
+        #[arg(long, default_value_t = 20)]
+        rings: usize,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the audit chain; exit 1 if any entry was edited, inserted or deleted.
     Verify,
@@ -213,6 +258,31 @@ fn main() -> ExitCode {
         Command::Serve => config().and_then(|c| serve::serve(&pack_dir, &c)),
         Command::Migrate => config().and_then(|c| serve::migrate(&c)),
         Command::Openapi => commands::openapi(),
+        Command::DutyFree {
+            command:
+                DutyFreeCommand::Detect {
+                    sales,
+                    departures,
+                    as_of,
+                },
+        } => duty_free::detect(&sales, &departures, as_of.as_deref()),
+        Command::DutyFree {
+            command:
+                DutyFreeCommand::Generate {
+                    seed,
+                    ordinary,
+                    rings,
+                    out,
+                },
+        } => duty_free::generate(seed, ordinary, rings, &out),
+        Command::DutyFree {
+            command:
+                DutyFreeCommand::Evaluate {
+                    seed,
+                    ordinary,
+                    rings,
+                },
+        } => duty_free::evaluate(seed, ordinary, rings),
         Command::Risk {
             command: RiskCommand::Eval { data, seeds, json },
         } => risk::eval(&data, seeds, json).map(|()| ExitCode::SUCCESS),

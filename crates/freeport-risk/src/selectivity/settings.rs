@@ -28,6 +28,8 @@ pub struct ProxyBuying {
     /// Distinct departures one buyer bought for within the window, this sale's included.
     pub departures: u16,
     pub window_days: u16,
+    /// The ring detector's thresholds.
+    pub rings: crate::proxy::RingSettings,
 }
 
 /// Expected lane shares for an enterprise under regular measures, and the certified factor.

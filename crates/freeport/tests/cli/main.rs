@@ -571,3 +571,114 @@ fn risk_retrain_refuses_a_period_without_enough_inspection_results() {
     assert!(rt.block_on(store.risk_models()).expect("models").is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `freeport duty-free generate` writes an island, `detect` finds its rings on the files alone with
+/// their evidence, `evaluate` scores it per shape; a malformed file is refused naming its line.
+#[test]
+fn duty_free_detect_finds_the_rings_of_a_generated_island_from_its_files() {
+    let dir = std::env::temp_dir().join(format!("freeport-detect-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_string_lossy().into_owned();
+    let made = freeport(
+        &[
+            "duty-free",
+            "generate",
+            "--seed",
+            "5",
+            "--ordinary",
+            "300",
+            "--rings",
+            "3",
+            "--out",
+            &out,
+        ],
+        None,
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let truth = std::fs::read_to_string(dir.join("truth.csv")).expect("truth");
+    let sales = dir.join("sales.csv").to_string_lossy().into_owned();
+    let departures = dir.join("departures.csv").to_string_lossy().into_owned();
+    let found = freeport(
+        &[
+            "duty-free",
+            "detect",
+            "--sales",
+            &sales,
+            "--departures",
+            &departures,
+            "--as-of",
+            "2026-03-31",
+        ],
+        None,
+    );
+    assert!(
+        found.status.success(),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    let v = json(&found);
+    let flagged: std::collections::BTreeSet<&str> = v["flagged"]
+        .as_array()
+        .expect("flagged")
+        .iter()
+        .filter_map(|f| f["person"].as_str())
+        .collect();
+    // Every member of an injected shape is flagged, and says why.
+    for line in truth.lines().skip(1) {
+        let (person, shape) = line.split_once(',').expect("person,shape");
+        if shape != "ordinary" {
+            assert!(flagged.contains(person), "{person} ({shape}) is flagged");
+        }
+    }
+    assert!(
+        v["rings"].as_array().is_some_and(|r| r.len() >= 9),
+        "{}",
+        v["rings"]
+    );
+    let scored = freeport(
+        &[
+            "duty-free",
+            "evaluate",
+            "--seed",
+            "5",
+            "--ordinary",
+            "300",
+            "--rings",
+            "3",
+        ],
+        None,
+    );
+    assert!(scored.status.success());
+    assert_eq!(
+        json(&scored)["score"]["shapes"].as_array().map(Vec::len),
+        Some(4)
+    );
+    std::fs::write(
+        dir.join("bad.csv"),
+        "person,departed_on,means\nP1,31/03/2026,HU1\n",
+    )
+    .expect("write");
+    let bad = dir.join("bad.csv").to_string_lossy().into_owned();
+    let refused = freeport(
+        &[
+            "duty-free",
+            "detect",
+            "--sales",
+            &sales,
+            "--departures",
+            &bad,
+        ],
+        None,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("departures.csv line 2"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
