@@ -79,6 +79,10 @@ impl Draw {
     }
 }
 
+/// Percent of ring members who evade the shape's mark: a real ring is not uniform, and a detector
+/// that catches every generated member would say more about the generator than about rings.
+const EVADES: u64 = 5;
+
 /// The categories and their per-departure limits (R4.4: cosmetics 30, phones 4, alcohol 1 500 ml).
 const CATEGORIES: [(&str, Option<u64>); 6] = [
     ("cosmetics", Some(30)),
@@ -240,7 +244,13 @@ impl Builder {
             for m in 0..size {
                 let person = format!("R{r:03}-{m}");
                 let mut links = self.own_links(&person);
-                links.insert(kind, token.clone());
+                // Now and then a member keeps a phone and an account of their own and shares only
+                // the ring's device: a soft link alone, which the detector does not follow.
+                if self.draw.chance(EVADES) {
+                    links.insert(LinkKind::Device, format!("device-ring-{r}"));
+                } else {
+                    links.insert(kind, token.clone());
+                }
                 self.island.truth.insert(person.clone(), Shape::SharedLink);
                 let sold_on = self.day();
                 let departure_on = sold_on + time::Duration::days(1);
@@ -272,12 +282,14 @@ impl Builder {
                 let departure_on = sold_on + time::Duration::days(self.draw.range(0, 3) as i64);
                 let means = format!("HU{:04}", self.draw.range(1, 400));
                 let basket = self.resale_basket();
+                // Now and then a buyer collects the goods in person, the collector out of sight.
+                let collector = (!self.draw.chance(EVADES)).then(|| collector.clone());
                 self.sale(
                     &person,
                     (sold_on, departure_on, &means),
                     basket,
                     links,
-                    Some(collector.clone()),
+                    collector,
                 );
                 self.depart(&person, departure_on, &means);
             }
@@ -293,7 +305,12 @@ impl Builder {
                 let person = format!("T{r:03}-{m}");
                 let links = self.own_links(&person);
                 self.island.truth.insert(person.clone(), Shape::TourBaskets);
-                let basket = self.resale_basket();
+                // Now and then a recruit is told to buy something else.
+                let basket = if self.draw.chance(EVADES) {
+                    self.ordinary_basket()
+                } else {
+                    self.resale_basket()
+                };
                 self.sale(
                     &person,
                     (sold_on, departure_on, &means),

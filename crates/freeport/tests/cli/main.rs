@@ -627,13 +627,20 @@ fn duty_free_detect_finds_the_rings_of_a_generated_island_from_its_files() {
         .iter()
         .filter_map(|f| f["person"].as_str())
         .collect();
-    // Every member of an injected shape is flagged, and says why.
+    // Nearly every member of an injected shape is flagged (the generator lets one in twenty
+    // evade), and few ordinary buyers are.
+    let (mut injected, mut caught, mut ordinary, mut wrong) = (0, 0, 0, 0);
     for line in truth.lines().skip(1) {
         let (person, shape) = line.split_once(',').expect("person,shape");
-        if shape != "ordinary" {
-            assert!(flagged.contains(person), "{person} ({shape}) is flagged");
+        let hit = usize::from(flagged.contains(person));
+        if shape == "ordinary" {
+            (ordinary, wrong) = (ordinary + 1, wrong + hit);
+        } else {
+            (injected, caught) = (injected + 1, caught + hit);
         }
     }
+    assert!(caught * 10 >= injected * 9, "{caught} of {injected}");
+    assert!(wrong * 10 <= ordinary, "{wrong} of {ordinary}");
     assert!(
         v["rings"].as_array().is_some_and(|r| r.len() >= 9),
         "{}",
