@@ -559,6 +559,37 @@ pub struct BuyerLinksRequest {
     pub device: Option<String>,
 }
 
+/// A traveller's departure from the island, as a carrier or the port records it (R4.3).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartureRequest {
+    pub document: BuyerDocument,
+    /// `flight`, `train` or `ship`.
+    pub kind: String,
+    /// The flight, train or ship number: 1 to 32 characters.
+    pub means: String,
+    /// The port it leaves from (`GET /api/v1/ports`).
+    pub port: String,
+    /// When it leaves: RFC 3339 with its offset (`2026-03-05T09:30:00+08:00`).
+    pub departs_at: String,
+    /// Leaving the country, not only the island.
+    #[serde(default)]
+    pub leaves_country: bool,
+}
+
+/// A departure on record; the traveller appears by nothing but the record.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DepartureView {
+    pub id: String,
+    pub kind: String,
+    pub means: String,
+    pub port: String,
+    pub departs_at_ms: i64,
+    /// The zone's day it leaves on: the day duty-free sales for it name as `departure_on`.
+    pub departure_on: String,
+    pub leaves_country: bool,
+}
+
 /// Longest and shortest hold of a till's reservation, and the default, in seconds.
 pub const HOLD_SECONDS: (i64, i64, i64) = (60, 3_600, 900);
 

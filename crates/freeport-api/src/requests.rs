@@ -283,3 +283,59 @@ impl EnterpriseRequest {
         })
     }
 }
+
+impl crate::platform::DepartureRequest {
+    /// The report in the application's terms; every error names its field.
+    pub fn parse(
+        &self,
+    ) -> Result<
+        (
+            freeport_core::identity::PersonDocument,
+            freeport_core::departure::DepartureKind,
+            String,
+            i64,
+        ),
+        FieldError,
+    > {
+        use freeport_core::departure::DepartureKind;
+        let document = freeport_core::identity::PersonDocument::parse(
+            &self.document.kind,
+            &self.document.number,
+            self.document.issuing_country.as_deref(),
+        )?;
+        let kind = DepartureKind::parse(&self.kind).ok_or_else(|| {
+            FieldError::new("kind", FieldErrorKind::Unknown, "flight, train or ship")
+        })?;
+        let means = self.means.trim();
+        if means.is_empty() || means.chars().count() > 32 || means.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "means",
+                FieldErrorKind::OutOfRange,
+                "1 to 32 characters, no control characters",
+            ));
+        }
+        let at = time::OffsetDateTime::parse(
+            &self.departs_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_err(|_| {
+            FieldError::new(
+                "departs_at",
+                FieldErrorKind::Malformed,
+                "RFC 3339 with its offset, e.g. 2026-03-05T09:30:00+08:00",
+            )
+        })?;
+        let ms = at.unix_timestamp_nanos() / 1_000_000;
+        let ms = i64::try_from(ms)
+            .ok()
+            .filter(|ms| (0..=253_402_300_799_000).contains(ms))
+            .ok_or_else(|| {
+                FieldError::new(
+                    "departs_at",
+                    FieldErrorKind::OutOfRange,
+                    "from 1970-01-01 to 9999-12-31",
+                )
+            })?;
+        Ok((document, kind, means.to_owned(), ms))
+    }
+}

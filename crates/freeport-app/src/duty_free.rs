@@ -147,6 +147,12 @@ async fn decided_sale(
                 .map_err(|_| StoreError::Corrupt(format!("duty-free ban until {d:?}")))
         })
         .transpose()?;
+    let departure = platform
+        .store
+        .departures_on(&person_code, &order.departure_on.to_string())
+        .await?
+        .into_iter()
+        .next();
     let traveller = TravellerRecord {
         birth_date: order.birth_date,
         spent_this_year: Cny::from_fen(history.spent_this_year_fen),
@@ -159,6 +165,7 @@ async fn decided_sale(
             })
             .collect(),
         banned_until,
+        departure,
     };
     // 2. Decide, purely.
     let decision = decide_sale(&platform.pack, order.sold_on, &order.lines, &traveller)?;

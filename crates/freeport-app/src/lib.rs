@@ -40,6 +40,7 @@ pub mod clock;
 pub mod credit;
 pub mod deciding;
 pub mod declarations;
+pub mod departures;
 pub mod duty_free;
 mod error;
 pub mod lifecycle;

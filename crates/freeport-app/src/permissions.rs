@@ -52,6 +52,8 @@ pub enum Permission {
     SetPortCapacity,
     /// Put a port in an emergency mode, or return it to normal.
     SetPortMode,
+    /// Record a traveller's departure from the island.
+    RecordDeparture,
 }
 
 const CUSTOMS: &[Role] = &[CustomsOfficer, RiskAnalyst, Administrator];
@@ -78,6 +80,7 @@ impl Permission {
             ReadRisk | ReadRegistry | ReadPortLoad => CUSTOMS,
             GovernRisk | AnalyseAlerts => &[RiskAnalyst],
             CreateUsers | VerifyAudit | SetPortCapacity | SetPortMode => &[Administrator],
+            RecordDeparture => &[Carrier, CustomsOfficer],
         }
     }
 }

@@ -20,12 +20,16 @@ pub enum Role {
     CustomsOfficer,
     RiskAnalyst,
     Administrator,
+    /// An airline, railway or shipping line recording its passengers' departures (R4.3), for one
+    /// enterprise (the carrier).
+    Carrier,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::EnterpriseUser,
         Role::DutyFreeOperator,
+        Role::Carrier,
         Role::CustomsOfficer,
         Role::RiskAnalyst,
         Role::Administrator,
@@ -38,6 +42,7 @@ impl Role {
             Role::CustomsOfficer => "customs_officer",
             Role::RiskAnalyst => "risk_analyst",
             Role::Administrator => "administrator",
+            Role::Carrier => "carrier",
         }
     }
 
@@ -47,7 +52,10 @@ impl Role {
 
     /// Roles bound to one tenant (an enterprise or an operator) see only that tenant's data.
     pub fn is_tenant_bound(self) -> bool {
-        matches!(self, Role::EnterpriseUser | Role::DutyFreeOperator)
+        matches!(
+            self,
+            Role::EnterpriseUser | Role::DutyFreeOperator | Role::Carrier
+        )
     }
 }
 

@@ -66,6 +66,22 @@ async fn platform(admin_url: Option<&str>, tag: &str) -> (Platform, Arc<ManualCl
     freeport_app::duty_free::register_shop(&platform, &admin, shop, |_| Ok(None))
         .await
         .expect("shop");
+    // Each buyer leaves on the departure their baskets name (R4.3).
+    for number in BUYERS {
+        let report = freeport_app::departures::DepartureReport {
+            document: PersonDocument::parse("passport", number, Some("GB")).expect("passport"),
+            kind: freeport_core::departure::DepartureKind::Flight,
+            means: "HU7181".into(),
+            port: "haikou-meilan".into(),
+            departs_at_ms: freeport_app::clock::zone_day_start_ms(DEPARTURE) + 36_000_000,
+            leaves_country: false,
+        };
+        freeport_app::departures::record(&platform, &actor(Role::CustomsOfficer), report, |_| {
+            Ok(None)
+        })
+        .await
+        .expect("a departure");
+    }
     (platform, clock)
 }
 

@@ -201,6 +201,8 @@ pub struct TravellerRecord {
     pub bought_this_departure: Vec<BasketItem>,
     /// The last day of a duty-free ban by a customs decision (R4.6), if one was ever imposed.
     pub banned_until: Option<Date>,
+    /// The buyer's departure on record on the sale's departure day, if any (R4.3).
+    pub departure: Option<crate::departure::Departure>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -214,6 +216,8 @@ pub enum SaleRefusal {
     QuotaExceeded,
     /// R4.6: the buyer is banned from duty-free shopping by a customs decision.
     Banned,
+    /// R4.3: no departure from the island is on record for the buyer on the departure day given.
+    NoDeparture,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -369,6 +373,17 @@ fn buyer_refusals<'p>(
                 rule: v.rule(&d.age_rule),
                 detail: Detail::Finding(
                     "the buyer is below the minimum age for duty-free shopping",
+                ),
+            },
+        });
+    }
+    if traveller.departure.is_none() {
+        refusals.push(SaleReason {
+            code: SaleRefusal::NoDeparture,
+            explanation: Step {
+                rule: v.rule(&d.age_rule),
+                detail: Detail::Finding(
+                    "no departure from the island is on record for the buyer on the departure day given",
                 ),
             },
         });

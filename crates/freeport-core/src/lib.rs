@@ -17,6 +17,7 @@ pub mod currency;
 pub mod decide;
 pub mod decision;
 pub mod declaration;
+pub mod departure;
 pub mod duty_free;
 pub mod error;
 pub mod explain;

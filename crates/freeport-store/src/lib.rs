@@ -418,6 +418,8 @@ pub mod duty_free;
 pub use duty_free::{
     NewSale, NewSaleItem, SaleItemRow, SaleRecord, SaleRow, Shop, TravellerHistory,
 };
+mod departures;
+pub use departures::NewDeparture;
 mod quota_ledger;
 pub use quota_ledger::{NewReturn, ReturnLine, Settling};
 pub mod risk;

@@ -102,7 +102,7 @@ async fn measure_api(
             .map(|addr| format!("http://{addr}"))
             .collect(),
     );
-    let token = Arc::new(operator(&http, &bases[0]).await?);
+    let token = Arc::new(operator(&http, &bases[0], buyers(load.count)).await?);
     let sample: Arc<std::sync::Mutex<Vec<(usize, usize)>>> = Arc::default();
     let (latencies, seconds) = {
         let (http, bases, token, sample) = (http.clone(), bases.clone(), token, sample.clone());
@@ -185,9 +185,9 @@ async fn post(
     Ok(text)
 }
 
-/// As the administrator: the bench enterprise, its shop and a duty-free operator; the operator's
-/// token.
-async fn operator(http: &reqwest::Client, base: &str) -> Result<String> {
+/// As the administrator: the bench enterprise, its shop, a duty-free operator and a port officer,
+/// who records each of the `buyers`' departures; the operator's token.
+async fn operator(http: &reqwest::Client, base: &str, buyers: usize) -> Result<String> {
     let login = |user: &'static str, password: &'static str| async move {
         let v: Value = http
             .post(format!("{base}/api/v1/sessions"))
@@ -202,27 +202,48 @@ async fn operator(http: &reqwest::Client, base: &str) -> Result<String> {
             .context("login failed")
     };
     let admin = login("admin", "bench-admin-password").await?;
-    for (method, path, body) in [
+    for (method, path, key, body) in [
         (
             reqwest::Method::PUT,
             format!("/api/v1/enterprises/{ENTERPRISE}"),
+            "enterprise",
             json!({ "name": "Bench Co", "beneficiary": false }),
         ),
         (
             reqwest::Method::PUT,
             "/api/v1/duty-free/shops/SHOP-1".to_owned(),
+            "shop",
             json!({ "operator": ENTERPRISE, "name": "Bench shop", "location": "Sanya" }),
         ),
         (
             reqwest::Method::POST,
             "/api/v1/users".to_owned(),
+            "till",
             json!({ "username": "till", "password": "bench-user-password", "role": "duty_free_operator", "enterprise": ENTERPRISE }),
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/users".to_owned(),
+            "port",
+            json!({ "username": "port", "password": "bench-user-password", "role": "customs_officer" }),
         ),
     ] {
         http.request(method, format!("{base}{path}"))
             .bearer_auth(&admin)
-            .header("Idempotency-Key", path.clone())
+            .header("Idempotency-Key", key)
             .body(body.to_string())
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    // Every buyer leaves on the departure the baskets name (R4.3), recorded by the port.
+    let port = login("port", "bench-user-password").await?;
+    for buyer in 0..buyers {
+        let basket: Value = serde_json::from_str(&basket(buyer, buyers * BASKETS_PER_BUYER))?;
+        http.post(format!("{base}/api/v1/departures"))
+            .bearer_auth(&port)
+            .header("Idempotency-Key", format!("departure-{buyer}"))
+            .body(json!({ "document": basket["document"], "kind": "flight", "means": "HU7181", "port": "haikou-meilan", "departs_at": "2026-12-31T10:00:00+08:00" }).to_string())
             .send()
             .await?
             .error_for_status()?;

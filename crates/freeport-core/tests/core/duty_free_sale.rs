@@ -19,6 +19,19 @@ fn adult(spent: &str, earlier: Vec<BasketItem>) -> TravellerRecord {
         spent_this_year: cny(spent),
         bought_this_departure: earlier,
         banned_until: None,
+        departure: Some(departure()),
+    }
+}
+
+fn departure() -> freeport_core::departure::Departure {
+    freeport_core::departure::Departure {
+        id: "dep-1".into(),
+        kind: freeport_core::departure::DepartureKind::Flight,
+        means: "HU7181".into(),
+        port: "haikou-meilan".into(),
+        departs_at_ms: 0,
+        departure_on: date!(2026 - 03 - 05),
+        leaves_country: false,
     }
 }
 
@@ -123,6 +136,7 @@ fn a_buyer_under_age_is_refused_and_every_reason_is_given() {
         spent_this_year: cny("99999"),
         bought_this_departure: vec![],
         banned_until: None,
+        departure: None,
     };
     let d = decide_sale(
         pack(),
@@ -135,15 +149,17 @@ fn a_buyer_under_age_is_refused_and_every_reason_is_given() {
         refusals(&d),
         vec![
             SaleRefusal::Underage,
+            SaleRefusal::NoDeparture,
             SaleRefusal::DepartureLimitExceeded,
             SaleRefusal::QuotaExceeded
         ]
     );
-    // The day of the birthday makes the buyer eligible.
+    // The day of the birthday makes the buyer eligible, with a departure on record.
     let of_age = TravellerRecord {
         birth_date: date!(2026 - 03 - 02)
             .replace_year(2026 - minimum)
             .expect("date"),
+        departure: Some(departure()),
         ..young
     };
     let d = decide_sale(

@@ -48,6 +48,8 @@ pub(crate) mod duty_free;
 use duty_free::*;
 mod tills;
 use tills::*;
+mod departures;
+use departures::*;
 pub(crate) mod webhooks;
 use webhooks::*;
 pub(crate) mod credit;
@@ -107,6 +109,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(put_shop))
         .routes(routes!(sell, list_sales))
         .routes(routes!(reserve))
+        .routes(routes!(record_departure))
         .routes(routes!(get_sale))
         .routes(routes!(commit_sale))
         .routes(routes!(void_sale))

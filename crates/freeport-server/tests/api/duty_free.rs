@@ -52,6 +52,7 @@ async fn duty_free_sales_follow_the_quota_and_limits_across_shops() {
                 "1",
             )
         };
+        app.departs(&passport("1")).await;
         // 60 000 in one shop, then 45 000 in the other: the second passes the 100 000 quota.
         let (s, first) = sell("SANYA-1", "s-1", passport("60000")).await;
         assert_eq!(s, StatusCode::CREATED, "{be}: {first}");
@@ -86,6 +87,8 @@ async fn duty_free_sales_follow_the_quota_and_limits_across_shops() {
                 n,
             )
         };
+        app.departs(&cosmetics("1", "2026-03-05")).await;
+        app.departs(&cosmetics("1", "2026-03-20")).await;
         let (_, c1) = sell("SANYA-1", "c-1", cosmetics("25", "2026-03-05")).await;
         assert_eq!(c1["accepted"], true, "{be}: {c1}");
         let (_, c2) = sell("HAIKOU-2", "c-2", cosmetics("6", "2026-03-05")).await;
@@ -249,6 +252,19 @@ async fn proxy_buying_is_flagged_and_a_ban_stops_the_next_sale() {
                 .await
             }
         };
+        for day in ["2026-03-05", "2026-03-12", "2026-03-20", "2026-03-25"] {
+            app.departs(&sale(
+                "passport",
+                "E55555555",
+                Some("GB"),
+                "1990-05-01",
+                day,
+                "watches",
+                "1",
+                "1",
+            ))
+            .await;
+        }
         // One buyer, three departures within a month: the return-flow pattern of paid carriers.
         for (key, departure) in [("s1", "2026-03-05"), ("s2", "2026-03-12")] {
             let (s, r) = buy(key, departure).await;

@@ -257,6 +257,12 @@ async fn replaying_any_write_changes_nothing() {
                 Value::Null,
             ),
             (
+                Method::POST,
+                "/api/v1/departures",
+                "officer",
+                json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "kind": "flight", "means": "HU7181", "port": "haikou-meilan", "departs_at": "2026-03-05T10:00:00+08:00" }),
+            ),
+            (
                 Method::PUT,
                 "/api/v1/duty-free/shops/SHOP-R",
                 "admin",

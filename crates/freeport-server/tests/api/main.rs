@@ -207,6 +207,39 @@ impl App {
         .await
     }
 
+    /// The port records the departure a sale's body names (R4.3): its document leaving on its
+    /// `departure_on`, at ten in the morning, by air from Haikou Meilan.
+    async fn departs(&self, sale: &Value) {
+        let doc = &sale["document"];
+        let document = freeport_core::identity::PersonDocument::parse(
+            doc["kind"].as_str().expect("kind"),
+            doc["number"].as_str().expect("number"),
+            doc["issuing_country"].as_str(),
+        )
+        .expect("a document");
+        let day = freeport_core::calendar::parse_day(
+            "departure_on",
+            sale["departure_on"].as_str().expect("departure_on"),
+        )
+        .expect("a day");
+        let port = freeport_app::Actor {
+            user_id: "port-officer".into(),
+            role: freeport_app::users::Role::CustomsOfficer,
+            enterprise: None,
+        };
+        let report = freeport_app::departures::DepartureReport {
+            document,
+            kind: freeport_core::departure::DepartureKind::Flight,
+            means: "HU7181".into(),
+            port: "haikou-meilan".into(),
+            departs_at_ms: freeport_app::clock::zone_day_start_ms(day) + 10 * 3_600_000,
+            leaves_country: false,
+        };
+        freeport_app::departures::record(&self.state, &port, report, |_| Ok(None))
+            .await
+            .expect("a departure recorded");
+    }
+
     async fn user(&self, admin: &str, name: &str, role: &str, enterprise: Option<&str>) -> String {
         let mut body =
             json!({ "username": name, "password": "a-long-enough-password", "role": role });

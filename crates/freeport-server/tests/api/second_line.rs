@@ -1040,6 +1040,17 @@ async fn a_passenger_with_excess_duty_free_goods_is_taxed_to_the_fen() {
             )
             .await;
         assert_eq!(s, StatusCode::OK);
+        app.departs(&sale(
+            "passport",
+            "E12345678",
+            Some("GB"),
+            "1990-05-01",
+            "2026-03-05",
+            "cosmetics",
+            "1",
+            "1",
+        ))
+        .await;
         let (s, sold) = app
             .call(
                 Method::POST,

@@ -30,6 +30,17 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             .await;
         assert_eq!(s, StatusCode::OK, "{be}: {shop}");
         // A basket held at the shop's till, for its commit, void, return and read.
+        app.departs(&sale(
+            "passport",
+            "E12345678",
+            Some("GB"),
+            "1990-05-01",
+            "2026-03-05",
+            "watches",
+            "1",
+            "1",
+        ))
+        .await;
         let (s, held) = app
             .call(
                 Method::POST,
@@ -121,9 +132,11 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             .expect("alert");
         let alert = "01900000-0000-7000-8000-000000000001";
 
+        let carrier = app.user(&admin, "carrier", "carrier", Some(A)).await;
         // (who, token); "foreign" is an enterprise user of another enterprise.
         let callers: Vec<(&str, Option<String>)> = vec![
             ("anonymous", None),
+            ("carrier", Some(carrier)),
             ("own", Some(own.clone())),
             ("foreign", Some(foreign.clone())),
             ("operator", Some(operator)),
@@ -133,6 +146,7 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             ("admin", Some(admin.clone())),
         ];
         let all = [
+            "carrier",
             "own",
             "foreign",
             "operator",
@@ -421,6 +435,14 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 "/api/v1/duty-free/shops/HK-1/sales".to_owned(),
                 None,
                 vec!["operator", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/departures".to_owned(),
+                Some(
+                    json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "kind": "flight", "means": "HU7181", "port": "haikou-meilan", "departs_at": "2026-03-05T10:00:00+08:00" }),
+                ),
+                vec!["carrier", "officer"],
             ),
             (
                 Method::POST,

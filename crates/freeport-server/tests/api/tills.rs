@@ -99,6 +99,17 @@ async fn a_till_reserves_commits_voids_returns_and_lets_reservations_expire() {
             }
         };
 
+        // Without a departure on record, nothing is sold (R4.3).
+        let (_, none) = reserve("r-0", basket("watches", "100", "1", None)).await;
+        assert_eq!(
+            (
+                none["state"].as_str(),
+                none["decision"]["refusals"][0]["code"].as_str()
+            ),
+            (Some("refused"), Some("no_departure")),
+            "{be}: {none}"
+        );
+        app.departs(&basket("watches", "1", "1", None)).await;
         // 60 000 of watches held: pending, with its deadline; the quota holds it as reserved.
         let (s, watch) = reserve("r-1", basket("watches", "60000", "1", Some(120))).await;
         assert_eq!(

@@ -81,6 +81,17 @@ fn no_identity_number_phone_account_or_address_is_kept_or_shown_in_clear() {
     let card = serde_json::json!({ "kind": "resident_id", "number": resident });
     let pass =
         serde_json::json!({ "kind": "passport", "number": passport, "issuing_country": "GB" });
+    for (n, document) in [&card, &pass].into_iter().enumerate() {
+        call(
+            "POST",
+            "/api/v1/departures",
+            &officer,
+            Some(&format!("dep-{n}")),
+            Some(
+                serde_json::json!({ "document": document, "kind": "flight", "means": "HU7181", "port": "haikou-meilan", "departs_at": "2026-12-31T10:00:00+08:00" }),
+            ),
+        );
+    }
     let held = call(
         "POST",
         "/api/v1/duty-free/shops/SHOP-1/reservations",

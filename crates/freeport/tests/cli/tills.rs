@@ -111,6 +111,31 @@ fn run(database: Option<&str>, label: &str, (nodes, clients): (usize, usize)) {
     );
     assert_eq!(s, 201, "{r}");
     let token = login(a, "op", "a-long-enough-password");
+    let (s, r) = http(
+        a,
+        "POST",
+        "/api/v1/users",
+        Some(&admin),
+        Some("officer"),
+        Some(
+            &serde_json::json!({ "username": "officer", "password": "a-long-enough-password", "role": "customs_officer" }),
+        ),
+    );
+    assert_eq!(s, 201, "{r}");
+    let officer = login(a, "officer", "a-long-enough-password");
+    // Each buyer leaves on the departure the baskets name (R4.3).
+    for buyer in 0..BUYERS {
+        let departure = serde_json::json!({ "document": basket(buyer)["document"], "kind": "flight", "means": "HU7181", "port": "haikou-meilan", "departs_at": "2026-12-31T10:00:00+08:00" });
+        let (s, r) = http(
+            b,
+            "POST",
+            "/api/v1/departures",
+            Some(&officer),
+            Some(&format!("dep-{buyer}")),
+            Some(&departure),
+        );
+        assert_eq!(s, 201, "{r}");
+    }
 
     let started = Instant::now();
     let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
