@@ -341,6 +341,22 @@ fn duty_free_fields() -> Vec<FieldConstraint> {
         ),
         ("BuyerLinksRequest", "delivery_address", nullable(text(300))),
         ("BuyerLinksRequest", "device", nullable(plain_text(128))),
+        (
+            "DepartureRequest",
+            "kind",
+            one_of(freeport_core::departure::DepartureKind::ALL.map(|k| k.as_str())),
+        ),
+        ("DepartureRequest", "means", plain_text(32)),
+        (
+            "DepartureRequest",
+            "port",
+            json!({ "type": "string", "pattern": "^[a-z0-9-]{1,32}$" }),
+        ),
+        (
+            "DepartureRequest",
+            "departs_at",
+            json!({ "type": "string", "format": "date-time" }),
+        ),
         ("ReturnRequest", "items", list_of("ReturnItemRequest", 100)),
         ("ReturnRequest", "reason", text(300)),
         (
