@@ -590,6 +590,44 @@ pub struct DepartureView {
     pub leaves_country: bool,
 }
 
+/// Proxy-buying rings among a period's sales (docs/reference/proxy-buying.md).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RingsView {
+    pub from: String,
+    pub to: String,
+    /// Buyers in the period's committed sales.
+    pub buyers: usize,
+    /// Each flagged buyer (by person code) with its ring and its evidence: `shared_link`,
+    /// `collector`, `tour_baskets`, `never_departed`, `round_trips`.
+    #[schema(value_type = Vec<Object>)]
+    pub flagged: Vec<serde_json::Value>,
+    /// Each ring's members and, link by link, what ties them.
+    #[schema(value_type = Vec<Object>)]
+    pub rings: Vec<serde_json::Value>,
+}
+
+/// A period to look for rings in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RingAlertsRequest {
+    /// The first sale day, `YYYY-MM-DD`.
+    pub from: String,
+    /// The last sale day, `YYYY-MM-DD`, at most 366 days after `from`.
+    pub to: String,
+}
+
+/// The rings raised as alerts (a ring raised before is not raised again).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RingAlertsView {
+    pub rings: Vec<RingAlertView>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RingAlertView {
+    pub subject: String,
+    pub members: usize,
+}
+
 /// Longest and shortest hold of a till's reservation, and the default, in seconds.
 pub const HOLD_SECONDS: (i64, i64, i64) = (60, 3_600, 900);
 

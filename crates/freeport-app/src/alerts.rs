@@ -60,7 +60,7 @@ async fn ready(
 struct Consequences {
     credit_record: Option<NewCreditRecord>,
     declaration_change: Option<DeclarationChange>,
-    duty_free_ban: Option<(String, String, String)>,
+    duty_free_bans: Vec<(String, String, String)>,
 }
 
 async fn step(
@@ -94,7 +94,7 @@ async fn step(
             record_json: record.to_string(),
             credit_record: consequences.credit_record,
             declaration_change: consequences.declaration_change,
-            duty_free_ban: consequences.duty_free_ban,
+            duty_free_bans: consequences.duty_free_bans,
             actor: actor.user_id.clone(),
             idempotency,
             now_ms: now,
@@ -190,8 +190,21 @@ fn consequences_of(
             consequences.credit_record = Some(credit("downgrade", None)?);
         }
         AlertAction::BanDutyFree => {
-            // R4.6: no offshore duty-free for the pack's ban years from the customs decision.
-            let person = needs(row.person_code.as_ref(), "person_code")?;
+            // R4.6: no offshore duty-free for the pack's ban years from the customs decision; a
+            // confirmed ring bans every member.
+            let mut persons = vec![needs(row.person_code.as_ref(), "person_code")?];
+            if row.kind == crate::proxy_rings::ALERT_KIND {
+                let details: Value = serde_json::from_str(&row.details_json)
+                    .map_err(|e| StoreError::Corrupt(format!("details of alert {id}: {e}")))?;
+                persons = details["members"]
+                    .as_array()
+                    .map(|m| {
+                        m.iter()
+                            .filter_map(|p| p.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or(persons);
+            }
             let version = platform.pack.version_on(on).ok_or_else(|| {
                 FieldError::new(
                     "action",
@@ -205,7 +218,10 @@ fn consequences_of(
             )
             .previous_day()
             .unwrap_or(on);
-            consequences.duty_free_ban = Some((person, on.to_string(), until.to_string()));
+            consequences.duty_free_bans = persons
+                .into_iter()
+                .map(|p| (p, on.to_string(), until.to_string()))
+                .collect();
         }
         AlertAction::NoAction => {}
     }

@@ -357,6 +357,8 @@ fn duty_free_fields() -> Vec<FieldConstraint> {
             "departs_at",
             json!({ "type": "string", "format": "date-time" }),
         ),
+        ("RingAlertsRequest", "from", day()),
+        ("RingAlertsRequest", "to", day()),
         ("ReturnRequest", "items", list_of("ReturnItemRequest", 100)),
         ("ReturnRequest", "reason", text(300)),
         (

@@ -84,3 +84,105 @@ impl Store {
         rows.iter().map(departure_from).collect()
     }
 }
+
+/// A committed sale as the proxy-buying detector reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleForDetection {
+    pub id: String,
+    pub person_code: String,
+    pub sold_on: String,
+    pub departure_on: String,
+    /// (category, limit quantity kept after returns, in thousandths).
+    pub lines: Vec<(String, i64)>,
+    /// (kind, link code).
+    pub links: Vec<(String, String)>,
+    /// The means of the buyer's departure on record that day, if any.
+    pub departure_means: Option<String>,
+}
+
+impl Store {
+    /// Committed sales sold from `from` to `to` (days, inclusive), oldest first, with their lines,
+    /// links and the buyer's departure means; at most `limit`.
+    pub async fn sales_for_detection(
+        &self,
+        from: &str,
+        to: &str,
+        limit: i64,
+    ) -> Result<Vec<SaleForDetection>> {
+        let rows = sqlx::query("SELECT s.id, s.person_code, s.sold_on, s.departure_on, (SELECT MIN(d.means) FROM departures d WHERE d.person_code = s.person_code AND d.departure_on = s.departure_on) AS means FROM duty_free_sales s WHERE s.state = 'committed' AND s.sold_on >= $1 AND s.sold_on <= $2 ORDER BY s.sold_on, s.id LIMIT $3")
+            .bind(from)
+            .bind(to)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        // The period's lines and links in two reads, not two a sale.
+        let period = "SELECT id FROM duty_free_sales WHERE state = 'committed' AND sold_on >= $1 AND sold_on <= $2";
+        let mut lines: std::collections::BTreeMap<String, Vec<(String, i64)>> = Default::default();
+        for l in sqlx::query(sqlx::AssertSqlSafe(format!("SELECT sale_id, category, limit_quantity_milli, returned_milli, quantity_milli FROM duty_free_sale_items WHERE sale_id IN ({period}) ORDER BY sale_id, line")))
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let (limit, returned, quantity) = (
+                row_i64(&l, "limit_quantity_milli")?,
+                row_i64(&l, "returned_milli")?,
+                row_i64(&l, "quantity_milli")?,
+            );
+            let given_back = if quantity == 0 {
+                0
+            } else {
+                i64::try_from(i128::from(limit) * i128::from(returned) / i128::from(quantity))
+                    .unwrap_or(limit)
+            };
+            lines
+                .entry(row_string(&l, "sale_id")?)
+                .or_default()
+                .push((row_string(&l, "category")?, limit - given_back));
+        }
+        let mut links: std::collections::BTreeMap<String, Vec<(String, String)>> =
+            Default::default();
+        for l in sqlx::query(sqlx::AssertSqlSafe(format!("SELECT sale_id, kind, link_code FROM duty_free_sale_links WHERE sale_id IN ({period}) ORDER BY sale_id, kind")))
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            links
+                .entry(row_string(&l, "sale_id")?)
+                .or_default()
+                .push((row_string(&l, "kind")?, row_string(&l, "link_code")?));
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id = row_string(r, "id")?;
+            out.push(SaleForDetection {
+                person_code: row_string(r, "person_code")?,
+                sold_on: row_string(r, "sold_on")?,
+                departure_on: row_string(r, "departure_on")?,
+                departure_means: crate::row_opt_string(r, "means")?,
+                lines: lines.remove(&id).unwrap_or_default(),
+                links: links.remove(&id).unwrap_or_default(),
+                id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Departures on record from `from` on: (person code, day, means).
+    pub async fn departures_from(&self, from: &str) -> Result<Vec<(String, String, String)>> {
+        let rows = sqlx::query("SELECT person_code, departure_on, means FROM departures WHERE departure_on >= $1 ORDER BY departure_on, id")
+            .bind(from)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    row_string(r, "person_code")?,
+                    row_string(r, "departure_on")?,
+                    row_string(r, "means")?,
+                ))
+            })
+            .collect()
+    }
+}

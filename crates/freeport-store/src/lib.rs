@@ -419,7 +419,7 @@ pub use duty_free::{
     NewSale, NewSaleItem, SaleItemRow, SaleRecord, SaleRow, Shop, TravellerHistory,
 };
 mod departures;
-pub use departures::NewDeparture;
+pub use departures::{NewDeparture, SaleForDetection};
 mod quota_ledger;
 pub use quota_ledger::{NewReturn, ReturnLine, Settling};
 pub mod risk;

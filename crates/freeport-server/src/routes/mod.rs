@@ -50,6 +50,8 @@ mod tills;
 use tills::*;
 mod departures;
 use departures::*;
+mod rings;
+use rings::*;
 pub(crate) mod webhooks;
 use webhooks::*;
 pub(crate) mod credit;
@@ -110,6 +112,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sell, list_sales))
         .routes(routes!(reserve))
         .routes(routes!(record_departure))
+        .routes(routes!(list_rings))
+        .routes(routes!(raise_ring_alerts))
         .routes(routes!(get_sale))
         .routes(routes!(commit_sale))
         .routes(routes!(void_sale))

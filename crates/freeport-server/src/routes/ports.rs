@@ -515,7 +515,7 @@ pub(super) async fn port_calibration(
 }
 
 /// A period of zone days from `from` to `to`, at most 366 days long.
-fn within_a_year(from: &str, to: &str) -> ApiResult<(time::Date, time::Date)> {
+pub(super) fn within_a_year(from: &str, to: &str) -> ApiResult<(time::Date, time::Date)> {
     let (from, to) = super::rule_sets::period_of(from, to)?;
     if (to - from).whole_days() > 366 {
         return Err(FieldError::new(

@@ -258,6 +258,12 @@ async fn replaying_any_write_changes_nothing() {
             ),
             (
                 Method::POST,
+                "/api/v1/duty-free/rings/alerts",
+                "analyst",
+                json!({ "from": "2026-03-01", "to": "2026-03-31" }),
+            ),
+            (
+                Method::POST,
                 "/api/v1/departures",
                 "officer",
                 json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "kind": "flight", "means": "HU7181", "port": "haikou-meilan", "departs_at": "2026-03-05T10:00:00+08:00" }),

@@ -27,6 +27,7 @@ mod hardening;
 mod idempotency;
 mod lanes;
 mod models;
+mod rings;
 mod rule_sets;
 mod second_line;
 mod supervised_goods;

@@ -437,6 +437,18 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 vec!["operator", "officer", "analyst", "admin"],
             ),
             (
+                Method::GET,
+                "/api/v1/duty-free/rings?from=2026-03-01&to=2026-03-31".to_owned(),
+                None,
+                vec!["officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/rings/alerts".to_owned(),
+                Some(json!({ "from": "2026-03-01", "to": "2026-03-31" })),
+                vec!["analyst"],
+            ),
+            (
                 Method::POST,
                 "/api/v1/departures".to_owned(),
                 Some(

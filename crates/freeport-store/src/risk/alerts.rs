@@ -62,8 +62,9 @@ pub struct AlertStep {
     /// A declaration the disposal moves: its id, the statuses it may leave, the status and lane
     /// it enters (held, or under inspection in the red lane).
     pub declaration_change: Option<DeclarationChange>,
-    /// A duty-free ban of the alert's person: from and until (inclusive).
-    pub duty_free_ban: Option<(String, String, String)>,
+    /// Duty-free bans of the alert's person, or of every member of its ring: (person code, from,
+    /// until inclusive).
+    pub duty_free_bans: Vec<(String, String, String)>,
     pub actor: String,
     pub idempotency: Option<IdempotencyRecord>,
     pub now_ms: i64,
@@ -236,7 +237,7 @@ impl Store {
             )
             .await?;
         }
-        if let Some((person_code, from, until)) = &s.duty_free_ban {
+        for (person_code, from, until) in &s.duty_free_bans {
             sqlx::query("INSERT INTO duty_free_bans (person_code, banned_on, banned_until, alert_id, reason, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(person_code)
                 .bind(from)
