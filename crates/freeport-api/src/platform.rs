@@ -517,6 +517,15 @@ pub struct SaleItemRequest {
     /// alcohol); absent: the pieces.
     #[serde(default)]
     pub limit_quantity: Option<String>,
+    /// How the buyer takes the goods (R4.5): `departure` (default), `mail`, `return_to_island`
+    /// (island residents), `buy_and_take` (listed categories under 20 000), `guarantee_and_take`
+    /// (50 000 and over, against a guarantee of the articles tax).
+    #[serde(default)]
+    pub pickup: Option<String>,
+    /// The 16-digit traceability number of each piece (R4.9), one per piece when given; at most
+    /// 100.
+    #[serde(default)]
+    pub trace_codes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -628,6 +637,35 @@ pub struct RingAlertView {
     pub members: usize,
 }
 
+/// A sold piece followed by its traceability number (R4.9).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ItemView {
+    pub trace_code: String,
+    /// `reserved`, `sold`, `handed_over`, `departed` or `returned`.
+    pub state: String,
+    /// The buyer, by person code (an HMAC of the document; never the number).
+    pub person_code: String,
+    pub shop: String,
+    pub sale_id: String,
+    pub line: i64,
+    pub category: String,
+    pub pickup: String,
+    pub sold_on: String,
+    pub departure_on: String,
+    /// The buyer's departure on record on that day.
+    pub departure: Option<DepartureView>,
+    pub handed_over_at_ms: Option<i64>,
+    pub departed_at_ms: Option<i64>,
+}
+
+/// Where a piece leaves the island with its buyer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemDepartureRequest {
+    /// The port whose passenger channel the buyer crosses (`GET /api/v1/ports`).
+    pub port: String,
+}
+
 /// Longest and shortest hold of a till's reservation, and the default, in seconds.
 pub const HOLD_SECONDS: (i64, i64, i64) = (60, 3_600, 900);
 
@@ -664,6 +702,9 @@ pub struct SaleLineView {
     pub quantity: String,
     pub limit_quantity: String,
     pub returned_quantity: String,
+    /// How it is taken: `departure`, `mail`, `return_to_island`, `buy_and_take` or
+    /// `guarantee_and_take`.
+    pub pickup: String,
 }
 
 /// One sale with its lines.

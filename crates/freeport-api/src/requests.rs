@@ -133,11 +133,47 @@ impl SaleRequest {
             freeport_core::limits::to_milli(&f("quantity"), quantity)?;
             freeport_core::limits::to_milli(&f("limit_quantity"), limit_quantity)?;
             descriptions.push(item.description.clone());
+            let pickup = match item.pickup.as_deref() {
+                None => freeport_core::duty_free::PickupMode::Departure,
+                Some(text) => {
+                    freeport_core::duty_free::PickupMode::parse(text).ok_or_else(|| {
+                        FieldError::new(
+                            f("pickup"),
+                            FieldErrorKind::Unknown,
+                            "departure, mail, return_to_island, buy_and_take or guarantee_and_take",
+                        )
+                    })?
+                }
+            };
+            let trace_codes = item.trace_codes.clone().unwrap_or_default();
+            if trace_codes.len() > 100
+                || trace_codes
+                    .iter()
+                    .any(|c| c.len() != 16 || !c.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(FieldError::new(
+                    f("trace_codes"),
+                    FieldErrorKind::Malformed,
+                    "at most 100 traceability numbers of 16 digits each",
+                ));
+            }
+            if trace_codes.iter().enumerate().any(|(k, c)| {
+                trace_codes[..k].contains(c)
+                    || lines.iter().any(|l: &SaleLine| l.trace_codes.contains(c))
+            }) {
+                return Err(FieldError::new(
+                    f("trace_codes"),
+                    FieldErrorKind::Inconsistent,
+                    "each traceability number once",
+                ));
+            }
             lines.push(SaleLine {
                 category: item.category.clone(),
                 unit_price,
                 quantity,
                 limit_quantity,
+                pickup,
+                trace_codes,
             });
         }
         Ok(SaleOrder {

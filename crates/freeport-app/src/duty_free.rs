@@ -15,6 +15,9 @@ use serde_json::{Value, json};
 
 use crate::{Actor, AppError, AppResult, Platform};
 
+/// The province code a Hainan resident identity card begins with (GB/T 2260: 46).
+const HAINAN: &str = "46";
+
 /// A sale decided and recorded.
 #[derive(Debug, Clone)]
 pub struct Sold {
@@ -69,6 +72,8 @@ fn sale_items(order: &SaleOrder) -> AppResult<Vec<NewSaleItem>> {
                 unit_price_fen: line.unit_price.fen(),
                 quantity_milli: to_milli(&f("quantity"), line.quantity)?,
                 limit_quantity_milli: to_milli(&f("limit_quantity"), line.limit_quantity)?,
+                pickup: line.pickup.as_str().to_owned(),
+                trace_codes: line.trace_codes.clone(),
             })
         })
         .collect()
@@ -166,7 +171,20 @@ async fn decided_sale(
             .collect(),
         banned_until,
         departure,
+        resident: matches!(&order.document, freeport_core::identity::PersonDocument::ResidentId(id) if id.as_str().starts_with(HAINAN)),
     };
+    // A piece's number is sold once (R4.9).
+    for (i, line) in order.lines.iter().enumerate() {
+        let taken = platform.store.trace_codes_taken(&line.trace_codes).await?;
+        if let Some(code) = taken.first() {
+            return Err(FieldError::new(
+                format!("items[{i}].trace_codes"),
+                FieldErrorKind::Inconsistent,
+                format!("traceability number {code} is sold already"),
+            )
+            .into());
+        }
+    }
     // 2. Decide, purely.
     let decision = decide_sale(&platform.pack, order.sold_on, &order.lines, &traveller)?;
     let alerts = if decision.accepted {
@@ -213,6 +231,7 @@ async fn decided_sale(
                 _ => None,
             },
             total_fen: decision.total.fen(),
+            guarantee_fen: decision.guarantee.fen(),
             pack_version: decision.pack.id.clone(),
             decision_json: decision_json.to_string(),
             items,

@@ -55,6 +55,7 @@ pub mod second_line_credit;
 pub mod sessions;
 pub mod snapshot;
 pub mod supervision;
+pub mod trace;
 pub mod training;
 pub mod users;
 pub mod webhooks;

@@ -108,6 +108,8 @@ fn order(buyer: usize, pieces: u64, price_yuan: u64) -> SaleOrder {
             unit_price: Cny::from_fen(i64::try_from(price_yuan).expect("small") * 100),
             quantity: Decimal::from(pieces),
             limit_quantity: Decimal::from(pieces),
+            pickup: freeport_core::duty_free::PickupMode::Departure,
+            trace_codes: Vec::new(),
         }],
         descriptions: vec!["lipstick".into()],
         links: Vec::new(),

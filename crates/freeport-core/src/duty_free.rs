@@ -89,10 +89,59 @@ pub fn check_departure_limits(
 pub enum PickupMode {
     /// At the departure point, the default.
     Departure,
+    /// Sent by post to the buyer (R4.5(2)).
+    Mail,
+    /// Picked up on return to the island, for island residents (R4.5(3)).
+    ReturnToIsland,
     /// Unit price below the buy-and-take ceiling, listed category: take at once.
     BuyAndTake,
     /// Unit price at or above the guarantee floor: take against a guarantee of the articles tax.
     GuaranteeAndTake,
+}
+
+impl PickupMode {
+    pub const ALL: [PickupMode; 5] = [
+        PickupMode::Departure,
+        PickupMode::Mail,
+        PickupMode::ReturnToIsland,
+        PickupMode::BuyAndTake,
+        PickupMode::GuaranteeAndTake,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PickupMode::Departure => "departure",
+            PickupMode::Mail => "mail",
+            PickupMode::ReturnToIsland => "return_to_island",
+            PickupMode::BuyAndTake => "buy_and_take",
+            PickupMode::GuaranteeAndTake => "guarantee_and_take",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PickupMode> {
+        PickupMode::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
+    /// Goods taken at once oblige the buyer to leave within the pack's days (R4.5(4), (5)).
+    pub fn takes_at_once(self) -> bool {
+        matches!(self, PickupMode::BuyAndTake | PickupMode::GuaranteeAndTake)
+    }
+}
+
+/// R4.5: every mode open to an item for this buyer: the price's modes, mail delivery, and for an
+/// island resident return-to-island pick-up.
+pub fn open_modes(
+    version: &PackVersion,
+    category: &str,
+    unit_price: Cny,
+    resident: bool,
+) -> Vec<PickupMode> {
+    let mut modes = pickup_modes(version, category, unit_price);
+    modes.insert(1, PickupMode::Mail);
+    if resident {
+        modes.insert(2, PickupMode::ReturnToIsland);
+    }
+    modes
 }
 
 /// R4.5: pick-up modes open to an item of `unit_price` in `category`. Departure pick-up is always
@@ -189,6 +238,10 @@ pub struct SaleLine {
     pub quantity: Decimal,
     /// The quantity in the category's limit unit (pieces, or millilitres for alcohol).
     pub limit_quantity: Decimal,
+    /// How the buyer takes the goods (R4.5).
+    pub pickup: PickupMode,
+    /// The 16-digit traceability number of each piece (R4.9), when the till scanned them.
+    pub trace_codes: Vec<String>,
 }
 
 /// What the platform knows of the buyer: identified once per person across all shops.
@@ -203,6 +256,8 @@ pub struct TravellerRecord {
     pub banned_until: Option<Date>,
     /// The buyer's departure on record on the sale's departure day, if any (R4.3).
     pub departure: Option<crate::departure::Departure>,
+    /// An island resident (a Hainan resident identity card), who may pick up on return (R4.5(3)).
+    pub resident: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -237,6 +292,9 @@ pub struct SaleDecision<'p> {
     pub quota: QuotaSplit,
     /// Per line: the pick-up modes open to it (R4.5).
     pub pickup: Vec<Vec<PickupMode>>,
+    /// The guarantee lodged for the lines taken against one (R4.5(4), R8.9): the inbound-articles
+    /// tax on them.
+    pub guarantee: Cny,
     /// Goods taken at once oblige the buyer to leave the island by this day (R4.5).
     pub leave_island_by: Date,
     pub steps: Vec<Step<'p>>,
@@ -300,6 +358,7 @@ pub fn decide_sale<'p>(
         total: rung.total,
         quota,
         pickup: rung.pickup,
+        guarantee: rung.guarantee,
         leave_island_by: departure_deadline(v, sold_on),
         steps,
     })
@@ -312,6 +371,7 @@ struct RungUpSale {
     /// The earlier purchases of the departure followed by this sale's lines, in limit units.
     departure_basket: Vec<BasketItem>,
     pickup: Vec<Vec<PickupMode>>,
+    guarantee: Cny,
 }
 
 fn ring_up(
@@ -326,7 +386,7 @@ fn ring_up(
             "at least one item",
         ));
     }
-    let mut total = Cny::ZERO;
+    let (mut total, mut guarantee) = (Cny::ZERO, Cny::ZERO);
     let mut departure_basket = traveller.bought_this_departure.clone();
     let mut pickup = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
@@ -349,12 +409,36 @@ fn ring_up(
             category: line.category.clone(),
             quantity: line.limit_quantity,
         });
-        pickup.push(pickup_modes(v, &line.category, line.unit_price));
+        let open = open_modes(v, &line.category, line.unit_price, traveller.resident);
+        if !open.contains(&line.pickup) {
+            let names: Vec<&str> = open.iter().map(|m| m.as_str()).collect();
+            return Err(FieldError::new(
+                format!("items[{i}].pickup"),
+                FieldErrorKind::Inconsistent,
+                format!(
+                    "not open to this item for this buyer: one of {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        if line.pickup == PickupMode::GuaranteeAndTake {
+            let each = guarantee_amount(v, &line.category, line.unit_price).unwrap_or(Cny::ZERO);
+            guarantee = guarantee + Cny::round_fen(each.amount() * line.quantity);
+        }
+        if !line.trace_codes.is_empty() && Decimal::from(line.trace_codes.len()) != line.quantity {
+            return Err(FieldError::new(
+                format!("items[{i}].trace_codes"),
+                FieldErrorKind::Inconsistent,
+                "one traceability number per piece sold",
+            ));
+        }
+        pickup.push(open);
     }
     Ok(RungUpSale {
         total,
         departure_basket,
         pickup,
+        guarantee,
     })
 }
 

@@ -359,6 +359,23 @@ fn duty_free_fields() -> Vec<FieldConstraint> {
         ),
         ("RingAlertsRequest", "from", day()),
         ("RingAlertsRequest", "to", day()),
+        (
+            "SaleItemRequest",
+            "pickup",
+            nullable(one_of(
+                freeport_core::duty_free::PickupMode::ALL.map(|m| m.as_str()),
+            )),
+        ),
+        (
+            "SaleItemRequest",
+            "trace_codes",
+            nullable(json!({ "type": "array", "maxItems": 100, "uniqueItems": true, "items": { "type": "string", "pattern": "^[0-9]{16}$" } })),
+        ),
+        (
+            "ItemDepartureRequest",
+            "port",
+            json!({ "type": "string", "pattern": "^[a-z0-9-]{1,32}$" }),
+        ),
         ("ReturnRequest", "items", list_of("ReturnItemRequest", 100)),
         ("ReturnRequest", "reason", text(300)),
         (

@@ -36,6 +36,10 @@ pub struct NewSaleItem {
     pub unit_price_fen: i64,
     pub quantity_milli: i64,
     pub limit_quantity_milli: i64,
+    /// How it is taken (R4.5).
+    pub pickup: String,
+    /// Its pieces' traceability numbers (R4.9), if scanned.
+    pub trace_codes: Vec<String>,
 }
 
 /// A decided sale. An accepted one is reserved (pending, to be committed or voided before it
@@ -53,6 +57,8 @@ pub struct NewSale {
     /// A pending reservation's deadline.
     pub expires_at_ms: Option<i64>,
     pub total_fen: i64,
+    /// The guarantee lodged for goods taken against one (R4.5(4)).
+    pub guarantee_fen: i64,
     pub pack_version: String,
     pub decision_json: String,
     pub items: Vec<NewSaleItem>,
@@ -299,7 +305,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let items = sqlx::query("SELECT line, category, description, unit_price_fen, quantity_milli, limit_quantity_milli, returned_milli FROM duty_free_sale_items WHERE sale_id = $1 ORDER BY line")
+        let items = sqlx::query("SELECT line, category, description, unit_price_fen, quantity_milli, limit_quantity_milli, returned_milli, pickup FROM duty_free_sale_items WHERE sale_id = $1 ORDER BY line")
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
@@ -317,6 +323,7 @@ impl Store {
                         quantity_milli: row_i64(r, "quantity_milli")?,
                         limit_quantity_milli: row_i64(r, "limit_quantity_milli")?,
                         returned_milli: row_i64(r, "returned_milli")?,
+                        pickup: row_string(r, "pickup")?,
                     })
                 })
                 .collect::<Result<_>>()?,
@@ -342,4 +349,6 @@ pub struct SaleItemRow {
     pub quantity_milli: i64,
     pub limit_quantity_milli: i64,
     pub returned_milli: i64,
+    /// How it is taken (R4.5).
+    pub pickup: String,
 }

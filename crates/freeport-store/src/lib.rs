@@ -421,7 +421,9 @@ pub use duty_free::{
 mod departures;
 pub use departures::{NewDeparture, SaleForDetection};
 mod quota_ledger;
+mod trace;
 pub use quota_ledger::{NewReturn, ReturnLine, Settling};
+pub use trace::{ItemMove, ItemRow, ItemStep};
 pub mod risk;
 pub use risk::{
     AlertRow, AlertStep, AssessedDeclaration, CreditRecordRow, DeclarationChange, DeclaredTotals,

@@ -58,7 +58,7 @@ fn release_allowance(person_code: &str, departure_on: &str, category: &str, mill
 pub(crate) fn sale_steps(s: &NewSale) -> Vec<Step> {
     let settled = (s.state != SaleState::Pending).then_some(s.now_ms);
     let mut steps = vec![Step::Run(statement!(
-        "INSERT INTO duty_free_sales (id, shop, person_code, departure_on, sold_on, accepted, total_fen, pack_version, decision_json, actor, at_ms, state, quota_year, expires_at_ms, settled_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        "INSERT INTO duty_free_sales (id, shop, person_code, departure_on, sold_on, accepted, total_fen, pack_version, decision_json, actor, at_ms, state, quota_year, expires_at_ms, settled_at_ms, guarantee_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         &s.id,
         &s.shop,
         &s.person_code,
@@ -73,19 +73,43 @@ pub(crate) fn sale_steps(s: &NewSale) -> Vec<Step> {
         s.state.as_str(),
         s.year,
         s.expires_at_ms,
-        settled
+        settled,
+        s.guarantee_fen
     ))];
     for (line, item) in s.items.iter().enumerate() {
         steps.push(Step::Run(statement!(
-            "INSERT INTO duty_free_sale_items (sale_id, line, category, description, unit_price_fen, quantity_milli, limit_quantity_milli) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO duty_free_sale_items (sale_id, line, category, description, unit_price_fen, quantity_milli, limit_quantity_milli, pickup) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &s.id,
             i64::try_from(line).unwrap_or(i64::MAX),
             &item.category,
             &item.description,
             item.unit_price_fen,
             item.quantity_milli,
-            item.limit_quantity_milli
+            item.limit_quantity_milli,
+            &item.pickup
         )));
+        if s.state.holds_quota() {
+            let state = if s.state == SaleState::Pending {
+                "reserved"
+            } else {
+                "sold"
+            };
+            for code in &item.trace_codes {
+                steps.push(Step::RequireOne(
+                    statement!(
+                        "INSERT INTO duty_free_items (trace_code, sale_id, line, state, updated_at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (trace_code) DO NOTHING",
+                        code,
+                        &s.id,
+                        i64::try_from(line).unwrap_or(i64::MAX),
+                        state,
+                        s.now_ms
+                    ),
+                    StoreError::Conflict(format!(
+                        "traceability number {code} was sold meanwhile"
+                    )),
+                ));
+            }
+        }
     }
     for (kind, code) in &s.links {
         steps.push(Step::Run(statement!(
@@ -268,6 +292,16 @@ fn settle_steps(s: &Settling) -> Vec<Step> {
             s.sale_id
         )),
     ));
+    steps.push(Step::Run(if s.to == SaleState::Committed {
+        statement!(
+            "UPDATE duty_free_items SET state = 'sold', updated_at_ms = $1 WHERE sale_id = $2",
+            s.now_ms,
+            &s.sale_id
+        )
+    } else {
+        // A reservation that did not go through frees its pieces' numbers for another sale.
+        statement!("DELETE FROM duty_free_items WHERE sale_id = $1", &s.sale_id)
+    }));
     if s.to != SaleState::Committed {
         for (category, milli) in by_category(s.items.iter().map(|(c, m)| (c.as_str(), *m))) {
             steps.push(release_allowance(
@@ -316,6 +350,14 @@ fn return_steps(r: &NewReturn) -> Vec<Step> {
                 l.line, r.sale_id
             )),
         ));
+        // The pieces returned, among those not gone with the buyer, in number order.
+        steps.push(Step::Run(statement!(
+            "UPDATE duty_free_items SET state = 'returned', updated_at_ms = $1 WHERE trace_code IN (SELECT trace_code FROM duty_free_items WHERE sale_id = $2 AND line = $3 AND state IN ('sold', 'handed_over') ORDER BY trace_code LIMIT $4)",
+            r.now_ms,
+            &r.sale_id,
+            l.line,
+            l.quantity_milli / 1000
+        )));
         steps.push(Step::Run(statement!(
             "INSERT INTO duty_free_returns (id, sale_id, line, quantity_milli, refund_fen, reason, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &r.id,

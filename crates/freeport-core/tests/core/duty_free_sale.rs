@@ -20,6 +20,7 @@ fn adult(spent: &str, earlier: Vec<BasketItem>) -> TravellerRecord {
         bought_this_departure: earlier,
         banned_until: None,
         departure: Some(departure()),
+        resident: false,
     }
 }
 
@@ -41,6 +42,8 @@ fn item(category: &str, price: &str, n: &str, limit_n: &str) -> SaleLine {
         unit_price: cny(price),
         quantity: dec(n),
         limit_quantity: dec(limit_n),
+        pickup: PickupMode::Departure,
+        trace_codes: vec![],
     }
 }
 
@@ -137,6 +140,7 @@ fn a_buyer_under_age_is_refused_and_every_reason_is_given() {
         bought_this_departure: vec![],
         banned_until: None,
         departure: None,
+        resident: false,
     };
     let d = decide_sale(
         pack(),
@@ -209,4 +213,60 @@ fn a_banned_buyer_is_refused_until_the_ban_ends() {
     assert_eq!(refused.refusals[0].explanation.rule.id, "R4.6");
     let after = decide_sale(pack(), date!(2029 - 03 - 02), &lines, &traveller).expect("decides");
     assert!(after.accepted, "the day after the ban ends");
+}
+
+/// R4.5: the mode the till chooses must be open to the item and the buyer; a guarantee-and-take
+/// line lodges the inbound-articles tax on it (R8.9); traceability numbers come one per piece.
+#[test]
+fn the_chosen_pickup_mode_must_be_open_and_a_guarantee_is_the_articles_tax() {
+    let day = date!(2026 - 03 - 02);
+    let v = pack().version_on(day).expect("version");
+    let with = |mode: PickupMode, line: SaleLine| SaleLine {
+        pickup: mode,
+        ..line
+    };
+    let visitor = adult("0", vec![]);
+    let resident = TravellerRecord {
+        resident: true,
+        ..adult("0", vec![])
+    };
+    let mail = with(PickupMode::Mail, item("watches", "1000", "1", "1"));
+    assert!(
+        decide_sale(pack(), day, &[mail], &visitor)
+            .expect("decides")
+            .accepted
+    );
+    let home = with(
+        PickupMode::ReturnToIsland,
+        item("watches", "1000", "1", "1"),
+    );
+    let e = decide_sale(pack(), day, std::slice::from_ref(&home), &visitor)
+        .expect_err("not a resident");
+    assert_eq!(e.field, "items[0].pickup");
+    assert!(
+        decide_sale(pack(), day, &[home], &resident)
+            .expect("decides")
+            .accepted
+    );
+    let phones = with(
+        PickupMode::BuyAndTake,
+        item("mobile_phones", "5000", "1", "1"),
+    );
+    let e = decide_sale(pack(), day, &[phones], &visitor).expect_err("phones are not on the list");
+    assert!(e.reason.contains("departure"), "{}", e.reason);
+    let watches = with(
+        PickupMode::GuaranteeAndTake,
+        item("watches", "60000", "2", "2"),
+    );
+    let d = decide_sale(pack(), day, &[watches], &visitor).expect("decides");
+    let each =
+        freeport_core::duty_free::guarantee_amount(v, "watches", cny("60000")).expect("a class");
+    assert_eq!(d.guarantee, Cny::round_fen(each.amount() * dec("2")));
+    assert!(d.guarantee > Cny::ZERO);
+    let traced = SaleLine {
+        trace_codes: vec!["1234567890123456".into()],
+        ..item("cosmetics", "100", "2", "2")
+    };
+    let e = decide_sale(pack(), day, &[traced], &visitor).expect_err("two pieces, one number");
+    assert_eq!(e.field, "items[0].trace_codes");
 }

@@ -52,6 +52,8 @@ mod departures;
 use departures::*;
 mod rings;
 use rings::*;
+mod items;
+use items::*;
 pub(crate) mod webhooks;
 use webhooks::*;
 pub(crate) mod credit;
@@ -113,6 +115,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reserve))
         .routes(routes!(record_departure))
         .routes(routes!(list_rings))
+        .routes(routes!(get_item))
+        .routes(routes!(hand_over_item))
+        .routes(routes!(item_departure))
         .routes(routes!(raise_ring_alerts))
         .routes(routes!(get_sale))
         .routes(routes!(commit_sale))

@@ -250,6 +250,7 @@ pub(super) async fn get_sale(
                 quantity: milli_text(i.quantity_milli),
                 limit_quantity: milli_text(i.limit_quantity_milli),
                 returned_quantity: milli_text(i.returned_milli),
+                pickup: i.pickup,
             })
             .collect(),
     }))

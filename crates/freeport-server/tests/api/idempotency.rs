@@ -258,12 +258,6 @@ async fn replaying_any_write_changes_nothing() {
             ),
             (
                 Method::POST,
-                "/api/v1/duty-free/rings/alerts",
-                "analyst",
-                json!({ "from": "2026-03-01", "to": "2026-03-31" }),
-            ),
-            (
-                Method::POST,
                 "/api/v1/departures",
                 "officer",
                 json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "kind": "flight", "means": "HU7181", "port": "haikou-meilan", "departs_at": "2026-03-05T10:00:00+08:00" }),
@@ -273,6 +267,30 @@ async fn replaying_any_write_changes_nothing() {
                 "/api/v1/duty-free/shops/SHOP-R",
                 "admin",
                 json!({ "operator": B, "name": "Sanya shop", "location": "Sanya" }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/shops/SHOP-R/sales",
+                "operator",
+                json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "birth_date": "1990-05-01", "departure_on": "2026-03-05", "sold_on": "2026-03-02", "items": [{ "category": "cosmetics", "description": "lipstick", "unit_price": "100", "quantity": "1", "trace_codes": ["9000000000000002"] }] }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/items/9000000000000002/hand-over",
+                "operator",
+                Value::Null,
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/items/9000000000000002/departure",
+                "officer",
+                json!({ "port": "haikou-meilan" }),
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/rings/alerts",
+                "analyst",
+                json!({ "from": "2026-03-01", "to": "2026-03-31" }),
             ),
             (
                 Method::POST,
@@ -562,6 +580,7 @@ async fn replaying_any_write_changes_nothing() {
                     .replace("{alert}", "{id}")
                     .replace("{sha}", "{sha256}")
                     .replace("{sale}", "{id}")
+                    .replace("9000000000000002", "{code}")
                     .replace("SHOP-R", "{shop}")
                     .replace("USD/2026-02-25", "{currency}/{day}")
                     .replace(

@@ -25,6 +25,7 @@ mod events;
 mod fail_closed;
 mod hardening;
 mod idempotency;
+mod items;
 mod lanes;
 mod models;
 mod rings;

@@ -61,6 +61,32 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{be}: {held}");
         let held = held["id"].as_str().expect("sale id").to_owned();
+        // A piece sold with its traceability number, to look up, hand over and see depart.
+        let mut traced = sale(
+            "passport",
+            "E12345678",
+            Some("GB"),
+            "1990-05-01",
+            "2026-03-05",
+            "cosmetics",
+            "100",
+            "1",
+        );
+        traced["items"][0]["trace_codes"] = json!(["9000000000000001"]);
+        let (s, r) = app
+            .call(
+                Method::POST,
+                "/api/v1/duty-free/shops/HK-1/sales",
+                Some(&operator),
+                Some("m-traced"),
+                Some(&traced),
+            )
+            .await;
+        assert_eq!(
+            (s, r["accepted"].as_bool()),
+            (StatusCode::CREATED, Some(true)),
+            "{be}: {r}"
+        );
         let (_, d) = app
             .call(
                 Method::POST,
@@ -438,6 +464,24 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             ),
             (
                 Method::GET,
+                "/api/v1/duty-free/items/9000000000000001".to_owned(),
+                None,
+                vec!["operator", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/items/9000000000000001/hand-over".to_owned(),
+                None,
+                vec!["operator"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/items/9000000000000001/departure".to_owned(),
+                Some(json!({ "port": "haikou-meilan" })),
+                vec!["officer"],
+            ),
+            (
+                Method::GET,
                 "/api/v1/duty-free/rings?from=2026-03-01&to=2026-03-31".to_owned(),
                 None,
                 vec!["officer", "analyst", "admin"],
@@ -657,6 +701,7 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                     .replace(alert, "{id}")
                     .replace(&sha, "{sha256}")
                     .replace(&held, "{id}")
+                    .replace("9000000000000001", "{code}")
                     .replace(A, "{code}")
                     .replace("USD/2026-02-25", "{currency}/{day}")
                     .replace("HK-1", "{shop}")

@@ -1,0 +1,129 @@
+//! One item, one code (R4.9): a sold piece looked up by its traceability number, handed over at
+//! the pick-up point, seen leaving with its buyer at the port's passenger channel.
+
+use freeport_api::platform::{DepartureView, ItemDepartureRequest, ItemView};
+
+use super::*;
+
+fn item_view(t: &freeport_app::trace::ItemTrace) -> ItemView {
+    let line = t.record.items.iter().find(|i| i.line == t.item.line);
+    ItemView {
+        trace_code: t.item.trace_code.clone(),
+        state: t.item.state.clone(),
+        person_code: t.record.person_code.clone(),
+        shop: t.sale.shop.clone(),
+        sale_id: t.sale.id.clone(),
+        line: t.item.line,
+        category: line.map(|l| l.category.clone()).unwrap_or_default(),
+        pickup: line.map(|l| l.pickup.clone()).unwrap_or_default(),
+        sold_on: t.sale.sold_on.clone(),
+        departure_on: t.sale.departure_on.clone(),
+        departure: t.departure.as_ref().map(|d| DepartureView {
+            id: d.id.clone(),
+            kind: d.kind.as_str().to_owned(),
+            means: d.means.clone(),
+            port: d.port.clone(),
+            departs_at_ms: d.departs_at_ms,
+            departure_on: d.departure_on.to_string(),
+            leaves_country: d.leaves_country,
+        }),
+        handed_over_at_ms: t.item.handed_over_at_ms,
+        departed_at_ms: t.item.departed_at_ms,
+    }
+}
+
+const KEY: &str =
+    "1 to 200 visible ASCII characters; a retry with the same key and body replays the result";
+
+/// A sold piece by its 16-digit traceability number: the buyer's person code, the shop, the sale,
+/// the departure, and where the piece is (customs; an operator its own shops' pieces).
+#[utoipa::path(
+    get,
+    path = "/api/v1/duty-free/items/{code}",
+    tag = "duty-free",
+    params(("code" = String, Path, description = "the 16-digit traceability number")),
+    responses((status = 200, body = ItemView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such item, or another operator's", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn get_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Json<ItemView>> {
+    let t = freeport_app::trace::item(&state, &caller.actor(), &code).await?;
+    Ok(Json(item_view(&t)))
+}
+
+/// Hand a sold piece over to its buyer at the pick-up point (the shop's operator).
+#[utoipa::path(
+    post,
+    path = "/api/v1/duty-free/items/{code}/hand-over",
+    tag = "duty-free",
+    params(("code" = String, Path, description = "the 16-digit traceability number"), ("Idempotency-Key" = String, Header, description = KEY)),
+    responses((status = 200, body = ItemView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such item, or another operator's", body = ErrorEnvelope), (status = 409, description = "not sold (reserved, handed over, departed or returned), or idempotency key reused", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn hand_over_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("POST /api/v1/duty-free/items/{code}/hand-over");
+    let (st, c) = (&state, &caller);
+    idempotent(
+        &state,
+        &caller,
+        freeport_app::Permission::Sell,
+        &headers,
+        &path,
+        &Bytes::new(),
+        async move |idem| {
+            let t = freeport_app::trace::hand_over(st, &c.actor(), &code, |t| {
+                kept(&idem, StatusCode::OK, to_json(&item_view(t)))
+            })
+            .await?;
+            Ok((StatusCode::OK, to_json(&item_view(&t))?))
+        },
+    )
+    .await
+}
+
+/// A piece leaves the island with its buyer through `port`'s passenger channel (officers): only
+/// against the buyer's departure on record from that port on the sale's departure day.
+#[utoipa::path(
+    post,
+    path = "/api/v1/duty-free/items/{code}/departure",
+    tag = "duty-free",
+    request_body = ItemDepartureRequest,
+    params(("code" = String, Path, description = "the 16-digit traceability number"), ("Idempotency-Key" = String, Header, description = KEY)),
+    responses((status = 200, body = ItemView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such item", body = ErrorEnvelope), (status = 409, description = "not sold or handed over, no departure of the buyer on record from the port that day, or idempotency key reused", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn item_departure(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("POST /api/v1/duty-free/items/{code}/departure");
+    let (st, c, payload) = (&state, &caller, &body);
+    idempotent(
+        &state,
+        &caller,
+        freeport_app::Permission::Examine,
+        &headers,
+        &path,
+        &body,
+        async move |idem| {
+            let b: ItemDepartureRequest = parse_body(payload)?;
+            let t = freeport_app::trace::depart(st, &c.actor(), &code, &b.port, |t| {
+                kept(&idem, StatusCode::OK, to_json(&item_view(t)))
+            })
+            .await?;
+            Ok((StatusCode::OK, to_json(&item_view(&t))?))
+        },
+    )
+    .await
+}

@@ -1,0 +1,118 @@
+//! One item, one code (R4.9): a sold piece followed by its traceability number from the sale to
+//! its hand-over at the pick-up point, the buyer's departure, or its return.
+
+use serde::Serialize;
+
+use crate::records::IdempotencyRecord;
+use crate::steps::{AuditEntry, Step, statement};
+use crate::{Result, Store, StoreError, row_i64, row_opt_i64, row_string};
+
+/// A piece as the store follows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemRow {
+    pub trace_code: String,
+    pub sale_id: String,
+    pub line: i64,
+    /// `reserved`, `sold`, `handed_over`, `departed` or `returned`.
+    pub state: String,
+    pub handed_over_at_ms: Option<i64>,
+    pub departed_at_ms: Option<i64>,
+}
+
+/// Where a piece moves on to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemStep {
+    /// Handed over to the buyer at the pick-up point (from sold).
+    HandOver,
+    /// Gone with the buyer through the port's passenger channel (from sold or handed over).
+    Depart,
+}
+
+impl ItemStep {
+    pub fn state(self) -> &'static str {
+        match self {
+            ItemStep::HandOver => "handed_over",
+            ItemStep::Depart => "departed",
+        }
+    }
+}
+
+/// A piece moving on.
+#[derive(Debug, Clone)]
+pub struct ItemMove {
+    pub trace_code: String,
+    pub step: ItemStep,
+    pub actor: String,
+    pub note: String,
+    pub idempotency: Option<IdempotencyRecord>,
+    pub now_ms: i64,
+}
+
+impl Store {
+    /// Which of `codes` a sale holds already.
+    pub async fn trace_codes_taken(&self, codes: &[String]) -> Result<Vec<String>> {
+        let mut taken = Vec::new();
+        for code in codes {
+            let row = sqlx::query("SELECT trace_code FROM duty_free_items WHERE trace_code = $1")
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?;
+            if row.is_some() {
+                taken.push(code.clone());
+            }
+        }
+        Ok(taken)
+    }
+
+    pub async fn item(&self, trace_code: &str) -> Result<Option<ItemRow>> {
+        let row = sqlx::query("SELECT trace_code, sale_id, line, state, handed_over_at_ms, departed_at_ms FROM duty_free_items WHERE trace_code = $1")
+            .bind(trace_code)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(ItemRow {
+                trace_code: row_string(&r, "trace_code")?,
+                sale_id: row_string(&r, "sale_id")?,
+                line: row_i64(&r, "line")?,
+                state: row_string(&r, "state")?,
+                handed_over_at_ms: row_opt_i64(&r, "handed_over_at_ms")?,
+                departed_at_ms: row_opt_i64(&r, "departed_at_ms")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Moves a piece on, if it is in a state it may leave (else a `Conflict`), audited.
+    pub async fn move_item(&self, m: &ItemMove) -> Result<()> {
+        let moved = match m.step {
+            ItemStep::HandOver => statement!(
+                "UPDATE duty_free_items SET state = 'handed_over', handed_over_at_ms = $1, updated_at_ms = $1 WHERE trace_code = $2 AND state = 'sold'",
+                m.now_ms,
+                &m.trace_code
+            ),
+            ItemStep::Depart => statement!(
+                "UPDATE duty_free_items SET state = 'departed', departed_at_ms = $1, updated_at_ms = $1 WHERE trace_code = $2 AND state IN ('sold', 'handed_over')",
+                m.now_ms,
+                &m.trace_code
+            ),
+        };
+        let steps = vec![
+            Step::RequireOne(
+                moved,
+                StoreError::Conflict(format!(
+                    "item {} changed meanwhile: read it again",
+                    m.trace_code
+                )),
+            ),
+            Step::Audit(AuditEntry {
+                at_ms: m.now_ms,
+                actor: m.actor.clone(),
+                action: format!("duty_free.item.{}", m.step.state()),
+                subject: m.trace_code.clone(),
+                payload: serde_json::json!({ "to": m.step.state(), "note": m.note }).to_string(),
+            }),
+        ];
+        self.write_steps(m.idempotency.as_ref(), m.now_ms, steps)
+            .await
+    }
+}
