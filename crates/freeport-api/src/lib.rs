@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod duty_free;
 pub mod platform;
 pub mod quote;
 pub mod requests;

@@ -80,7 +80,6 @@ impl SaleRequest {
     pub fn into_domain(&self) -> Result<SaleOrder, FieldError> {
         use freeport_core::calendar::parse_day;
         use freeport_core::identity::PersonDocument;
-        use freeport_core::limits::{SALE_QUANTITY, SALE_UNIT_PRICE};
         let document = PersonDocument::parse(
             &self.document.kind,
             &self.document.number,
@@ -115,66 +114,8 @@ impl SaleRequest {
         let mut lines = Vec::with_capacity(self.items.len());
         let mut descriptions = Vec::with_capacity(self.items.len());
         for (i, item) in self.items.iter().enumerate() {
-            let f = |name: &str| format!("items[{i}].{name}");
-            let unit_price = SALE_UNIT_PRICE.parse_cny(&f("unit_price"), &item.unit_price)?;
-            let quantity = SALE_QUANTITY.parse(&f("quantity"), &item.quantity)?;
-            let limit_quantity = match &item.limit_quantity {
-                Some(q) => SALE_QUANTITY.parse(&f("limit_quantity"), q)?,
-                None => quantity,
-            };
-            if item.description.chars().count() > 300 {
-                return Err(FieldError::new(
-                    f("description"),
-                    FieldErrorKind::OutOfRange,
-                    "at most 300 characters",
-                ));
-            }
-            // Checked here so that the store's thousandths can always hold them.
-            freeport_core::limits::to_milli(&f("quantity"), quantity)?;
-            freeport_core::limits::to_milli(&f("limit_quantity"), limit_quantity)?;
+            lines.push(sale_line(i, item, &lines)?);
             descriptions.push(item.description.clone());
-            let pickup = match item.pickup.as_deref() {
-                None => freeport_core::duty_free::PickupMode::Departure,
-                Some(text) => {
-                    freeport_core::duty_free::PickupMode::parse(text).ok_or_else(|| {
-                        FieldError::new(
-                            f("pickup"),
-                            FieldErrorKind::Unknown,
-                            "departure, mail, return_to_island, buy_and_take or guarantee_and_take",
-                        )
-                    })?
-                }
-            };
-            let trace_codes = item.trace_codes.clone().unwrap_or_default();
-            if trace_codes.len() > 100
-                || trace_codes
-                    .iter()
-                    .any(|c| c.len() != 16 || !c.bytes().all(|b| b.is_ascii_digit()))
-            {
-                return Err(FieldError::new(
-                    f("trace_codes"),
-                    FieldErrorKind::Malformed,
-                    "at most 100 traceability numbers of 16 digits each",
-                ));
-            }
-            if trace_codes.iter().enumerate().any(|(k, c)| {
-                trace_codes[..k].contains(c)
-                    || lines.iter().any(|l: &SaleLine| l.trace_codes.contains(c))
-            }) {
-                return Err(FieldError::new(
-                    f("trace_codes"),
-                    FieldErrorKind::Inconsistent,
-                    "each traceability number once",
-                ));
-            }
-            lines.push(SaleLine {
-                category: item.category.clone(),
-                unit_price,
-                quantity,
-                limit_quantity,
-                pickup,
-                trace_codes,
-            });
         }
         Ok(SaleOrder {
             document,
@@ -191,6 +132,72 @@ impl SaleRequest {
                 .unwrap_or_default(),
         })
     }
+}
+
+/// Item `i` of a sale in the core's terms, its traceability numbers not among the `earlier`
+/// lines'; every error names its field.
+fn sale_line(
+    i: usize,
+    item: &crate::platform::SaleItemRequest,
+    earlier: &[SaleLine],
+) -> Result<SaleLine, FieldError> {
+    use freeport_core::limits::{SALE_QUANTITY, SALE_UNIT_PRICE};
+    let f = |name: &str| format!("items[{i}].{name}");
+    let unit_price = SALE_UNIT_PRICE.parse_cny(&f("unit_price"), &item.unit_price)?;
+    let quantity = SALE_QUANTITY.parse(&f("quantity"), &item.quantity)?;
+    let limit_quantity = match &item.limit_quantity {
+        Some(q) => SALE_QUANTITY.parse(&f("limit_quantity"), q)?,
+        None => quantity,
+    };
+    if item.description.chars().count() > 300 {
+        return Err(FieldError::new(
+            f("description"),
+            FieldErrorKind::OutOfRange,
+            "at most 300 characters",
+        ));
+    }
+    // Checked here so that the store's thousandths can always hold them.
+    freeport_core::limits::to_milli(&f("quantity"), quantity)?;
+    freeport_core::limits::to_milli(&f("limit_quantity"), limit_quantity)?;
+    let pickup = match item.pickup.as_deref() {
+        None => freeport_core::duty_free::PickupMode::Departure,
+        Some(text) => freeport_core::duty_free::PickupMode::parse(text).ok_or_else(|| {
+            FieldError::new(
+                f("pickup"),
+                FieldErrorKind::Unknown,
+                "departure, mail, return_to_island, buy_and_take or guarantee_and_take",
+            )
+        })?,
+    };
+    let trace_codes = item.trace_codes.clone().unwrap_or_default();
+    if trace_codes.len() > 100
+        || trace_codes
+            .iter()
+            .any(|c| c.len() != 16 || !c.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(FieldError::new(
+            f("trace_codes"),
+            FieldErrorKind::Malformed,
+            "at most 100 traceability numbers of 16 digits each",
+        ));
+    }
+    if trace_codes.iter().enumerate().any(|(k, c)| {
+        trace_codes[..k].contains(c) || earlier.iter().any(|l: &SaleLine| l.trace_codes.contains(c))
+    }) {
+        return Err(FieldError::new(
+            f("trace_codes"),
+            FieldErrorKind::Inconsistent,
+            "each traceability number once",
+        ));
+    }
+    Ok(SaleLine {
+        category: item.category.clone(),
+        unit_price,
+        quantity,
+        limit_quantity,
+        pickup,
+        trace_codes,
+    })
 }
 
 /// A sale's links, normalised; each error names its field.

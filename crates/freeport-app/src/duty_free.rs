@@ -133,85 +133,20 @@ async fn decided_sale(
     // before this one is decided.
     expire_overdue(platform, Some(&person_code)).await?;
     let year = i64::from(order.sold_on.year());
-    let recent_from = order.sold_on - time::Duration::days(i64::from(proxy.window_days));
     // 1. Read the traveller's history.
-    let history = platform
-        .store
-        .traveller_history(
-            &person_code,
-            year,
-            &order.departure_on.to_string(),
-            &recent_from.to_string(),
-        )
-        .await?;
-    let banned_until = history
-        .banned_until
-        .as_deref()
-        .map(|d| {
-            freeport_core::calendar::parse_day("banned_until", d)
-                .map_err(|_| StoreError::Corrupt(format!("duty-free ban until {d:?}")))
-        })
-        .transpose()?;
-    let departure = platform
-        .store
-        .departures_on(&person_code, &order.departure_on.to_string())
-        .await?
-        .into_iter()
-        .next();
-    let traveller = TravellerRecord {
-        birth_date: order.birth_date,
-        spent_this_year: Cny::from_fen(history.spent_this_year_fen),
-        bought_this_departure: history
-            .bought_this_departure
-            .iter()
-            .map(|(category, m)| BasketItem {
-                category: category.clone(),
-                quantity: Decimal::new(*m, 3),
-            })
-            .collect(),
-        banned_until,
-        departure,
-        resident: matches!(&order.document, freeport_core::identity::PersonDocument::ResidentId(id) if id.as_str().starts_with(HAINAN)),
-    };
-    // A piece's number is sold once (R4.9).
-    for (i, line) in order.lines.iter().enumerate() {
-        let taken = platform.store.trace_codes_taken(&line.trace_codes).await?;
-        if let Some(code) = taken.first() {
-            return Err(FieldError::new(
-                format!("items[{i}].trace_codes"),
-                FieldErrorKind::Inconsistent,
-                format!("traceability number {code} is sold already"),
-            )
-            .into());
-        }
-    }
+    let (traveller, recent_departures) = traveller(platform, &person_code, order).await?;
+    unsold_numbers(platform, order).await?;
     // 2. Decide, purely.
     let decision = decide_sale(&platform.pack, order.sold_on, &order.lines, &traveller)?;
     let alerts = if decision.accepted {
-        proxy_alert(
-            proxy,
-            &person_code,
-            order,
-            &history.recent_departures,
-            &shop.id,
-        )
-        .into_iter()
-        .collect()
+        proxy_alert(proxy, &person_code, order, &recent_departures, &shop.id)
+            .into_iter()
+            .collect()
     } else {
         Vec::new()
     };
     let items = sale_items(order)?;
-    let limits = decision
-        .pack
-        .duty_free
-        .categories
-        .values()
-        .filter_map(|c| {
-            let limit = c.per_departure_limit? * Decimal::ONE_THOUSAND;
-            Some((c.id.clone(), i64::try_from(limit.trunc()).ok()?))
-        })
-        .filter(|(id, _)| items.iter().any(|i| &i.category == id))
-        .collect();
+    let limits = limits_held(&decision, &items);
     let decision_json =
         serde_json::to_value(&decision).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Sold {
@@ -239,22 +174,114 @@ async fn decided_sale(
             annual_quota_fen: decision.pack.duty_free.annual_quota.fen(),
             limits,
             alerts,
-            links: order
-                .links
-                .iter()
-                .map(|(kind, text)| {
-                    (
-                        kind.as_str().to_owned(),
-                        platform.store.link_code(kind.as_str(), text),
-                    )
-                })
-                .collect(),
+            links: link_codes(platform, order),
             actor: actor.user_id.clone(),
             idempotency: None,
             now_ms: platform.now_ms(),
         },
         decision: decision_json,
     })
+}
+
+/// What the platform knows of the buyer before the sale: the year's quota held, the departure's
+/// allowances, any ban, the departure on record on the sale's departure day; and the departures
+/// bought for lately (for the proxy-buying alert).
+async fn traveller(
+    platform: &Platform,
+    person_code: &str,
+    order: &SaleOrder,
+) -> AppResult<(TravellerRecord, Vec<String>)> {
+    let window = platform.risk.settings.proxy_buying.window_days;
+    let recent_from = order.sold_on - time::Duration::days(i64::from(window));
+    let departure_on = order.departure_on.to_string();
+    let history = platform
+        .store
+        .traveller_history(
+            person_code,
+            i64::from(order.sold_on.year()),
+            &departure_on,
+            &recent_from.to_string(),
+        )
+        .await?;
+    let banned_until = history
+        .banned_until
+        .as_deref()
+        .map(|d| {
+            freeport_core::calendar::parse_day("banned_until", d)
+                .map_err(|_| StoreError::Corrupt(format!("duty-free ban until {d:?}")))
+        })
+        .transpose()?;
+    let departure = platform
+        .store
+        .departures_on(person_code, &departure_on)
+        .await?
+        .into_iter()
+        .next();
+    let resident = matches!(&order.document, freeport_core::identity::PersonDocument::ResidentId(id) if id.as_str().starts_with(HAINAN));
+    let record = TravellerRecord {
+        birth_date: order.birth_date,
+        spent_this_year: Cny::from_fen(history.spent_this_year_fen),
+        bought_this_departure: history
+            .bought_this_departure
+            .iter()
+            .map(|(category, m)| BasketItem {
+                category: category.clone(),
+                quantity: Decimal::new(*m, 3),
+            })
+            .collect(),
+        banned_until,
+        departure,
+        resident,
+    };
+    Ok((record, history.recent_departures))
+}
+
+/// A piece's number is sold once (R4.9): one sold already is refused naming its item.
+async fn unsold_numbers(platform: &Platform, order: &SaleOrder) -> AppResult<()> {
+    for (i, line) in order.lines.iter().enumerate() {
+        let taken = platform.store.trace_codes_taken(&line.trace_codes).await?;
+        if let Some(code) = taken.first() {
+            return Err(FieldError::new(
+                format!("items[{i}].trace_codes"),
+                FieldErrorKind::Inconsistent,
+                format!("traceability number {code} is sold already"),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The per-departure limits of the sale's categories, in thousandths, for the store to hold.
+fn limits_held(
+    decision: &freeport_core::duty_free::SaleDecision<'_>,
+    items: &[NewSaleItem],
+) -> Vec<(String, i64)> {
+    decision
+        .pack
+        .duty_free
+        .categories
+        .values()
+        .filter_map(|c| {
+            let limit = c.per_departure_limit? * Decimal::ONE_THOUSAND;
+            Some((c.id.clone(), i64::try_from(limit.trunc()).ok()?))
+        })
+        .filter(|(id, _)| items.iter().any(|i| &i.category == id))
+        .collect()
+}
+
+/// The sale's links as (kind, link code): never in clear.
+fn link_codes(platform: &Platform, order: &SaleOrder) -> Vec<(String, String)> {
+    order
+        .links
+        .iter()
+        .map(|(kind, text)| {
+            (
+                kind.as_str().to_owned(),
+                platform.store.link_code(kind.as_str(), text),
+            )
+        })
+        .collect()
 }
 
 /// A shop as customs asks to register it, not yet checked. The operator is a parsed credit code;

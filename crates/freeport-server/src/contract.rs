@@ -82,6 +82,8 @@ fn body_fields() -> Vec<FieldConstraint> {
         snapshot_fields(),
         supervision_fields(),
         duty_free_fields(),
+        till_fields(),
+        trace_fields(),
         credit_fields(),
         lifecycle_fields(),
         risk_fields(),
@@ -322,6 +324,12 @@ fn duty_free_fields() -> Vec<FieldConstraint> {
         ("SaleRequest", "departure_on", day()),
         ("SaleRequest", "sold_on", day()),
         ("SaleRequest", "items", list_of("SaleItemRequest", 100)),
+    ]
+}
+
+/// A till's reservations and returns, departures, pieces by number, proxy-buying rings.
+fn till_fields() -> Vec<FieldConstraint> {
+    vec![
         (
             "SaleRequest",
             "hold_seconds",
@@ -341,6 +349,12 @@ fn duty_free_fields() -> Vec<FieldConstraint> {
         ),
         ("BuyerLinksRequest", "delivery_address", nullable(text(300))),
         ("BuyerLinksRequest", "device", nullable(plain_text(128))),
+    ]
+}
+
+/// Departures, pieces by traceability number, proxy-buying rings.
+fn trace_fields() -> Vec<FieldConstraint> {
+    vec![
         (
             "DepartureRequest",
             "kind",
@@ -369,7 +383,9 @@ fn duty_free_fields() -> Vec<FieldConstraint> {
         (
             "SaleItemRequest",
             "trace_codes",
-            nullable(json!({ "type": "array", "maxItems": 100, "uniqueItems": true, "items": { "type": "string", "pattern": "^[0-9]{16}$" } })),
+            nullable(
+                json!({ "type": "array", "maxItems": 100, "uniqueItems": true, "items": { "type": "string", "pattern": "^[0-9]{16}$" } }),
+            ),
         ),
         (
             "ItemDepartureRequest",

@@ -108,11 +108,24 @@ fn python_sqlite(
         risk,
         response,
     } = lengths;
+    let mut args = vec![ENTERPRISE.to_owned()];
+    args.extend([request, decision, risk, response].map(|n| n.to_string()));
+    python_sqlite_with(script, url, count, &args)
+}
+
+/// A SQLite baseline script, run on the database at `url` for `count` transactions with `args`
+/// after them; it times itself and prints its figures as JSON. `None` without `python3`.
+pub(crate) fn python_sqlite_with(
+    script: &Path,
+    url: &str,
+    count: usize,
+    args: &[String],
+) -> Result<Option<Measured>> {
     let path = url.trim_start_matches("sqlite://");
     let out = match std::process::Command::new("python3")
         .arg(script)
-        .args([path, &count.to_string(), ENTERPRISE])
-        .args([request, decision, risk, response].map(|n| n.to_string()))
+        .args([path, &count.to_string()])
+        .args(args)
         .output()
     {
         Ok(out) => out,
@@ -145,28 +158,42 @@ fn pgbench(
         risk,
         response,
     } = lengths;
+    let defines = [
+        ("enterprise", ENTERPRISE.to_owned()),
+        ("request_len", request.to_string()),
+        ("decision_len", decision.to_string()),
+        ("risk_len", risk.to_string()),
+        ("response_len", response.to_string()),
+    ];
+    pgbench_with(script, url, (count, concurrency), &defines)
+}
+
+/// `pgbench -M prepared` with `script` and its `-D` variables, `count` scripts on `concurrency`
+/// clients: its throughput from what it prints, its latencies from its per-transaction log. `None`
+/// without `pgbench`.
+pub(crate) fn pgbench_with(
+    script: &Path,
+    url: &str,
+    (count, concurrency): (usize, usize),
+    defines: &[(&str, String)],
+) -> Result<Option<Measured>> {
     let logs = std::env::temp_dir().join(format!("freeport_pgbench_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&logs);
     std::fs::create_dir_all(&logs)?;
     let per_client = count.div_ceil(concurrency);
-    let define = |k: &str, v: String| ["-D".to_owned(), format!("{k}={v}")];
     let mut cmd = std::process::Command::new("pgbench");
-    cmd.args(["-n", "-M", "prepared", "-f"])
-        .arg(script)
-        .args([
-            "-c",
-            &concurrency.to_string(),
-            "-j",
-            "2",
-            "-t",
-            &per_client.to_string(),
-        ])
-        .args(define("enterprise", ENTERPRISE.to_owned()))
-        .args(define("request_len", request.to_string()))
-        .args(define("decision_len", decision.to_string()))
-        .args(define("risk_len", risk.to_string()))
-        .args(define("response_len", response.to_string()))
-        .arg("--log")
+    cmd.args(["-n", "-M", "prepared", "-f"]).arg(script).args([
+        "-c",
+        &concurrency.to_string(),
+        "-j",
+        "2",
+        "-t",
+        &per_client.to_string(),
+    ]);
+    for (k, v) in defines {
+        cmd.args(["-D".to_owned(), format!("{k}={v}")]);
+    }
+    cmd.arg("--log")
         .arg(format!("--log-prefix={}", logs.join("tx").display()))
         .arg(url);
     let out = match cmd.output() {
@@ -194,7 +221,7 @@ fn pgbench(
 }
 
 /// Every transaction's latency in milliseconds, from pgbench's logs in `logs`.
-pub(crate) fn pgbench_latencies(logs: &Path) -> Result<Vec<f64>> {
+fn pgbench_latencies(logs: &Path) -> Result<Vec<f64>> {
     // Each log line: client, transaction, latency in µs, script, epoch, µs.
     let mut latencies = Vec::new();
     for entry in std::fs::read_dir(logs)?.flatten() {

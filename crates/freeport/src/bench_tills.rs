@@ -15,8 +15,8 @@ use freeport_store::Store;
 use serde_json::{Value, json};
 
 use crate::bench_api::{
-    ENTERPRISE, Load, Measured, bench_enterprise, drop_database, fresh_store, measured, percentile,
-    pgbench_latencies, run_workers, serve_with_administrator,
+    ENTERPRISE, Load, Measured, bench_enterprise, drop_database, fresh_store, measured,
+    pgbench_with, python_sqlite_with, run_workers, serve_with_administrator,
 };
 
 /// Baskets a buyer takes in a run at most, so that no quota runs out: a basket is 1 000 CNY of a
@@ -303,29 +303,14 @@ fn sqlite_tills(
     buyers: &str,
     (decision, response): (usize, usize),
 ) -> Result<Option<Measured>> {
-    let out = match std::process::Command::new("python3")
-        .arg(script)
-        .args([
-            url.trim_start_matches("sqlite://"),
-            &count.to_string(),
-            buyers,
-        ])
-        .args([decision, response, 0, 0].map(|n| n.to_string()))
-        .output()
-    {
-        Ok(out) => out,
-        Err(_) => return Ok(None),
-    };
-    if !out.status.success() {
-        bail!("sqlite baseline: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let v: Value = serde_json::from_slice(&out.stdout)?;
-    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
-    Ok(Some(Measured {
-        per_second: f("per_second"),
-        p50_ms: f("p50_ms"),
-        p99_ms: f("p99_ms"),
-    }))
+    let args = [
+        buyers.to_owned(),
+        decision.to_string(),
+        response.to_string(),
+        "0".to_owned(),
+        "0".to_owned(),
+    ];
+    python_sqlite_with(script, url, count, &args)
 }
 
 fn pgbench_tills(
@@ -335,48 +320,10 @@ fn pgbench_tills(
     buyers: &str,
     (decision, response): (usize, usize),
 ) -> Result<Option<Measured>> {
-    let logs = std::env::temp_dir().join(format!("freeport_pgbench_tills_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&logs);
-    std::fs::create_dir_all(&logs)?;
-    let per_client = load.count.div_ceil(load.concurrency);
-    let out = match std::process::Command::new("pgbench")
-        .args(["-n", "-M", "prepared", "-f"])
-        .arg(script)
-        .args([
-            "-c",
-            &load.concurrency.to_string(),
-            "-j",
-            "2",
-            "-t",
-            &per_client.to_string(),
-        ])
-        .args(["-D", &format!("buyers={buyers}")])
-        .args(["-D", &format!("decision_len={decision}")])
-        .args(["-D", &format!("response_len={response}")])
-        .arg("--log")
-        .arg(format!("--log-prefix={}", logs.join("tx").display()))
-        .arg(url)
-        .output()
-    {
-        Ok(out) => out,
-        Err(_) => return Ok(None),
-    };
-    if !out.status.success() {
-        bail!("pgbench: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let tps = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("tps = "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse::<f64>().ok())
-        .context("pgbench printed no tps")?;
-    let mut latencies = pgbench_latencies(&logs)?;
-    let _ = std::fs::remove_dir_all(&logs);
-    latencies.sort_by(f64::total_cmp);
-    Ok(Some(Measured {
-        per_second: tps,
-        p50_ms: percentile(&latencies, 50.0),
-        p99_ms: percentile(&latencies, 99.0),
-    }))
+    let defines = [
+        ("buyers", buyers.to_owned()),
+        ("decision_len", decision.to_string()),
+        ("response_len", response.to_string()),
+    ];
+    pgbench_with(script, url, (load.count, load.concurrency), &defines)
 }

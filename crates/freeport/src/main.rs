@@ -258,31 +258,7 @@ fn main() -> ExitCode {
         Command::Serve => config().and_then(|c| serve::serve(&pack_dir, &c)),
         Command::Migrate => config().and_then(|c| serve::migrate(&c)),
         Command::Openapi => commands::openapi(),
-        Command::DutyFree {
-            command:
-                DutyFreeCommand::Detect {
-                    sales,
-                    departures,
-                    as_of,
-                },
-        } => duty_free::detect(&sales, &departures, as_of.as_deref()),
-        Command::DutyFree {
-            command:
-                DutyFreeCommand::Generate {
-                    seed,
-                    ordinary,
-                    rings,
-                    out,
-                },
-        } => duty_free::generate(seed, ordinary, rings, &out),
-        Command::DutyFree {
-            command:
-                DutyFreeCommand::Evaluate {
-                    seed,
-                    ordinary,
-                    rings,
-                },
-        } => duty_free::evaluate(seed, ordinary, rings),
+        Command::DutyFree { command } => duty_free_command(command),
         Command::Risk {
             command: RiskCommand::Eval { data, seeds, json },
         } => risk::eval(&data, seeds, json).map(|()| ExitCode::SUCCESS),
@@ -339,32 +315,20 @@ fn main() -> ExitCode {
             postgres,
             declarations,
             concurrency,
-            tills: true,
-            ..
-        } => bench_tills::run(
-            &pack_dir,
-            postgres.as_deref(),
-            bench_api::Load {
-                count: declarations,
-                concurrency,
-                second_line: false,
-            },
-        ),
-        Command::BenchApi {
-            postgres,
-            declarations,
-            concurrency,
             second_line,
-            ..
-        } => bench_api::run(
-            &pack_dir,
-            postgres.as_deref(),
-            bench_api::Load {
+            tills,
+        } => {
+            let load = bench_api::Load {
                 count: declarations,
                 concurrency,
                 second_line,
-            },
-        ),
+            };
+            if tills {
+                bench_tills::run(&pack_dir, postgres.as_deref(), load)
+            } else {
+                bench_api::run(&pack_dir, postgres.as_deref(), load)
+            }
+        }
         Command::Bench {
             declarations,
             seed,
@@ -377,5 +341,26 @@ fn main() -> ExitCode {
             eprintln!("freeport: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn duty_free_command(command: DutyFreeCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        DutyFreeCommand::Detect {
+            sales,
+            departures,
+            as_of,
+        } => duty_free::detect(&sales, &departures, as_of.as_deref()),
+        DutyFreeCommand::Generate {
+            seed,
+            ordinary,
+            rings,
+            out,
+        } => duty_free::generate(seed, ordinary, rings, &out),
+        DutyFreeCommand::Evaluate {
+            seed,
+            ordinary,
+            rings,
+        } => duty_free::evaluate(seed, ordinary, rings),
     }
 }

@@ -233,6 +233,37 @@ impl Builder {
         }
     }
 
+    /// A trip: a sale day, a departure `lo..=hi` days later, and a flight.
+    fn trip(&mut self, lo: u64, hi: u64) -> (Date, Date, String) {
+        let sold_on = self.day();
+        // A fixed gap draws nothing, so that an island's draws stay what they were.
+        let gap = if lo == hi {
+            lo
+        } else {
+            self.draw.range(lo, hi)
+        };
+        let days = i64::try_from(gap).unwrap_or(0);
+        let means = format!("HU{:04}", self.draw.range(1, 400));
+        (sold_on, sold_on + time::Duration::days(days), means)
+    }
+
+    /// A ring member's purchase: the buyer's shape, the sale and, unless it never departs, the
+    /// departure.
+    fn member(&mut self, person: &str, shape: Shape, trip: (Date, Date, String), p: Purchase) {
+        self.island.truth.insert(person.to_owned(), shape);
+        let (sold_on, departure_on, means) = trip;
+        self.sale(
+            person,
+            (sold_on, departure_on, &means),
+            p.basket,
+            p.links,
+            p.collector,
+        );
+        if shape != Shape::NeverDeparts {
+            self.depart(person, departure_on, &means);
+        }
+    }
+
     fn shared_link_rings(&mut self, rings: usize) {
         for r in 0..rings {
             let size = self.draw.range(4, 8);
@@ -251,19 +282,18 @@ impl Builder {
                 } else {
                     links.insert(kind, token.clone());
                 }
-                self.island.truth.insert(person.clone(), Shape::SharedLink);
-                let sold_on = self.day();
-                let departure_on = sold_on + time::Duration::days(1);
-                let means = format!("HU{:04}", self.draw.range(1, 400));
+                let trip = self.trip(1, 1);
                 let basket = self.resale_basket();
-                self.sale(
+                self.member(
                     &person,
-                    (sold_on, departure_on, &means),
-                    basket,
-                    links,
-                    None,
+                    Shape::SharedLink,
+                    trip,
+                    Purchase {
+                        basket,
+                        links,
+                        collector: None,
+                    },
                 );
-                self.depart(&person, departure_on, &means);
             }
         }
     }
@@ -277,21 +307,20 @@ impl Builder {
             for m in 0..self.draw.range(5, 10) {
                 let person = format!("C{r:03}-{m}");
                 let links = self.own_links(&person);
-                self.island.truth.insert(person.clone(), Shape::Collector);
-                let sold_on = self.day();
-                let departure_on = sold_on + time::Duration::days(self.draw.range(0, 3) as i64);
-                let means = format!("HU{:04}", self.draw.range(1, 400));
+                let trip = self.trip(0, 3);
                 let basket = self.resale_basket();
                 // Now and then a buyer collects the goods in person, the collector out of sight.
                 let collector = (!self.draw.chance(EVADES)).then(|| collector.clone());
-                self.sale(
+                self.member(
                     &person,
-                    (sold_on, departure_on, &means),
-                    basket,
-                    links,
-                    collector,
+                    Shape::Collector,
+                    trip,
+                    Purchase {
+                        basket,
+                        links,
+                        collector,
+                    },
                 );
-                self.depart(&person, departure_on, &means);
             }
         }
     }
@@ -304,21 +333,23 @@ impl Builder {
             for m in 0..self.draw.range(5, 10) {
                 let person = format!("T{r:03}-{m}");
                 let links = self.own_links(&person);
-                self.island.truth.insert(person.clone(), Shape::TourBaskets);
                 // Now and then a recruit is told to buy something else.
                 let basket = if self.draw.chance(EVADES) {
                     self.ordinary_basket()
                 } else {
                     self.resale_basket()
                 };
-                self.sale(
+                let trip = (sold_on, departure_on, means.clone());
+                self.member(
                     &person,
-                    (sold_on, departure_on, &means),
-                    basket,
-                    links,
-                    None,
+                    Shape::TourBaskets,
+                    trip,
+                    Purchase {
+                        basket,
+                        links,
+                        collector: None,
+                    },
                 );
-                self.depart(&person, departure_on, &means);
             }
         }
     }
@@ -327,22 +358,27 @@ impl Builder {
         for k in 0..n {
             let person = format!("N{k:04}");
             let links = self.own_links(&person);
-            self.island
-                .truth
-                .insert(person.clone(), Shape::NeverDeparts);
-            let sold_on = self.day();
-            let departure_on = sold_on + time::Duration::days(self.draw.range(0, 5) as i64);
-            let means = format!("HU{:04}", self.draw.range(1, 400));
+            let trip = self.trip(0, 5);
             let basket = self.resale_basket();
-            self.sale(
+            self.member(
                 &person,
-                (sold_on, departure_on, &means),
-                basket,
-                links,
-                None,
+                Shape::NeverDeparts,
+                trip,
+                Purchase {
+                    basket,
+                    links,
+                    collector: None,
+                },
             );
         }
     }
+}
+
+/// What a generated buyer buys, with what, and who collects it.
+struct Purchase {
+    basket: Vec<Line>,
+    links: BTreeMap<LinkKind, String>,
+    collector: Option<String>,
 }
 
 /// The island of `seed` at `scale`: two months of sales from 1 January 2026.

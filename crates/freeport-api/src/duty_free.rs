@@ -1,0 +1,125 @@
+//! Wire types of offshore duty-free beyond the sale itself: the links a sale was made with,
+//! travellers' departures, pieces by traceability number, proxy-buying rings.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::platform::BuyerDocument;
+
+/// What a duty-free sale was made with besides the buyer's document: the links proxy-buying rings
+/// are found on (R4.8). Each is normalised and kept only as a keyed hash.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuyerLinksRequest {
+    /// 5 to 20 digits, with spaces, dashes, brackets or a leading `+`.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The paying card or wallet account: 4 to 64 visible ASCII characters (spaces and dashes
+    /// ignored).
+    #[serde(default)]
+    pub payment_account: Option<String>,
+    /// For mail delivery: 1 to 300 characters.
+    #[serde(default)]
+    pub delivery_address: Option<String>,
+    /// The ordering device's identifier (online channels): 1 to 128 characters.
+    #[serde(default)]
+    pub device: Option<String>,
+}
+
+/// A traveller's departure from the island, as a carrier or the port records it (R4.3).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartureRequest {
+    pub document: BuyerDocument,
+    /// `flight`, `train` or `ship`.
+    pub kind: String,
+    /// The flight, train or ship number: 1 to 32 characters.
+    pub means: String,
+    /// The port it leaves from (`GET /api/v1/ports`).
+    pub port: String,
+    /// When it leaves: RFC 3339 with its offset (`2026-03-05T09:30:00+08:00`).
+    pub departs_at: String,
+    /// Leaving the country, not only the island.
+    #[serde(default)]
+    pub leaves_country: bool,
+}
+
+/// A departure on record; the traveller appears by nothing but the record.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DepartureView {
+    pub id: String,
+    pub kind: String,
+    pub means: String,
+    pub port: String,
+    pub departs_at_ms: i64,
+    /// The zone's day it leaves on: the day duty-free sales for it name as `departure_on`.
+    pub departure_on: String,
+    pub leaves_country: bool,
+}
+
+/// Proxy-buying rings among a period's sales (docs/reference/proxy-buying.md).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RingsView {
+    pub from: String,
+    pub to: String,
+    /// Buyers in the period's committed sales.
+    pub buyers: usize,
+    /// Each flagged buyer (by person code) with its ring and its evidence: `shared_link`,
+    /// `collector`, `tour_baskets`, `never_departed`, `round_trips`.
+    #[schema(value_type = Vec<Object>)]
+    pub flagged: Vec<serde_json::Value>,
+    /// Each ring's members and, link by link, what ties them.
+    #[schema(value_type = Vec<Object>)]
+    pub rings: Vec<serde_json::Value>,
+}
+
+/// A period to look for rings in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RingAlertsRequest {
+    /// The first sale day, `YYYY-MM-DD`.
+    pub from: String,
+    /// The last sale day, `YYYY-MM-DD`, at most 366 days after `from`.
+    pub to: String,
+}
+
+/// The rings raised as alerts (a ring raised before is not raised again).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RingAlertsView {
+    pub rings: Vec<RingAlertView>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RingAlertView {
+    pub subject: String,
+    pub members: usize,
+}
+
+/// A sold piece followed by its traceability number (R4.9).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ItemView {
+    pub trace_code: String,
+    /// `reserved`, `sold`, `handed_over`, `departed` or `returned`.
+    pub state: String,
+    /// The buyer, by person code (an HMAC of the document; never the number).
+    pub person_code: String,
+    pub shop: String,
+    pub sale_id: String,
+    pub line: i64,
+    pub category: String,
+    pub pickup: String,
+    pub sold_on: String,
+    pub departure_on: String,
+    /// The buyer's departure on record on that day.
+    pub departure: Option<DepartureView>,
+    pub handed_over_at_ms: Option<i64>,
+    pub departed_at_ms: Option<i64>,
+}
+
+/// Where a piece leaves the island with its buyer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemDepartureRequest {
+    /// The port whose passenger channel the buyer crosses (`GET /api/v1/ports`).
+    pub port: String,
+}
