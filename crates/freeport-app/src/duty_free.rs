@@ -493,18 +493,27 @@ pub async fn expire_overdue(platform: &Platform, person_code: Option<&str>) -> A
 }
 
 /// Expires overdue reservations every `every`, so an abandoned till gives its quota back even when
-/// the buyer never comes back.
+/// the buyer never comes back; about once an hour, raises the alerts of buyers who took goods at
+/// once and did not leave in time (`pickup::overdue_takers`).
 pub fn spawn_expirer(
     platform: Platform,
     every: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
+        let hourly = (3600 / every.as_secs().max(1)).max(1);
+        let mut n: u64 = 0;
         loop {
             tick.tick().await;
             if let Err(e) = expire_overdue(&platform, None).await {
                 tracing::warn!(error = %e, "expiring duty-free reservations");
             }
+            if n.is_multiple_of(hourly)
+                && let Err(e) = crate::pickup::overdue_takers(&platform).await
+            {
+                tracing::warn!(error = %e, "looking for buyers who took goods and stayed");
+            }
+            n += 1;
         }
     })
 }

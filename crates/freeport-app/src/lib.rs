@@ -47,6 +47,7 @@ pub mod lifecycle;
 pub mod live;
 pub mod passengers;
 pub mod permissions;
+pub mod pickup;
 pub mod proxy_rings;
 pub mod registry;
 pub mod rule_sets;

@@ -186,3 +186,52 @@ impl Store {
             .collect()
     }
 }
+
+/// A committed sale with goods taken at once (buy-and-take, guarantee-and-take): its buyer must
+/// leave the island within the pack's days (R4.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenAtOnce {
+    pub sale_id: String,
+    pub shop: String,
+    pub person_code: String,
+    pub sold_on: String,
+}
+
+impl Store {
+    /// Committed sales sold from `from` to `to` (days, inclusive) with a line taken at once, oldest
+    /// first, at most `limit`.
+    pub async fn taken_at_once(
+        &self,
+        from: &str,
+        to: &str,
+        limit: i64,
+    ) -> Result<Vec<TakenAtOnce>> {
+        let rows = sqlx::query("SELECT s.id, s.shop, s.person_code, s.sold_on FROM duty_free_sales s WHERE s.state = 'committed' AND s.sold_on >= $1 AND s.sold_on <= $2 AND EXISTS (SELECT 1 FROM duty_free_sale_items i WHERE i.sale_id = s.id AND i.pickup IN ('buy_and_take', 'guarantee_and_take')) ORDER BY s.sold_on, s.id LIMIT $3")
+            .bind(from)
+            .bind(to)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TakenAtOnce {
+                    sale_id: row_string(r, "id")?,
+                    shop: row_string(r, "shop")?,
+                    person_code: row_string(r, "person_code")?,
+                    sold_on: row_string(r, "sold_on")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `person_code` has a departure on record from `from` to `to` (days, inclusive).
+    pub async fn departed_between(&self, person_code: &str, from: &str, to: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT id FROM departures WHERE person_code = $1 AND departure_on >= $2 AND departure_on <= $3 LIMIT 1")
+            .bind(person_code)
+            .bind(from)
+            .bind(to)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+}

@@ -419,7 +419,7 @@ pub use duty_free::{
     NewSale, NewSaleItem, SaleItemRow, SaleRecord, SaleRow, Shop, TravellerHistory,
 };
 mod departures;
-pub use departures::{NewDeparture, SaleForDetection};
+pub use departures::{NewDeparture, SaleForDetection, TakenAtOnce};
 mod quota_ledger;
 mod trace;
 pub use quota_ledger::{NewReturn, ReturnLine, Settling};

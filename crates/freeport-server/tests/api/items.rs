@@ -228,3 +228,109 @@ async fn a_piece_is_followed_by_its_number_from_the_sale_to_the_departure_or_the
         );
     }
 }
+
+/// R4.5(5): a buyer who takes goods at once and has no departure on record within the pack's 30
+/// days is raised as an alert, once; one who left is not.
+#[tokio::test]
+async fn a_buyer_who_takes_goods_at_once_and_stays_is_raised_as_an_alert() {
+    use freeport_server::clock::{Clock, ManualClock};
+    let clock = std::sync::Arc::new(ManualClock::new(0));
+    for app in apps_on(Some(clock.clone())).await {
+        let be = app.backend.clone();
+        clock.set(ManualClock::at_day(time::macros::date!(2026 - 03 - 02)).now_ms() + 36_000_000);
+        let admin = app.admin().await;
+        let _ = app.enterprise(&admin, C, false).await;
+        let op = app.user(&admin, "op", "duty_free_operator", Some(C)).await;
+        let (s, _) = app
+            .call(
+                Method::PUT,
+                "/api/v1/duty-free/shops/HK-1",
+                Some(&admin),
+                Some("shop"),
+                Some(&json!({ "operator": C, "name": "Haikou shop", "location": "Haikou" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        // One buyer leaves on 5 March; the other's departure is not until 20 April.
+        let mut stays = Vec::new();
+        for (n, (number, departure)) in [("E66666661", "2026-03-05"), ("E66666662", "2026-04-20")]
+            .into_iter()
+            .enumerate()
+        {
+            let mut body = sale(
+                "passport",
+                number,
+                Some("GB"),
+                "1990-05-01",
+                departure,
+                "cosmetics",
+                "200",
+                "2",
+            );
+            body["items"][0]["pickup"] = json!("buy_and_take");
+            app.departs(&body).await;
+            let (s, r) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/duty-free/shops/HK-1/sales",
+                    Some(&op),
+                    Some(&format!("s-{n}")),
+                    Some(&body),
+                )
+                .await;
+            assert_eq!(
+                (s, r["accepted"].as_bool()),
+                (StatusCode::CREATED, Some(true)),
+                "{be}: {r}"
+            );
+            stays.push(r["id"].as_str().expect("id").to_owned());
+        }
+        let raised = || {
+            let app = &app;
+            async move {
+                app.state
+                    .store
+                    .alerts(None, "", 100)
+                    .await
+                    .expect("alerts")
+                    .into_iter()
+                    .filter(|a| a.kind == freeport_app::pickup::STAYED_KIND)
+                    .collect::<Vec<_>>()
+            }
+        };
+        // Within the 30 days nothing is due.
+        assert_eq!(
+            freeport_app::pickup::overdue_takers(&app.state)
+                .await
+                .expect("look"),
+            0,
+            "{be}"
+        );
+        clock.set(ManualClock::at_day(time::macros::date!(2026 - 04 - 02)).now_ms() + 36_000_000);
+        assert_eq!(
+            freeport_app::pickup::overdue_takers(&app.state)
+                .await
+                .expect("look"),
+            1,
+            "{be}"
+        );
+        let alerts = raised().await;
+        assert_eq!(alerts.len(), 1, "{be}");
+        assert!(
+            alerts[0].details_json.contains(&stays[1]),
+            "{be}: the one who stayed: {}",
+            alerts[0].details_json
+        );
+        assert!(
+            alerts[0]
+                .person_code
+                .as_deref()
+                .is_some_and(|p| !p.contains("E6666666"))
+        );
+        // Looking again raises nothing new.
+        freeport_app::pickup::overdue_takers(&app.state)
+            .await
+            .expect("look");
+        assert_eq!(raised().await.len(), 1, "{be}");
+    }
+}
