@@ -114,6 +114,8 @@ pub struct ItemView {
     pub departure: Option<DepartureView>,
     pub handed_over_at_ms: Option<i64>,
     pub departed_at_ms: Option<i64>,
+    /// Who took it at the hand-over, by person code, when not its buyer.
+    pub collected_by: Option<String>,
 }
 
 /// Where a piece leaves the island with its buyer.
@@ -122,4 +124,14 @@ pub struct ItemView {
 pub struct ItemDepartureRequest {
     /// The port whose passenger channel the buyer crosses (`GET /api/v1/ports`).
     pub port: String,
+}
+
+/// Who takes a piece at its hand-over, when not its buyer.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandOverRequest {
+    /// The collector's identity document; absent when the buyer takes the piece. Kept as the
+    /// collector's person code only.
+    #[serde(default)]
+    pub collector: Option<BuyerDocument>,
 }

@@ -74,8 +74,7 @@ pub async fn find(
             person: s.person_code,
             sold_on,
             departure_on: day(&s.departure_on)?,
-            // Who took delivery is not recorded yet: pick-up records will say.
-            collector: None,
+            collector: s.collector,
             departure_means: s.departure_means,
         });
     }

@@ -51,11 +51,12 @@ pub async fn item(platform: &Platform, actor: &Actor, code: &str) -> AppResult<I
     })
 }
 
-/// The shop hands a sold piece over to its buyer at the pick-up point.
+/// The shop hands a sold piece over at the pick-up point: to its buyer, or to the `collector`
+/// shown (kept by person code: one collector for many buyers is a ring's mark, R4.8).
 pub async fn hand_over(
     platform: &Platform,
     actor: &Actor,
-    code: &str,
+    (code, collector): (&str, Option<&freeport_core::identity::PersonDocument>),
     answer: impl FnOnce(&ItemTrace) -> AppResult<Option<IdempotencyRecord>>,
 ) -> AppResult<ItemTrace> {
     actor.require(Permission::Sell)?;
@@ -67,11 +68,16 @@ pub async fn hand_over(
         )));
     }
     let now_ms = platform.now_ms();
+    let collected_by = collector
+        .map(|d| platform.store.person_code(&d.canonical_key()))
+        .filter(|p| *p != t.record.person_code);
     t.item.state = ItemStep::HandOver.state().to_owned();
     t.item.handed_over_at_ms = Some(now_ms);
+    t.item.collected_by.clone_from(&collected_by);
     let m = ItemMove {
         trace_code: code.to_owned(),
         step: ItemStep::HandOver,
+        collected_by,
         actor: actor.user_id.clone(),
         note: format!("handed over at shop {}", t.sale.shop),
         idempotency: answer(&t)?,
@@ -110,6 +116,7 @@ pub async fn depart(
     let m = ItemMove {
         trace_code: code.to_owned(),
         step: ItemStep::Depart,
+        collected_by: None,
         actor: actor.user_id.clone(),
         note: format!("departed from {port}"),
         idempotency: answer(&t)?,

@@ -98,6 +98,8 @@ pub struct SaleForDetection {
     pub links: Vec<(String, String)>,
     /// The means of the buyer's departure on record that day, if any.
     pub departure_means: Option<String>,
+    /// Who took the goods at the hand-over, when not the buyer.
+    pub collector: Option<String>,
 }
 
 impl Store {
@@ -109,7 +111,7 @@ impl Store {
         to: &str,
         limit: i64,
     ) -> Result<Vec<SaleForDetection>> {
-        let rows = sqlx::query("SELECT s.id, s.person_code, s.sold_on, s.departure_on, (SELECT MIN(d.means) FROM departures d WHERE d.person_code = s.person_code AND d.departure_on = s.departure_on) AS means FROM duty_free_sales s WHERE s.state = 'committed' AND s.sold_on >= $1 AND s.sold_on <= $2 ORDER BY s.sold_on, s.id LIMIT $3")
+        let rows = sqlx::query("SELECT s.id, s.person_code, s.sold_on, s.departure_on, (SELECT MIN(d.means) FROM departures d WHERE d.person_code = s.person_code AND d.departure_on = s.departure_on) AS means, (SELECT MIN(i.collected_by) FROM duty_free_items i WHERE i.sale_id = s.id AND i.collected_by <> s.person_code) AS collector FROM duty_free_sales s WHERE s.state = 'committed' AND s.sold_on >= $1 AND s.sold_on <= $2 ORDER BY s.sold_on, s.id LIMIT $3")
             .bind(from)
             .bind(to)
             .bind(limit)
@@ -161,6 +163,7 @@ impl Store {
                 sold_on: row_string(r, "sold_on")?,
                 departure_on: row_string(r, "departure_on")?,
                 departure_means: crate::row_opt_string(r, "means")?,
+                collector: crate::row_opt_string(r, "collector")?,
                 lines: lines.remove(&id).unwrap_or_default(),
                 links: links.remove(&id).unwrap_or_default(),
                 id,

@@ -17,6 +17,8 @@ pub struct ItemRow {
     pub state: String,
     pub handed_over_at_ms: Option<i64>,
     pub departed_at_ms: Option<i64>,
+    /// Who took it at the hand-over, by person code, when not its buyer.
+    pub collected_by: Option<String>,
 }
 
 /// Where a piece moves on to.
@@ -42,6 +44,8 @@ impl ItemStep {
 pub struct ItemMove {
     pub trace_code: String,
     pub step: ItemStep,
+    /// At a hand-over: who took the piece, by person code, when not its buyer.
+    pub collected_by: Option<String>,
     pub actor: String,
     pub note: String,
     pub idempotency: Option<IdempotencyRecord>,
@@ -65,7 +69,7 @@ impl Store {
     }
 
     pub async fn item(&self, trace_code: &str) -> Result<Option<ItemRow>> {
-        let row = sqlx::query("SELECT trace_code, sale_id, line, state, handed_over_at_ms, departed_at_ms FROM duty_free_items WHERE trace_code = $1")
+        let row = sqlx::query("SELECT trace_code, sale_id, line, state, handed_over_at_ms, departed_at_ms, collected_by FROM duty_free_items WHERE trace_code = $1")
             .bind(trace_code)
             .fetch_optional(&self.pool)
             .await?;
@@ -77,6 +81,7 @@ impl Store {
                 state: row_string(&r, "state")?,
                 handed_over_at_ms: row_opt_i64(&r, "handed_over_at_ms")?,
                 departed_at_ms: row_opt_i64(&r, "departed_at_ms")?,
+                collected_by: crate::row_opt_string(&r, "collected_by")?,
             })
         })
         .transpose()
@@ -86,9 +91,10 @@ impl Store {
     pub async fn move_item(&self, m: &ItemMove) -> Result<()> {
         let moved = match m.step {
             ItemStep::HandOver => statement!(
-                "UPDATE duty_free_items SET state = 'handed_over', handed_over_at_ms = $1, updated_at_ms = $1 WHERE trace_code = $2 AND state = 'sold'",
+                "UPDATE duty_free_items SET state = 'handed_over', handed_over_at_ms = $1, updated_at_ms = $1, collected_by = $3 WHERE trace_code = $2 AND state = 'sold'",
                 m.now_ms,
-                &m.trace_code
+                &m.trace_code,
+                &m.collected_by
             ),
             ItemStep::Depart => statement!(
                 "UPDATE duty_free_items SET state = 'departed', departed_at_ms = $1, updated_at_ms = $1 WHERE trace_code = $2 AND state IN ('sold', 'handed_over')",
@@ -109,7 +115,7 @@ impl Store {
                 actor: m.actor.clone(),
                 action: format!("duty_free.item.{}", m.step.state()),
                 subject: m.trace_code.clone(),
-                payload: serde_json::json!({ "to": m.step.state(), "note": m.note }).to_string(),
+                payload: serde_json::json!({ "to": m.step.state(), "note": m.note, "collected_by": m.collected_by }).to_string(),
             }),
         ];
         self.write_steps(m.idempotency.as_ref(), m.now_ms, steps)

@@ -1,7 +1,7 @@
 //! One item, one code (R4.9): a sold piece looked up by its traceability number, handed over at
 //! the pick-up point, seen leaving with its buyer at the port's passenger channel.
 
-use freeport_api::platform::{DepartureView, ItemDepartureRequest, ItemView};
+use freeport_api::platform::{DepartureView, HandOverRequest, ItemDepartureRequest, ItemView};
 
 use super::*;
 
@@ -29,6 +29,7 @@ fn item_view(t: &freeport_app::trace::ItemTrace) -> ItemView {
         }),
         handed_over_at_ms: t.item.handed_over_at_ms,
         departed_at_ms: t.item.departed_at_ms,
+        collected_by: t.item.collected_by.clone(),
     }
 }
 
@@ -54,11 +55,13 @@ pub(super) async fn get_item(
     Ok(Json(item_view(&t)))
 }
 
-/// Hand a sold piece over to its buyer at the pick-up point (the shop's operator).
+/// Hand a sold piece over at the pick-up point (the shop's operator): to its buyer, or to the
+/// collector shown, kept by person code.
 #[utoipa::path(
     post,
     path = "/api/v1/duty-free/items/{code}/hand-over",
     tag = "duty-free",
+    request_body(content = HandOverRequest, description = "optional: absent or `{}` when the buyer takes the piece"),
     params(("code" = String, Path, description = "the 16-digit traceability number"), ("Idempotency-Key" = String, Header, description = KEY)),
     responses((status = 200, body = ItemView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such item, or another operator's", body = ErrorEnvelope), (status = 409, description = "not sold (reserved, handed over, departed or returned), or idempotency key reused", body = ErrorEnvelope)),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -68,21 +71,39 @@ pub(super) async fn hand_over_item(
     caller: Caller,
     Path(code): Path<String>,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let path = format!("POST /api/v1/duty-free/items/{code}/hand-over");
-    let (st, c) = (&state, &caller);
+    let (st, c, payload) = (&state, &caller, &body);
     idempotent(
         &state,
         &caller,
         freeport_app::Permission::Sell,
         &headers,
         &path,
-        &Bytes::new(),
+        &body,
         async move |idem| {
-            let t = freeport_app::trace::hand_over(st, &c.actor(), &code, |t| {
-                kept(&idem, StatusCode::OK, to_json(&item_view(t)))
-            })
-            .await?;
+            let b: HandOverRequest = if payload.is_empty() {
+                HandOverRequest::default()
+            } else {
+                parse_body(payload)?
+            };
+            let collector = b
+                .collector
+                .map(|d| {
+                    freeport_core::identity::PersonDocument::parse(
+                        &d.kind,
+                        &d.number,
+                        d.issuing_country.as_deref(),
+                    )
+                    .map_err(|e| e.within("collector"))
+                })
+                .transpose()?;
+            let t =
+                freeport_app::trace::hand_over(st, &c.actor(), (&code, collector.as_ref()), |t| {
+                    kept(&idem, StatusCode::OK, to_json(&item_view(t)))
+                })
+                .await?;
             Ok((StatusCode::OK, to_json(&item_view(&t))?))
         },
     )

@@ -178,3 +178,96 @@ async fn buyers_sharing_a_phone_are_a_ring_raised_once_and_banned_together() {
         }
     }
 }
+
+/// One person taking the goods of three buyers at their hand-over is a ring with the collector in
+/// it, found from the hand-over records.
+#[tokio::test]
+async fn one_collector_for_three_buyers_is_a_ring() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let admin = app.admin().await;
+        let _ = app.enterprise(&admin, C, false).await;
+        let operator = app
+            .user(&admin, "operator", "duty_free_operator", Some(C))
+            .await;
+        let analyst = app.user(&admin, "analyst", "risk_analyst", None).await;
+        let (s, _) = app
+            .call(
+                Method::PUT,
+                "/api/v1/duty-free/shops/HK-1",
+                Some(&admin),
+                Some("shop"),
+                Some(&json!({ "operator": C, "name": "Haikou shop", "location": "Haikou" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        for n in 1..=3u32 {
+            let mut b = buyer(n, &format!("+86 139 0000 000{n}"));
+            b["items"][0]["quantity"] = json!(n.to_string());
+            let codes: Vec<String> = (0..n).map(|k| format!("80000000000{n}{k:04}")).collect();
+            b["items"][0]["trace_codes"] = json!(codes);
+            app.departs(&b).await;
+            let (s, r) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/duty-free/shops/HK-1/sales",
+                    Some(&operator),
+                    Some(&format!("s-{n}")),
+                    Some(&b),
+                )
+                .await;
+            assert_eq!(
+                (s, r["accepted"].as_bool()),
+                (StatusCode::CREATED, Some(true)),
+                "{be}: {r}"
+            );
+            let collector = json!({ "collector": { "kind": "passport", "number": "E88888888", "issuing_country": "GB" } });
+            let (s, h) = app
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/duty-free/items/{}/hand-over", codes[0]),
+                    Some(&operator),
+                    Some(&format!("h-{n}")),
+                    Some(&collector),
+                )
+                .await;
+            assert_eq!(
+                (s, h["state"].as_str()),
+                (StatusCode::OK, Some("handed_over")),
+                "{be}: {h}"
+            );
+            assert!(
+                h["collected_by"].as_str().is_some_and(|p| p.len() == 64),
+                "{be}: {h}"
+            );
+        }
+        let (s, found) = app
+            .call(
+                Method::GET,
+                "/api/v1/duty-free/rings?from=2026-03-01&to=2026-03-31",
+                Some(&analyst),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {found}");
+        assert_eq!(
+            found["rings"].as_array().map(Vec::len),
+            Some(1),
+            "{be}: {found}"
+        );
+        assert_eq!(
+            found["rings"][0]["members"].as_array().map(Vec::len),
+            Some(4),
+            "{be}: the collector and three buyers: {found}"
+        );
+        assert!(
+            found["flagged"]
+                .as_array()
+                .expect("flagged")
+                .iter()
+                .all(|f| f["evidence"][0]["signal"] == "collector"),
+            "{be}: {found}"
+        );
+    }
+}
