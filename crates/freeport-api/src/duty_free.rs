@@ -135,3 +135,39 @@ pub struct HandOverRequest {
     #[serde(default)]
     pub collector: Option<BuyerDocument>,
 }
+
+/// Whose allowance to read: the traveller's document and the departure day.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowanceRequest {
+    pub document: BuyerDocument,
+    /// The departure the category limits count for, `YYYY-MM-DD`.
+    pub departure_on: String,
+}
+
+/// What a traveller may still buy duty-free.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AllowanceView {
+    pub year: i32,
+    pub annual_quota: String,
+    pub spent: String,
+    /// Held by reservations not yet committed or voided.
+    pub reserved: String,
+    pub remaining: String,
+    pub departure_on: String,
+    /// Whether a departure of the traveller is on record that day (R4.3): without one nothing is
+    /// sold.
+    pub departure_on_record: bool,
+    /// The last day of a duty-free ban, if one stands.
+    pub banned_until: Option<String>,
+    pub categories: Vec<CategoryAllowanceView>,
+}
+
+/// A limited category's allowance for the departure, in its limit unit.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CategoryAllowanceView {
+    pub category: String,
+    pub limit: String,
+    pub taken: String,
+    pub remaining: String,
+}

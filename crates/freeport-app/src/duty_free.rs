@@ -656,3 +656,79 @@ fn share(whole: i64, part: i64, of: i64) -> i64 {
     }
     i64::try_from(i128::from(whole) * i128::from(part) / i128::from(of)).unwrap_or(whole)
 }
+
+/// What a traveller may still buy duty-free: the year's quota and, for a departure, each limited
+/// category's allowance; with whether the departure is on record and any ban.
+#[derive(Debug, Clone)]
+pub struct Allowance {
+    pub year: i32,
+    pub annual_quota: Cny,
+    pub spent: Cny,
+    pub reserved: Cny,
+    pub departure_on: time::Date,
+    pub departure_on_record: bool,
+    pub banned_until: Option<String>,
+    /// (category, limit, held by committed and pending sales), in the category's limit unit.
+    pub categories: Vec<(String, Decimal, Decimal)>,
+}
+
+/// A traveller's remaining quota and category allowances for a departure, by document (kept only
+/// as the person code): for the till before it rings up, and for customs.
+pub async fn allowance(
+    platform: &Platform,
+    actor: &Actor,
+    document: &freeport_core::identity::PersonDocument,
+    departure_on: time::Date,
+) -> AppResult<Allowance> {
+    actor.require(crate::Permission::ReadShops)?;
+    let person = platform.store.person_code(&document.canonical_key());
+    expire_overdue(platform, Some(&person)).await?;
+    let today = platform.today();
+    let version = platform.pack.version_on(today).ok_or_else(|| {
+        FieldError::new(
+            "departure_on",
+            FieldErrorKind::OutOfRange,
+            format!("no pack version is in force on {today}"),
+        )
+    })?;
+    let (spent, reserved) = platform
+        .store
+        .quota_year(&person, i64::from(today.year()))
+        .await?;
+    let day = departure_on.to_string();
+    let held: std::collections::BTreeMap<String, i64> = platform
+        .store
+        .allowances(&person, &day)
+        .await?
+        .into_iter()
+        .collect();
+    let history = platform
+        .store
+        .traveller_history(&person, i64::from(today.year()), &day, &day)
+        .await?;
+    Ok(Allowance {
+        year: today.year(),
+        annual_quota: version.duty_free.annual_quota,
+        spent: Cny::from_fen(spent),
+        reserved: Cny::from_fen(reserved),
+        departure_on,
+        departure_on_record: !platform
+            .store
+            .departures_on(&person, &day)
+            .await?
+            .is_empty(),
+        banned_until: history.banned_until,
+        categories: version
+            .duty_free
+            .categories
+            .values()
+            .filter_map(|c| {
+                let limit = c.per_departure_limit?;
+                let taken = held
+                    .get(&c.id)
+                    .map_or(Decimal::ZERO, |m| Decimal::new(*m, 3));
+                Some((c.id.clone(), limit, taken))
+            })
+            .collect(),
+    })
+}

@@ -387,6 +387,7 @@ fn trace_fields() -> Vec<FieldConstraint> {
                 json!({ "type": "array", "maxItems": 100, "uniqueItems": true, "items": { "type": "string", "pattern": "^[0-9]{16}$" } }),
             ),
         ),
+        ("AllowanceRequest", "departure_on", day()),
         (
             "ItemDepartureRequest",
             "port",

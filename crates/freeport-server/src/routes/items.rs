@@ -148,3 +148,55 @@ pub(super) async fn item_departure(
     )
     .await
 }
+
+/// What a traveller may still buy duty-free: the year's quota spent, held and left, and for a
+/// departure each limited category's allowance, with whether the departure is on record and any
+/// ban (operators before they ring up; customs). The document is kept as nothing at all.
+#[utoipa::path(
+    post,
+    path = "/api/v1/duty-free/allowance",
+    tag = "duty-free",
+    request_body = freeport_api::platform::AllowanceRequest,
+    responses((status = 200, body = freeport_api::platform::AllowanceView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn allowance(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<Json<freeport_api::platform::AllowanceView>> {
+    use freeport_api::platform::{AllowanceRequest, AllowanceView, CategoryAllowanceView};
+    let b: AllowanceRequest = parse_body(&body)?;
+    let document = freeport_core::identity::PersonDocument::parse(
+        &b.document.kind,
+        &b.document.number,
+        b.document.issuing_country.as_deref(),
+    )
+    .map_err(|e| e.within("document"))?;
+    let day = super::duty_free::parse_day("departure_on", &b.departure_on)?;
+    let a = freeport_app::duty_free::allowance(&state, &caller.actor(), &document, day).await?;
+    let remaining = (a.annual_quota - a.spent - a.reserved).max(Cny::ZERO);
+    Ok(Json(AllowanceView {
+        year: a.year,
+        annual_quota: a.annual_quota.to_string(),
+        spent: a.spent.to_string(),
+        reserved: a.reserved.to_string(),
+        remaining: remaining.to_string(),
+        departure_on: a.departure_on.to_string(),
+        departure_on_record: a.departure_on_record,
+        banned_until: a.banned_until,
+        categories: a
+            .categories
+            .into_iter()
+            .map(|(category, limit, taken)| CategoryAllowanceView {
+                remaining: (limit - taken)
+                    .max(rust_decimal::Decimal::ZERO)
+                    .normalize()
+                    .to_string(),
+                limit: limit.normalize().to_string(),
+                taken: taken.normalize().to_string(),
+                category,
+            })
+            .collect(),
+    }))
+}

@@ -116,6 +116,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_departure))
         .routes(routes!(list_rings))
         .routes(routes!(get_item))
+        .routes(routes!(allowance))
         .routes(routes!(hand_over_item))
         .routes(routes!(item_departure))
         .routes(routes!(raise_ring_alerts))

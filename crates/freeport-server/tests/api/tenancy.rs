@@ -463,6 +463,20 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 vec!["operator", "officer", "analyst", "admin"],
             ),
             (
+                Method::POST,
+                "/api/v1/duty-free/allowance".to_owned(),
+                Some(
+                    json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "departure_on": "2026-03-05" }),
+                ),
+                vec![
+                    "operator",
+                    "foreign_operator",
+                    "officer",
+                    "analyst",
+                    "admin",
+                ],
+            ),
+            (
                 Method::GET,
                 "/api/v1/duty-free/items/9000000000000001".to_owned(),
                 None,

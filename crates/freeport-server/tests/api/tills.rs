@@ -262,6 +262,43 @@ async fn a_till_reserves_commits_voids_returns_and_lets_reservations_expire() {
             .await;
         assert_eq!(late["sale"]["state"], "expired", "{be}: {late}");
         assert_eq!(ledger().await, ((0, 9_900_000), 0), "{be}");
+        // What the buyer may still buy, as the till reads it before ringing up.
+        let (s, a) = app
+            .call(
+                Method::POST,
+                "/api/v1/duty-free/allowance",
+                Some(&op2),
+                None,
+                Some(&json!({ "document": { "kind": "passport", "number": "E12345678", "issuing_country": "GB" }, "departure_on": "2026-03-05" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {a}");
+        let cosmetics = a["categories"]
+            .as_array()
+            .expect("categories")
+            .iter()
+            .find(|c| c["category"] == "cosmetics")
+            .expect("cosmetics")
+            .clone();
+        assert_eq!(
+            (
+                a["spent"].as_str(),
+                a["reserved"].as_str(),
+                a["remaining"].as_str(),
+                a["departure_on_record"].as_bool(),
+                cosmetics["taken"].as_str(),
+                cosmetics["remaining"].as_str()
+            ),
+            (
+                Some("0.00"),
+                Some("99000.00"),
+                Some("1000.00"),
+                Some(true),
+                Some("0"),
+                Some("30")
+            ),
+            "{be}: {a}"
+        );
         // A sale made at once is not held.
         let (s, e) = app
             .call(
