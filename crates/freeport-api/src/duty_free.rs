@@ -171,3 +171,26 @@ pub struct CategoryAllowanceView {
     pub taken: String,
     pub remaining: String,
 }
+
+/// A shop's sales day by day.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DailySalesView {
+    pub shop: String,
+    pub days: Vec<DaySalesView>,
+}
+
+/// One day of a shop's sales: counts by state, what was sold and what came back, in yuan.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct DaySalesView {
+    pub day: String,
+    pub committed: i64,
+    /// The committed sales' total, before returns.
+    pub committed_total: String,
+    pub returned_total: String,
+    /// Committed less returned.
+    pub net_total: String,
+    pub pending: i64,
+    pub voided: i64,
+    pub expired: i64,
+    pub refused: i64,
+}

@@ -732,3 +732,17 @@ pub async fn allowance(
             .collect(),
     })
 }
+
+/// A shop's sales of a period by day and state, as its operator or customs sees them.
+pub async fn daily_sales(
+    platform: &Platform,
+    actor: &Actor,
+    shop: &str,
+    (from, to): (time::Date, time::Date),
+) -> AppResult<Vec<freeport_store::DaySales>> {
+    let shop = visible_shop(platform, actor, shop).await?;
+    Ok(platform
+        .store
+        .sales_by_day(&shop.id, &from.to_string(), &to.to_string())
+        .await?)
+}

@@ -422,7 +422,7 @@ mod departures;
 pub use departures::{NewDeparture, SaleForDetection, TakenAtOnce};
 mod quota_ledger;
 mod trace;
-pub use quota_ledger::{NewReturn, ReturnLine, Settling};
+pub use quota_ledger::{DaySales, NewReturn, ReturnLine, Settling};
 pub use trace::{ItemMove, ItemRow, ItemStep};
 pub mod risk;
 pub use risk::{

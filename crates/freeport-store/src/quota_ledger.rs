@@ -485,3 +485,39 @@ impl Store {
             .collect()
     }
 }
+
+/// A shop's sales of one day in one state: how many, their total and what returns gave back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaySales {
+    pub day: String,
+    pub state: SaleState,
+    pub count: i64,
+    pub total_fen: i64,
+    pub returned_fen: i64,
+}
+
+impl Store {
+    /// `shop`'s sales from `from` to `to` (sale days, inclusive), by day and state.
+    pub async fn sales_by_day(&self, shop: &str, from: &str, to: &str) -> Result<Vec<DaySales>> {
+        let rows = sqlx::query("SELECT sold_on, state, COUNT(*) AS n, CAST(COALESCE(SUM(total_fen), 0) AS BIGINT) AS total, CAST(COALESCE(SUM(returned_fen), 0) AS BIGINT) AS returned FROM duty_free_sales WHERE shop = $1 AND sold_on >= $2 AND sold_on <= $3 GROUP BY sold_on, state ORDER BY sold_on, state")
+            .bind(shop)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let state = crate::row_string(r, "state")?;
+                Ok(DaySales {
+                    day: crate::row_string(r, "sold_on")?,
+                    state: SaleState::parse(&state).ok_or_else(|| {
+                        StoreError::Corrupt(format!("duty-free sale state {state:?}"))
+                    })?,
+                    count: crate::row_i64(r, "n")?,
+                    total_fen: crate::row_i64(r, "total")?,
+                    returned_fen: crate::row_i64(r, "returned")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -121,6 +121,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(item_departure))
         .routes(routes!(raise_ring_alerts))
         .routes(routes!(get_sale))
+        .routes(routes!(daily_sales))
         .routes(routes!(commit_sale))
         .routes(routes!(void_sale))
         .routes(routes!(return_goods))

@@ -255,3 +255,75 @@ pub(super) async fn get_sale(
             .collect(),
     }))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct SalesPeriod {
+    /// The first sale day, `YYYY-MM-DD`.
+    from: String,
+    /// The last sale day, `YYYY-MM-DD`, at most 366 days after `from`.
+    to: String,
+}
+
+/// A shop's sales day by day: committed (with their total, what returns gave back and the net),
+/// pending, voided, expired and refused.
+#[utoipa::path(
+    get,
+    path = "/api/v1/duty-free/shops/{shop}/sales/daily",
+    tag = "duty-free",
+    params(("shop" = String, Path, description = "the shop id (letters, digits, - and _)"), SalesPeriod),
+    responses((status = 200, body = freeport_api::platform::DailySalesView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
+    security(("bearer" = []), ("session_cookie" = [])),
+)]
+pub(super) async fn daily_sales(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(shop): Path<String>,
+    Query(q): Query<SalesPeriod>,
+) -> ApiResult<Json<freeport_api::platform::DailySalesView>> {
+    use freeport_api::platform::{DailySalesView, DaySalesView};
+    use freeport_core::quota_ledger::SaleState;
+    let period = super::ports::within_a_year(&q.from, &q.to)?;
+    let shop = path_shop(&shop)?;
+    let rows = freeport_app::duty_free::daily_sales(&state, &caller.actor(), &shop, period).await?;
+    let mut days: Vec<(String, DaySalesView, i64, i64)> = Vec::new();
+    for r in rows {
+        if days.last().is_none_or(|(d, ..)| *d != r.day) {
+            days.push((
+                r.day.clone(),
+                DaySalesView {
+                    day: r.day.clone(),
+                    ..DaySalesView::default()
+                },
+                0,
+                0,
+            ));
+        }
+        let Some((_, v, total, returned)) = days.last_mut() else {
+            continue;
+        };
+        match r.state {
+            SaleState::Committed => {
+                v.committed = r.count;
+                (*total, *returned) = (r.total_fen, r.returned_fen);
+            }
+            SaleState::Pending => v.pending = r.count,
+            SaleState::Voided => v.voided = r.count,
+            SaleState::Expired => v.expired = r.count,
+            SaleState::Refused => v.refused = r.count,
+        }
+    }
+    Ok(Json(DailySalesView {
+        shop,
+        days: days
+            .into_iter()
+            .map(|(_, v, total, returned)| DaySalesView {
+                committed_total: cny_text(total),
+                returned_total: cny_text(returned),
+                net_total: cny_text(total - returned),
+                ..v
+            })
+            .collect(),
+    }))
+}

@@ -463,6 +463,12 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                 vec!["operator", "officer", "analyst", "admin"],
             ),
             (
+                Method::GET,
+                "/api/v1/duty-free/shops/HK-1/sales/daily?from=2026-03-01&to=2026-03-31".to_owned(),
+                None,
+                vec!["operator", "officer", "analyst", "admin"],
+            ),
+            (
                 Method::POST,
                 "/api/v1/duty-free/allowance".to_owned(),
                 Some(

@@ -299,6 +299,43 @@ async fn a_till_reserves_commits_voids_returns_and_lets_reservations_expire() {
             ),
             "{be}: {a}"
         );
+        // The shop's day: one sale committed and wholly returned, one pending, one voided, one
+        // expired, three refused.
+        let (s, daily) = app
+            .call(
+                Method::GET,
+                "/api/v1/duty-free/shops/SANYA-1/sales/daily?from=2026-03-01&to=2026-03-31",
+                Some(&op2),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {daily}");
+        let d = &daily["days"][0];
+        assert_eq!(
+            (
+                d["day"].as_str(),
+                d["committed"].as_i64(),
+                d["committed_total"].as_str(),
+                d["returned_total"].as_str(),
+                d["net_total"].as_str(),
+                (
+                    d["pending"].as_i64(),
+                    d["voided"].as_i64(),
+                    d["expired"].as_i64(),
+                    d["refused"].as_i64()
+                )
+            ),
+            (
+                Some("2026-03-02"),
+                Some(1),
+                Some("6015.00"),
+                Some("6015.00"),
+                Some("0.00"),
+                (Some(1), Some(1), Some(1), Some(3))
+            ),
+            "{be}: {daily}"
+        );
         // A sale made at once is not held.
         let (s, e) = app
             .call(
