@@ -5,14 +5,15 @@ use freeport_api::platform::{RingAlertView, RingAlertsRequest, RingAlertsView, R
 use super::ports::within_a_year;
 use super::*;
 
+/// A period of sale days, at most a year long.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub(super) struct RingPeriod {
+pub(super) struct SaleDays {
     /// The first sale day, `YYYY-MM-DD`.
-    from: String,
+    pub(super) from: String,
     /// The last sale day, `YYYY-MM-DD`, at most 366 days after `from`.
-    to: String,
+    pub(super) to: String,
 }
 
 /// The proxy buyers and rings among a period's committed sales, judged as of today, each flagged
@@ -21,14 +22,14 @@ pub(super) struct RingPeriod {
     get,
     path = "/api/v1/duty-free/rings",
     tag = "duty-free",
-    params(RingPeriod),
+    params(SaleDays),
     responses((status = 200, body = RingsView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 409, description = "too many sales in the period", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
     security(("bearer" = []), ("session_cookie" = [])),
 )]
 pub(super) async fn list_rings(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<RingPeriod>,
+    Query(q): Query<SaleDays>,
 ) -> ApiResult<Json<RingsView>> {
     let period = within_a_year(&q.from, &q.to)?;
     let f = freeport_app::proxy_rings::find(&state, &caller.actor(), period).await?;

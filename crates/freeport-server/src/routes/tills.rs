@@ -7,6 +7,7 @@ use freeport_api::platform::{
 use freeport_core::quota_ledger::Settlement;
 
 use super::duty_free::{path_shop, sale_view, sold_view};
+use super::rings::SaleDays;
 use super::*;
 
 const KEY: &str =
@@ -256,23 +257,13 @@ pub(super) async fn get_sale(
     }))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(super) struct SalesPeriod {
-    /// The first sale day, `YYYY-MM-DD`.
-    from: String,
-    /// The last sale day, `YYYY-MM-DD`, at most 366 days after `from`.
-    to: String,
-}
-
 /// A shop's sales day by day: committed (with their total, what returns gave back and the net),
 /// pending, voided, expired and refused.
 #[utoipa::path(
     get,
     path = "/api/v1/duty-free/shops/{shop}/sales/daily",
     tag = "duty-free",
-    params(("shop" = String, Path, description = "the shop id (letters, digits, - and _)"), SalesPeriod),
+    params(("shop" = String, Path, description = "the shop id (letters, digits, - and _)"), SaleDays),
     responses((status = 200, body = freeport_api::platform::DailySalesView), (status = 401, description = "not authenticated", body = ErrorEnvelope), (status = 403, description = "role not allowed", body = ErrorEnvelope), (status = 404, description = "no such resource, or another tenant's", body = ErrorEnvelope), (status = 422, description = "invalid input", body = ErrorEnvelope)),
     security(("bearer" = []), ("session_cookie" = [])),
 )]
@@ -280,7 +271,7 @@ pub(super) async fn daily_sales(
     State(state): State<AppState>,
     caller: Caller,
     Path(shop): Path<String>,
-    Query(q): Query<SalesPeriod>,
+    Query(q): Query<SaleDays>,
 ) -> ApiResult<Json<freeport_api::platform::DailySalesView>> {
     use freeport_api::platform::{DailySalesView, DaySalesView};
     use freeport_core::quota_ledger::SaleState;
