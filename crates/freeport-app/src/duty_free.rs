@@ -238,18 +238,27 @@ async fn traveller(
 
 /// A piece's number is sold once (R4.9): one sold already is refused naming its item.
 async fn unsold_numbers(platform: &Platform, order: &SaleOrder) -> AppResult<()> {
-    for (i, line) in order.lines.iter().enumerate() {
-        let taken = platform.store.trace_codes_taken(&line.trace_codes).await?;
-        if let Some(code) = taken.first() {
-            return Err(FieldError::new(
-                format!("items[{i}].trace_codes"),
-                FieldErrorKind::Inconsistent,
-                format!("traceability number {code} is sold already"),
-            )
-            .into());
-        }
+    let codes: Vec<String> = order
+        .lines
+        .iter()
+        .flat_map(|l| l.trace_codes.iter().cloned())
+        .collect();
+    let taken = platform.store.trace_codes_taken(&codes).await?;
+    let sold = order.lines.iter().enumerate().find_map(|(i, line)| {
+        line.trace_codes
+            .iter()
+            .find(|c| taken.contains(c))
+            .map(|c| (i, c))
+    });
+    match sold {
+        Some((i, code)) => Err(FieldError::new(
+            format!("items[{i}].trace_codes"),
+            FieldErrorKind::Inconsistent,
+            format!("traceability number {code} is sold already"),
+        )
+        .into()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The per-departure limits of the sale's categories, in thousandths, for the store to hold.
@@ -702,10 +711,6 @@ pub async fn allowance(
         .await?
         .into_iter()
         .collect();
-    let history = platform
-        .store
-        .traveller_history(&person, i64::from(today.year()), &day, &day)
-        .await?;
     Ok(Allowance {
         year: today.year(),
         annual_quota: version.duty_free.annual_quota,
@@ -717,7 +722,7 @@ pub async fn allowance(
             .departures_on(&person, &day)
             .await?
             .is_empty(),
-        banned_until: history.banned_until,
+        banned_until: platform.store.banned_until(&person).await?,
         categories: version
             .duty_free
             .categories

@@ -61,17 +61,17 @@ pub async fn hand_over(
 ) -> AppResult<ItemTrace> {
     actor.require(Permission::Sell)?;
     let mut t = item(platform, actor, code).await?;
-    if t.item.state != "sold" {
+    if !t.item.state.may_hand_over() {
         return Err(AppError::InvalidTransition(format!(
             "item {code} is {}: only a sold piece is handed over",
-            t.item.state
+            t.item.state.as_str()
         )));
     }
     let now_ms = platform.now_ms();
     let collected_by = collector
         .map(|d| platform.store.person_code(&d.canonical_key()))
         .filter(|p| *p != t.record.person_code);
-    t.item.state = ItemStep::HandOver.state().to_owned();
+    t.item.state = ItemStep::HandOver.state();
     t.item.handed_over_at_ms = Some(now_ms);
     t.item.collected_by.clone_from(&collected_by);
     let m = ItemMove {
@@ -98,10 +98,10 @@ pub async fn depart(
 ) -> AppResult<ItemTrace> {
     actor.require(Permission::Examine)?;
     let mut t = item(platform, actor, code).await?;
-    if !matches!(t.item.state.as_str(), "sold" | "handed_over") {
+    if !t.item.state.may_depart() {
         return Err(AppError::InvalidTransition(format!(
             "item {code} is {}: only a sold or handed-over piece departs",
-            t.item.state
+            t.item.state.as_str()
         )));
     }
     if t.departure.as_ref().is_none_or(|d| d.port != port) {
@@ -111,7 +111,7 @@ pub async fn depart(
         )));
     }
     let now_ms = platform.now_ms();
-    t.item.state = ItemStep::Depart.state().to_owned();
+    t.item.state = ItemStep::Depart.state();
     t.item.departed_at_ms = Some(now_ms);
     let m = ItemMove {
         trace_code: code.to_owned(),

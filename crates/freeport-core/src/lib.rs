@@ -37,6 +37,7 @@ pub mod snapshot;
 pub mod supervision;
 pub mod tax;
 pub mod time_release;
+pub mod trace;
 pub mod unit;
 pub mod value_added;
 

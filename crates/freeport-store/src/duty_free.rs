@@ -222,6 +222,15 @@ impl Store {
         rows.iter().map(shop_from).collect()
     }
 
+    /// The latest end of a duty-free ban on the person, if any was imposed.
+    pub async fn banned_until(&self, person_code: &str) -> Result<Option<String>> {
+        sqlx::query("SELECT MAX(banned_until) AS until FROM duty_free_bans WHERE person_code = $1")
+            .bind(person_code)
+            .fetch_one(&self.pool)
+            .await
+            .map(|r| row_opt_string(&r, "until"))?
+    }
+
     pub async fn traveller_history(
         &self,
         person_code: &str,
@@ -248,13 +257,7 @@ impl Store {
             .iter()
             .map(|r| Ok((row_string(r, "category")?, row_i64(r, "taken")?)))
             .collect::<Result<Vec<_>>>()?;
-        let banned_until = sqlx::query(
-            "SELECT MAX(banned_until) AS until FROM duty_free_bans WHERE person_code = $1",
-        )
-        .bind(person_code)
-        .fetch_one(&self.pool)
-        .await
-        .map(|r| row_opt_string(&r, "until"))??;
+        let banned_until = self.banned_until(person_code).await?;
         let recent = sqlx::query("SELECT DISTINCT departure_on FROM duty_free_sales WHERE person_code = $1 AND state IN ('pending', 'committed') AND sold_on >= $2 ORDER BY departure_on")
             .bind(person_code)
             .bind(recent_from)

@@ -5,6 +5,7 @@
 //! limit, and nothing goes below zero, whatever runs at the same time on any node.
 
 use freeport_core::quota_ledger::SaleState;
+use freeport_core::trace::ItemState;
 
 use crate::duty_free::NewSale;
 use crate::records::IdempotencyRecord;
@@ -90,10 +91,11 @@ pub(crate) fn sale_steps(s: &NewSale) -> Vec<Step> {
         )));
         if s.state.holds_quota() {
             let state = if s.state == SaleState::Pending {
-                "reserved"
+                ItemState::Reserved
             } else {
-                "sold"
-            };
+                ItemState::Sold
+            }
+            .as_str();
             for code in &item.trace_codes {
                 steps.push(Step::RequireOne(
                     statement!(

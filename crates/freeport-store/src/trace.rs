@@ -1,6 +1,7 @@
 //! One item, one code (R4.9): a sold piece followed by its traceability number from the sale to
 //! its hand-over at the pick-up point, the buyer's departure, or its return.
 
+use freeport_core::trace::ItemState;
 use serde::Serialize;
 
 use crate::records::IdempotencyRecord;
@@ -13,8 +14,7 @@ pub struct ItemRow {
     pub trace_code: String,
     pub sale_id: String,
     pub line: i64,
-    /// `reserved`, `sold`, `handed_over`, `departed` or `returned`.
-    pub state: String,
+    pub state: ItemState,
     pub handed_over_at_ms: Option<i64>,
     pub departed_at_ms: Option<i64>,
     /// Who took it at the hand-over, by person code, when not its buyer.
@@ -31,10 +31,11 @@ pub enum ItemStep {
 }
 
 impl ItemStep {
-    pub fn state(self) -> &'static str {
+    /// The state the piece enters.
+    pub fn state(self) -> ItemState {
         match self {
-            ItemStep::HandOver => "handed_over",
-            ItemStep::Depart => "departed",
+            ItemStep::HandOver => ItemState::HandedOver,
+            ItemStep::Depart => ItemState::Departed,
         }
     }
 }
@@ -53,19 +54,25 @@ pub struct ItemMove {
 }
 
 impl Store {
-    /// Which of `codes` a sale holds already.
+    /// Which of `codes` a sale holds already, in one read.
     pub async fn trace_codes_taken(&self, codes: &[String]) -> Result<Vec<String>> {
-        let mut taken = Vec::new();
-        for code in codes {
-            let row = sqlx::query("SELECT trace_code FROM duty_free_items WHERE trace_code = $1")
-                .bind(code)
-                .fetch_optional(&self.pool)
-                .await?;
-            if row.is_some() {
-                taken.push(code.clone());
-            }
+        if codes.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(taken)
+        let marks: Vec<String> = (1..=codes.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT trace_code FROM duty_free_items WHERE trace_code IN ({}) ORDER BY trace_code",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for code in codes {
+            q = q.bind(code);
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| row_string(r, "trace_code"))
+            .collect()
     }
 
     pub async fn item(&self, trace_code: &str) -> Result<Option<ItemRow>> {
@@ -78,7 +85,12 @@ impl Store {
                 trace_code: row_string(&r, "trace_code")?,
                 sale_id: row_string(&r, "sale_id")?,
                 line: row_i64(&r, "line")?,
-                state: row_string(&r, "state")?,
+                state: {
+                    let state = row_string(&r, "state")?;
+                    ItemState::parse(&state).ok_or_else(|| {
+                        StoreError::Corrupt(format!("duty-free item state {state:?}"))
+                    })?
+                },
                 handed_over_at_ms: row_opt_i64(&r, "handed_over_at_ms")?,
                 departed_at_ms: row_opt_i64(&r, "departed_at_ms")?,
                 collected_by: crate::row_opt_string(&r, "collected_by")?,
@@ -113,7 +125,7 @@ impl Store {
             Step::Audit(AuditEntry {
                 at_ms: m.now_ms,
                 actor: m.actor.clone(),
-                action: format!("duty_free.item.{}", m.step.state()),
+                action: format!("duty_free.item.{}", m.step.state().as_str()),
                 subject: m.trace_code.clone(),
                 payload: serde_json::json!({ "to": m.step.state(), "note": m.note, "collected_by": m.collected_by }).to_string(),
             }),

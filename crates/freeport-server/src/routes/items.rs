@@ -9,7 +9,7 @@ fn item_view(t: &freeport_app::trace::ItemTrace) -> ItemView {
     let line = t.record.items.iter().find(|i| i.line == t.item.line);
     ItemView {
         trace_code: t.item.trace_code.clone(),
-        state: t.item.state.clone(),
+        state: t.item.state.as_str().to_owned(),
         person_code: t.record.person_code.clone(),
         shop: t.sale.shop.clone(),
         sale_id: t.sale.id.clone(),
