@@ -33,16 +33,16 @@ def till(cur, i, buyers, lens):
         (f"r-{i}", "a" * 64, "r" * response_len),
     )
     cur.execute(
-        "INSERT INTO duty_free_sales (id, shop, person_code, departure_on, sold_on, accepted, total_fen, pack_version, decision_json, actor, at_ms, state, quota_year, expires_at_ms, settled_at_ms) VALUES (?, 'SHOP-1', ?, '2026-12-31', '2026-03-02', 1, 100000, 'hainan/2026-02-05', ?, 'bench', 1, 'pending', 2026, 900001, NULL)",
+        "INSERT INTO duty_free_sales (id, shop, person_code, departure_on, sold_on, accepted, total_fen, pack_version, decision_json, actor, at_ms, state, quota_year, expires_at_ms, settled_at_ms, scheme, updated_at_ms) VALUES (?, 'SHOP-1', ?, '2026-12-31', '2026-03-02', 1, 100000, 'hainan/2026-02-05', ?, 'bench', 1, 'pending', 2026, 900001, NULL, 'offshore', 1)",
         (sid, person, "d" * decision_len),
     )
     cur.execute(
         "INSERT INTO duty_free_sale_items (sale_id, line, category, description, unit_price_fen, quantity_milli, limit_quantity_milli) VALUES (?, 0, 'watches', 'watch', 100000, 1000, 1000)",
         (sid,),
     )
-    cur.execute("INSERT INTO duty_free_quota (person_code, year, spent_fen, reserved_fen) VALUES (?, 2026, 0, 0) ON CONFLICT (person_code, year) DO NOTHING", (person,))
+    cur.execute("INSERT INTO duty_free_quota (scheme, person_code, year, spent_fen, reserved_fen) VALUES ('offshore', ?, 2026, 0, 0) ON CONFLICT (scheme, person_code, year) DO NOTHING", (person,))
     held = cur.execute(
-        "UPDATE duty_free_quota SET reserved_fen = reserved_fen + 100000 WHERE person_code = ? AND year = 2026 AND spent_fen + reserved_fen + 100000 <= 10000000",
+        "UPDATE duty_free_quota SET reserved_fen = reserved_fen + 100000 WHERE person_code = ? AND year = 2026 AND spent_fen + reserved_fen + 100000 <= 10000000 AND scheme = 'offshore'",
         (person,),
     ).rowcount
     if held != 1:
@@ -62,9 +62,9 @@ def till(cur, i, buyers, lens):
         "INSERT INTO idempotency (user_id, key, request_sha256, status, response, created_at_ms) VALUES ('bench', ?, ?, 200, ?, 1) ON CONFLICT (user_id, key) DO NOTHING",
         (f"c-{i}", "a" * 64, "r" * response_len),
     )
-    cur.execute("UPDATE duty_free_sales SET state = 'committed', settled_at_ms = 2 WHERE id = ? AND state = 'pending'", (sid,))
+    cur.execute("UPDATE duty_free_sales SET state = 'committed', settled_at_ms = 2, updated_at_ms = 2 WHERE id = ? AND state = 'pending'", (sid,))
     cur.execute(
-        "UPDATE duty_free_quota SET reserved_fen = reserved_fen - 100000, spent_fen = spent_fen + 100000 WHERE person_code = ? AND year = 2026 AND reserved_fen >= 100000",
+        "UPDATE duty_free_quota SET reserved_fen = reserved_fen - 100000, spent_fen = spent_fen + 100000 WHERE person_code = ? AND year = 2026 AND reserved_fen >= 100000 AND scheme = 'offshore'",
         (person,),
     )
     audited(cur, "duty_free.settled", sid, 80, "duty_free.settled")

@@ -160,7 +160,20 @@ pub struct AllowanceView {
     pub departure_on_record: bool,
     /// The last day of a duty-free ban, if one stands.
     pub banned_until: Option<String>,
+    /// The last day of a serious-dishonesty listing (R4.7), if one stands.
+    pub dishonest_until: Option<String>,
     pub categories: Vec<CategoryAllowanceView>,
+    /// A Hainan resident's zero-tariff consumer quota, when in force (R4.11, from 2026-02-05).
+    pub resident_zero_tariff: Option<QuotaView>,
+}
+
+/// A yearly quota of the ledger, in yuan.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QuotaView {
+    pub annual_quota: String,
+    pub spent: String,
+    pub reserved: String,
+    pub remaining: String,
 }
 
 /// A limited category's allowance for the departure, in its limit unit.
@@ -193,4 +206,85 @@ pub struct DaySalesView {
     pub voided: i64,
     pub expired: i64,
     pub refused: i64,
+}
+
+/// A person put on the duty-free shopping serious-dishonesty list (R4.7).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DishonestyRequest {
+    pub document: BuyerDocument,
+    /// `conviction`, `serious_penalty`, `two_or_more_penalties` or `other`.
+    pub ground: String,
+    /// The day of the decision or judgment, `YYYY-MM-DD`, on or before today and on or after
+    /// 2022-01-01 (when the list came into force).
+    pub listed_on: String,
+    /// 1 to 300 characters: the decision or judgment it rests on.
+    pub reason: String,
+}
+
+/// A listing; the person appears only by person code.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DishonestyView {
+    pub id: String,
+    pub person_code: String,
+    pub listed_on: String,
+    /// The last day of the listing (the pack's years from `listed_on`).
+    pub until: String,
+    pub ground: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DishonestyPage {
+    pub items: Vec<DishonestyView>,
+    pub next_after: Option<String>,
+}
+
+/// The duty-free rules of the pack version in force on a day: what a till may sell.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CategoriesView {
+    pub pack_version: String,
+    pub annual_quota: String,
+    pub minimum_age: u8,
+    /// Buy-and-take for a unit price below this (R4.5(5)).
+    pub buy_and_take_below: String,
+    /// Guarantee-and-take from this unit price (R4.5(4)).
+    pub guarantee_from: String,
+    /// Goods taken at once oblige the buyer to leave within these days.
+    pub departure_within_days: u16,
+    pub categories: Vec<CategoryView>,
+    /// Residents' zero-tariff consumer imports, when in force (R4.11).
+    pub resident_zero_tariff: Option<ResidentListView>,
+}
+
+/// A duty-free category with its limits, each `verified` (read in a source, or a source says
+/// there is none) or `unverified` (not known, so not enforced).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CategoryView {
+    pub id: String,
+    pub name: String,
+    pub per_departure_limit: Option<String>,
+    /// `piece` or `ml`.
+    pub limit_unit: Option<String>,
+    pub limit_status: String,
+    pub buy_and_take: bool,
+    pub buy_and_take_limit: Option<String>,
+    pub buy_and_take_limit_status: String,
+    pub articles_tax_class: u8,
+    pub source: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ResidentListView {
+    pub annual_quota: String,
+    /// The positive list's groups.
+    pub goods: Vec<ResidentGoodsView>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ResidentGoodsView {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub source: String,
 }

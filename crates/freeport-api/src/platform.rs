@@ -477,6 +477,10 @@ pub struct ShopRequest {
     pub operator: String,
     pub name: String,
     pub location: String,
+    /// Designated by customs to sell Hainan residents' zero-tariff consumer goods (R4.11);
+    /// default false.
+    #[serde(default)]
+    pub resident_zero_tariff: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -485,6 +489,8 @@ pub struct ShopView {
     pub operator: String,
     pub name: String,
     pub location: String,
+    /// Designated to sell residents' zero-tariff goods (R4.11).
+    pub resident_zero_tariff: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -508,7 +514,10 @@ pub struct BuyerDocument {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaleItemRequest {
-    /// A duty-free category of the pack (`cosmetics`, `mobile_phones`, `alcohol`, …).
+    /// A duty-free category of the pack (`cosmetics`, `mobile_phones`, `alcohol`, …); for
+    /// residents' zero-tariff goods a group of the positive list (`food`, `beverages`,
+    /// `household_goods`, `personal_care`, `maternal_infant`). `GET /duty-free/categories` lists
+    /// both.
     pub category: String,
     pub description: String,
     /// Retail price of one piece, in yuan.
@@ -521,7 +530,8 @@ pub struct SaleItemRequest {
     pub limit_quantity: Option<String>,
     /// How the buyer takes the goods (R4.5): `departure` (default), `mail`, `return_to_island`
     /// (island residents), `buy_and_take` (listed categories under 20 000), `guarantee_and_take`
-    /// (50 000 and over, against a guarantee of the articles tax).
+    /// (50 000 and over, against a guarantee of the articles tax); `on_site` (the default and
+    /// only mode) for residents' zero-tariff goods.
     #[serde(default)]
     pub pickup: Option<String>,
     /// The 16-digit traceability number of each piece (R4.9), one per piece when given; at most
@@ -533,11 +543,19 @@ pub struct SaleItemRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaleRequest {
+    /// Which quota the sale spends: `offshore` (default; offshore duty-free, R4.2) or
+    /// `resident_zero_tariff` (Hainan residents' zero-tariff consumer imports in a designated
+    /// store, R4.11, from 2026-02-05).
+    #[serde(default)]
+    pub scheme: Option<String>,
     pub document: BuyerDocument,
     /// The buyer's date of birth; for a resident identity card it must match the card.
     pub birth_date: String,
     /// The day the buyer leaves the island (the departure the per-departure limits count for).
-    pub departure_on: String,
+    /// Absent for residents' zero-tariff goods, and for a Hainan resident who left the island
+    /// this year taking every item by `buy_and_take` (R4.5(6), from 2025-11-01).
+    #[serde(default)]
+    pub departure_on: Option<String>,
     pub sold_on: String,
     /// 1 to 100 items.
     pub items: Vec<SaleItemRequest>,
@@ -556,8 +574,11 @@ pub const HOLD_SECONDS: (i64, i64, i64) = (60, 3_600, 900);
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SaleView {
     pub id: String,
+    /// `offshore` or `resident_zero_tariff`: the quota it spends.
+    pub scheme: String,
     pub shop: String,
-    pub departure_on: String,
+    /// None for a sale without a departure (residents' goods).
+    pub departure_on: Option<String>,
     pub sold_on: String,
     /// Whether the sale went through duty-free; a refused sale is kept on record.
     pub accepted: bool,
@@ -569,9 +590,15 @@ pub struct SaleView {
     pub total: String,
     /// What returns gave back of the total, in yuan.
     pub returned: String,
+    /// The guarantee lodged for goods taken against one (R4.5(4), R8.9), in yuan.
+    pub guarantee: String,
+    /// When the guarantee went back to the buyer: every piece taken against it departed with the
+    /// buyer through a port (or came back to the shop). None while held.
+    pub guarantee_released_at_ms: Option<i64>,
     pub pack_version: String,
-    /// Refusals with reason codes (`underage`, `departure_limit_exceeded`, `quota_exceeded`),
-    /// the quota split, pick-up modes and explanation steps.
+    /// Refusals with reason codes (`underage`, `no_departure`, `departure_limit_exceeded`,
+    /// `quota_exceeded`, `banned`, `serious_dishonesty`, `not_resident`), the quota split,
+    /// pick-up modes and explanation steps.
     #[schema(value_type = Object)]
     pub decision: serde_json::Value,
 }

@@ -95,9 +95,31 @@ impl SaleRequest {
                 "does not match the resident identity card",
             ));
         }
-        let departure_on = parse_day("departure_on", &self.departure_on)?;
+        use freeport_core::quota_ledger::Scheme;
+        let scheme = match self.scheme.as_deref() {
+            None => Scheme::Offshore,
+            Some(text) => Scheme::parse(text).ok_or_else(|| {
+                FieldError::new(
+                    "scheme",
+                    FieldErrorKind::Unknown,
+                    "offshore or resident_zero_tariff",
+                )
+            })?,
+        };
+        let departure_on = self
+            .departure_on
+            .as_deref()
+            .map(|d| parse_day("departure_on", d))
+            .transpose()?;
         let sold_on = parse_day("sold_on", &self.sold_on)?;
-        if departure_on < sold_on {
+        if scheme == Scheme::ResidentZeroTariff && departure_on.is_some() {
+            return Err(FieldError::new(
+                "departure_on",
+                FieldErrorKind::Inconsistent,
+                "residents' zero-tariff goods are not bought for a departure",
+            ));
+        }
+        if departure_on.is_some_and(|d| d < sold_on) {
             return Err(FieldError::new(
                 "departure_on",
                 FieldErrorKind::OutOfRange,
@@ -114,10 +136,11 @@ impl SaleRequest {
         let mut lines = Vec::with_capacity(self.items.len());
         let mut descriptions = Vec::with_capacity(self.items.len());
         for (i, item) in self.items.iter().enumerate() {
-            lines.push(sale_line(i, item, &lines)?);
+            lines.push(sale_line(i, item, scheme, &lines)?);
             descriptions.push(item.description.clone());
         }
         Ok(SaleOrder {
+            scheme,
             document,
             birth_date,
             departure_on,
@@ -139,8 +162,10 @@ impl SaleRequest {
 fn sale_line(
     i: usize,
     item: &crate::platform::SaleItemRequest,
+    scheme: freeport_core::quota_ledger::Scheme,
     earlier: &[SaleLine],
 ) -> Result<SaleLine, FieldError> {
+    use freeport_core::duty_free::PickupMode;
     use freeport_core::limits::{SALE_QUANTITY, SALE_UNIT_PRICE};
     let f = |name: &str| format!("items[{i}].{name}");
     let unit_price = SALE_UNIT_PRICE.parse_cny(&f("unit_price"), &item.unit_price)?;
@@ -160,12 +185,15 @@ fn sale_line(
     freeport_core::limits::to_milli(&f("quantity"), quantity)?;
     freeport_core::limits::to_milli(&f("limit_quantity"), limit_quantity)?;
     let pickup = match item.pickup.as_deref() {
-        None => freeport_core::duty_free::PickupMode::Departure,
-        Some(text) => freeport_core::duty_free::PickupMode::parse(text).ok_or_else(|| {
+        None if scheme == freeport_core::quota_ledger::Scheme::ResidentZeroTariff => {
+            PickupMode::OnSite
+        }
+        None => PickupMode::Departure,
+        Some(text) => PickupMode::parse(text).ok_or_else(|| {
             FieldError::new(
                 f("pickup"),
                 FieldErrorKind::Unknown,
-                "departure, mail, return_to_island, buy_and_take or guarantee_and_take",
+                "departure, mail, return_to_island, buy_and_take, guarantee_and_take or on_site",
             )
         })?,
     };

@@ -61,6 +61,8 @@ struct Consequences {
     credit_record: Option<NewCreditRecord>,
     declaration_change: Option<DeclarationChange>,
     duty_free_bans: Vec<(String, String, String)>,
+    /// R4.7: how long a listing lasts that a second ban brings.
+    dishonesty_until: Option<String>,
 }
 
 async fn step(
@@ -95,6 +97,7 @@ async fn step(
             credit_record: consequences.credit_record,
             declaration_change: consequences.declaration_change,
             duty_free_bans: consequences.duty_free_bans,
+            dishonesty_until: consequences.dishonesty_until,
             actor: actor.user_id.clone(),
             idempotency,
             now_ms: now,
@@ -222,6 +225,13 @@ fn consequences_of(
                 .into_iter()
                 .map(|p| (p, on.to_string(), until.to_string()))
                 .collect();
+            // R4.7(b): two or more administrative penalties put the person on the list.
+            consequences.dishonesty_until = version.duty_free.dishonesty_years.map(|years| {
+                freeport_core::calendar::add_months(on, u32::from(years) * 12)
+                    .previous_day()
+                    .unwrap_or(on)
+                    .to_string()
+            });
         }
         AlertAction::NoAction => {}
     }

@@ -3,13 +3,15 @@
 //! the quota. The buyer is known by a person code (an HMAC of the document), never the number.
 //! Customs registers the shops sales are made in.
 
-use freeport_core::duty_free::{BasketItem, SaleOrder, TravellerRecord, decide_sale};
+use freeport_core::duty_free::{BasketItem, SaleOrder, TravellerRecord, decide_order};
 use freeport_core::identity::CreditCode;
 use freeport_core::limits::to_milli;
 use freeport_core::money::Cny;
-use freeport_core::quota_ledger::{SaleState, Settlement};
+use freeport_core::quota_ledger::{SaleState, Scheme, Settlement};
 use freeport_core::{FieldError, FieldErrorKind};
-use freeport_store::{IdempotencyRecord, NewAlert, NewSale, NewSaleItem, Shop, StoreError};
+use freeport_store::{
+    HistoryQuery, IdempotencyRecord, NewAlert, NewSale, NewSaleItem, Shop, StoreError,
+};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -34,9 +36,11 @@ fn proxy_alert(
     recent_departures: &[String],
     shop: &str,
 ) -> Option<NewAlert> {
+    // Residents' purchases without a departure are not departure purchases.
+    let departure_on = order.departure_on?.to_string();
     let mut departures = recent_departures.to_vec();
-    if !departures.contains(&order.departure_on.to_string()) {
-        departures.push(order.departure_on.to_string());
+    if !departures.contains(&departure_on) {
+        departures.push(departure_on);
     }
     (departures.len() >= usize::from(proxy.departures)).then(|| NewAlert {
         id: uuid::Uuid::now_v7().to_string(),
@@ -137,7 +141,15 @@ async fn decided_sale(
     let (traveller, recent_departures) = traveller(platform, &person_code, order).await?;
     unsold_numbers(platform, order).await?;
     // 2. Decide, purely.
-    let decision = decide_sale(&platform.pack, order.sold_on, &order.lines, &traveller)?;
+    let decision = decide_order(&platform.pack, order, &traveller, shop.resident_zero_tariff)?;
+    let annual_quota = match order.scheme {
+        Scheme::Offshore => decision.pack.duty_free.annual_quota,
+        Scheme::ResidentZeroTariff => decision
+            .pack
+            .duty_free
+            .resident_annual_quota
+            .unwrap_or(Cny::ZERO),
+    };
     let alerts = if decision.accepted {
         proxy_alert(proxy, &person_code, order, &recent_departures, &shop.id)
             .into_iter()
@@ -152,9 +164,13 @@ async fn decided_sale(
     Ok(Sold {
         sale: NewSale {
             id: uuid::Uuid::now_v7().to_string(),
+            scheme: order.scheme,
             shop: shop.id.clone(),
             person_code,
-            departure_on: order.departure_on.to_string(),
+            departure_on: order
+                .departure_on
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             sold_on: order.sold_on.to_string(),
             state: match (decision.accepted, taking) {
                 (false, _) => SaleState::Refused,
@@ -171,7 +187,7 @@ async fn decided_sale(
             decision_json: decision_json.to_string(),
             items,
             year,
-            annual_quota_fen: decision.pack.duty_free.annual_quota.fen(),
+            annual_quota_fen: annual_quota.fen(),
             limits,
             alerts,
             links: link_codes(platform, order),
@@ -193,30 +209,34 @@ async fn traveller(
 ) -> AppResult<(TravellerRecord, Vec<String>)> {
     let window = platform.risk.settings.proxy_buying.window_days;
     let recent_from = order.sold_on - time::Duration::days(i64::from(window));
-    let departure_on = order.departure_on.to_string();
+    let departure_on = order.departure_on.map(|d| d.to_string());
+    let sold_on = order.sold_on.to_string();
     let history = platform
         .store
-        .traveller_history(
+        .traveller_history(HistoryQuery {
             person_code,
-            i64::from(order.sold_on.year()),
-            &departure_on,
-            &recent_from.to_string(),
-        )
-        .await?;
-    let banned_until = history
-        .banned_until
-        .as_deref()
-        .map(|d| {
-            freeport_core::calendar::parse_day("banned_until", d)
-                .map_err(|_| StoreError::Corrupt(format!("duty-free ban until {d:?}")))
+            scheme: order.scheme,
+            year: i64::from(order.sold_on.year()),
+            departure_on: departure_on.as_deref(),
+            recent_from: &recent_from.to_string(),
+            sold_on: &sold_on,
         })
-        .transpose()?;
-    let departure = platform
-        .store
-        .departures_on(person_code, &departure_on)
-        .await?
-        .into_iter()
-        .next();
+        .await?;
+    let departure = match &departure_on {
+        Some(day) => platform
+            .store
+            .departures_on(person_code, day)
+            .await?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    let year_from = format!("{:04}-01-01", order.sold_on.year());
+    let departed_this_year = departure_on.is_none()
+        && platform
+            .store
+            .departed_between(person_code, &year_from, &sold_on)
+            .await?;
     let resident = matches!(&order.document, freeport_core::identity::PersonDocument::ResidentId(id) if id.as_str().starts_with(HAINAN));
     let record = TravellerRecord {
         birth_date: order.birth_date,
@@ -229,11 +249,22 @@ async fn traveller(
                 quantity: Decimal::new(*m, 3),
             })
             .collect(),
-        banned_until,
+        banned_until: stored_day("banned_until", history.banned_until.as_deref())?,
         departure,
         resident,
+        departed_this_year,
+        dishonest_until: stored_day("dishonest_until", history.dishonest_until.as_deref())?,
     };
     Ok((record, history.recent_departures))
+}
+
+/// A day the store keeps as text.
+fn stored_day(what: &str, day: Option<&str>) -> AppResult<Option<time::Date>> {
+    day.map(|d| {
+        freeport_core::calendar::parse_day(what, d)
+            .map_err(|_| StoreError::Corrupt(format!("duty-free {what} {d:?}")).into())
+    })
+    .transpose()
 }
 
 /// A piece's number is sold once (R4.9): one sold already is refused naming its item.
@@ -301,6 +332,8 @@ pub struct ShopRegistration {
     pub operator: CreditCode,
     pub name: String,
     pub location: String,
+    /// Designated to sell residents' zero-tariff goods (R4.11).
+    pub resident_zero_tariff: bool,
 }
 
 /// Registers a duty-free shop or updates it. Which operator runs a shop decides whose users may
@@ -337,6 +370,7 @@ pub async fn register_shop(
         operator: r.operator.as_str().to_owned(),
         name: r.name.trim().to_owned(),
         location: r.location.trim().to_owned(),
+        resident_zero_tariff: r.resident_zero_tariff,
     };
     let idempotency = answer(&shop)?;
     platform
@@ -384,6 +418,22 @@ pub async fn sales(
     Ok(platform.store.sales(&shop.id, after, limit).await?)
 }
 
+/// The shop's sales that changed in `window` (recorded, settled, returned, guarantee released),
+/// oldest change first: a live feed's next batch.
+pub async fn sales_changed(
+    platform: &Platform,
+    actor: &Actor,
+    shop: &str,
+    window: &freeport_store::ChangeWindow,
+    limit: i64,
+) -> AppResult<Vec<freeport_store::SaleRow>> {
+    let shop = visible_shop(platform, actor, shop).await?;
+    Ok(platform
+        .store
+        .sales_changed(&shop.id, window, limit)
+        .await?)
+}
+
 /// A sale of `shop` as `actor` may see it: another shop's is reported absent.
 async fn sale_of_shop(
     platform: &Platform,
@@ -418,6 +468,7 @@ fn settling(
 ) -> freeport_store::Settling {
     freeport_store::Settling {
         sale_id: row.id.clone(),
+        scheme: row.scheme,
         to,
         person_code: record.person_code.clone(),
         quota_year: record.quota_year,
@@ -603,6 +654,7 @@ pub async fn return_goods(
     let mut back = freeport_store::NewReturn {
         id: uuid::Uuid::now_v7().to_string(),
         sale_id: row.id.clone(),
+        scheme: row.scheme,
         person_code: record.person_code.clone(),
         quota_year: record.quota_year,
         departure_on: row.departure_on.clone(),
@@ -677,8 +729,12 @@ pub struct Allowance {
     pub departure_on: time::Date,
     pub departure_on_record: bool,
     pub banned_until: Option<String>,
+    /// The last day of a serious-dishonesty listing (R4.7), if any.
+    pub dishonest_until: Option<String>,
     /// (category, limit, held by committed and pending sales), in the category's limit unit.
     pub categories: Vec<(String, Decimal, Decimal)>,
+    /// A Hainan resident's zero-tariff quota when in force (R4.11): (annual, spent, reserved).
+    pub resident_quota: Option<(Cny, Cny, Cny)>,
 }
 
 /// A traveller's remaining quota and category allowances for a departure, by document (kept only
@@ -702,8 +758,19 @@ pub async fn allowance(
     })?;
     let (spent, reserved) = platform
         .store
-        .quota_year(&person, i64::from(today.year()))
+        .quota_year(Scheme::Offshore, &person, i64::from(today.year()))
         .await?;
+    let resident = matches!(document, freeport_core::identity::PersonDocument::ResidentId(id) if id.as_str().starts_with(HAINAN));
+    let resident_quota = match version.duty_free.resident_annual_quota {
+        Some(annual) if resident => {
+            let (spent, reserved) = platform
+                .store
+                .quota_year(Scheme::ResidentZeroTariff, &person, i64::from(today.year()))
+                .await?;
+            Some((annual, Cny::from_fen(spent), Cny::from_fen(reserved)))
+        }
+        _ => None,
+    };
     let day = departure_on.to_string();
     let held: std::collections::BTreeMap<String, i64> = platform
         .store
@@ -723,6 +790,11 @@ pub async fn allowance(
             .await?
             .is_empty(),
         banned_until: platform.store.banned_until(&person).await?,
+        dishonest_until: platform
+            .store
+            .dishonest_until(&person, &today.to_string())
+            .await?,
+        resident_quota,
         categories: version
             .duty_free
             .categories

@@ -36,11 +36,13 @@
 pub mod account_books;
 pub mod alerts;
 pub mod batch_exit;
+pub mod categories;
 pub mod clock;
 pub mod credit;
 pub mod deciding;
 pub mod declarations;
 pub mod departures;
+pub mod dishonesty;
 pub mod duty_free;
 mod error;
 pub mod lifecycle;

@@ -54,6 +54,10 @@ pub enum Permission {
     SetPortMode,
     /// Record a traveller's departure from the island.
     RecordDeparture,
+    /// Put a person on the duty-free serious-dishonesty list (R4.7).
+    ListDishonest,
+    /// The pack's duty-free categories, limits and lists: what every till and traveller may know.
+    ReadDutyFreeRules,
 }
 
 const CUSTOMS: &[Role] = &[CustomsOfficer, RiskAnalyst, Administrator];
@@ -81,6 +85,8 @@ impl Permission {
             GovernRisk | AnalyseAlerts => &[RiskAnalyst],
             CreateUsers | VerifyAudit | SetPortCapacity | SetPortMode => &[Administrator],
             RecordDeparture => &[Carrier, CustomsOfficer],
+            ListDishonest => &[CustomsOfficer],
+            ReadDutyFreeRules => &Role::ALL,
         }
     }
 }

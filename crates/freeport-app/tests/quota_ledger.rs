@@ -62,6 +62,7 @@ async fn platform(admin_url: Option<&str>, tag: &str) -> (Platform, Arc<ManualCl
         operator: CreditCode::parse(OPERATOR).expect("code"),
         name: "Shop".into(),
         location: "Sanya".into(),
+        resident_zero_tariff: false,
     };
     freeport_app::duty_free::register_shop(&platform, &admin, shop, |_| Ok(None))
         .await
@@ -99,9 +100,10 @@ impl Draw {
 
 fn order(buyer: usize, pieces: u64, price_yuan: u64) -> SaleOrder {
     SaleOrder {
+        scheme: freeport_core::quota_ledger::Scheme::Offshore,
         document: PersonDocument::parse("passport", BUYERS[buyer], Some("GB")).expect("passport"),
         birth_date: time::macros::date!(1990 - 05 - 01),
-        departure_on: DEPARTURE,
+        departure_on: Some(DEPARTURE),
         sold_on: time::macros::date!(2026 - 03 - 02),
         lines: vec![SaleLine {
             category: "cosmetics".into(),
@@ -227,7 +229,10 @@ async fn audit(platform: &Platform) {
             }
         }
         assert_eq!(
-            store.quota_year(&person, 2026).await.expect("quota"),
+            store
+                .quota_year(freeport_core::quota_ledger::Scheme::Offshore, &person, 2026)
+                .await
+                .expect("quota"),
             (spent, reserved),
             "{number}: the quota row is the sum of the sales"
         );
@@ -263,7 +268,7 @@ async fn interleave(platform: Platform, clock: Arc<ManualClock>, seed: u64) {
                     let person = platform.store.person_code(&doc.canonical_key());
                     let (spent, reserved) = platform
                         .store
-                        .quota_year(&person, 2026)
+                        .quota_year(freeport_core::quota_ledger::Scheme::Offshore, &person, 2026)
                         .await
                         .expect("quota");
                     assert!(spent >= 0 && reserved >= 0 && spent + reserved <= QUOTA_FEN);

@@ -10,6 +10,7 @@ use crate::calendar::{age_on, deadline_after};
 use crate::error::{FieldError, FieldErrorKind};
 use crate::explain::{Detail, Step};
 use crate::money::Cny;
+use crate::pack::model::LimitStatus;
 use crate::pack::{PackVersion, PolicyPack};
 
 /// R4.3: old enough to shop on `day` under the version in force.
@@ -97,15 +98,18 @@ pub enum PickupMode {
     BuyAndTake,
     /// Unit price at or above the guarantee floor: take against a guarantee of the articles tax.
     GuaranteeAndTake,
+    /// Taken in the store: residents' zero-tariff goods (R4.11).
+    OnSite,
 }
 
 impl PickupMode {
-    pub const ALL: [PickupMode; 5] = [
+    pub const ALL: [PickupMode; 6] = [
         PickupMode::Departure,
         PickupMode::Mail,
         PickupMode::ReturnToIsland,
         PickupMode::BuyAndTake,
         PickupMode::GuaranteeAndTake,
+        PickupMode::OnSite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +119,7 @@ impl PickupMode {
             PickupMode::ReturnToIsland => "return_to_island",
             PickupMode::BuyAndTake => "buy_and_take",
             PickupMode::GuaranteeAndTake => "guarantee_and_take",
+            PickupMode::OnSite => "on_site",
         }
     }
 
@@ -218,9 +223,13 @@ pub fn check_credit_rates(
 /// the limits count for, the day of the sale, and the lines with their descriptions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaleOrder {
+    /// Which quota the sale spends.
+    pub scheme: crate::quota_ledger::Scheme,
     pub document: crate::identity::PersonDocument,
     pub birth_date: Date,
-    pub departure_on: Date,
+    /// The departure the limits count for; none for residents' zero-tariff goods and for a
+    /// resident's buy-and-take in a year they left the island (R4.5(6)).
+    pub departure_on: Option<Date>,
     pub sold_on: Date,
     pub lines: Vec<SaleLine>,
     /// What each line is, as the receipt says (at most 300 characters each).
@@ -248,7 +257,7 @@ pub struct SaleLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TravellerRecord {
     pub birth_date: Date,
-    /// Duty-free spending in the calendar year of the sale, before it.
+    /// Spending of the sale's scheme in the calendar year of the sale, before it.
     pub spent_this_year: Cny,
     /// What earlier sales of the same departure took, per category, in limit units.
     pub bought_this_departure: Vec<BasketItem>,
@@ -258,6 +267,11 @@ pub struct TravellerRecord {
     pub departure: Option<crate::departure::Departure>,
     /// An island resident (a Hainan resident identity card), who may pick up on return (R4.5(3)).
     pub resident: bool,
+    /// A departure from the island on record in the sale's calendar year, on or before its day
+    /// (R4.5(6)).
+    pub departed_this_year: bool,
+    /// The last day of a listing on the serious-dishonesty list in force on the sale's day (R4.7).
+    pub dishonest_until: Option<Date>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -273,6 +287,10 @@ pub enum SaleRefusal {
     Banned,
     /// R4.3: no departure from the island is on record for the buyer on the departure day given.
     NoDeparture,
+    /// R4.7: the buyer is on the serious-dishonesty list.
+    SeriousDishonesty,
+    /// R4.11: residents' zero-tariff goods are for Hainan residents.
+    NotResident,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -286,6 +304,7 @@ pub struct SaleReason<'p> {
 pub struct SaleDecision<'p> {
     #[serde(rename = "pack_version", serialize_with = "version_id")]
     pub pack: &'p PackVersion,
+    pub scheme: crate::quota_ledger::Scheme,
     pub accepted: bool,
     pub refusals: Vec<SaleReason<'p>>,
     pub total: Cny,
@@ -295,8 +314,9 @@ pub struct SaleDecision<'p> {
     /// The guarantee lodged for the lines taken against one (R4.5(4), R8.9): the inbound-articles
     /// tax on them.
     pub guarantee: Cny,
-    /// Goods taken at once oblige the buyer to leave the island by this day (R4.5).
-    pub leave_island_by: Date,
+    /// Goods taken at once oblige a departing buyer to leave the island by this day (R4.5); none
+    /// for a sale without a departure.
+    pub leave_island_by: Option<Date>,
     pub steps: Vec<Step<'p>>,
 }
 
@@ -304,27 +324,83 @@ fn version_id<S: serde::Serializer>(v: &&PackVersion, s: S) -> Result<S::Ok, S::
     s.serialize_str(&v.id)
 }
 
-/// Decides a sale under the version in force on `sold_on`: the buyer's age, the per-departure
-/// limits over this and earlier sales of the departure, and the annual quota. A sale beyond the
-/// quota or a limit is refused as a whole, so the shop can re-ring what may be sold duty-free.
+/// Decides an order under the version in force on its day, by the scheme it spends: offshore
+/// duty-free, or a resident's zero-tariff goods in a `designated_store` (R4.11).
+pub fn decide_order<'p>(
+    pack: &'p PolicyPack,
+    order: &SaleOrder,
+    traveller: &TravellerRecord,
+    designated_store: bool,
+) -> Result<SaleDecision<'p>, FieldError> {
+    match order.scheme {
+        crate::quota_ledger::Scheme::Offshore => decide_offshore(
+            pack,
+            order.sold_on,
+            order.departure_on.is_some(),
+            &order.lines,
+            traveller,
+        ),
+        crate::quota_ledger::Scheme::ResidentZeroTariff => crate::resident_zero_tariff::decide(
+            pack,
+            order.sold_on,
+            &order.lines,
+            traveller,
+            designated_store,
+        ),
+    }
+}
+
+/// Decides an offshore sale for a named departure under the version in force on `sold_on`: the
+/// buyer's age, the per-departure limits over this and earlier sales of the departure, and the
+/// annual quota. A sale beyond the quota or a limit is refused as a whole, so the shop can
+/// re-ring what may be sold duty-free.
 pub fn decide_sale<'p>(
     pack: &'p PolicyPack,
     sold_on: Date,
     lines: &[SaleLine],
     traveller: &TravellerRecord,
 ) -> Result<SaleDecision<'p>, FieldError> {
-    let v = pack.version_on(sold_on).ok_or_else(|| {
+    decide_offshore(pack, sold_on, true, lines, traveller)
+}
+
+/// The version in force on a sale's day.
+pub(crate) fn version_for_sale(
+    pack: &PolicyPack,
+    sold_on: Date,
+) -> Result<&PackVersion, FieldError> {
+    pack.version_on(sold_on).ok_or_else(|| {
         FieldError::new(
             "sold_on",
             FieldErrorKind::OutOfRange,
             format!("no pack version is in force on {sold_on}"),
         )
-    })?;
+    })
+}
+
+/// An offshore sale, for a named departure (`with_departure`) or, for a resident who left the
+/// island this year, without one (R4.5(6)).
+fn decide_offshore<'p>(
+    pack: &'p PolicyPack,
+    sold_on: Date,
+    with_departure: bool,
+    lines: &[SaleLine],
+    traveller: &TravellerRecord,
+) -> Result<SaleDecision<'p>, FieldError> {
+    let v = version_for_sale(pack, sold_on)?;
     let d = &v.duty_free;
     let rung = ring_up(v, lines, traveller)?;
-    let mut refusals = buyer_refusals(v, traveller, sold_on);
-    refusals.extend(departure_limit_refusals(v, &rung.departure_basket)?);
     let mut steps = Vec::new();
+    let mut refusals = buyer_refusals(v, traveller, sold_on);
+    if with_departure {
+        refusals.extend(departure_refusal(v, traveller));
+    } else {
+        match resident_buy_and_take(v, lines, traveller) {
+            Ok(step) => steps.push(step),
+            Err(refusal) => refusals.push(refusal),
+        }
+    }
+    refusals.extend(departure_limit_refusals(v, &rung.departure_basket)?);
+    steps.extend(unverified_limit_steps(v, lines));
     let quota = split_quota(d.annual_quota, traveller.spent_this_year, rung.total);
     let quota_step = Step {
         rule: v.rule(&d.quota_rule),
@@ -353,13 +429,14 @@ pub fn decide_sale<'p>(
     });
     Ok(SaleDecision {
         pack: v,
+        scheme: crate::quota_ledger::Scheme::Offshore,
         accepted: refusals.is_empty(),
         refusals,
         total: rung.total,
         quota,
         pickup: rung.pickup,
         guarantee: rung.guarantee,
-        leave_island_by: departure_deadline(v, sold_on),
+        leave_island_by: with_departure.then(|| departure_deadline(v, sold_on)),
         steps,
     })
 }
@@ -421,6 +498,14 @@ fn ring_up(
                 ),
             ));
         }
+        if line.pickup == PickupMode::GuaranteeAndTake && line.trace_codes.is_empty() {
+            // R4.9 labels every piece; the guarantee goes back when the numbered pieces leave.
+            return Err(FieldError::new(
+                format!("items[{i}].trace_codes"),
+                FieldErrorKind::Missing,
+                "a guarantee-and-take item carries its pieces' traceability numbers: the guarantee goes back when they leave the island",
+            ));
+        }
         if line.pickup == PickupMode::GuaranteeAndTake {
             let each = guarantee_amount(v, &line.category, line.unit_price).unwrap_or(Cny::ZERO);
             guarantee = guarantee + Cny::round_fen(each.amount() * line.quantity);
@@ -442,7 +527,106 @@ fn ring_up(
     })
 }
 
-/// R4.3 and R4.6: refusals that concern the buyer rather than the basket.
+/// R4.3: a departure from the island on record on the day the sale names.
+fn departure_refusal<'p>(
+    v: &'p PackVersion,
+    traveller: &TravellerRecord,
+) -> Option<SaleReason<'p>> {
+    traveller.departure.is_none().then(|| SaleReason {
+        code: SaleRefusal::NoDeparture,
+        explanation: Step {
+            rule: v.rule(&v.duty_free.age_rule),
+            detail: Detail::Finding(
+                "no departure from the island is on record for the buyer on the departure day given",
+            ),
+        },
+    })
+}
+
+/// R4.5(6): without a departure, only a Hainan resident who left the island this year, taking
+/// every line by buy-and-take, under a version that allows it.
+fn resident_buy_and_take<'p>(
+    v: &'p PackVersion,
+    lines: &[SaleLine],
+    traveller: &TravellerRecord,
+) -> Result<Step<'p>, SaleReason<'p>> {
+    let d = &v.duty_free;
+    let refuse = |rule, finding| SaleReason {
+        code: SaleRefusal::NoDeparture,
+        explanation: Step {
+            rule: v.rule(rule),
+            detail: Detail::Finding(finding),
+        },
+    };
+    let Some(rule) = &d.resident_buy_and_take_rule else {
+        return Err(refuse(
+            &d.age_rule,
+            "a sale without a departure is not open under this pack version: name the departure",
+        ));
+    };
+    if !traveller.resident {
+        return Err(refuse(
+            rule,
+            "only a Hainan resident buys without a departure, and only by buy-and-take",
+        ));
+    }
+    if !traveller.departed_this_year {
+        return Err(refuse(
+            rule,
+            "no departure from the island is on record for the resident this year",
+        ));
+    }
+    if lines.iter().any(|l| l.pickup != PickupMode::BuyAndTake) {
+        return Err(refuse(
+            rule,
+            "without a departure a resident takes every item by buy-and-take",
+        ));
+    }
+    Ok(Step {
+        rule: v.rule(rule),
+        detail: Detail::Finding(
+            "a Hainan resident who left the island this year buys-and-takes without a departure",
+        ),
+    })
+}
+
+/// R4.4, R4.5(5): limits the sources do not give are not enforced, and the decision says so.
+fn unverified_limit_steps<'p>(v: &'p PackVersion, lines: &[SaleLine]) -> Vec<Step<'p>> {
+    let d = &v.duty_free;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut steps = Vec::new();
+    for line in lines {
+        let Some(c) = d.categories.get(&line.category) else {
+            continue;
+        };
+        if !seen.insert(c.id.as_str()) {
+            continue;
+        }
+        if c.limit_status == LimitStatus::Unverified {
+            steps.push(Step {
+                rule: v.rule(&d.limits_rule),
+                detail: Detail::Unverified {
+                    category: &c.id,
+                    limit: "per-departure limit",
+                },
+            });
+        }
+        if line.pickup == PickupMode::BuyAndTake
+            && c.buy_and_take_limit_status == LimitStatus::Unverified
+        {
+            steps.push(Step {
+                rule: v.rule(&d.pickup_rule),
+                detail: Detail::Unverified {
+                    category: &c.id,
+                    limit: "buy-and-take limit",
+                },
+            });
+        }
+    }
+    steps
+}
+
+/// R4.3, R4.6 and R4.7: refusals that concern the buyer rather than the basket.
 fn buyer_refusals<'p>(
     v: &'p PackVersion,
     traveller: &TravellerRecord,
@@ -461,17 +645,6 @@ fn buyer_refusals<'p>(
             },
         });
     }
-    if traveller.departure.is_none() {
-        refusals.push(SaleReason {
-            code: SaleRefusal::NoDeparture,
-            explanation: Step {
-                rule: v.rule(&d.age_rule),
-                detail: Detail::Finding(
-                    "no departure from the island is on record for the buyer on the departure day given",
-                ),
-            },
-        });
-    }
     if traveller.banned_until.is_some_and(|until| sold_on <= until) {
         refusals.push(SaleReason {
             code: SaleRefusal::Banned,
@@ -483,7 +656,30 @@ fn buyer_refusals<'p>(
             },
         });
     }
+    refusals.extend(dishonesty_refusal(v, traveller, sold_on));
     refusals
+}
+
+/// R4.7: a person on the serious-dishonesty list may not shop duty-free while listed, under a
+/// version that has the list.
+pub(crate) fn dishonesty_refusal<'p>(
+    v: &'p PackVersion,
+    traveller: &TravellerRecord,
+    sold_on: Date,
+) -> Option<SaleReason<'p>> {
+    let rule = v.duty_free.dishonesty_rule.as_ref()?;
+    traveller
+        .dishonest_until
+        .is_some_and(|until| sold_on <= until)
+        .then(|| SaleReason {
+            code: SaleRefusal::SeriousDishonesty,
+            explanation: Step {
+                rule: v.rule(rule),
+                detail: Detail::Finding(
+                    "the buyer is on the duty-free shopping serious-dishonesty list",
+                ),
+            },
+        })
 }
 
 /// R4.4: one refusal per category whose limit the departure's purchases would exceed.

@@ -87,6 +87,11 @@ pub enum Detail<'p> {
         basket: Cny,
         remaining_after: Cny,
     },
+    /// A limit the pack's sources do not give: shown, not enforced.
+    Unverified {
+        category: &'p str,
+        limit: &'static str,
+    },
     /// R4.4: a category's per-departure limit against what the departure would take.
     DepartureLimit {
         category: &'p str,
@@ -157,6 +162,9 @@ impl Detail<'_> {
                 basket,
                 remaining_after,
             } => quota_text(*annual, *spent, *basket, *remaining_after),
+            Detail::Unverified { category, limit } => format!(
+                "{category}: the {limit} is not given by the pack's sources (unverified), so it is not enforced"
+            ),
             Detail::DepartureLimit {
                 category,
                 limit,

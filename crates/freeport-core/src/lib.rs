@@ -32,6 +32,7 @@ pub mod passenger;
 pub mod port;
 pub mod quota_ledger;
 pub mod registry;
+pub mod resident_zero_tariff;
 pub mod second_line_credit;
 pub mod snapshot;
 pub mod supervision;

@@ -13,6 +13,32 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+/// Which quota a sale spends: one ledger, one quota a person, scheme and calendar year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheme {
+    /// Offshore duty-free shopping by travellers leaving the island (R4.2: 100 000 CNY a year).
+    Offshore,
+    /// Hainan residents' zero-tariff consumer imports in designated stores (R4.11: 10 000 CNY a
+    /// year), a second quota beside the offshore one.
+    ResidentZeroTariff,
+}
+
+impl Scheme {
+    pub const ALL: [Scheme; 2] = [Scheme::Offshore, Scheme::ResidentZeroTariff];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Offshore => "offshore",
+            Scheme::ResidentZeroTariff => "resident_zero_tariff",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Scheme> {
+        Scheme::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// Where a sale stands in the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

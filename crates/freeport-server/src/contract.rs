@@ -321,7 +321,21 @@ fn duty_free_fields() -> Vec<FieldConstraint> {
         ("ShopRequest", "name", text(300)),
         ("ShopRequest", "location", text(300)),
         ("SaleRequest", "birth_date", day()),
-        ("SaleRequest", "departure_on", day()),
+        ("SaleRequest", "departure_on", nullable(day())),
+        (
+            "SaleRequest",
+            "scheme",
+            nullable(one_of(
+                freeport_core::quota_ledger::Scheme::ALL.map(|m| m.as_str()),
+            )),
+        ),
+        (
+            "DishonestyRequest",
+            "ground",
+            one_of(freeport_app::dishonesty::Ground::ALL.map(|g| g.as_str())),
+        ),
+        ("DishonestyRequest", "listed_on", day()),
+        ("DishonestyRequest", "reason", text(300)),
         ("SaleRequest", "sold_on", day()),
         ("SaleRequest", "items", list_of("SaleItemRequest", 100)),
     ]
@@ -609,6 +623,13 @@ fn parameter(name: &str) -> Option<Value> {
         "min_inspections" => {
             json!({ "type": "integer", "format": "int64", "minimum": 0, "maximum": crate::routes::rule_sets::MAX_MIN_INSPECTIONS })
         }
+        "since_ms" => {
+            json!({ "type": "integer", "format": "int64", "minimum": 0, "maximum": crate::routes::sales_feed::LAST_MS })
+        }
+        "max_seconds" => {
+            json!({ "type": "integer", "format": "int64", "minimum": 1, "maximum": crate::routes::sales_feed::MAX_SECONDS })
+        }
+        "Last-Event-ID" => json!({ "type": "string", "pattern": "^[0-9]{1,13}$" }),
         "Idempotency-Key" => {
             json!({ "type": "string", "minLength": 1, "maxLength": crate::MAX_KEY_LEN, "pattern": "^[!-~]+$" })
         }

@@ -103,22 +103,23 @@ pub struct SaleForDetection {
 }
 
 impl Store {
-    /// Committed sales sold from `from` to `to` (days, inclusive), oldest first, with their lines,
-    /// links and the buyer's departure means; at most `limit`.
+    /// Committed sales for a departure sold from `from` to `to` (days, inclusive), oldest first,
+    /// with their lines, links and the buyer's departure means; at most `limit`. Residents' sales
+    /// without a departure are not departure purchases and are left out.
     pub async fn sales_for_detection(
         &self,
         from: &str,
         to: &str,
         limit: i64,
     ) -> Result<Vec<SaleForDetection>> {
-        let rows = sqlx::query("SELECT s.id, s.person_code, s.sold_on, s.departure_on, (SELECT MIN(d.means) FROM departures d WHERE d.person_code = s.person_code AND d.departure_on = s.departure_on) AS means, (SELECT MIN(i.collected_by) FROM duty_free_items i WHERE i.sale_id = s.id AND i.collected_by <> s.person_code) AS collector FROM duty_free_sales s WHERE s.state = 'committed' AND s.sold_on >= $1 AND s.sold_on <= $2 ORDER BY s.sold_on, s.id LIMIT $3")
+        let rows = sqlx::query("SELECT s.id, s.person_code, s.sold_on, s.departure_on, (SELECT MIN(d.means) FROM departures d WHERE d.person_code = s.person_code AND d.departure_on = s.departure_on) AS means, (SELECT MIN(i.collected_by) FROM duty_free_items i WHERE i.sale_id = s.id AND i.collected_by <> s.person_code) AS collector FROM duty_free_sales s WHERE s.state = 'committed' AND s.departure_on <> '' AND s.sold_on >= $1 AND s.sold_on <= $2 ORDER BY s.sold_on, s.id LIMIT $3")
             .bind(from)
             .bind(to)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
         // The period's lines and links in two reads, not two a sale.
-        let period = "SELECT id FROM duty_free_sales WHERE state = 'committed' AND sold_on >= $1 AND sold_on <= $2";
+        let period = "SELECT id FROM duty_free_sales WHERE state = 'committed' AND departure_on <> '' AND sold_on >= $1 AND sold_on <= $2";
         let mut lines: std::collections::BTreeMap<String, Vec<(String, i64)>> = Default::default();
         for l in sqlx::query(sqlx::AssertSqlSafe(format!("SELECT sale_id, category, limit_quantity_milli, returned_milli, quantity_milli FROM duty_free_sale_items WHERE sale_id IN ({period}) ORDER BY sale_id, line")))
             .bind(from)
@@ -209,7 +210,7 @@ impl Store {
         to: &str,
         limit: i64,
     ) -> Result<Vec<TakenAtOnce>> {
-        let rows = sqlx::query("SELECT s.id, s.shop, s.person_code, s.sold_on FROM duty_free_sales s WHERE s.state = 'committed' AND s.sold_on >= $1 AND s.sold_on <= $2 AND EXISTS (SELECT 1 FROM duty_free_sale_items i WHERE i.sale_id = s.id AND i.pickup IN ('buy_and_take', 'guarantee_and_take')) ORDER BY s.sold_on, s.id LIMIT $3")
+        let rows = sqlx::query("SELECT s.id, s.shop, s.person_code, s.sold_on FROM duty_free_sales s WHERE s.state = 'committed' AND s.departure_on <> '' AND s.sold_on >= $1 AND s.sold_on <= $2 AND EXISTS (SELECT 1 FROM duty_free_sale_items i WHERE i.sale_id = s.id AND i.pickup IN ('buy_and_take', 'guarantee_and_take')) ORDER BY s.sold_on, s.id LIMIT $3")
             .bind(from)
             .bind(to)
             .bind(limit)

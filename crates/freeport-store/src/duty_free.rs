@@ -5,7 +5,7 @@ use serde::Serialize;
 use sha2::Sha256;
 use sqlx::any::AnyRow;
 
-use freeport_core::quota_ledger::SaleState;
+use freeport_core::quota_ledger::{SaleState, Scheme};
 
 use crate::{
     IdempotencyRecord, Result, Store, StoreError, append_audit, row_i64, row_opt_string, row_string,
@@ -18,7 +18,11 @@ pub struct Shop {
     pub operator: String,
     pub name: String,
     pub location: String,
+    /// Designated by customs to sell residents' zero-tariff goods (R4.11).
+    pub resident_zero_tariff: bool,
 }
+
+const SHOP_COLUMNS: &str = "id, operator, name, location, resident_zero_tariff";
 
 fn shop_from(r: &AnyRow) -> Result<Shop> {
     Ok(Shop {
@@ -26,6 +30,7 @@ fn shop_from(r: &AnyRow) -> Result<Shop> {
         operator: row_string(r, "operator")?,
         name: row_string(r, "name")?,
         location: row_string(r, "location")?,
+        resident_zero_tariff: row_i64(r, "resident_zero_tariff")? != 0,
     })
 }
 
@@ -48,8 +53,11 @@ pub struct NewSaleItem {
 #[derive(Debug, Clone)]
 pub struct NewSale {
     pub id: String,
+    /// Which quota it spends.
+    pub scheme: Scheme,
     pub shop: String,
     pub person_code: String,
+    /// Empty for a sale without a departure (R4.5(6), R4.11).
     pub departure_on: String,
     pub sold_on: String,
     /// `Pending`, `Committed` or `Refused`.
@@ -79,7 +87,9 @@ pub struct NewSale {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SaleRow {
     pub id: String,
+    pub scheme: Scheme,
     pub shop: String,
+    /// Empty for a sale without a departure.
     pub departure_on: String,
     pub sold_on: String,
     pub state: SaleState,
@@ -90,14 +100,22 @@ pub struct SaleRow {
     pub pack_version: String,
     pub decision_json: String,
     pub at_ms: i64,
+    /// The guarantee lodged for goods taken against one (R4.5(4)), and when it went back.
+    pub guarantee_fen: i64,
+    pub guarantee_released_at_ms: Option<i64>,
+    /// When it last changed: recorded, settled, returned, its guarantee released.
+    pub updated_at_ms: i64,
 }
 
-const SALE_COLUMNS: &str = "id, shop, departure_on, sold_on, state, total_fen, returned_fen, expires_at_ms, pack_version, decision_json, at_ms";
+const SALE_COLUMNS: &str = "id, scheme, shop, departure_on, sold_on, state, total_fen, returned_fen, expires_at_ms, pack_version, decision_json, at_ms, guarantee_fen, guarantee_released_at_ms, updated_at_ms";
 
 pub(crate) fn sale_from(r: &AnyRow) -> Result<SaleRow> {
     let state = row_string(r, "state")?;
+    let scheme = row_string(r, "scheme")?;
     Ok(SaleRow {
         id: row_string(r, "id")?,
+        scheme: Scheme::parse(&scheme)
+            .ok_or_else(|| StoreError::Corrupt(format!("duty-free sale scheme {scheme:?}")))?,
         shop: row_string(r, "shop")?,
         departure_on: row_string(r, "departure_on")?,
         sold_on: row_string(r, "sold_on")?,
@@ -109,13 +127,25 @@ pub(crate) fn sale_from(r: &AnyRow) -> Result<SaleRow> {
         pack_version: row_string(r, "pack_version")?,
         decision_json: row_string(r, "decision_json")?,
         at_ms: row_i64(r, "at_ms")?,
+        guarantee_fen: row_i64(r, "guarantee_fen")?,
+        guarantee_released_at_ms: crate::row_opt_i64(r, "guarantee_released_at_ms")?,
+        updated_at_ms: row_i64(r, "updated_at_ms")?,
     })
+}
+
+/// Which changes of a shop's sales to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeWindow {
+    /// Changed from the first ms to the second, both inclusive.
+    Between(i64, i64),
+    /// Changed after this (ms, sale id) in change order.
+    After(i64, String),
 }
 
 /// What the platform knows of a person before a sale.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TravellerHistory {
-    /// Spent and reserved in the year.
+    /// Spent and reserved in the year, of the scheme asked for.
     pub spent_this_year_fen: i64,
     /// Per category, what the departure's committed and pending sales hold, in thousandths of the
     /// limit unit.
@@ -125,6 +155,20 @@ pub struct TravellerHistory {
     /// Distinct departures the person bought for in committed or pending sales sold from the
     /// `recent_from` day on.
     pub recent_departures: Vec<String>,
+    /// The latest end of a serious-dishonesty listing made on or before the sale's day (R4.7).
+    pub dishonest_until: Option<String>,
+}
+
+/// Whose history, for which sale.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryQuery<'a> {
+    pub person_code: &'a str,
+    pub scheme: Scheme,
+    pub year: i64,
+    /// The departure whose allowances count; none for a sale without one.
+    pub departure_on: Option<&'a str>,
+    pub recent_from: &'a str,
+    pub sold_on: &'a str,
 }
 
 impl Store {
@@ -167,12 +211,13 @@ impl Store {
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
         let mut tx = self.begin_write(idempotency, now_ms).await?;
-        sqlx::query("INSERT INTO duty_free_shops (id, operator, name, location, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO UPDATE SET operator = excluded.operator, name = excluded.name, location = excluded.location, updated_at_ms = excluded.updated_at_ms")
+        sqlx::query("INSERT INTO duty_free_shops (id, operator, name, location, created_at_ms, updated_at_ms, resident_zero_tariff) VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (id) DO UPDATE SET operator = excluded.operator, name = excluded.name, location = excluded.location, updated_at_ms = excluded.updated_at_ms, resident_zero_tariff = excluded.resident_zero_tariff")
             .bind(&shop.id)
             .bind(&shop.operator)
             .bind(&shop.name)
             .bind(&shop.location)
             .bind(now_ms)
+            .bind(i64::from(shop.resident_zero_tariff))
             .execute(&mut **tx)
             .await?;
         let payload = serde_json::to_string(shop).unwrap_or_default();
@@ -191,11 +236,12 @@ impl Store {
     }
 
     pub async fn shop(&self, id: &str) -> Result<Option<Shop>> {
-        let row =
-            sqlx::query("SELECT id, operator, name, location FROM duty_free_shops WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SHOP_COLUMNS} FROM duty_free_shops WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(shop_from).transpose()
     }
 
@@ -207,13 +253,13 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Shop>> {
         let rows = match operator {
-            Some(o) => sqlx::query("SELECT id, operator, name, location FROM duty_free_shops WHERE operator = $1 AND id > $2 ORDER BY id LIMIT $3")
+            Some(o) => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SHOP_COLUMNS} FROM duty_free_shops WHERE operator = $1 AND id > $2 ORDER BY id LIMIT $3")))
                 .bind(o)
                 .bind(after)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?,
-            None => sqlx::query("SELECT id, operator, name, location FROM duty_free_shops WHERE id > $1 ORDER BY id LIMIT $2")
+            None => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SHOP_COLUMNS} FROM duty_free_shops WHERE id > $1 ORDER BY id LIMIT $2")))
                 .bind(after)
                 .bind(limit)
                 .fetch_all(&self.pool)
@@ -231,18 +277,14 @@ impl Store {
             .map(|r| row_opt_string(&r, "until"))?
     }
 
-    pub async fn traveller_history(
-        &self,
-        person_code: &str,
-        year: i64,
-        departure_on: &str,
-        recent_from: &str,
-    ) -> Result<TravellerHistory> {
+    pub async fn traveller_history(&self, q: HistoryQuery<'_>) -> Result<TravellerHistory> {
+        let person_code = q.person_code;
         let spent = sqlx::query(
-            "SELECT spent_fen + reserved_fen AS held FROM duty_free_quota WHERE person_code = $1 AND year = $2",
+            "SELECT spent_fen + reserved_fen AS held FROM duty_free_quota WHERE person_code = $1 AND year = $2 AND scheme = $3",
         )
         .bind(person_code)
-        .bind(year)
+        .bind(q.year)
+        .bind(q.scheme.as_str())
         .fetch_optional(&self.pool)
         .await?
         .map(|r| row_i64(&r, "held"))
@@ -250,7 +292,8 @@ impl Store {
         .unwrap_or(0);
         let rows = sqlx::query("SELECT category, taken_milli AS taken FROM duty_free_allowances WHERE person_code = $1 AND departure_on = $2 AND taken_milli > 0 ORDER BY category")
             .bind(person_code)
-            .bind(departure_on)
+            // A sale without a departure counts no earlier purchases: no row has an empty day.
+            .bind(q.departure_on.unwrap_or(""))
             .fetch_all(&self.pool)
             .await?;
         let bought = rows
@@ -258,9 +301,9 @@ impl Store {
             .map(|r| Ok((row_string(r, "category")?, row_i64(r, "taken")?)))
             .collect::<Result<Vec<_>>>()?;
         let banned_until = self.banned_until(person_code).await?;
-        let recent = sqlx::query("SELECT DISTINCT departure_on FROM duty_free_sales WHERE person_code = $1 AND state IN ('pending', 'committed') AND sold_on >= $2 ORDER BY departure_on")
+        let recent = sqlx::query("SELECT DISTINCT departure_on FROM duty_free_sales WHERE person_code = $1 AND state IN ('pending', 'committed') AND sold_on >= $2 AND departure_on <> '' ORDER BY departure_on")
             .bind(person_code)
-            .bind(recent_from)
+            .bind(q.recent_from)
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -271,6 +314,7 @@ impl Store {
             bought_this_departure: bought,
             banned_until,
             recent_departures: recent,
+            dishonest_until: self.dishonest_until(person_code, q.sold_on).await?,
         })
     }
 
@@ -294,6 +338,32 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
+        rows.iter().map(sale_from).collect()
+    }
+
+    /// A shop's sales that changed in `window`, in the order they changed.
+    pub async fn sales_changed(
+        &self,
+        shop: &str,
+        window: &ChangeWindow,
+        limit: i64,
+    ) -> Result<Vec<SaleRow>> {
+        let rows = match window {
+            ChangeWindow::Between(from, to) => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SALE_COLUMNS} FROM duty_free_sales WHERE shop = $1 AND updated_at_ms >= $2 AND updated_at_ms <= $3 ORDER BY updated_at_ms, id LIMIT $4")))
+                .bind(shop)
+                .bind(from)
+                .bind(to)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+            ChangeWindow::After(ms, id) => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SALE_COLUMNS} FROM duty_free_sales WHERE shop = $1 AND (updated_at_ms > $2 OR (updated_at_ms = $2 AND id > $3)) ORDER BY updated_at_ms, id LIMIT $4")))
+                .bind(shop)
+                .bind(ms)
+                .bind(id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        };
         rows.iter().map(sale_from).collect()
     }
 

@@ -416,8 +416,11 @@ pub mod users;
 pub use users::*;
 pub mod duty_free;
 pub use duty_free::{
-    NewSale, NewSaleItem, SaleItemRow, SaleRecord, SaleRow, Shop, TravellerHistory,
+    ChangeWindow, HistoryQuery, NewSale, NewSaleItem, SaleItemRow, SaleRecord, SaleRow, Shop,
+    TravellerHistory,
 };
+mod dishonesty;
+pub use dishonesty::{DishonestyRow, NewDishonestyListing};
 mod departures;
 pub use departures::{NewDeparture, SaleForDetection, TakenAtOnce};
 mod quota_ledger;

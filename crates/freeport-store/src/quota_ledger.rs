@@ -4,7 +4,7 @@
 //! `freeport_core::quota_ledger`: spent + reserved never passes the quota, taken never passes a
 //! limit, and nothing goes below zero, whatever runs at the same time on any node.
 
-use freeport_core::quota_ledger::SaleState;
+use freeport_core::quota_ledger::{SaleState, Scheme};
 use freeport_core::trace::ItemState;
 
 use crate::duty_free::NewSale;
@@ -12,9 +12,10 @@ use crate::records::IdempotencyRecord;
 use crate::steps::{AuditEntry, Step, statement};
 use crate::{Result, Store, StoreError};
 
-fn quota_row(person_code: &str, year: i64) -> Step {
+fn quota_row(scheme: Scheme, person_code: &str, year: i64) -> Step {
     Step::Run(statement!(
-        "INSERT INTO duty_free_quota (person_code, year, spent_fen, reserved_fen) VALUES ($1, $2, 0, 0) ON CONFLICT (person_code, year) DO NOTHING",
+        "INSERT INTO duty_free_quota (scheme, person_code, year, spent_fen, reserved_fen) VALUES ($1, $2, $3, 0, 0) ON CONFLICT (scheme, person_code, year) DO NOTHING",
+        scheme.as_str(),
         person_code,
         year
     ))
@@ -59,7 +60,7 @@ fn release_allowance(person_code: &str, departure_on: &str, category: &str, mill
 pub(crate) fn sale_steps(s: &NewSale) -> Vec<Step> {
     let settled = (s.state != SaleState::Pending).then_some(s.now_ms);
     let mut steps = vec![Step::Run(statement!(
-        "INSERT INTO duty_free_sales (id, shop, person_code, departure_on, sold_on, accepted, total_fen, pack_version, decision_json, actor, at_ms, state, quota_year, expires_at_ms, settled_at_ms, guarantee_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        "INSERT INTO duty_free_sales (id, shop, person_code, departure_on, sold_on, accepted, total_fen, pack_version, decision_json, actor, at_ms, state, quota_year, expires_at_ms, settled_at_ms, guarantee_fen, scheme, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $11)",
         &s.id,
         &s.shop,
         &s.person_code,
@@ -75,7 +76,8 @@ pub(crate) fn sale_steps(s: &NewSale) -> Vec<Step> {
         s.year,
         s.expires_at_ms,
         settled,
-        s.guarantee_fen
+        s.guarantee_fen,
+        s.scheme.as_str()
     ))];
     for (line, item) in s.items.iter().enumerate() {
         steps.push(Step::Run(statement!(
@@ -153,30 +155,37 @@ pub(crate) fn sale_steps(s: &NewSale) -> Vec<Step> {
 /// The quota and allowances a pending or committed sale holds, each a conditional update.
 fn holding_steps(s: &NewSale) -> Vec<Step> {
     let held = if s.state == SaleState::Pending {
-        "UPDATE duty_free_quota SET reserved_fen = reserved_fen + $1 WHERE person_code = $2 AND year = $3 AND spent_fen + reserved_fen + $1 <= $4"
+        "UPDATE duty_free_quota SET reserved_fen = reserved_fen + $1 WHERE person_code = $2 AND year = $3 AND spent_fen + reserved_fen + $1 <= $4 AND scheme = $5"
     } else {
-        "UPDATE duty_free_quota SET spent_fen = spent_fen + $1 WHERE person_code = $2 AND year = $3 AND spent_fen + reserved_fen + $1 <= $4"
+        "UPDATE duty_free_quota SET spent_fen = spent_fen + $1 WHERE person_code = $2 AND year = $3 AND spent_fen + reserved_fen + $1 <= $4 AND scheme = $5"
     };
     let mut steps = vec![
-        quota_row(&s.person_code, s.year),
+        quota_row(s.scheme, &s.person_code, s.year),
         Step::RequireOne(
             statement!(
                 held,
                 s.total_fen,
                 &s.person_code,
                 s.year,
-                s.annual_quota_fen
+                s.annual_quota_fen,
+                s.scheme.as_str()
             ),
             StoreError::Conflict(
                 "another sale spent the quota first; decide the sale again".to_owned(),
             ),
         ),
     ];
-    let taken = by_category(
-        s.items
-            .iter()
-            .map(|i| (i.category.as_str(), i.limit_quantity_milli)),
-    );
+    // A sale without a departure (residents' goods, R4.5(6), R4.11) holds no departure's
+    // allowance: its limits were checked on the sale alone.
+    let taken = if s.departure_on.is_empty() {
+        Vec::new()
+    } else {
+        by_category(
+            s.items
+                .iter()
+                .map(|i| (i.category.as_str(), i.limit_quantity_milli)),
+        )
+    };
     for (category, milli) in taken {
         steps.push(allowance_row(&s.person_code, &s.departure_on, category));
         let limit = s
@@ -205,6 +214,7 @@ fn holding_steps(s: &NewSale) -> Vec<Step> {
 #[derive(Debug, Clone)]
 pub struct Settling {
     pub sale_id: String,
+    pub scheme: Scheme,
     /// `Committed`, `Voided` or `Expired`.
     pub to: SaleState,
     pub person_code: String,
@@ -223,6 +233,7 @@ pub struct Settling {
 pub struct NewReturn {
     pub id: String,
     pub sale_id: String,
+    pub scheme: Scheme,
     pub person_code: String,
     pub quota_year: i64,
     pub departure_on: String,
@@ -272,7 +283,7 @@ fn announced(subject: &str, action: &str, actor: &str, payload: String, now_ms: 
 fn settle_steps(s: &Settling) -> Vec<Step> {
     let mut steps = vec![Step::RequireOne(
         statement!(
-            "UPDATE duty_free_sales SET state = $1, settled_at_ms = $2 WHERE id = $3 AND state = 'pending'",
+            "UPDATE duty_free_sales SET state = $1, settled_at_ms = $2, updated_at_ms = $2 WHERE id = $3 AND state = 'pending'",
             s.to.as_str(),
             s.now_ms,
             &s.sale_id
@@ -283,12 +294,18 @@ fn settle_steps(s: &Settling) -> Vec<Step> {
         )),
     )];
     let quota = if s.to == SaleState::Committed {
-        "UPDATE duty_free_quota SET reserved_fen = reserved_fen - $1, spent_fen = spent_fen + $1 WHERE person_code = $2 AND year = $3 AND reserved_fen >= $1"
+        "UPDATE duty_free_quota SET reserved_fen = reserved_fen - $1, spent_fen = spent_fen + $1 WHERE person_code = $2 AND year = $3 AND reserved_fen >= $1 AND scheme = $4"
     } else {
-        "UPDATE duty_free_quota SET reserved_fen = reserved_fen - $1 WHERE person_code = $2 AND year = $3 AND reserved_fen >= $1"
+        "UPDATE duty_free_quota SET reserved_fen = reserved_fen - $1 WHERE person_code = $2 AND year = $3 AND reserved_fen >= $1 AND scheme = $4"
     };
     steps.push(Step::RequireOne(
-        statement!(quota, s.total_fen, &s.person_code, s.quota_year),
+        statement!(
+            quota,
+            s.total_fen,
+            &s.person_code,
+            s.quota_year,
+            s.scheme.as_str()
+        ),
         StoreError::Corrupt(format!(
             "the quota year of the reservation {} holds less than it reserved",
             s.sale_id
@@ -304,7 +321,7 @@ fn settle_steps(s: &Settling) -> Vec<Step> {
         // A reservation that did not go through frees its pieces' numbers for another sale.
         statement!("DELETE FROM duty_free_items WHERE sale_id = $1", &s.sale_id)
     }));
-    if s.to != SaleState::Committed {
+    if s.to != SaleState::Committed && !s.departure_on.is_empty() {
         for (category, milli) in by_category(s.items.iter().map(|(c, m)| (c.as_str(), *m))) {
             steps.push(release_allowance(
                 &s.person_code,
@@ -330,9 +347,10 @@ fn return_steps(r: &NewReturn) -> Vec<Step> {
     let refund = r.refund_fen();
     let mut steps = vec![Step::RequireOne(
         statement!(
-            "UPDATE duty_free_sales SET returned_fen = returned_fen + $1 WHERE id = $2 AND state = 'committed' AND returned_fen + $1 <= total_fen",
+            "UPDATE duty_free_sales SET returned_fen = returned_fen + $1, updated_at_ms = $3 WHERE id = $2 AND state = 'committed' AND returned_fen + $1 <= total_fen",
             refund,
-            &r.sale_id
+            &r.sale_id,
+            r.now_ms
         ),
         StoreError::Conflict(format!(
             "the sale {} is not committed, or was returned meanwhile",
@@ -374,18 +392,21 @@ fn return_steps(r: &NewReturn) -> Vec<Step> {
     }
     steps.push(Step::RequireOne(
         statement!(
-            "UPDATE duty_free_quota SET spent_fen = spent_fen - $1 WHERE person_code = $2 AND year = $3 AND spent_fen >= $1",
+            "UPDATE duty_free_quota SET spent_fen = spent_fen - $1 WHERE person_code = $2 AND year = $3 AND spent_fen >= $1 AND scheme = $4",
             refund,
             &r.person_code,
-            r.quota_year
+            r.quota_year,
+            r.scheme.as_str()
         ),
         StoreError::Corrupt(format!(
             "the quota year of the sale {} holds less than its return gives back",
             r.sale_id
         )),
     ));
-    for (category, milli) in
-        by_category(r.lines.iter().map(|l| (l.category.as_str(), l.limit_milli)))
+    let departure = (!r.departure_on.is_empty()).then_some(());
+    for (category, milli) in departure
+        .into_iter()
+        .flat_map(|()| by_category(r.lines.iter().map(|l| (l.category.as_str(), l.limit_milli))))
     {
         steps.push(release_allowance(
             &r.person_code,
@@ -394,6 +415,12 @@ fn return_steps(r: &NewReturn) -> Vec<Step> {
             milli,
         ));
     }
+    steps.push(crate::trace::guarantee_release(
+        crate::trace::Released::BySale,
+        &r.sale_id,
+        &r.actor,
+        r.now_ms,
+    ));
     let payload = serde_json::json!({
         "id": r.id,
         "sale": r.sale_id,
@@ -449,13 +476,19 @@ impl Store {
         rows.iter().map(|r| crate::row_string(r, "id")).collect()
     }
 
-    /// A person's year as the ledger holds it: (spent, reserved) in fen.
-    pub async fn quota_year(&self, person_code: &str, year: i64) -> Result<(i64, i64)> {
+    /// A person's year of a scheme as the ledger holds it: (spent, reserved) in fen.
+    pub async fn quota_year(
+        &self,
+        scheme: Scheme,
+        person_code: &str,
+        year: i64,
+    ) -> Result<(i64, i64)> {
         let row = sqlx::query(
-            "SELECT spent_fen, reserved_fen FROM duty_free_quota WHERE person_code = $1 AND year = $2",
+            "SELECT spent_fen, reserved_fen FROM duty_free_quota WHERE person_code = $1 AND year = $2 AND scheme = $3",
         )
         .bind(person_code)
         .bind(year)
+        .bind(scheme.as_str())
         .fetch_optional(&self.pool)
         .await?;
         row.map_or(Ok((0, 0)), |r| {

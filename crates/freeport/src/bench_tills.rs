@@ -266,6 +266,7 @@ async fn measure_tool(
         operator: ENTERPRISE.into(),
         name: "Bench shop".into(),
         location: "Sanya".into(),
+        resident_zero_tariff: false,
     };
     tool_store.put_shop(&shop, "bench", 1, None).await?;
     tool_store.close().await;

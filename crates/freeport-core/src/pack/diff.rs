@@ -215,17 +215,30 @@ fn flatten_duty_free(v: &PackVersion, put: &mut impl FnMut(String, String)) {
         "duty_free.resident_annual_quota".into(),
         opt(&d.resident_annual_quota),
     );
+    put(
+        "duty_free.dishonesty_years".into(),
+        opt(&d.dishonesty_years),
+    );
     for c in d.categories.values() {
         put(
             format!("duty_free category {}", c.id),
             format!(
-                "{} limit {} {} buy_and_take {} class {}",
+                "{} limit {} {} ({:?}) buy_and_take {} limit {} ({:?}) class {}",
                 c.name,
                 opt(&c.per_departure_limit),
                 opt(&c.limit_unit),
+                c.limit_status,
                 c.buy_and_take,
+                opt(&c.buy_and_take_limit),
+                c.buy_and_take_limit_status,
                 c.articles_tax_class
             ),
+        );
+    }
+    for g in d.resident_goods.values() {
+        put(
+            format!("duty_free resident goods {}", g.id),
+            format!("{} ({:?})", g.name, g.status),
         );
     }
 }

@@ -8,6 +8,7 @@
 
 mod csvtable;
 pub mod diff;
+mod duty_free;
 pub mod model;
 mod parse;
 mod ports;

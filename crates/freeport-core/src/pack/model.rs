@@ -423,8 +423,31 @@ pub struct DutyFreeCategory {
     /// Per-departure limit in `limit_unit` (pieces, ml), if any.
     pub per_departure_limit: Option<Decimal>,
     pub limit_unit: Option<Unit>,
+    /// Whether a source gives `per_departure_limit` (or says there is none).
+    pub limit_status: LimitStatus,
     pub buy_and_take: bool,
+    /// R4.5(5): pieces per departure by buy-and-take (1 to 5 by category), when a source gives it.
+    pub buy_and_take_limit: Option<Decimal>,
+    pub buy_and_take_limit_status: LimitStatus,
     pub articles_tax_class: u8,
+    pub source: String,
+}
+
+/// Whether a limit in the pack was read in a source, or is not known (and so not enforced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitStatus {
+    Verified,
+    Unverified,
+}
+
+/// A group of goods on the residents' zero-tariff positive list (R4.11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResidentGoods {
+    pub id: String,
+    pub name: String,
+    /// Whether the group's extent was read in a source, or is a working grouping.
+    pub status: LimitStatus,
     pub source: String,
 }
 
@@ -446,8 +469,18 @@ pub struct DutyFreeRules {
     pub ban_years: u8,
     /// R4.6: who may not buy duty-free for `ban_years` after a customs decision.
     pub ban_rule: RuleId,
+    /// R4.11: Hainan residents' zero-tariff consumer imports, a second quota of the ledger, from
+    /// the version that brings them.
     pub resident_rule: Option<RuleId>,
     pub resident_annual_quota: Option<Cny>,
+    /// R4.11: what residents may buy zero-tariff, by group.
+    pub resident_goods: BTreeMap<String, ResidentGoods>,
+    /// R4.5(6): a Hainan resident who left the island in the year may buy-and-take without a
+    /// ticket, any number of times that year.
+    pub resident_buy_and_take_rule: Option<RuleId>,
+    /// R4.7: the serious-dishonesty list and how many years a listing lasts.
+    pub dishonesty_rule: Option<RuleId>,
+    pub dishonesty_years: Option<u8>,
 }
 
 #[derive(Debug, Clone)]

@@ -18,7 +18,7 @@ use crate::calendar::HolidayCalendar;
 use crate::country::Country;
 use crate::hs::Nomenclature;
 use crate::money::{Cny, Rate, parse_decimal};
-use crate::unit::{PerQuantity, Unit};
+use crate::unit::PerQuantity;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +64,9 @@ struct RawFiles {
     /// The zone's ports and channels (`ports.toml`), from the version that lists them.
     #[serde(default)]
     ports: Option<String>,
+    /// Hainan residents' zero-tariff positive list (R4.11), from the version that brings it.
+    #[serde(default)]
+    resident_zero_tariff_list: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -161,27 +164,6 @@ struct RawSupervisionPeriod {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawDutyFree {
-    rule: String,
-    quota_rule: String,
-    annual_quota_cny: String,
-    age_rule: String,
-    minimum_age: u8,
-    limits_rule: String,
-    pickup_rule: String,
-    buy_and_take_below_cny: String,
-    guarantee_from_cny: String,
-    departure_within_days: u16,
-    ban_years: u8,
-    ban_rule: String,
-    #[serde(default)]
-    resident_rule: Option<String>,
-    #[serde(default)]
-    resident_annual_quota_cny: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawArticlesTax {
     rule: String,
     class_rates_percent: [String; 3],
@@ -219,7 +201,7 @@ struct RawManifest {
     island: RawIsland,
     direct_release: RawDirectRelease,
     account_book: RawAccountBook,
-    duty_free: RawDutyFree,
+    duty_free: super::duty_free::RawDutyFree,
     articles_tax: RawArticlesTax,
     credit: RawCredit,
     supervision: RawSupervision,
@@ -387,7 +369,12 @@ fn build_version(
         rule: need.rule(&raw.account_book.rule)?,
     };
     let supervision = supervision_rules(&need, &raw.supervision)?;
-    let duty_free = duty_free_rules(&need, &raw.duty_free, data.categories)?;
+    let duty_free = super::duty_free::duty_free_rules(
+        &need,
+        &raw.duty_free,
+        data.categories,
+        data.resident_goods,
+    )?;
     let articles_tax = articles_tax_rules(&need, &raw.articles_tax)?;
     let credit = credit_rules(&need, &raw.credit)?;
     let goods_index = goods_index(&data.controls, &data.restrictive, &zero_tariff.scope);
@@ -434,13 +421,13 @@ fn build_version(
 }
 
 /// Resolves the rule ids a manifest section names against the version's sorted rule table.
-struct RuleLookup<'a> {
-    file: &'a str,
+pub(super) struct RuleLookup<'a> {
+    pub(super) file: &'a str,
     rules: &'a [Rule],
 }
 
 impl RuleLookup<'_> {
-    fn rule(&self, id: &str) -> Result<RuleId, PackError> {
+    pub(super) fn rule(&self, id: &str) -> Result<RuleId, PackError> {
         match self.rules.binary_search_by(|r| r.id.as_str().cmp(id)) {
             Ok(i) => {
                 Ok(RuleId(u16::try_from(i).map_err(|_| {
@@ -454,7 +441,7 @@ impl RuleLookup<'_> {
         }
     }
 
-    fn optional_rule(&self, id: &Option<String>) -> Result<Option<RuleId>, PackError> {
+    pub(super) fn optional_rule(&self, id: &Option<String>) -> Result<Option<RuleId>, PackError> {
         id.as_deref().map(|id| self.rule(id)).transpose()
     }
 }
@@ -467,6 +454,7 @@ struct DataFiles {
     controls: PrefixMap<GoodsControl>,
     restrictive: PrefixMap<RestrictiveEntry>,
     categories: BTreeMap<String, DutyFreeCategory>,
+    resident_goods: BTreeMap<String, ResidentGoods>,
 }
 
 fn read_data_files(
@@ -492,7 +480,14 @@ fn read_data_files(
         None => PrefixMap::default(),
     };
     let (f, text) = data_file(sources, directory, &files.duty_free_categories)?;
-    let categories = parse_duty_free_categories(&f, text)?;
+    let categories = super::duty_free::parse_categories(&f, text)?;
+    let resident_goods = match &files.resident_zero_tariff_list {
+        Some(name) => {
+            let (f, text) = data_file(sources, directory, name)?;
+            super::duty_free::parse_resident_goods(&f, text)?
+        }
+        None => BTreeMap::new(),
+    };
     Ok(DataFiles {
         consumption_tax,
         schedule,
@@ -500,6 +495,7 @@ fn read_data_files(
         controls,
         restrictive,
         categories,
+        resident_goods,
     })
 }
 
@@ -720,39 +716,6 @@ fn supervision_periods(
     Ok(periods)
 }
 
-fn duty_free_rules(
-    need: &RuleLookup<'_>,
-    d: &RawDutyFree,
-    categories: BTreeMap<String, DutyFreeCategory>,
-) -> Result<DutyFreeRules, PackError> {
-    let file = need.file;
-    Ok(DutyFreeRules {
-        rule: need.rule(&d.rule)?,
-        quota_rule: need.rule(&d.quota_rule)?,
-        annual_quota: cny(file, "duty_free.annual_quota_cny", &d.annual_quota_cny)?,
-        age_rule: need.rule(&d.age_rule)?,
-        minimum_age: d.minimum_age,
-        limits_rule: need.rule(&d.limits_rule)?,
-        categories,
-        pickup_rule: need.rule(&d.pickup_rule)?,
-        buy_and_take_below: cny(
-            file,
-            "duty_free.buy_and_take_below_cny",
-            &d.buy_and_take_below_cny,
-        )?,
-        guarantee_from: cny(file, "duty_free.guarantee_from_cny", &d.guarantee_from_cny)?,
-        departure_within_days: d.departure_within_days,
-        ban_years: d.ban_years,
-        ban_rule: need.rule(&d.ban_rule)?,
-        resident_rule: need.optional_rule(&d.resident_rule)?,
-        resident_annual_quota: d
-            .resident_annual_quota_cny
-            .as_deref()
-            .map(|q| cny(file, "duty_free.resident_annual_quota_cny", q))
-            .transpose()?,
-    })
-}
-
 fn articles_tax_rules(
     need: &RuleLookup<'_>,
     a: &RawArticlesTax,
@@ -921,7 +884,7 @@ fn months(file: &str, field: &str, months: u32) -> Result<u32, PackError> {
     }
 }
 
-fn cny(file: &str, field: &str, text: &str) -> Result<Cny, PackError> {
+pub(super) fn cny(file: &str, field: &str, text: &str) -> Result<Cny, PackError> {
     Cny::parse(field, text).map_err(|e| PackError::new(file, e.to_string()))
 }
 
@@ -1148,59 +1111,4 @@ fn parse_prefix_list(
         map.insert(prefix, row.get(value_column).to_owned());
     }
     Ok(map)
-}
-
-fn parse_duty_free_categories(
-    file: &str,
-    text: &str,
-) -> Result<BTreeMap<String, DutyFreeCategory>, PackError> {
-    let table = CsvTable::parse(
-        file,
-        text,
-        &[
-            "id",
-            "name",
-            "per_departure_limit",
-            "limit_unit",
-            "buy_and_take",
-            "articles_tax_class",
-            "source",
-        ],
-    )?;
-    let mut out = BTreeMap::new();
-    for row in table.rows() {
-        let id = row.require("id")?.to_owned();
-        let per_departure_limit = row
-            .opt("per_departure_limit")
-            .map(|t| parse_decimal("per_departure_limit", t).map_err(|e| row.error(e.to_string())))
-            .transpose()?;
-        let limit_unit = row
-            .opt("limit_unit")
-            .map(|u| Unit::parse("limit_unit", u).map_err(|e| row.error(e.to_string())))
-            .transpose()?;
-        if per_departure_limit.is_some() != limit_unit.is_some() {
-            return Err(row.error("per_departure_limit and limit_unit go together"));
-        }
-        let articles_tax_class = match row.require("articles_tax_class")? {
-            "1" => 1,
-            "2" => 2,
-            "3" => 3,
-            other => {
-                return Err(row.error(format!("articles_tax_class {other:?} is not 1, 2 or 3")));
-            }
-        };
-        let category = DutyFreeCategory {
-            id: id.clone(),
-            name: row.require("name")?.to_owned(),
-            per_departure_limit,
-            limit_unit,
-            buy_and_take: row.get("buy_and_take") == "yes",
-            articles_tax_class,
-            source: row.require("source")?.to_owned(),
-        };
-        if out.insert(id.clone(), category).is_some() {
-            return Err(row.error(format!("duplicate id {id}")));
-        }
-    }
-    Ok(out)
 }

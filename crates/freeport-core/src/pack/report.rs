@@ -45,6 +45,7 @@ fn version_report(pack: &PolicyPack, v: &PackVersion) -> VersionReport {
             .iter()
             .map(|p| format!("parameter {p}")),
     );
+    unverified.extend(duty_free_unverified(v));
     let mut warnings = Vec::new();
     let year = v.effective_from.year();
     if !v.holidays.covers_year(year) {
@@ -88,4 +89,38 @@ fn version_report(pack: &PolicyPack, v: &PackVersion) -> VersionReport {
             .count(),
         warnings,
     }
+}
+
+/// The duty-free limits and list groups the version's sources do not give, one line a kind.
+fn duty_free_unverified(v: &PackVersion) -> Vec<String> {
+    use super::model::LimitStatus::Unverified;
+    let d = &v.duty_free;
+    let names = |ids: Vec<&str>| ids.join(", ");
+    let per_departure: Vec<&str> = d
+        .categories
+        .values()
+        .filter(|c| c.limit_status == Unverified)
+        .map(|c| c.id.as_str())
+        .collect();
+    let buy_and_take: Vec<&str> = d
+        .categories
+        .values()
+        .filter(|c| c.buy_and_take && c.buy_and_take_limit_status == Unverified)
+        .map(|c| c.id.as_str())
+        .collect();
+    let goods: Vec<&str> = d
+        .resident_goods
+        .values()
+        .filter(|g| g.status == Unverified)
+        .map(|g| g.id.as_str())
+        .collect();
+    [
+        ("duty-free per-departure limits", per_departure),
+        ("duty-free buy-and-take limits", buy_and_take),
+        ("residents' zero-tariff list groups", goods),
+    ]
+    .into_iter()
+    .filter(|(_, ids)| !ids.is_empty())
+    .map(|(what, ids)| format!("{what}: {}", names(ids)))
+    .collect()
 }

@@ -21,6 +21,8 @@ fn adult(spent: &str, earlier: Vec<BasketItem>) -> TravellerRecord {
         banned_until: None,
         departure: Some(departure()),
         resident: false,
+        departed_this_year: false,
+        dishonest_until: None,
     }
 }
 
@@ -141,6 +143,8 @@ fn a_buyer_under_age_is_refused_and_every_reason_is_given() {
         banned_until: None,
         departure: None,
         resident: false,
+        departed_this_year: false,
+        dishonest_until: None,
     };
     let d = decide_sale(
         pack(),
@@ -191,7 +195,7 @@ fn pickup_modes_follow_the_price_and_unknown_categories_are_input_errors() {
     .expect("decides");
     assert!(d.pickup[0].contains(&PickupMode::BuyAndTake));
     assert!(d.pickup[1].contains(&PickupMode::GuaranteeAndTake));
-    assert_eq!(d.leave_island_by, date!(2026 - 04 - 01));
+    assert_eq!(d.leave_island_by, Some(date!(2026 - 04 - 01)));
     let e = decide_sale(
         pack(),
         day,
@@ -258,6 +262,13 @@ fn the_chosen_pickup_mode_must_be_open_and_a_guarantee_is_the_articles_tax() {
         PickupMode::GuaranteeAndTake,
         item("watches", "60000", "2", "2"),
     );
+    let e = decide_sale(pack(), day, std::slice::from_ref(&watches), &visitor)
+        .expect_err("a guarantee follows numbered pieces");
+    assert_eq!(e.field, "items[0].trace_codes");
+    let watches = SaleLine {
+        trace_codes: vec!["1000000000000001".into(), "1000000000000002".into()],
+        ..watches
+    };
     let d = decide_sale(pack(), day, &[watches], &visitor).expect("decides");
     let each =
         freeport_core::duty_free::guarantee_amount(v, "watches", cny("60000")).expect("a class");

@@ -5,6 +5,7 @@ mod credit;
 mod duty_free_sale;
 mod properties;
 mod purity;
+mod residents;
 mod supervision;
 mod support;
 mod vectors;

@@ -176,7 +176,7 @@ proptest! {
     #[test]
     fn any_declaration_is_judged_by_the_version_in_force_on_its_day((d, s) in any_declaration(all_flows(), some_days())) {
         let decision = decide(&d, pack(), &s).expect("valid");
-        let expected = if d.declared_on < date!(2025 - 11 - 01) { "hainan/2020-07-01" } else if d.declared_on < date!(2025 - 12 - 18) { "hainan/2025-11-01" } else if d.declared_on < date!(2026 - 02 - 05) { "hainan/2025-12-18" } else { "hainan/2026-02-05" };
+        let expected = if d.declared_on < date!(2022 - 01 - 01) { "hainan/2020-07-01" } else if d.declared_on < date!(2025 - 11 - 01) { "hainan/2022-01-01" } else if d.declared_on < date!(2025 - 12 - 18) { "hainan/2025-11-01" } else if d.declared_on < date!(2026 - 02 - 05) { "hainan/2025-12-18" } else { "hainan/2026-02-05" };
         prop_assert_eq!(decision.pack.id.as_str(), expected);
     }
 

@@ -27,6 +27,7 @@ pub(super) fn shop_view(s: freeport_store::Shop) -> ShopView {
         operator: s.operator,
         name: s.name,
         location: s.location,
+        resident_zero_tariff: s.resident_zero_tariff,
     }
 }
 
@@ -71,6 +72,7 @@ pub(super) async fn put_shop(
                 operator: credit_code("operator", &b.operator)?,
                 name: b.name,
                 location: b.location,
+                resident_zero_tariff: b.resident_zero_tariff.unwrap_or(false),
             };
             let shop = freeport_app::duty_free::register_shop(st, &actor, registration, |s| {
                 kept(&idem, StatusCode::OK, to_json(&shop_view(s.clone())))
@@ -114,13 +116,16 @@ pub(super) fn sale_view(row: freeport_store::SaleRow) -> SaleView {
         decision: serde_json::from_str(&row.decision_json).unwrap_or(Value::Null),
         total: cny_text(row.total_fen),
         id: row.id,
+        scheme: row.scheme.as_str().to_owned(),
         shop: row.shop,
-        departure_on: row.departure_on,
+        departure_on: Some(row.departure_on).filter(|d| !d.is_empty()),
         sold_on: row.sold_on,
         accepted: row.state != SaleState::Refused,
         state: row.state.as_str().to_owned(),
         expires_at_ms: row.expires_at_ms,
         returned: cny_text(row.returned_fen),
+        guarantee: cny_text(row.guarantee_fen),
+        guarantee_released_at_ms: row.guarantee_released_at_ms,
         pack_version: row.pack_version,
     }
 }
@@ -193,14 +198,17 @@ pub(super) fn sold_view(sold: &freeport_app::duty_free::Sold) -> SaleView {
     let s = &sold.sale;
     SaleView {
         id: s.id.clone(),
+        scheme: s.scheme.as_str().to_owned(),
         shop: s.shop.clone(),
-        departure_on: s.departure_on.clone(),
+        departure_on: Some(s.departure_on.clone()).filter(|d| !d.is_empty()),
         sold_on: s.sold_on.clone(),
         accepted: s.state != SaleState::Refused,
         state: s.state.as_str().to_owned(),
         expires_at_ms: s.expires_at_ms,
         total: Cny::from_fen(s.total_fen).to_string(),
         returned: cny_text(0),
+        guarantee: cny_text(s.guarantee_fen),
+        guarantee_released_at_ms: None,
         pack_version: s.pack_version.clone(),
         decision: sold.decision.clone(),
     }

@@ -185,6 +185,15 @@ pub(super) async fn allowance(
         departure_on: a.departure_on.to_string(),
         departure_on_record: a.departure_on_record,
         banned_until: a.banned_until,
+        dishonest_until: a.dishonest_until,
+        resident_zero_tariff: a.resident_quota.map(|(annual, spent, reserved)| {
+            freeport_api::platform::QuotaView {
+                annual_quota: annual.to_string(),
+                spent: spent.to_string(),
+                reserved: reserved.to_string(),
+                remaining: (annual - spent - reserved).max(Cny::ZERO).to_string(),
+            }
+        }),
         categories: a
             .categories
             .into_iter()

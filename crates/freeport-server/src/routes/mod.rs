@@ -70,6 +70,10 @@ pub(crate) mod batch_exit;
 use batch_exit::*;
 pub(crate) mod second_line_credit;
 use second_line_credit::*;
+pub(crate) mod duty_free_rules;
+use duty_free_rules::*;
+pub(crate) mod sales_feed;
+use sales_feed::*;
 
 /// The API's routes with their OpenAPI description: one list, so the document cannot miss a route.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
@@ -117,11 +121,14 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_rings))
         .routes(routes!(get_item))
         .routes(routes!(allowance))
+        .routes(routes!(duty_free_categories))
+        .routes(routes!(list_dishonest, dishonesty_list))
         .routes(routes!(hand_over_item))
         .routes(routes!(item_departure))
         .routes(routes!(raise_ring_alerts))
         .routes(routes!(get_sale))
         .routes(routes!(daily_sales))
+        .routes(routes!(sales_live))
         .routes(routes!(commit_sale))
         .routes(routes!(void_sale))
         .routes(routes!(return_goods))

@@ -288,6 +288,12 @@ async fn replaying_any_write_changes_nothing() {
             ),
             (
                 Method::POST,
+                "/api/v1/duty-free/dishonesty-list",
+                "officer",
+                json!({ "document": { "kind": "passport", "number": "E99999999", "issuing_country": "GB" }, "ground": "serious_penalty", "listed_on": "2026-03-01", "reason": "penalty decision No. 7" }),
+            ),
+            (
+                Method::POST,
                 "/api/v1/duty-free/rings/alerts",
                 "analyst",
                 json!({ "from": "2026-03-01", "to": "2026-03-31" }),

@@ -218,13 +218,66 @@ async fn a_piece_is_followed_by_its_number_from_the_sale_to_the_departure_or_the
             "1",
         );
         watch["items"][0]["pickup"] = json!("guarantee_and_take");
-        let (s, w) = sell("s-4", watch).await;
+        let (s, e) = sell("s-4", watch.clone()).await;
+        assert_eq!(
+            (s, e["details"]["field"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("items[0].trace_codes")
+            ),
+            "{be}: a guarantee follows numbered pieces: {e}"
+        );
+        let piece = "1000000000000009";
+        watch["items"][0]["trace_codes"] = json!([piece]);
+        let (s, w) = sell("s-5", watch).await;
         assert_eq!(s, StatusCode::CREATED, "{be}: {w}");
         assert!(
             w["decision"]["guarantee"]
                 .as_str()
                 .is_some_and(|g| g != "0.00"),
             "{be}: a guarantee of the articles tax: {w}"
+        );
+        assert_eq!(w["guarantee"], w["decision"]["guarantee"], "{be}: {w}");
+        assert_eq!(w["guarantee_released_at_ms"], Value::Null, "{be}: held");
+        // R4.5(4): the guarantee goes back once the piece has left with the buyer, verified at the
+        // port against the departure on record.
+        let (s, d) = post(
+            format!("/api/v1/duty-free/items/{piece}/departure"),
+            officer.clone(),
+            "d-3",
+            Some(json!({ "port": "haikou-meilan" })),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {d}");
+        let wid = w["id"].as_str().expect("id");
+        let (s, after) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/duty-free/shops/HK-1/sales/{wid}"),
+                Some(&op),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {after}");
+        assert!(
+            after["sale"]["guarantee_released_at_ms"].as_i64().is_some(),
+            "{be}: released: {after}"
+        );
+        // The first sale had no guarantee: nothing to release.
+        let (_, first) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/duty-free/shops/HK-1/sales/{id}"),
+                Some(&op),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            first["sale"]["guarantee_released_at_ms"],
+            Value::Null,
+            "{be}: {first}"
         );
     }
 }

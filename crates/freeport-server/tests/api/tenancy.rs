@@ -464,6 +464,12 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             ),
             (
                 Method::GET,
+                "/api/v1/duty-free/shops/HK-1/sales/live?max_seconds=1".to_owned(),
+                None,
+                vec!["operator", "officer", "analyst", "admin"],
+            ),
+            (
+                Method::GET,
                 "/api/v1/duty-free/shops/HK-1/sales/daily?from=2026-03-01&to=2026-03-31".to_owned(),
                 None,
                 vec!["operator", "officer", "analyst", "admin"],
@@ -481,6 +487,26 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
                     "analyst",
                     "admin",
                 ],
+            ),
+            (
+                Method::GET,
+                "/api/v1/duty-free/categories?on=2026-03-02".to_owned(),
+                None,
+                all.to_vec(),
+            ),
+            (
+                Method::POST,
+                "/api/v1/duty-free/dishonesty-list".to_owned(),
+                Some(
+                    json!({ "document": { "kind": "passport", "number": "E99999999", "issuing_country": "GB" }, "ground": "conviction", "listed_on": "2026-03-01", "reason": "judgment" }),
+                ),
+                vec!["officer"],
+            ),
+            (
+                Method::GET,
+                "/api/v1/duty-free/dishonesty-list".to_owned(),
+                None,
+                vec!["officer", "analyst", "admin"],
             ),
             (
                 Method::GET,

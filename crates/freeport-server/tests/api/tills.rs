@@ -83,7 +83,7 @@ async fn a_till_reserves_commits_voids_returns_and_lets_reservations_expire() {
                 let quota = app
                     .state
                     .store
-                    .quota_year(&person, 2026)
+                    .quota_year(freeport_core::quota_ledger::Scheme::Offshore, &person, 2026)
                     .await
                     .expect("quota");
                 let cosmetics = app

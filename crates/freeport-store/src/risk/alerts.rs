@@ -65,6 +65,9 @@ pub struct AlertStep {
     /// Duty-free bans of the alert's person, or of every member of its ring: (person code, from,
     /// until inclusive).
     pub duty_free_bans: Vec<(String, String, String)>,
+    /// R4.7: the last day of a serious-dishonesty listing that a second penalty brings, when the
+    /// version has the list: each banned person with two or more bans is listed from the ban's day.
+    pub dishonesty_until: Option<String>,
     pub actor: String,
     pub idempotency: Option<IdempotencyRecord>,
     pub now_ms: i64,
@@ -248,6 +251,18 @@ impl Store {
                 .bind(s.now_ms)
                 .execute(&mut **tx)
                 .await?;
+            if let Some(listed_until) = &s.dishonesty_until {
+                sqlx::query("INSERT INTO duty_free_dishonesty (id, person_code, listed_on, until, ground, reason, actor, at_ms) SELECT $1, $2, $3, $4, 'two_or_more_penalties', $5, $6, $7 WHERE (SELECT COUNT(*) FROM duty_free_bans WHERE person_code = $2) >= 2")
+                    .bind(format!("{}:{person_code}", s.alert_id))
+                    .bind(person_code)
+                    .bind(from)
+                    .bind(listed_until)
+                    .bind(format!("a second duty-free penalty (alert {})", s.alert_id))
+                    .bind(&s.actor)
+                    .bind(s.now_ms)
+                    .execute(&mut **tx)
+                    .await?;
+            }
         }
         let payload = serde_json::json!({ "alert": s.alert_id, "from": s.from_state, "to": s.to_state, "record_sha256": crate::sha256_hex(s.record_json.as_bytes()) }).to_string();
         append_audit(

@@ -207,7 +207,7 @@ fn policy_validate_and_diff() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("valid: 4 versions"), "{text}");
+    assert!(text.contains("valid: 5 versions"), "{text}");
     assert!(
         text.contains("unverified: rule R8.4"),
         "rules of confidence L/U are listed: {text}"
