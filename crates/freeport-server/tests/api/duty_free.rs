@@ -352,5 +352,74 @@ async fn proxy_buying_is_flagged_and_a_ban_stops_the_next_sale() {
             )
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{be}: already disposed: {r}");
+
+        // R4.7(b): one penalty does not list; a second ban puts the person on the serious-
+        // dishonesty list by itself, for the pack's years from the ban's day.
+        let list = || {
+            let (officer, app) = (officer.clone(), &app);
+            async move {
+                let (s, page) = app
+                    .call(
+                        Method::GET,
+                        "/api/v1/duty-free/dishonesty-list",
+                        Some(&officer),
+                        None,
+                        None,
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{page}");
+                page["items"].as_array().cloned().unwrap_or_default()
+            }
+        };
+        assert!(list().await.is_empty(), "{be}: one penalty");
+        app.state
+            .store
+            .raise_alerts(
+                &[freeport_store::NewAlert {
+                    id: "second-alert".into(),
+                    dedupe_key: format!("proxy:{person}:2026-04"),
+                    kind: "proxy_buying".into(),
+                    subject: "one buyer, three departures within 30 days".into(),
+                    enterprise: None,
+                    declaration_id: None,
+                    person_code: Some(person.clone()),
+                    raised_on: "2026-04-20".into(),
+                    details_json: "{}".into(),
+                }],
+                1,
+            )
+            .await
+            .expect("raised");
+        let path = |step: &str| format!("/api/v1/alerts/second-alert/{step}");
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &path("analysis"),
+                Some(&analyst),
+                Some("an-2"),
+                Some(&json!({ "conclusion": "confirmed", "notes": "again", "revision": 1 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {r}");
+        let (s, r) = app
+            .call(
+                Method::POST,
+                &path("disposal"),
+                Some(&officer),
+                Some("ban-2"),
+                Some(&json!({ "action": "ban_duty_free", "revision": 2 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {r}");
+        let listed = list().await;
+        assert_eq!(listed.len(), 1, "{be}: {listed:?}");
+        assert_eq!(listed[0]["person_code"], person.as_str());
+        assert_eq!(listed[0]["ground"], "two_or_more_penalties");
+        let today = app.state.today();
+        assert_eq!(listed[0]["listed_on"], today.to_string());
+        let until = freeport_core::calendar::add_months(today, 36)
+            .previous_day()
+            .expect("a day");
+        assert_eq!(listed[0]["until"], until.to_string(), "{be}");
     }
 }
