@@ -57,7 +57,9 @@ fn no_identity_number_phone_account_or_address_is_kept_or_shown_in_clear() {
         "/api/v1/duty-free/shops/SHOP-1",
         &admin,
         Some("shop"),
-        Some(serde_json::json!({ "operator": E, "name": "Shop", "location": "Sanya" })),
+        Some(
+            serde_json::json!({ "operator": E, "name": "Shop", "location": "Sanya", "resident_zero_tariff": true }),
+        ),
     );
     for (name, role, enterprise) in [
         ("op", "duty_free_operator", Some(E)),
@@ -129,6 +131,41 @@ fn no_identity_number_phone_account_or_address_is_kept_or_shown_in_clear() {
         Some(
             serde_json::json!({ "document": pass, "departure_on": "2026-12-31", "carried": [{ "category": "cosmetics", "unit_price": "300", "quantity": "5" }] }),
         ),
+    );
+    // A resident's zero-tariff goods (R4.11), the serious-dishonesty list (R4.7), the reads.
+    call(
+        "POST",
+        "/api/v1/duty-free/shops/SHOP-1/sales",
+        &op,
+        Some("zt-1"),
+        Some(serde_json::json!({
+            "scheme": "resident_zero_tariff", "document": card, "birth_date": "1990-05-01", "sold_on": "2026-03-02",
+            "items": [{ "category": "food", "description": "olive oil", "unit_price": "80", "quantity": "1" }],
+            "links": { "phone": phone, "payment_account": account },
+        })),
+    );
+    call(
+        "POST",
+        "/api/v1/duty-free/dishonesty-list",
+        &officer,
+        Some("l-1"),
+        Some(
+            serde_json::json!({ "document": pass, "ground": "serious_penalty", "listed_on": "2026-03-01", "reason": "penalty decision" }),
+        ),
+    );
+    call(
+        "GET",
+        "/api/v1/duty-free/dishonesty-list",
+        &officer,
+        None,
+        None,
+    );
+    call(
+        "POST",
+        "/api/v1/duty-free/allowance",
+        &op,
+        None,
+        Some(serde_json::json!({ "document": card, "departure_on": "2026-12-31" })),
     );
     call(
         "GET",
