@@ -145,6 +145,46 @@ pub struct AllowanceRequest {
     pub departure_on: String,
 }
 
+/// A traveller asking for their own allowance, without an account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TravellerAllowanceRequest {
+    pub document: BuyerDocument,
+    /// The traveller's date of birth, `YYYY-MM-DD`; for a resident identity card it must match the
+    /// card.
+    pub birth_date: String,
+    /// The departure the category limits count for, `YYYY-MM-DD`.
+    pub departure_on: String,
+}
+
+impl TravellerAllowanceRequest {
+    /// The document and the departure day; every error names its field.
+    pub fn parse(
+        &self,
+    ) -> Result<(freeport_core::identity::PersonDocument, time::Date), freeport_core::FieldError>
+    {
+        use freeport_core::calendar::parse_day;
+        use freeport_core::identity::PersonDocument;
+        let document = PersonDocument::parse(
+            &self.document.kind,
+            &self.document.number,
+            self.document.issuing_country.as_deref(),
+        )
+        .map_err(|e| e.within("document"))?;
+        let birth_date = parse_day("birth_date", &self.birth_date)?;
+        if let PersonDocument::ResidentId(id) = &document
+            && id.birth_date() != birth_date
+        {
+            return Err(freeport_core::FieldError::new(
+                "birth_date",
+                freeport_core::FieldErrorKind::Inconsistent,
+                "does not match the resident identity card",
+            ));
+        }
+        Ok((document, parse_day("departure_on", &self.departure_on)?))
+    }
+}
+
 /// What a traveller may still buy duty-free.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AllowanceView {

@@ -746,6 +746,28 @@ pub async fn allowance(
     departure_on: time::Date,
 ) -> AppResult<Allowance> {
     actor.require(crate::Permission::ReadShops)?;
+    allowance_of(platform, document, departure_on).await
+}
+
+/// A traveller's own allowance, asked without an account (rate-limited at the edge): the quotas
+/// and allowances, never a ban or a listing, which customs tells the person, not whoever holds a
+/// document number.
+pub async fn own_allowance(
+    platform: &Platform,
+    document: &freeport_core::identity::PersonDocument,
+    departure_on: time::Date,
+) -> AppResult<Allowance> {
+    let mut a = allowance_of(platform, document, departure_on).await?;
+    a.banned_until = None;
+    a.dishonest_until = None;
+    Ok(a)
+}
+
+async fn allowance_of(
+    platform: &Platform,
+    document: &freeport_core::identity::PersonDocument,
+    departure_on: time::Date,
+) -> AppResult<Allowance> {
     let person = platform.store.person_code(&document.canonical_key());
     expire_overdue(platform, Some(&person)).await?;
     let today = platform.today();

@@ -402,6 +402,8 @@ fn trace_fields() -> Vec<FieldConstraint> {
             ),
         ),
         ("AllowanceRequest", "departure_on", day()),
+        ("TravellerAllowanceRequest", "birth_date", day()),
+        ("TravellerAllowanceRequest", "departure_on", day()),
         (
             "ItemDepartureRequest",
             "port",

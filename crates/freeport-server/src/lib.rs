@@ -40,6 +40,9 @@ pub const MAX_PAGE: i64 = 1000;
 /// a retry with the same Idempotency-Key returns it.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub(crate) const MAX_KEY_LEN: usize = 200;
+/// A traveller's own allowance, looked up without an account: at most this many a minute from one
+/// address.
+pub const TRAVELLER_LOOKUPS_PER_MINUTE: u32 = 20;
 
 /// The platform and what only the HTTP edge needs beside it. Dereferences to the
 /// [`freeport_app::Platform`], so a handler reads `state.pack` or the clock directly; reads and writes of the store go through the application layer.
@@ -53,6 +56,8 @@ pub struct AppState {
     pub events: tokio::sync::broadcast::Sender<events::Event>,
     /// Failed log-ins per account and address, and the bound on parallel password hashing.
     pub login_throttle: Arc<throttle::LoginThrottle>,
+    /// Public look-ups per source address: a traveller's own allowance.
+    pub lookup_limit: Arc<throttle::LookupLimit>,
 }
 
 impl std::ops::Deref for AppState {
@@ -71,6 +76,10 @@ impl AppState {
             crash_after_commit: Arc::new(AtomicBool::new(false)),
             login_throttle: Arc::new(throttle::LoginThrottle::new(
                 throttle::LoginPolicy::default(),
+            )),
+            lookup_limit: Arc::new(throttle::LookupLimit::new(
+                TRAVELLER_LOOKUPS_PER_MINUTE,
+                60_000,
             )),
             events: tokio::sync::broadcast::channel(1024).0,
         }

@@ -182,8 +182,63 @@ fn sweep<K: Eq + std::hash::Hash>(map: &mut HashMap<K, Failures>, now_ms: i64, k
     }
 }
 
+/// Public look-ups (a traveller's own allowance, with no account): at most `per_window` from one
+/// source address in `window_ms`, so a document number cannot be tried against the platform at
+/// speed.
+pub struct LookupLimit {
+    per_window: u32,
+    window_ms: i64,
+    addresses: Mutex<HashMap<IpAddr, Failures>>,
+}
+
+impl LookupLimit {
+    pub fn new(per_window: u32, window_ms: i64) -> LookupLimit {
+        LookupLimit {
+            per_window,
+            window_ms,
+            addresses: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one look-up for `address` at `now_ms`, or says how long to wait.
+    pub fn take(&self, address: IpAddr, now_ms: i64) -> Result<(), RetryAfter> {
+        let Ok(mut addresses) = self.addresses.lock() else {
+            return Err(RetryAfter(1));
+        };
+        sweep(&mut addresses, now_ms, self.window_ms);
+        let f = addresses.entry(address).or_default();
+        if f.count == 0 || now_ms - f.since_ms >= self.window_ms {
+            *f = Failures {
+                count: 0,
+                since_ms: now_ms,
+                locked_until_ms: 0,
+            };
+        }
+        if f.count >= self.per_window {
+            return Err(seconds_until(now_ms, f.since_ms + self.window_ms));
+        }
+        f.count += 1;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn look_ups_are_limited_per_address_and_window() {
+        let limit = LookupLimit::new(3, 60_000);
+        let (a, b): (IpAddr, IpAddr) = (
+            "10.0.0.1".parse().expect("ip"),
+            "10.0.0.2".parse().expect("ip"),
+        );
+        for _ in 0..3 {
+            assert_eq!(limit.take(a, 1_000), Ok(()));
+        }
+        assert_eq!(limit.take(a, 2_000), Err(RetryAfter(59)));
+        assert_eq!(limit.take(b, 2_000), Ok(()), "another address has its own");
+        assert_eq!(limit.take(a, 61_000), Ok(()), "a new window");
+    }
+
     use super::*;
 
     fn policy() -> LoginPolicy {

@@ -165,7 +165,7 @@ pub(super) async fn allowance(
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<Json<freeport_api::platform::AllowanceView>> {
-    use freeport_api::platform::{AllowanceRequest, AllowanceView, CategoryAllowanceView};
+    use freeport_api::platform::AllowanceRequest;
     let b: AllowanceRequest = parse_body(&body)?;
     let document = freeport_core::identity::PersonDocument::parse(
         &b.document.kind,
@@ -175,8 +175,14 @@ pub(super) async fn allowance(
     .map_err(|e| e.within("document"))?;
     let day = super::duty_free::parse_day("departure_on", &b.departure_on)?;
     let a = freeport_app::duty_free::allowance(&state, &caller.actor(), &document, day).await?;
+    Ok(Json(allowance_view(a)))
+}
+
+/// The answer to an allowance read.
+fn allowance_view(a: freeport_app::duty_free::Allowance) -> freeport_api::platform::AllowanceView {
+    use freeport_api::platform::{AllowanceView, CategoryAllowanceView};
     let remaining = (a.annual_quota - a.spent - a.reserved).max(Cny::ZERO);
-    Ok(Json(AllowanceView {
+    AllowanceView {
         year: a.year,
         annual_quota: a.annual_quota.to_string(),
         spent: a.spent.to_string(),
@@ -207,5 +213,31 @@ pub(super) async fn allowance(
                 category,
             })
             .collect(),
-    }))
+    }
+}
+
+/// A traveller's own remaining quota and category allowances for a departure, without an account
+/// (R4.2, R4.4, R4.11): the document and birth date (checked against a resident identity card),
+/// kept as nothing at all. Bans and listings are not shown. At most
+/// `TRAVELLER_LOOKUPS_PER_MINUTE` (20) a minute from one address (`429` with `Retry-After`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/travellers/allowance",
+    tag = "duty-free",
+    request_body = freeport_api::platform::TravellerAllowanceRequest,
+    responses((status = 200, body = freeport_api::platform::AllowanceView), (status = 422, description = "invalid input", body = ErrorEnvelope), (status = 429, description = "too many look-ups from this address", body = ErrorEnvelope)),
+)]
+pub(super) async fn traveller_allowance(
+    State(state): State<AppState>,
+    PeerAddress(peer): PeerAddress,
+    body: Bytes,
+) -> ApiResult<Json<freeport_api::platform::AllowanceView>> {
+    state
+        .lookup_limit
+        .take(peer, state.now_ms())
+        .map_err(super::sessions::too_many_attempts)?;
+    let b: freeport_api::platform::TravellerAllowanceRequest = parse_body(&body)?;
+    let (document, day) = b.parse()?;
+    let a = freeport_app::duty_free::own_allowance(&state, &document, day).await?;
+    Ok(Json(allowance_view(a)))
 }

@@ -121,6 +121,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_rings))
         .routes(routes!(get_item))
         .routes(routes!(allowance))
+        .routes(routes!(traveller_allowance))
         .routes(routes!(duty_free_categories))
         .routes(routes!(list_dishonest, dishonesty_list))
         .routes(routes!(hand_over_item))

@@ -336,3 +336,52 @@ async fn the_categories_say_which_limits_are_unverified() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     }
 }
+
+/// A traveller reads their own quotas without an account: no ban or listing in the answer, a
+/// resident's birth date checked against the card, and a limit on look-ups from one address.
+#[tokio::test]
+async fn a_traveller_reads_their_own_allowance_without_an_account() {
+    for app in apps().await {
+        let be = app.backend.clone();
+        let adult = hainan_resident("46010019900501123");
+        let ask = |birth: &str| json!({ "document": { "kind": "resident_id", "number": adult }, "birth_date": birth, "departure_on": "2026-12-31" });
+        let path = "/api/v1/travellers/allowance";
+        let (s, a) = app
+            .call(Method::POST, path, None, None, Some(&ask("1990-05-01")))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{be}: {a}");
+        assert_eq!(a["remaining"], "100000.00", "{be}: {a}");
+        assert_eq!(a["banned_until"], Value::Null);
+        assert_eq!(a["dishonest_until"], Value::Null);
+        assert_eq!(
+            a["resident_zero_tariff"]["remaining"], "10000.00",
+            "{be}: {a}"
+        );
+        let (s, e) = app
+            .call(Method::POST, path, None, None, Some(&ask("1990-05-02")))
+            .await;
+        assert_eq!(
+            (s, e["details"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("birth_date")),
+            "{be}: {e}"
+        );
+        let limit = freeport_server::TRAVELLER_LOOKUPS_PER_MINUTE;
+        let mut statuses = Vec::new();
+        // Every look-up counts, a refused one too: two so far.
+        for _ in 3..=limit {
+            statuses.push(
+                app.call(Method::POST, path, None, None, Some(&ask("1990-05-01")))
+                    .await
+                    .0,
+            );
+        }
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::OK),
+            "{be}: {statuses:?}"
+        );
+        let (s, e) = app
+            .call(Method::POST, path, None, None, Some(&ask("1990-05-01")))
+            .await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{be}: {e}");
+    }
+}

@@ -731,7 +731,10 @@ async fn no_read_or_write_crosses_a_role_or_a_tenant() {
             .filter(|op| {
                 !matches!(
                     op.as_str(),
-                    "GET /health" | "POST /api/v1/sessions" | "DELETE /api/v1/sessions"
+                    "GET /health"
+                        | "POST /api/v1/sessions"
+                        | "DELETE /api/v1/sessions"
+                        | "POST /api/v1/travellers/allowance"
                 )
             })
             .collect();
