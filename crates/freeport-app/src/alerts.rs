@@ -192,50 +192,58 @@ fn consequences_of(
         AlertAction::DowngradeCredit => {
             consequences.credit_record = Some(credit("downgrade", None)?);
         }
-        AlertAction::BanDutyFree => {
-            // R4.6: no offshore duty-free for the pack's ban years from the customs decision; a
-            // confirmed ring bans every member.
-            let mut persons = vec![needs(row.person_code.as_ref(), "person_code")?];
-            if row.kind == crate::proxy_rings::ALERT_KIND {
-                let details: Value = serde_json::from_str(&row.details_json)
-                    .map_err(|e| StoreError::Corrupt(format!("details of alert {id}: {e}")))?;
-                persons = details["members"]
-                    .as_array()
-                    .map(|m| {
-                        m.iter()
-                            .filter_map(|p| p.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or(persons);
-            }
-            let version = platform.pack.version_on(on).ok_or_else(|| {
-                FieldError::new(
-                    "action",
-                    FieldErrorKind::OutOfRange,
-                    format!("no pack version is in force on {on}"),
-                )
-            })?;
-            let until = freeport_core::calendar::add_months(
-                on,
-                u32::from(version.duty_free.ban_years) * 12,
-            )
-            .previous_day()
-            .unwrap_or(on);
-            consequences.duty_free_bans = persons
-                .into_iter()
-                .map(|p| (p, on.to_string(), until.to_string()))
-                .collect();
-            // R4.7(b): two or more administrative penalties put the person on the list.
-            consequences.dishonesty_until = version.duty_free.dishonesty_years.map(|years| {
-                freeport_core::calendar::add_months(on, u32::from(years) * 12)
-                    .previous_day()
-                    .unwrap_or(on)
-                    .to_string()
-            });
-        }
+        AlertAction::BanDutyFree => ban_consequences(platform, row, on, &mut consequences)?,
         AlertAction::NoAction => {}
     }
     Ok(consequences)
+}
+
+/// R4.6: no offshore duty-free for the pack's ban years from the customs decision; a confirmed
+/// ring bans every member. R4.7(b): a second penalty lists the person as seriously dishonest.
+fn ban_consequences(
+    platform: &Platform,
+    row: &AlertRow,
+    on: time::Date,
+    consequences: &mut Consequences,
+) -> AppResult<()> {
+    let id = &row.id;
+    let person = row.person_code.clone().ok_or_else(|| {
+        FieldError::new(
+            "person_code",
+            FieldErrorKind::Inconsistent,
+            "this alert names no person_code",
+        )
+    })?;
+    let mut persons = vec![person];
+    if row.kind == crate::proxy_rings::ALERT_KIND {
+        let details: Value = serde_json::from_str(&row.details_json)
+            .map_err(|e| StoreError::Corrupt(format!("details of alert {id}: {e}")))?;
+        persons = details["members"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or(persons);
+    }
+    let version = platform.pack.version_on(on).ok_or_else(|| {
+        FieldError::new(
+            "action",
+            FieldErrorKind::OutOfRange,
+            format!("no pack version is in force on {on}"),
+        )
+    })?;
+    let until = freeport_core::calendar::last_day_of_years(on, version.duty_free.ban_years);
+    consequences.duty_free_bans = persons
+        .into_iter()
+        .map(|p| (p, on.to_string(), until.to_string()))
+        .collect();
+    consequences.dishonesty_until = version
+        .duty_free
+        .dishonesty_years
+        .map(|years| freeport_core::calendar::last_day_of_years(on, years).to_string());
+    Ok(())
 }
 
 /// An officer disposes of an analysed alert. An unfounded alert takes no action; the penalty is

@@ -89,9 +89,7 @@ pub async fn list(
             FieldError::new("reason", FieldErrorKind::OutOfRange, "1 to 300 characters").into(),
         );
     }
-    let until = freeport_core::calendar::add_months(l.listed_on, u32::from(years) * 12)
-        .previous_day()
-        .unwrap_or(l.listed_on);
+    let until = freeport_core::calendar::last_day_of_years(l.listed_on, years);
     let mut listing = NewDishonestyListing {
         id: uuid::Uuid::now_v7().to_string(),
         person_code: platform.store.person_code(&l.document.canonical_key()),

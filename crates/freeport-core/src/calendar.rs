@@ -86,6 +86,14 @@ pub fn deadline_after(start: Date, days: u16) -> Date {
     start.saturating_add(Duration::days(i64::from(days)))
 }
 
+/// The last day of a period of whole `years` that starts on `from` (a ban or a listing "for 3
+/// years from the decision": from 2026-03-01 to 2029-02-28 inclusive).
+pub fn last_day_of_years(from: Date, years: u8) -> Date {
+    add_months(from, u32::from(years) * 12)
+        .previous_day()
+        .unwrap_or(from)
+}
+
 /// Adds calendar months, keeping the day of month or clamping it to the month's last day.
 pub fn add_months(date: Date, months: u32) -> Date {
     let total = date.year() * 12 + i32::from(u8::from(date.month()) - 1) + months as i32;

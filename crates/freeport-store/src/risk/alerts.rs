@@ -240,30 +240,7 @@ impl Store {
             )
             .await?;
         }
-        for (person_code, from, until) in &s.duty_free_bans {
-            sqlx::query("INSERT INTO duty_free_bans (person_code, banned_on, banned_until, alert_id, reason, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(person_code)
-                .bind(from)
-                .bind(until)
-                .bind(&s.alert_id)
-                .bind(&s.record_json)
-                .bind(&s.actor)
-                .bind(s.now_ms)
-                .execute(&mut **tx)
-                .await?;
-            if let Some(listed_until) = &s.dishonesty_until {
-                sqlx::query("INSERT INTO duty_free_dishonesty (id, person_code, listed_on, until, ground, reason, actor, at_ms) SELECT $1, $2, $3, $4, 'two_or_more_penalties', $5, $6, $7 WHERE (SELECT COUNT(*) FROM duty_free_bans WHERE person_code = $2) >= 2")
-                    .bind(format!("{}:{person_code}", s.alert_id))
-                    .bind(person_code)
-                    .bind(from)
-                    .bind(listed_until)
-                    .bind(format!("a second duty-free penalty (alert {})", s.alert_id))
-                    .bind(&s.actor)
-                    .bind(s.now_ms)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
+        write_bans(&mut tx, s).await?;
         let payload = serde_json::json!({ "alert": s.alert_id, "from": s.from_state, "to": s.to_state, "record_sha256": crate::sha256_hex(s.record_json.as_bytes()) }).to_string();
         append_audit(
             &mut tx,
@@ -286,4 +263,34 @@ impl Store {
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// The duty-free bans a disposal imposes and, for a person with two or more, the serious-
+/// dishonesty listing they bring (R4.6, R4.7(b)), in the disposal's transaction.
+async fn write_bans(tx: &mut sqlx::Transaction<'_, sqlx::Any>, s: &AlertStep) -> Result<()> {
+    for (person_code, from, until) in &s.duty_free_bans {
+        sqlx::query("INSERT INTO duty_free_bans (person_code, banned_on, banned_until, alert_id, reason, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(person_code)
+                .bind(from)
+                .bind(until)
+                .bind(&s.alert_id)
+                .bind(&s.record_json)
+                .bind(&s.actor)
+                .bind(s.now_ms)
+                .execute(&mut **tx)
+                .await?;
+        if let Some(listed_until) = &s.dishonesty_until {
+            sqlx::query("INSERT INTO duty_free_dishonesty (id, person_code, listed_on, until, ground, reason, actor, at_ms) SELECT $1, $2, $3, $4, 'two_or_more_penalties', $5, $6, $7 WHERE (SELECT COUNT(*) FROM duty_free_bans WHERE person_code = $2) >= 2")
+                    .bind(format!("{}:{person_code}", s.alert_id))
+                    .bind(person_code)
+                    .bind(from)
+                    .bind(listed_until)
+                    .bind(format!("a second duty-free penalty (alert {})", s.alert_id))
+                    .bind(&s.actor)
+                    .bind(s.now_ms)
+                    .execute(&mut **tx)
+                    .await?;
+        }
+    }
+    Ok(())
 }
