@@ -279,17 +279,17 @@ impl Store {
 
     pub async fn traveller_history(&self, q: HistoryQuery<'_>) -> Result<TravellerHistory> {
         let person_code = q.person_code;
-        let spent = sqlx::query(
-            "SELECT spent_fen + reserved_fen AS held FROM duty_free_quota WHERE person_code = $1 AND year = $2 AND scheme = $3",
+        // The quota year, any ban and any listing in one read: a till asks before every sale.
+        let standing = sqlx::query(
+            "SELECT (SELECT spent_fen + reserved_fen FROM duty_free_quota WHERE person_code = $1 AND year = $2 AND scheme = $3) AS held, (SELECT MAX(banned_until) FROM duty_free_bans WHERE person_code = $1) AS banned_until, (SELECT MAX(until) FROM duty_free_dishonesty WHERE person_code = $1 AND listed_on <= $4) AS dishonest_until",
         )
         .bind(person_code)
         .bind(q.year)
         .bind(q.scheme.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| row_i64(&r, "held"))
-        .transpose()?
-        .unwrap_or(0);
+        .bind(q.sold_on)
+        .fetch_one(&self.pool)
+        .await?;
+        let spent = crate::row_opt_i64(&standing, "held")?.unwrap_or(0);
         let rows = sqlx::query("SELECT category, taken_milli AS taken FROM duty_free_allowances WHERE person_code = $1 AND departure_on = $2 AND taken_milli > 0 ORDER BY category")
             .bind(person_code)
             // A sale without a departure counts no earlier purchases: no row has an empty day.
@@ -300,7 +300,6 @@ impl Store {
             .iter()
             .map(|r| Ok((row_string(r, "category")?, row_i64(r, "taken")?)))
             .collect::<Result<Vec<_>>>()?;
-        let banned_until = self.banned_until(person_code).await?;
         let recent = sqlx::query("SELECT DISTINCT departure_on FROM duty_free_sales WHERE person_code = $1 AND state IN ('pending', 'committed') AND sold_on >= $2 AND departure_on <> '' ORDER BY departure_on")
             .bind(person_code)
             .bind(q.recent_from)
@@ -312,9 +311,9 @@ impl Store {
         Ok(TravellerHistory {
             spent_this_year_fen: spent,
             bought_this_departure: bought,
-            banned_until,
+            banned_until: row_opt_string(&standing, "banned_until")?,
             recent_departures: recent,
-            dishonest_until: self.dishonest_until(person_code, q.sold_on).await?,
+            dishonest_until: row_opt_string(&standing, "dishonest_until")?,
         })
     }
 
