@@ -58,6 +58,7 @@ pub mod second_line_credit;
 pub mod sessions;
 pub mod snapshot;
 pub mod supervision;
+pub mod throttle;
 pub mod trace;
 pub mod training;
 pub mod users;

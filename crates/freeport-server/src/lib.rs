@@ -13,7 +13,7 @@ mod extract;
 pub mod observe;
 pub mod openapi;
 mod routes;
-pub mod throttle;
+pub use freeport_app::throttle;
 pub mod webhooks;
 
 pub use freeport_app::clock;
@@ -107,9 +107,22 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_pages(listener, state, Router::new(), shutdown).await
+}
+
+/// Serves the API and `pages` (the console's routes, which carry their own layers) on `listener`
+/// until the future completes.
+pub async fn serve_with_pages(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    pages: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state)
+            .merge(pages)
+            .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

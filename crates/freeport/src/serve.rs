@@ -98,7 +98,7 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         eprintln!(
-            "freeport: serving on http://{} with {} and pack {} (versions {})",
+            "freeport: serving on http://{} (the console at /, the API under /api/) with {} and pack {} (versions {})",
             listener.local_addr()?,
             match store.backend() {
                 freeport_store::Backend::Sqlite => "SQLite",
@@ -161,7 +161,12 @@ pub(crate) fn serve(pack_dir: &Path, config: &Config) -> Result<ExitCode> {
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("freeport: shutting down");
         };
-        freeport_server::serve(listener, state, shutdown)
+        // The monitoring centre's pages, at `/`, on the same platform and log-in throttle.
+        let pages = freeport_console::router(freeport_console::Console {
+            platform: state.platform.clone(),
+            throttle: state.login_throttle.clone(),
+        });
+        freeport_server::serve_with_pages(listener, state, pages, shutdown)
             .await
             .context("serving")?;
         if let Some(r) = retrainer {

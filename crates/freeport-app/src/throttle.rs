@@ -1,4 +1,5 @@
-//! Log-in throttling (`docs/operating/README.md`, "Log-in throttling").
+//! Log-in throttling (`docs/operating/README.md`, "Log-in throttling"), shared by every edge that
+//! opens sessions (the API, the console).
 //!
 //! Two limits, kept in the node's memory, applied the same way to known and unknown usernames so
 //! that a refusal tells nothing about which accounts exist:
@@ -158,14 +159,14 @@ impl LoginThrottle {
 }
 
 /// The log-in use case checks its password within the bound.
-impl freeport_app::sessions::HashingBound for LoginThrottle {
+impl crate::sessions::HashingBound for LoginThrottle {
     async fn run<T: Send + 'static>(
         &self,
         check: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, freeport_app::sessions::Busy> {
+    ) -> Result<T, crate::sessions::Busy> {
         self.hash(check)
             .await
-            .map_err(|RetryAfter(retry_after_s)| freeport_app::sessions::Busy { retry_after_s })
+            .map_err(|RetryAfter(retry_after_s)| crate::sessions::Busy { retry_after_s })
     }
 }
 

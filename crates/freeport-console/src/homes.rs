@@ -1,0 +1,179 @@
+//! Each role's home: what the user works on first. Customs sees the open alerts and the ports'
+//! modes; an enterprise its declarations; an operator its shops' sales today; a carrier how it
+//! reports departures.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::response::{IntoResponse, Response};
+use freeport_app::AppResult;
+use freeport_core::quota_ledger::SaleState;
+use freeport_risk::governance::AlertState;
+
+use crate::pages::Frame;
+use crate::{Console, Viewer};
+
+/// Rows a home lists at most.
+const ROWS: i64 = 50;
+
+pub(crate) struct AlertLine {
+    raised_on: String,
+    kind: String,
+    subject: String,
+}
+
+pub(crate) struct PortLine {
+    name: String,
+    mode: Option<String>,
+    since: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "monitoring.html")]
+struct Monitoring {
+    frame: Frame,
+    open_alerts: i64,
+    alerts: Vec<AlertLine>,
+    ports: Vec<PortLine>,
+}
+
+fn day_of_ms(ms: i64) -> String {
+    freeport_app::clock::zone_day(ms).to_string()
+}
+
+pub(crate) async fn monitoring(console: &Console, v: &Viewer, frame: Frame) -> AppResult<Response> {
+    let p = &console.platform;
+    let open = freeport_app::alerts::alerts(p, &v.actor, Some(AlertState::Open), "", ROWS).await?;
+    let today = freeport_app::second_line::ports_today(p).await?;
+    let zh = frame.lang == crate::i18n::Lang::Zh;
+    let ports = today
+        .ports
+        .iter()
+        .filter(|port| port.second_line)
+        .map(|port| {
+            let mode = today.in_force.iter().find(|m| m.port == port.code);
+            PortLine {
+                name: if zh {
+                    port.name_zh.clone()
+                } else {
+                    port.name.clone()
+                },
+                mode: mode.map(|m| m.mode.clone()),
+                since: mode.map(|m| day_of_ms(m.since_ms)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(Monitoring {
+        frame,
+        open_alerts: i64::try_from(open.len()).unwrap_or(i64::MAX),
+        alerts: open
+            .into_iter()
+            .rev()
+            .map(|a| AlertLine {
+                raised_on: a.raised_on,
+                kind: a.kind,
+                subject: a.subject,
+            })
+            .collect(),
+        ports,
+    }
+    .into_response())
+}
+
+pub(crate) struct DeclarationLine {
+    reference: String,
+    flow: String,
+    declared_on: String,
+    status: String,
+    lane: String,
+    payable_fen: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "enterprise.html")]
+struct Enterprise {
+    frame: Frame,
+    declarations: Vec<DeclarationLine>,
+}
+
+pub(crate) async fn enterprise(console: &Console, v: &Viewer, frame: Frame) -> AppResult<Response> {
+    let rows =
+        freeport_app::declarations::declarations(&console.platform, &v.actor, "", ROWS).await?;
+    Ok(Enterprise {
+        frame,
+        declarations: rows
+            .into_iter()
+            .map(|d| DeclarationLine {
+                reference: d.reference,
+                flow: d.flow,
+                declared_on: d.declared_on,
+                status: d.status.as_str().to_owned(),
+                lane: d.lane.unwrap_or_default(),
+                payable_fen: d.payable_total_fen,
+            })
+            .collect(),
+    }
+    .into_response())
+}
+
+pub(crate) struct ShopLine {
+    name: String,
+    location: String,
+    committed: i64,
+    net_fen: i64,
+    pending: i64,
+    refused: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "shops.html")]
+struct Shops {
+    frame: Frame,
+    today: String,
+    shops: Vec<ShopLine>,
+}
+
+pub(crate) async fn shops(console: &Console, v: &Viewer, frame: Frame) -> AppResult<Response> {
+    let p = &console.platform;
+    let today = p.today();
+    let mut lines = Vec::new();
+    for shop in freeport_app::duty_free::shops(p, &v.actor, "", ROWS).await? {
+        let days =
+            freeport_app::duty_free::daily_sales(p, &v.actor, &shop.id, (today, today)).await?;
+        let mut line = ShopLine {
+            name: shop.name,
+            location: shop.location,
+            committed: 0,
+            net_fen: 0,
+            pending: 0,
+            refused: 0,
+        };
+        for d in days {
+            match d.state {
+                SaleState::Committed => {
+                    line.committed += d.count;
+                    line.net_fen += d.total_fen - d.returned_fen;
+                }
+                SaleState::Pending => line.pending += d.count,
+                SaleState::Refused => line.refused += d.count,
+                SaleState::Voided | SaleState::Expired => {}
+            }
+        }
+        lines.push(line);
+    }
+    Ok(Shops {
+        frame,
+        today: today.to_string(),
+        shops: lines,
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "departures.html")]
+struct Departures {
+    frame: Frame,
+}
+
+pub(crate) fn departures(frame: Frame) -> AppResult<Response> {
+    Ok(Departures { frame }.into_response())
+}
