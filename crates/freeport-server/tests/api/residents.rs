@@ -81,15 +81,21 @@ async fn residents_spend_a_second_quota_in_designated_stores_only() {
         assert_eq!(exact["accepted"], true, "{be}: {exact}");
         // The offshore quota is another: untouched.
         let ask = json!({ "document": { "kind": "resident_id", "number": child }, "departure_on": "2026-12-31" });
-        let (s, a) = app
-            .call(
-                Method::POST,
-                "/api/v1/duty-free/allowance",
-                Some(&op),
-                None,
-                Some(&ask),
-            )
-            .await;
+        let allowance = || {
+            let (app, op, ask) = (&app, op.clone(), ask.clone());
+            async move {
+                app.call(
+                    Method::POST,
+                    "/api/v1/duty-free/allowance",
+                    Some(&op),
+                    None,
+                    Some(&ask),
+                )
+                .await
+            }
+        };
+
+        let (s, a) = allowance().await;
         assert_eq!(s, StatusCode::OK, "{be}: {a}");
         assert_eq!(remaining_zero_tariff(&a), "0.00", "{be}: {a}");
         assert_eq!(a["spent"], "0.00", "{be}: the offshore quota is untouched");
@@ -106,15 +112,7 @@ async fn residents_spend_a_second_quota_in_designated_stores_only() {
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{be}: {b}");
-        let (_, a) = app
-            .call(
-                Method::POST,
-                "/api/v1/duty-free/allowance",
-                Some(&op),
-                None,
-                Some(&ask),
-            )
-            .await;
+        let (_, a) = allowance().await;
         assert_eq!(remaining_zero_tariff(&a), "200.00", "{be}: {a}");
         // A store not designated refuses the scheme as bad input, and writes nothing.
         let (s, b) = sell("DF-1", "zt-4", zero_tariff(&child, "2019-06-01", "10")).await;
@@ -139,15 +137,7 @@ async fn residents_spend_a_second_quota_in_designated_stores_only() {
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{be}: {r}");
-        let (_, a) = app
-            .call(
-                Method::POST,
-                "/api/v1/duty-free/allowance",
-                Some(&op),
-                None,
-                Some(&ask),
-            )
-            .await;
+        let (_, a) = allowance().await;
         assert_eq!(a["resident_zero_tariff"]["reserved"], "150.00", "{be}: {a}");
         let rid = r["id"].as_str().expect("id");
         let (s, _) = app
@@ -160,15 +150,7 @@ async fn residents_spend_a_second_quota_in_designated_stores_only() {
             )
             .await;
         assert_eq!(s, StatusCode::OK);
-        let (_, a) = app
-            .call(
-                Method::POST,
-                "/api/v1/duty-free/allowance",
-                Some(&op),
-                None,
-                Some(&ask),
-            )
-            .await;
+        let (_, a) = allowance().await;
         assert_eq!(remaining_zero_tariff(&a), "200.00", "{be}: {a}");
     }
 }
