@@ -91,3 +91,23 @@ test('an enterprise user lands on its own home and is refused the monitoring cen
   await page.goto('/console/enterprise');
   await expect(page).toHaveURL(/\/login$/);
 });
+
+test('an administrator puts a port in an emergency mode from the page and the centre shows it at once', async ({ page }) => {
+  await signIn(page, ADMIN);
+  const form = page.getByRole('group', { name: '设置口岸运行模式' });
+  await form.getByLabel('口岸', { exact: true }).selectOption('yangpu');
+  await form.getByLabel('运行模式').selectOption('scanners_down');
+  await form.getByLabel('原因').fill('H986 年度检修');
+  await form.getByRole('button', { name: '确定' }).click();
+  await expect(page).toHaveURL(/\/console\/monitoring$/);
+  const row = page.getByRole('row', { name: /洋浦港/ });
+  await expect(row).toContainText('H986 设备故障');
+  await accessible(page);
+  await page.screenshot({ path: `${SHOTS}/06-port-mode.png`, fullPage: true });
+  // Back to normal, from the same form.
+  await form.getByLabel('口岸', { exact: true }).selectOption('yangpu');
+  await form.getByLabel('运行模式').selectOption('normal');
+  await form.getByLabel('原因').fill('检修完成');
+  await form.getByRole('button', { name: '确定' }).click();
+  await expect(page.getByRole('row', { name: /洋浦港/ })).toContainText('正常');
+});

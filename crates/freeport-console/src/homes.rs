@@ -22,9 +22,16 @@ pub(crate) struct AlertLine {
 }
 
 pub(crate) struct PortLine {
+    code: String,
     name: String,
     mode: Option<String>,
     since: String,
+}
+
+/// A mode an administrator may choose, labelled in the page's language.
+pub(crate) struct ModeChoice {
+    code: String,
+    label: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -34,13 +41,30 @@ struct Monitoring {
     open_alerts: i64,
     alerts: Vec<AlertLine>,
     ports: Vec<PortLine>,
+    /// The administrator's form to change a port's mode; none for a role without the right.
+    modes: Option<Vec<ModeChoice>>,
+    /// What the last change said, when it was refused.
+    problem: Option<String>,
 }
 
 fn day_of_ms(ms: i64) -> String {
     freeport_app::clock::zone_day(ms).to_string()
 }
 
-pub(crate) async fn monitoring(console: &Console, v: &Viewer, frame: Frame) -> AppResult<Response> {
+/// A mode's label: the console's words for the Hainan pack's modes, else the pack's title.
+fn mode_label(lang: crate::i18n::Lang, code: &str, title: &str) -> String {
+    match lang.t(&format!("mode_{code}")) {
+        "??" => title.to_owned(),
+        label => label.to_owned(),
+    }
+}
+
+pub(crate) async fn monitoring(
+    console: &Console,
+    v: &Viewer,
+    frame: Frame,
+    problem: Option<String>,
+) -> AppResult<Response> {
     let p = &console.platform;
     let open = freeport_app::alerts::alerts(p, &v.actor, Some(AlertState::Open), "", ROWS).await?;
     let today = freeport_app::second_line::ports_today(p).await?;
@@ -52,17 +76,41 @@ pub(crate) async fn monitoring(console: &Console, v: &Viewer, frame: Frame) -> A
         .map(|port| {
             let mode = today.in_force.iter().find(|m| m.port == port.code);
             PortLine {
+                code: port.code.clone(),
                 name: if zh {
                     port.name_zh.clone()
                 } else {
                     port.name.clone()
                 },
-                mode: mode.map(|m| m.mode.clone()),
+                mode: mode.map(|m| {
+                    let title = today
+                        .modes
+                        .iter()
+                        .find(|x| x.code == m.mode)
+                        .map_or(m.mode.as_str(), |x| x.title.as_str());
+                    mode_label(frame.lang, &m.mode, title)
+                }),
                 since: mode.map(|m| day_of_ms(m.since_ms)).unwrap_or_default(),
             }
         })
         .collect();
+    let modes = v
+        .actor
+        .require(freeport_app::Permission::SetPortMode)
+        .is_ok()
+        .then(|| {
+            today
+                .modes
+                .iter()
+                .map(|m| ModeChoice {
+                    code: m.code.clone(),
+                    label: mode_label(frame.lang, &m.code, &m.title),
+                })
+                .collect()
+        });
     Ok(Monitoring {
+        modes,
+        problem,
         frame,
         open_alerts: i64::try_from(open.len()).unwrap_or(i64::MAX),
         alerts: open

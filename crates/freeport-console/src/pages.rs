@@ -239,7 +239,7 @@ pub(crate) async fn home(
         return forbidden(lang, Some(&v));
     }
     let page = match home.as_str() {
-        "monitoring" => crate::homes::monitoring(&console, &v, frame(lang, Some(&v))).await,
+        "monitoring" => crate::homes::monitoring(&console, &v, frame(lang, Some(&v)), None).await,
         "enterprise" => crate::homes::enterprise(&console, &v, frame(lang, Some(&v))).await,
         "shops" => crate::homes::shops(&console, &v, frame(lang, Some(&v))).await,
         _ => crate::homes::departures(frame(lang, Some(&v))),
@@ -248,4 +248,57 @@ pub(crate) async fn home(
         tracing::warn!(error = %e, "a console page failed");
         (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
     })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ModeForm {
+    csrf: String,
+    port: String,
+    mode: String,
+    #[serde(default)]
+    reroute_to: String,
+    reason: String,
+}
+
+/// An administrator changes a port's mode from the monitoring centre; the page shows it at once.
+/// A refusal shows the page again with the reason, and the status the API would give.
+pub(crate) async fn set_port_mode(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Form(form): Form<ModeForm>,
+) -> Response {
+    use freeport_app::AppError;
+    let lang = lang(&headers);
+    let Some(v) = viewer(&console, &headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    if !same(&v.csrf(), &form.csrf) {
+        return forbidden(lang, Some(&v));
+    }
+    let request = freeport_app::second_line::ModeRequest {
+        port: &form.port,
+        channel: None,
+        mode: &form.mode,
+        reason: &form.reason,
+        reroute_to: Some(form.reroute_to.clone()).filter(|r| !r.is_empty()),
+    };
+    let status =
+        match freeport_app::second_line::set_mode(&console.platform, &v.actor, request, |_| {
+            Ok(None)
+        })
+        .await
+        {
+            Ok(_) => return Redirect::to("/console/monitoring").into_response(),
+            Err(AppError::Forbidden(_)) => return forbidden(lang, Some(&v)),
+            Err(e @ AppError::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            Err(e @ (AppError::InvalidTransition(_) | AppError::Conflict(_))) => {
+                (StatusCode::CONFLICT, e.to_string())
+            }
+            Err(e @ AppError::NotFound(_)) => (StatusCode::NOT_FOUND, e.to_string()),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        };
+    match crate::homes::monitoring(&console, &v, frame(lang, Some(&v)), Some(status.1)).await {
+        Ok(page) => (status.0, page).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
 }

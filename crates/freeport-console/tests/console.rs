@@ -246,3 +246,88 @@ async fn the_vendored_scripts_are_served_from_the_binary() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn an_administrator_changes_a_ports_mode_from_the_page_and_an_officer_cannot() {
+    let app = console().await;
+    let (_, officer) = sign_in(&app, "officer").await;
+    let page = send(&app, get("/console/monitoring", &officer)).await;
+    assert!(
+        !page.body.contains("/console/ports/mode"),
+        "no form for a role without the right"
+    );
+    let csrf = csrf_field(&page.body);
+    let refused = send(
+        &app,
+        post(
+            "/console/ports/mode",
+            &officer,
+            &format!("csrf={csrf}&port=xinhai&mode=scanners_down&reroute_to=&reason=test"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "refused on a direct request"
+    );
+
+    let (_, admin) = sign_in(&app, "admin").await;
+    let admin_en = format!("{admin}; freeport_lang=en");
+    let page = send(&app, get("/console/monitoring", &admin_en)).await;
+    assert!(
+        page.body.contains("action=\"/console/ports/mode\""),
+        "{}",
+        page.body
+    );
+    let csrf = csrf_field(&page.body);
+    let forged = send(
+        &app,
+        post(
+            "/console/ports/mode",
+            &admin_en,
+            "csrf=00&port=xinhai&mode=scanners_down&reroute_to=&reason=x",
+        ),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let changed = send(
+        &app,
+        post(
+            "/console/ports/mode",
+            &admin_en,
+            &format!(
+                "csrf={csrf}&port=xinhai&mode=scanners_down&reroute_to=&reason=H986+maintenance"
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(
+        changed.location.as_deref(),
+        Some("/console/monitoring"),
+        "{}",
+        changed.body
+    );
+    let page = send(&app, get("/console/monitoring", &admin_en)).await;
+    assert!(
+        page.body.contains("<td>Haikou Xinhai Port</td><td>H986 scanners out of service: red lane to manual inspection</td>"),
+        "{}",
+        page.body
+    );
+    // A second mode on a port in one is refused with the reason, and the page says it.
+    let again = send(
+        &app,
+        post(
+            "/console/ports/mode",
+            &admin_en,
+            &format!("csrf={csrf}&port=xinhai&mode=system_down&reroute_to=&reason=again"),
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(
+        again.body.contains("return it to normal first"),
+        "{}",
+        again.body
+    );
+}
