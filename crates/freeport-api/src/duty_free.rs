@@ -196,8 +196,9 @@ pub struct AllowanceView {
     pub remaining: String,
     pub departure_on: String,
     /// Whether a departure of the traveller is on record that day (R4.3): without one nothing is
-    /// sold.
-    pub departure_on_record: bool,
+    /// sold. Not given to a traveller's own look-up, which would tell anyone holding a document
+    /// number the holder's travel days.
+    pub departure_on_record: Option<bool>,
     /// The last day of a duty-free ban, if one stands.
     pub banned_until: Option<String>,
     /// The last day of a serious-dishonesty listing (R4.7), if one stands.
@@ -308,7 +309,6 @@ pub struct CategoryView {
     pub limit_unit: Option<String>,
     pub limit_status: String,
     pub buy_and_take: bool,
-    pub buy_and_take_limit: Option<String>,
     pub buy_and_take_limit_status: String,
     pub articles_tax_class: u8,
     pub source: String,

@@ -727,7 +727,8 @@ pub struct Allowance {
     pub spent: Cny,
     pub reserved: Cny,
     pub departure_on: time::Date,
-    pub departure_on_record: bool,
+    /// None when not told (a traveller's own look-up).
+    pub departure_on_record: Option<bool>,
     pub banned_until: Option<String>,
     /// The last day of a serious-dishonesty listing (R4.7), if any.
     pub dishonest_until: Option<String>,
@@ -750,14 +751,15 @@ pub async fn allowance(
 }
 
 /// A traveller's own allowance, asked without an account (rate-limited at the edge): the quotas
-/// and allowances, never a ban or a listing, which customs tells the person, not whoever holds a
-/// document number.
+/// and allowances, never a ban, a listing or whether a departure is on record, which would tell
+/// whoever holds a document number the holder's standing or travel days.
 pub async fn own_allowance(
     platform: &Platform,
     document: &freeport_core::identity::PersonDocument,
     departure_on: time::Date,
 ) -> AppResult<Allowance> {
     let mut a = allowance_of(platform, document, departure_on).await?;
+    a.departure_on_record = None;
     a.banned_until = None;
     a.dishonest_until = None;
     Ok(a)
@@ -806,11 +808,13 @@ async fn allowance_of(
         spent: Cny::from_fen(spent),
         reserved: Cny::from_fen(reserved),
         departure_on,
-        departure_on_record: !platform
-            .store
-            .departures_on(&person, &day)
-            .await?
-            .is_empty(),
+        departure_on_record: Some(
+            !platform
+                .store
+                .departures_on(&person, &day)
+                .await?
+                .is_empty(),
+        ),
         banned_until: platform.store.banned_until(&person).await?,
         dishonest_until: platform
             .store

@@ -201,8 +201,16 @@ impl LookupLimit {
         }
     }
 
-    /// Takes one look-up for `address` at `now_ms`, or says how long to wait.
+    /// Takes one look-up for `address` at `now_ms`, or says how long to wait. An IPv6 address
+    /// counts by its /64, which one subscriber holds whole.
     pub fn take(&self, address: IpAddr, now_ms: i64) -> Result<(), RetryAfter> {
+        let address = match address {
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(bits))
+            }
+            v4 => v4,
+        };
         let Ok(mut addresses) = self.addresses.lock() else {
             return Err(RetryAfter(1));
         };
@@ -238,6 +246,14 @@ mod tests {
         assert_eq!(limit.take(a, 2_000), Err(RetryAfter(59)));
         assert_eq!(limit.take(b, 2_000), Ok(()), "another address has its own");
         assert_eq!(limit.take(a, 61_000), Ok(()), "a new window");
+        let (c, d): (IpAddr, IpAddr) = (
+            "2001:db8::1".parse().expect("ip"),
+            "2001:db8::ffff:2".parse().expect("ip"),
+        );
+        for _ in 0..3 {
+            assert_eq!(limit.take(c, 1_000), Ok(()));
+        }
+        assert!(limit.take(d, 1_000).is_err(), "one /64 is one subscriber");
     }
 
     use super::*;

@@ -76,6 +76,7 @@ pub async fn hand_over(
     t.item.collected_by.clone_from(&collected_by);
     let m = ItemMove {
         trace_code: code.to_owned(),
+        sale_id: t.item.sale_id.clone(),
         step: ItemStep::HandOver,
         collected_by,
         actor: actor.user_id.clone(),
@@ -115,6 +116,7 @@ pub async fn depart(
     t.item.departed_at_ms = Some(now_ms);
     let m = ItemMove {
         trace_code: code.to_owned(),
+        sale_id: t.item.sale_id.clone(),
         step: ItemStep::Depart,
         collected_by: None,
         actor: actor.user_id.clone(),

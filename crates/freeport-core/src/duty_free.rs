@@ -585,7 +585,7 @@ fn resident_buy_and_take<'p>(
     Ok(Step {
         rule: v.rule(rule),
         detail: Detail::Finding(
-            "a Hainan resident who left the island this year buys-and-takes without a departure",
+            "a Hainan resident who left the island this year buys-and-takes without a departure; read as goods for use on the island, so no departure within 30 days is owed and the limits count on this sale",
         ),
     })
 }

@@ -416,10 +416,7 @@ fn return_steps(r: &NewReturn) -> Vec<Step> {
         ));
     }
     steps.push(crate::trace::guarantee_release(
-        crate::trace::Released::BySale,
-        &r.sale_id,
-        &r.actor,
-        r.now_ms,
+        &r.sale_id, &r.actor, r.now_ms,
     ));
     let payload = serde_json::json!({
         "id": r.id,

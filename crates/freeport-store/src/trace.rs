@@ -44,6 +44,8 @@ impl ItemStep {
 #[derive(Debug, Clone)]
 pub struct ItemMove {
     pub trace_code: String,
+    /// The sale it belongs to: a departure may release the sale's guarantee.
+    pub sale_id: String,
     pub step: ItemStep,
     /// At a hand-over: who took the piece, by person code, when not its buyer.
     pub collected_by: Option<String>,
@@ -131,48 +133,32 @@ impl Store {
             }),
         ];
         if m.step == ItemStep::Depart {
-            steps.push(guarantee_release(
-                Released::ByPiece,
-                &m.trace_code,
-                &m.actor,
-                m.now_ms,
-            ));
+            steps.push(guarantee_release(&m.sale_id, &m.actor, m.now_ms));
         }
         self.write_steps(m.idempotency.as_ref(), m.now_ms, steps)
             .await
     }
 }
 
-/// What a guarantee's release is checked after: a piece's departure (`key` its number) or a
-/// sale's return (`key` the sale).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Released {
-    ByPiece,
-    BySale,
-}
-
 /// R4.5(4): a sale's guarantee is released when every piece taken against it has left with the
 /// buyer through a port (verified by an officer against the departure on record) or come back to
-/// the shop. Audited and announced when it happens.
-pub(crate) fn guarantee_release(by: Released, key: &str, actor: &str, now_ms: i64) -> Step {
-    let sql = match by {
-        Released::ByPiece => {
-            "UPDATE duty_free_sales SET guarantee_released_at_ms = $1, updated_at_ms = $1 WHERE id = (SELECT sale_id FROM duty_free_items WHERE trace_code = $2) AND state = 'committed' AND guarantee_fen > 0 AND guarantee_released_at_ms IS NULL AND NOT EXISTS (SELECT 1 FROM duty_free_items i JOIN duty_free_sale_items l ON l.sale_id = i.sale_id AND l.line = i.line WHERE i.sale_id = duty_free_sales.id AND l.pickup = 'guarantee_and_take' AND i.state NOT IN ('departed', 'returned'))"
-        }
-        Released::BySale => {
-            "UPDATE duty_free_sales SET guarantee_released_at_ms = $1, updated_at_ms = $1 WHERE id = $2 AND state = 'committed' AND guarantee_fen > 0 AND guarantee_released_at_ms IS NULL AND NOT EXISTS (SELECT 1 FROM duty_free_items i JOIN duty_free_sale_items l ON l.sale_id = i.sale_id AND l.line = i.line WHERE i.sale_id = duty_free_sales.id AND l.pickup = 'guarantee_and_take' AND i.state NOT IN ('departed', 'returned'))"
-        }
-    };
-    let payload = serde_json::json!({ "by": key }).to_string();
+/// the shop: as many such pieces as its guarantee lines sold, so a sale whose pieces were never
+/// numbered is never released by itself. Audited and announced under the sale when it happens.
+pub(crate) fn guarantee_release(sale_id: &str, actor: &str, now_ms: i64) -> Step {
+    let payload = serde_json::json!({ "sale": sale_id }).to_string();
     Step::When {
-        statement: statement!(sql, now_ms, key),
+        statement: statement!(
+            "UPDATE duty_free_sales SET guarantee_released_at_ms = $1, updated_at_ms = $1 WHERE id = $2 AND state = 'committed' AND guarantee_fen > 0 AND guarantee_released_at_ms IS NULL AND (SELECT COUNT(*) FROM duty_free_items i JOIN duty_free_sale_items l ON l.sale_id = i.sale_id AND l.line = i.line WHERE i.sale_id = $2 AND l.pickup = 'guarantee_and_take' AND i.state IN ('departed', 'returned')) = (SELECT COALESCE(SUM(l.quantity_milli), 0) / 1000 FROM duty_free_sale_items l WHERE l.sale_id = $2 AND l.pickup = 'guarantee_and_take')",
+            now_ms,
+            sale_id
+        ),
         rows: 1,
         then: vec![
             Step::Audit(AuditEntry {
                 at_ms: now_ms,
                 actor: actor.to_owned(),
                 action: "duty_free.guarantee_released".to_owned(),
-                subject: key.to_owned(),
+                subject: sale_id.to_owned(),
                 payload: payload.clone(),
             }),
             Step::Event {

@@ -223,13 +223,12 @@ fn flatten_duty_free(v: &PackVersion, put: &mut impl FnMut(String, String)) {
         put(
             format!("duty_free category {}", c.id),
             format!(
-                "{} limit {} {} ({:?}) buy_and_take {} limit {} ({:?}) class {}",
+                "{} limit {} {} ({:?}) buy_and_take {} limit ({:?}) class {}",
                 c.name,
                 opt(&c.per_departure_limit),
                 opt(&c.limit_unit),
                 c.limit_status,
                 c.buy_and_take,
-                opt(&c.buy_and_take_limit),
                 c.buy_and_take_limit_status,
                 c.articles_tax_class
             ),

@@ -153,9 +153,12 @@ pub(super) fn parse_categories(
             }
         };
         let buy_and_take = row.get("buy_and_take") == "yes";
-        let buy_and_take_limit = optional_decimal(&row, "buy_and_take_limit")?;
-        if buy_and_take_limit.is_some() && !buy_and_take {
-            return Err(row.error("a buy-and-take limit for a category not on the list"));
+        // R4.5(5) gives 1 to 5 pieces by category, but no source read gives which: a limit
+        // written here would be shown to tills and not held by the ledger, so none is taken.
+        if row.opt("buy_and_take_limit").is_some() {
+            return Err(row.error(
+                "buy_and_take_limit is not enforced by the ledger yet: leave it empty and the category's buy_and_take_limit_status unverified",
+            ));
         }
         let category = DutyFreeCategory {
             id: id.clone(),
@@ -164,13 +167,8 @@ pub(super) fn parse_categories(
             limit_unit,
             limit_status: status(&row, "limit_status", true)?,
             buy_and_take,
-            buy_and_take_limit,
             // A listed category without a limit read in a source is not known to have none.
-            buy_and_take_limit_status: status(
-                &row,
-                "buy_and_take_limit_status",
-                buy_and_take_limit.is_some() || !buy_and_take,
-            )?,
+            buy_and_take_limit_status: status(&row, "buy_and_take_limit_status", !buy_and_take)?,
             articles_tax_class,
             source: row.require("source")?.to_owned(),
         };
@@ -203,4 +201,38 @@ pub(super) fn parse_resident_goods(
         return Err(PackError::new(file, "the positive list is empty"));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "id,name,per_departure_limit,limit_unit,buy_and_take,articles_tax_class,source,limit_status,buy_and_take_limit,buy_and_take_limit_status";
+
+    #[test]
+    fn a_listed_categorys_unknown_buy_and_take_limit_is_unverified() {
+        let text = format!(
+            "{HEADER}\ncosmetics,Cosmetics,30,piece,yes,3,S53,,,\npets,Pet supplies,,,,2,S20,unverified,,\n"
+        );
+        let c = parse_categories("c.csv", &text).expect("parses");
+        assert_eq!(c["cosmetics"].limit_status, LimitStatus::Verified);
+        assert_eq!(
+            c["cosmetics"].buy_and_take_limit_status,
+            LimitStatus::Unverified
+        );
+        assert_eq!(c["pets"].limit_status, LimitStatus::Unverified);
+        assert_eq!(
+            c["pets"].buy_and_take_limit_status,
+            LimitStatus::Verified,
+            "not on the list"
+        );
+    }
+
+    #[test]
+    fn a_buy_and_take_limit_the_ledger_does_not_hold_is_refused() {
+        let text = format!("{HEADER}\ncosmetics,Cosmetics,30,piece,yes,3,S53,,2,verified\n");
+        let e = parse_categories("c.csv", &text).expect_err("not enforced");
+        assert!(e.to_string().contains("not enforced"), "{e}");
+        assert_eq!(e.line, Some(2));
+    }
 }

@@ -426,8 +426,8 @@ pub struct DutyFreeCategory {
     /// Whether a source gives `per_departure_limit` (or says there is none).
     pub limit_status: LimitStatus,
     pub buy_and_take: bool,
-    /// R4.5(5): pieces per departure by buy-and-take (1 to 5 by category), when a source gives it.
-    pub buy_and_take_limit: Option<Decimal>,
+    /// R4.5(5): whether a source gives the category's buy-and-take limit (1 to 5 pieces per
+    /// departure); none does yet, so every listed category's is unverified.
     pub buy_and_take_limit_status: LimitStatus,
     pub articles_tax_class: u8,
     pub source: String,

@@ -68,7 +68,6 @@ pub(super) async fn duty_free_categories(
                 limit_unit: c.limit_unit.map(|u| u.to_string()),
                 limit_status: status(c.limit_status),
                 buy_and_take: c.buy_and_take,
-                buy_and_take_limit: c.buy_and_take_limit.map(dec),
                 buy_and_take_limit_status: status(c.buy_and_take_limit_status),
                 articles_tax_class: c.articles_tax_class,
                 source: c.source.clone(),

@@ -2,8 +2,8 @@
 //! or its guarantee released, on whichever node, for the operator's screens and customs.
 //!
 //! The feed polls the store rather than one node's memory, so it sees every node's sales. A sale
-//! committed late (a slow transaction, a node's clock behind) is still caught: each poll looks back
-//! a few seconds before the last change sent and skips what it sent already. Each event's id is the
+//! committed late (a slow transaction, a node's clock behind) is still caught: each poll, and a
+//! resumed stream, looks back 35 s before its cursor and skips what it sent already. Each event's id is the
 //! change's time in ms; a client reconnects with `Last-Event-ID` and receives every change from
 //! then on, at least once.
 
@@ -16,9 +16,11 @@ use futures_util::Stream;
 
 use super::*;
 
-/// How often the feed looks for changes, and how far back it looks.
+/// How often the feed looks for changes, and how far back it looks: a change is stamped before
+/// its transaction commits, which may take up to the request timeout (30 s), and nodes' clocks
+/// differ by a little.
 const POLL: Duration = Duration::from_millis(500);
-const LOOK_BACK_MS: i64 = 5_000;
+const LOOK_BACK_MS: i64 = 35_000;
 /// Changes read on per poll, and at most looked back over.
 const BATCH: i64 = 500;
 const LOOK_BACK_ROWS: i64 = 5_000;
@@ -42,9 +44,10 @@ pub(super) struct FeedQuery {
     max_seconds: Option<u64>,
 }
 
-/// Where the feed starts: the `Last-Event-ID` a reconnecting client sends, the query's
-/// `since_ms`, or now.
-fn start_ms(headers: &HeaderMap, q: &FeedQuery, now_ms: i64) -> ApiResult<i64> {
+/// Where the feed starts and what it may look back over: after the `Last-Event-ID` a reconnecting
+/// client sends (back over the look-back window, for changes that committed after its last
+/// event), or from the query's `since_ms`, or from now.
+fn start(headers: &HeaderMap, q: &FeedQuery, now_ms: i64) -> ApiResult<(i64, i64)> {
     let from_header = headers
         .get("last-event-id")
         .map(|v| {
@@ -72,7 +75,11 @@ fn start_ms(headers: &HeaderMap, q: &FeedQuery, now_ms: i64) -> ApiResult<i64> {
         )
         .into());
     }
-    Ok(from_header.or(q.since_ms).unwrap_or(now_ms))
+    Ok(match (from_header, q.since_ms) {
+        (Some(ms), _) => (ms, ms - LOOK_BACK_MS),
+        (None, Some(ms)) => (ms, ms),
+        (None, None) => (now_ms, now_ms),
+    })
 }
 
 /// What the stream carries between polls.
@@ -185,14 +192,14 @@ pub(super) async fn sales_live(
             .into());
         }
     };
-    let since = start_ms(&headers, &q, state.now_ms())?;
+    let (since, floor_ms) = start(&headers, &q, state.now_ms())?;
     // Refused before the stream opens: a caller who may not see the shop gets its 403 or 404.
     freeport_app::duty_free::visible_shop(&state, &actor, &shop).await?;
     let feed = Feed {
         state: state.clone(),
         actor,
         shop,
-        floor_ms: since,
+        floor_ms,
         // Everything changed at `since` or later: after (since, "") in change order.
         cursor: (since, String::new()),
         sent: HashMap::new(),

@@ -207,16 +207,18 @@ async fn a_piece_is_followed_by_its_number_from_the_sale_to_the_departure_or_the
             (StatusCode::UNPROCESSABLE_ENTITY, Some("items[0].pickup")),
             "{be}: {e}"
         );
+        // Two watches at 50 000 take a whole year's quota: another buyer's, leaving that day.
         let mut watch = sale(
             "passport",
-            "E12345678",
+            "E22345678",
             Some("GB"),
             "1990-05-01",
             "2026-03-05",
             "watches",
-            "60000",
+            "50000",
             "1",
         );
+        app.departs(&watch).await;
         watch["items"][0]["pickup"] = json!("guarantee_and_take");
         let (s, e) = sell("s-4", watch.clone()).await;
         assert_eq!(
@@ -227,8 +229,9 @@ async fn a_piece_is_followed_by_its_number_from_the_sale_to_the_departure_or_the
             ),
             "{be}: a guarantee follows numbered pieces: {e}"
         );
-        let piece = "1000000000000009";
-        watch["items"][0]["trace_codes"] = json!([piece]);
+        let pieces = ["1000000000000009", "1000000000000010"];
+        watch["items"][0]["quantity"] = json!("2");
+        watch["items"][0]["trace_codes"] = json!(pieces);
         let (s, w) = sell("s-5", watch).await;
         assert_eq!(s, StatusCode::CREATED, "{be}: {w}");
         assert!(
@@ -239,31 +242,41 @@ async fn a_piece_is_followed_by_its_number_from_the_sale_to_the_departure_or_the
         );
         assert_eq!(w["guarantee"], w["decision"]["guarantee"], "{be}: {w}");
         assert_eq!(w["guarantee_released_at_ms"], Value::Null, "{be}: held");
-        // R4.5(4): the guarantee goes back once the piece has left with the buyer, verified at the
-        // port against the departure on record.
-        let (s, d) = post(
-            format!("/api/v1/duty-free/items/{piece}/departure"),
-            officer.clone(),
-            "d-3",
-            Some(json!({ "port": "haikou-meilan" })),
-        )
-        .await;
-        assert_eq!(s, StatusCode::OK, "{be}: {d}");
-        let wid = w["id"].as_str().expect("id");
-        let (s, after) = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/duty-free/shops/HK-1/sales/{wid}"),
-                Some(&op),
+        // R4.5(4): the guarantee goes back once every piece has left with the buyer, verified at
+        // the port against the departure on record; one piece gone is not enough.
+        let wid = w["id"].as_str().expect("id").to_owned();
+        let released = || {
+            let (app, op, wid) = (&app, op.clone(), wid.clone());
+            async move {
+                let (s, after) = app
+                    .call(
+                        Method::GET,
+                        &format!("/api/v1/duty-free/shops/HK-1/sales/{wid}"),
+                        Some(&op),
+                        None,
+                        None,
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{after}");
+                after["sale"]["guarantee_released_at_ms"].as_i64()
+            }
+        };
+        for (n, piece) in pieces.iter().enumerate() {
+            assert_eq!(
+                released().await,
                 None,
-                None,
+                "{be}: held while a piece is on the island"
+            );
+            let (s, d) = post(
+                format!("/api/v1/duty-free/items/{piece}/departure"),
+                officer.clone(),
+                ["d-3", "d-4"][n],
+                Some(json!({ "port": "haikou-meilan" })),
             )
             .await;
-        assert_eq!(s, StatusCode::OK, "{be}: {after}");
-        assert!(
-            after["sale"]["guarantee_released_at_ms"].as_i64().is_some(),
-            "{be}: released: {after}"
-        );
+            assert_eq!(s, StatusCode::OK, "{be}: {d}");
+        }
+        assert!(released().await.is_some(), "{be}: released");
         // The first sale had no guarantee: nothing to release.
         let (_, first) = app
             .call(

@@ -334,6 +334,11 @@ async fn a_traveller_reads_their_own_allowance_without_an_account() {
         assert_eq!(s, StatusCode::OK, "{be}: {a}");
         assert_eq!(a["remaining"], "100000.00", "{be}: {a}");
         assert_eq!(a["banned_until"], Value::Null);
+        assert_eq!(
+            a["departure_on_record"],
+            Value::Null,
+            "{be}: no travel days to strangers"
+        );
         assert_eq!(a["dishonest_until"], Value::Null);
         assert_eq!(
             a["resident_zero_tariff"]["remaining"], "10000.00",
