@@ -84,6 +84,9 @@ test('an enterprise user lands on its own home and is refused the monitoring cen
   expect(refused.status()).toBe(403);
   await expect(page.getByRole('heading', { name: '无权访问' })).toBeVisible();
   await page.screenshot({ path: `${SHOTS}/05-refused.png`, fullPage: true });
+  // No link to the item trace, and a direct request is refused.
+  await expect(page.getByRole('link', { name: '免税商品溯源' })).toHaveCount(0);
+  expect((await page.goto('/console/items')).status()).toBe(403);
   // Signing out revokes the session: the home asks for sign-in again.
   await page.goto('/console/enterprise');
   await page.getByRole('button', { name: '退出' }).click();

@@ -225,3 +225,88 @@ struct Departures {
 pub(crate) fn departures(frame: Frame) -> AppResult<Response> {
     Ok(Departures { frame }.into_response())
 }
+
+/// A piece as an officer or its shop's operator sees it by number (R4.9).
+pub(crate) struct Traced {
+    state_key: &'static str,
+    person_code: String,
+    shop: String,
+    sale_id: String,
+    line: i64,
+    sold_on: String,
+    departure: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "item.html")]
+struct ItemPage {
+    frame: Frame,
+    code: String,
+    found: Option<Traced>,
+    problem: Option<&'static str>,
+}
+
+fn state_key(state: freeport_core::trace::ItemState) -> &'static str {
+    use freeport_core::trace::ItemState::*;
+    match state {
+        Reserved => "item_reserved",
+        Sold => "item_sold",
+        HandedOver => "item_handed_over",
+        Departed => "item_departed",
+        Returned => "item_returned",
+    }
+}
+
+/// The item-trace page: empty, or the piece `code` names. A number nobody may see here (another
+/// operator's, or none) reads as not found, as in the API.
+pub(crate) async fn item(
+    console: &Console,
+    v: &Viewer,
+    frame: Frame,
+    code: Option<String>,
+) -> AppResult<Response> {
+    let code = code.unwrap_or_default().trim().to_owned();
+    let (found, problem) = if code.is_empty() {
+        (None, None)
+    } else {
+        match freeport_app::trace::item(&console.platform, &v.actor, &code).await {
+            Ok(t) => (
+                Some(Traced {
+                    state_key: state_key(t.item.state),
+                    person_code: t.record.person_code.clone(),
+                    shop: t.sale.shop.clone(),
+                    sale_id: t.sale.id.clone(),
+                    line: t.item.line,
+                    sold_on: t.sale.sold_on.clone(),
+                    departure: t.departure.map(|d| {
+                        format!(
+                            "{} {} · {} · {}",
+                            d.kind.as_str(),
+                            d.means,
+                            d.port,
+                            d.departure_on
+                        )
+                    }),
+                }),
+                None,
+            ),
+            Err(freeport_app::AppError::NotFound(_)) => (None, Some("no_item")),
+            Err(e) => return Err(e),
+        }
+    };
+    let status = if problem.is_some() {
+        axum::http::StatusCode::NOT_FOUND
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((
+        status,
+        ItemPage {
+            frame,
+            code,
+            found,
+            problem,
+        },
+    )
+        .into_response())
+}

@@ -30,6 +30,8 @@ pub(crate) struct FrameUser {
     pub(crate) username: String,
     pub(crate) role_key: &'static str,
     pub(crate) csrf: String,
+    /// The pages the role may open: (path, label key).
+    pub(crate) links: Vec<(String, &'static str)>,
 }
 
 fn frame(lang: Lang, viewer: Option<&Viewer>) -> Frame {
@@ -39,8 +41,18 @@ fn frame(lang: Lang, viewer: Option<&Viewer>) -> Frame {
             username: v.username.clone(),
             role_key: role_key(v.role),
             csrf: v.csrf(),
+            links: links(v),
         }),
     }
+}
+
+/// The role's home and, for those who may read shops, the item trace.
+fn links(v: &Viewer) -> Vec<(String, &'static str)> {
+    let mut links = vec![(format!("/console/{}", home_of(v.role)), "home")];
+    if v.actor.require(freeport_app::Permission::ReadShops).is_ok() {
+        links.push(("/console/items".to_owned(), "trace"));
+    }
+    links
 }
 
 fn role_key(role: Role) -> &'static str {
@@ -248,6 +260,33 @@ pub(crate) async fn home(
         tracing::warn!(error = %e, "a console page failed");
         (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
     })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ItemQuery {
+    #[serde(default)]
+    code: Option<String>,
+}
+
+/// The item trace by traceability number: customs and operators (their own shops' pieces).
+pub(crate) async fn item(
+    State(console): State<Arc<Console>>,
+    axum::extract::Query(q): axum::extract::Query<ItemQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang(&headers);
+    let Some(v) = viewer(&console, &headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    if v.actor
+        .require(freeport_app::Permission::ReadShops)
+        .is_err()
+    {
+        return forbidden(lang, Some(&v));
+    }
+    crate::homes::item(&console, &v, frame(lang, Some(&v)), q.code)
+        .await
+        .unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
 }
 
 #[derive(Deserialize)]

@@ -15,6 +15,10 @@ const PASSWORD: &str = "a-long-enough-password";
 static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 async fn console() -> axum::Router {
+    console_on().await.0
+}
+
+async fn console_on() -> (axum::Router, Platform) {
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let name = format!("freeport_console_{}_{n}", std::process::id());
     let url = freeport_store::fresh::fresh_database(None, &name)
@@ -44,12 +48,13 @@ async fn console() -> axum::Router {
     freeport_app::users::create(&platform, &admin, officer, |_| Ok(None))
         .await
         .expect("an officer");
-    freeport_console::router(freeport_console::Console {
-        platform,
+    let router = freeport_console::router(freeport_console::Console {
+        platform: platform.clone(),
         throttle: Arc::new(freeport_app::throttle::LoginThrottle::new(
             freeport_app::throttle::LoginPolicy::default(),
         )),
-    })
+    });
+    (router, platform)
 }
 
 struct Answer {
@@ -330,4 +335,128 @@ async fn an_administrator_changes_a_ports_mode_from_the_page_and_an_officer_cann
         "{}",
         again.body
     );
+}
+
+/// A committed sale of one lipstick with traceability number `code`, at shop SHOP-1 of operator
+/// `OPERATOR`, to a passport holder leaving on 2026-03-05 from Haikou Meilan.
+async fn sold_piece(platform: &Platform, code: &str) {
+    use freeport_core::identity::{CreditCode, PersonDocument};
+    const OPERATOR: &str = "91460000MA5T00001F";
+    let admin = Actor {
+        user_id: "admin".into(),
+        role: Role::Administrator,
+        enterprise: None,
+    };
+    let r = freeport_core::registry::Registration {
+        code: CreditCode::parse(OPERATOR).expect("code"),
+        name: "Operator".into(),
+        beneficiary: false,
+        encouraged_industry_filed: false,
+        encouraged_revenue_share: None,
+        credit_class: freeport_core::credit::CreditClass::General,
+    };
+    freeport_app::registry::register(platform, &admin, r, |_| Ok(None))
+        .await
+        .expect("registered");
+    let shop = freeport_app::duty_free::ShopRegistration {
+        id: "SHOP-1".into(),
+        operator: CreditCode::parse(OPERATOR).expect("code"),
+        name: "Sanya shop".into(),
+        location: "Sanya".into(),
+        resident_zero_tariff: false,
+    };
+    freeport_app::duty_free::register_shop(platform, &admin, shop, |_| Ok(None))
+        .await
+        .expect("shop");
+    let day = time::macros::date!(2026 - 03 - 05);
+    let document = PersonDocument::parse("passport", "E12345678", Some("GB")).expect("passport");
+    let officer = Actor {
+        user_id: "officer".into(),
+        role: Role::CustomsOfficer,
+        enterprise: None,
+    };
+    let report = freeport_app::departures::DepartureReport {
+        document: document.clone(),
+        kind: freeport_core::departure::DepartureKind::Flight,
+        means: "HU7181".into(),
+        port: "haikou-meilan".into(),
+        departs_at_ms: freeport_app::clock::zone_day_start_ms(day) + 36_000_000,
+        leaves_country: false,
+    };
+    freeport_app::departures::record(platform, &officer, report, |_| Ok(None))
+        .await
+        .expect("a departure");
+    let order = freeport_core::duty_free::SaleOrder {
+        scheme: freeport_core::quota_ledger::Scheme::Offshore,
+        document,
+        birth_date: time::macros::date!(1990 - 05 - 01),
+        departure_on: Some(day),
+        sold_on: time::macros::date!(2026 - 03 - 02),
+        lines: vec![freeport_core::duty_free::SaleLine {
+            category: "cosmetics".into(),
+            unit_price: freeport_core::money::Cny::from_fen(30_000),
+            quantity: 1.into(),
+            limit_quantity: 1.into(),
+            pickup: freeport_core::duty_free::PickupMode::Departure,
+            trace_codes: vec![code.to_owned()],
+        }],
+        descriptions: vec!["lipstick".into()],
+        links: Vec::new(),
+    };
+    let op = Actor {
+        user_id: "op".into(),
+        role: Role::DutyFreeOperator,
+        enterprise: Some(OPERATOR.into()),
+    };
+    let shop = freeport_app::duty_free::visible_shop(platform, &op, "SHOP-1")
+        .await
+        .expect("the shop");
+    let sold = freeport_app::duty_free::sell(
+        platform,
+        &op,
+        &shop,
+        (order, freeport_app::duty_free::Taking::Sell),
+        |_| Ok(None),
+    )
+    .await
+    .expect("sold");
+    assert_eq!(
+        sold.sale.state,
+        freeport_core::quota_ledger::SaleState::Committed
+    );
+}
+
+#[tokio::test]
+async fn an_officer_traces_a_piece_by_its_number() {
+    let (app, platform) = console_on().await;
+    let code = "9000000000000123";
+    sold_piece(&platform, code).await;
+    let (_, officer) = sign_in(&app, "officer").await;
+    let home = send(&app, get("/console/monitoring", &officer)).await;
+    assert!(
+        home.body.contains("href=\"/console/items\""),
+        "the trace is linked"
+    );
+    let page = send(&app, get(&format!("/console/items?code={code}"), &officer)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("已售出"), "{}", page.body);
+    assert!(page.body.contains("SHOP-1"));
+    assert!(
+        page.body.contains("HU7181"),
+        "the departure on record: {}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("E12345678"),
+        "the buyer by person code only"
+    );
+    let person = platform.store.person_code(
+        &freeport_core::identity::PersonDocument::parse("passport", "E12345678", Some("GB"))
+            .expect("passport")
+            .canonical_key(),
+    );
+    assert!(page.body.contains(&person), "{}", page.body);
+    let none = send(&app, get("/console/items?code=9000000000000999", &officer)).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert!(none.body.contains("未找到该溯源码的商品"));
 }
