@@ -38,6 +38,13 @@ test('a wrong password is refused, then the administrator lands on the monitorin
   await expect(page.getByRole('cell', { name: '海口港' })).toBeVisible();
   await accessible(page);
   await page.screenshot({ path: `${SHOTS}/02-monitoring.png`, fullPage: true });
+  // The duty-free pages customs opens from the centre pass the same check.
+  await page.getByRole('link', { name: '旅客免税额度' }).click();
+  await expect(page.getByRole('group', { name: '旅客' })).toBeVisible();
+  await accessible(page);
+  await page.getByRole('link', { name: '免税商品溯源' }).click();
+  await expect(page.getByLabel('溯源码（16 位）')).toBeVisible();
+  await accessible(page);
 });
 
 test('the keyboard alone signs in', async ({ page }) => {

@@ -310,3 +310,112 @@ pub(crate) async fn item(
     )
         .into_response())
 }
+
+/// What a traveller may still buy, as the till or customs reads it.
+pub(crate) struct AllowanceLines {
+    year: i32,
+    annual_fen: i64,
+    spent_fen: i64,
+    reserved_fen: i64,
+    remaining_fen: i64,
+    resident_remaining_fen: Option<i64>,
+    departure_on_record: bool,
+    banned_until: Option<String>,
+    dishonest_until: Option<String>,
+    /// (category, limit, taken, remaining), in the category's limit unit.
+    categories: Vec<(String, String, String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "allowance.html")]
+struct AllowancePage {
+    frame: Frame,
+    departure_on: String,
+    found: Option<AllowanceLines>,
+    problem: Option<String>,
+}
+
+/// A document and a departure day, as the page's form gives them.
+pub(crate) struct AllowanceAsk {
+    pub(crate) kind: String,
+    pub(crate) number: String,
+    pub(crate) issuing_country: String,
+    pub(crate) departure_on: String,
+}
+
+fn lines_of(a: freeport_app::duty_free::Allowance) -> AllowanceLines {
+    use freeport_core::money::Cny;
+    let dec = |d: rust_decimal::Decimal| d.normalize().to_string();
+    AllowanceLines {
+        year: a.year,
+        annual_fen: a.annual_quota.fen(),
+        spent_fen: a.spent.fen(),
+        reserved_fen: a.reserved.fen(),
+        remaining_fen: (a.annual_quota - a.spent - a.reserved).max(Cny::ZERO).fen(),
+        resident_remaining_fen: a
+            .resident_quota
+            .map(|(annual, spent, reserved)| (annual - spent - reserved).max(Cny::ZERO).fen()),
+        departure_on_record: a.departure_on_record.unwrap_or(false),
+        banned_until: a.banned_until,
+        dishonest_until: a.dishonest_until,
+        categories: a
+            .categories
+            .into_iter()
+            .map(|(c, limit, taken)| {
+                let left = (limit - taken).max(rust_decimal::Decimal::ZERO);
+                (c, dec(limit), dec(taken), dec(left))
+            })
+            .collect(),
+    }
+}
+
+/// The allowance page: empty, or a traveller's quotas for a departure. Bad input shows the page
+/// again with the reason, as the API names it.
+pub(crate) async fn allowance(
+    console: &Console,
+    v: &Viewer,
+    frame: Frame,
+    ask: Option<AllowanceAsk>,
+) -> AppResult<Response> {
+    let Some(ask) = ask else {
+        let page = AllowancePage {
+            departure_on: console.platform.today().to_string(),
+            frame,
+            found: None,
+            problem: None,
+        };
+        return Ok(page.into_response());
+    };
+    let parsed = freeport_core::identity::PersonDocument::parse(
+        &ask.kind,
+        ask.number.trim(),
+        Some(ask.issuing_country.trim()).filter(|c| !c.is_empty()),
+    )
+    .and_then(|d| {
+        freeport_core::calendar::parse_day("departure_on", &ask.departure_on).map(|day| (d, day))
+    });
+    let (found, problem) = match parsed {
+        Err(e) => (None, Some(e.to_string())),
+        Ok((document, day)) => {
+            match freeport_app::duty_free::allowance(&console.platform, &v.actor, &document, day)
+                .await
+            {
+                Ok(a) => (Some(lines_of(a)), None),
+                Err(freeport_app::AppError::Invalid(e)) => (None, Some(e.to_string())),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let status = if problem.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let page = AllowancePage {
+        frame,
+        departure_on: ask.departure_on,
+        found,
+        problem,
+    };
+    Ok((status, page).into_response())
+}

@@ -49,6 +49,10 @@ pub fn router(console: Console) -> Router {
         .route("/console/{home}", get(pages::home))
         .route("/console/ports/mode", post(pages::set_port_mode))
         .route("/console/items", get(pages::item))
+        .route(
+            "/console/allowance",
+            get(pages::allowance_page).post(pages::allowance),
+        )
         .route("/assets/{*path}", get(assets::asset))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

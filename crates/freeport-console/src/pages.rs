@@ -50,6 +50,7 @@ fn frame(lang: Lang, viewer: Option<&Viewer>) -> Frame {
 fn links(v: &Viewer) -> Vec<(String, &'static str)> {
     let mut links = vec![(format!("/console/{}", home_of(v.role)), "home")];
     if v.actor.require(freeport_app::Permission::ReadShops).is_ok() {
+        links.push(("/console/allowance".to_owned(), "allowance"));
         links.push(("/console/items".to_owned(), "trace"));
     }
     links
@@ -285,6 +286,66 @@ pub(crate) async fn item(
         return forbidden(lang, Some(&v));
     }
     crate::homes::item(&console, &v, frame(lang, Some(&v)), q.code)
+        .await
+        .unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
+}
+
+/// The allowance form, empty.
+pub(crate) async fn allowance_page(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+) -> Response {
+    allowance_answer(&console, &headers, None).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AllowanceForm {
+    csrf: String,
+    kind: String,
+    number: String,
+    #[serde(default)]
+    issuing_country: String,
+    departure_on: String,
+}
+
+/// A traveller's allowance looked up by document: posted, so the number stays out of URLs and
+/// logs, and kept as nothing at all.
+pub(crate) async fn allowance(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Form(form): Form<AllowanceForm>,
+) -> Response {
+    if !viewer(&console, &headers)
+        .await
+        .is_some_and(|v| same(&v.csrf(), &form.csrf))
+    {
+        return forbidden(lang(&headers), None);
+    }
+    let ask = crate::homes::AllowanceAsk {
+        kind: form.kind,
+        number: form.number,
+        issuing_country: form.issuing_country,
+        departure_on: form.departure_on,
+    };
+    allowance_answer(&console, &headers, Some(ask)).await
+}
+
+async fn allowance_answer(
+    console: &Console,
+    headers: &HeaderMap,
+    ask: Option<crate::homes::AllowanceAsk>,
+) -> Response {
+    let lang = lang(headers);
+    let Some(v) = viewer(console, headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    if v.actor
+        .require(freeport_app::Permission::ReadShops)
+        .is_err()
+    {
+        return forbidden(lang, Some(&v));
+    }
+    crate::homes::allowance(console, &v, frame(lang, Some(&v)), ask)
         .await
         .unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
 }

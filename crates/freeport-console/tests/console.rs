@@ -459,4 +459,43 @@ async fn an_officer_traces_a_piece_by_its_number() {
     let none = send(&app, get("/console/items?code=9000000000000999", &officer)).await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
     assert!(none.body.contains("未找到该溯源码的商品"));
+
+    // The traveller's allowance, posted so the number stays out of URLs: the sale's 300 spent.
+    let form = send(&app, get("/console/allowance", &officer)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf_field(&form.body);
+    let ask = |csrf: &str, number: &str| {
+        format!(
+            "csrf={csrf}&kind=passport&number={number}&issuing_country=GB&departure_on=2026-03-05"
+        )
+    };
+    let page = send(
+        &app,
+        post("/console/allowance", &officer, &ask(&csrf, "E12345678")),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("¥99,700.00"), "remaining: {}", page.body);
+    assert!(page.body.contains("<td>cosmetics</td><td class=\"num\">30</td><td class=\"num\">1</td><td class=\"num\">29</td>"), "{}", page.body);
+    assert!(page.body.contains("已有离岛记录"));
+    assert!(
+        !page.body.contains("E12345678"),
+        "the number is not shown back"
+    );
+    let bad = send(
+        &app,
+        post(
+            "/console/allowance",
+            &officer,
+            &ask(&csrf, "not-a-passport!"),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let forged = send(
+        &app,
+        post("/console/allowance", &officer, &ask("00", "E12345678")),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
