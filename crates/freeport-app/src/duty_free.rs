@@ -237,7 +237,7 @@ async fn traveller(
             .store
             .departed_between(person_code, &year_from, &sold_on)
             .await?;
-    let resident = matches!(&order.document, freeport_core::identity::PersonDocument::ResidentId(id) if id.as_str().starts_with(HAINAN));
+    let resident = hainan_resident(&order.document);
     let record = TravellerRecord {
         birth_date: order.birth_date,
         spent_this_year: Cny::from_fen(history.spent_this_year_fen),
@@ -256,6 +256,11 @@ async fn traveller(
         dishonest_until: stored_day("dishonest_until", history.dishonest_until.as_deref())?,
     };
     Ok((record, history.recent_departures))
+}
+
+/// An island resident: a resident identity card issued in Hainan (R4.5(3), R4.5(6), R4.11).
+fn hainan_resident(document: &freeport_core::identity::PersonDocument) -> bool {
+    matches!(document, freeport_core::identity::PersonDocument::ResidentId(id) if id.as_str().starts_with(HAINAN))
 }
 
 /// A day the store keeps as text.
@@ -784,7 +789,7 @@ async fn allowance_of(
         .store
         .quota_year(Scheme::Offshore, &person, i64::from(today.year()))
         .await?;
-    let resident = matches!(document, freeport_core::identity::PersonDocument::ResidentId(id) if id.as_str().starts_with(HAINAN));
+    let resident = hainan_resident(document);
     let resident_quota = match version.duty_free.resident_annual_quota {
         Some(annual) if resident => {
             let (spent, reserved) = platform
